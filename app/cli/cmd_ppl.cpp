@@ -1,0 +1,102 @@
+// lowbit ppl MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2] ...
+#include <cstdio>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/terminal_progress.h"
+#include "core/eval/perplexity.h"
+#include "core/io/mapped_file.h"
+#include "core/model/forward.h"
+#include "core/model/model.h"
+
+namespace lowbit::cli {
+
+int run_ppl(const std::vector<std::string>& argv) {
+  std::string err;
+  auto args = Args::parse(argv, {{"text", "ctx", "method", "reference", "backend", "threads", "max-windows", "device"},
+                                 {"json", "kld", "quiet"}, {}},
+                          err);
+  const bool json = args && args->flag("json");
+  if (!args) return usage_error("ppl", err, json);
+  if (args->positional().size() != 1) return usage_error("ppl", "expects one MODEL", json);
+  const auto text_path = args->get("text");
+  if (!text_path) return usage_error("ppl", "--text FILE is required", json);
+  PplOptions opt;
+  opt.ctx = args->get_int("ctx", 256, err);
+  opt.max_windows = args->get_int("max-windows", 0, err);
+  const long long threads = args->get_int("threads", 0, err);
+  if (!err.empty()) return usage_error("ppl", err, json);
+  if (!apply_threads(threads, err)) return usage_error("ppl", err, json);
+  const auto method = ppl_method_from_name(args->get("method").value_or("strided"));
+  if (!method) return usage_error("ppl", "--method must be strided or llama.cpp", json);
+  opt.method = *method;
+  const std::string backend = args->get("backend").value_or("cpu");
+  if (backend != "cpu" && backend != "vulkan") return usage_error("ppl", "--backend must be cpu or vulkan", json);
+  if (args->flag("kld") && !args->get("reference"))
+    return usage_error("ppl", "--kld needs --reference MODEL2 (the model to compare against)", json);
+  if (auto v = opt.validate(); !v) return usage_error("ppl", v.error().message, json);
+
+  std::vector<std::string> warnings;
+  if (backend == "vulkan")
+    warnings.push_back("the Vulkan backend does not run the forward pass yet; perplexity was computed on the CPU");
+
+  TerminalProgress term(args->flag("quiet"));
+  Progress progress = term.sink();
+  auto model = open_model(args->positional()[0], true);
+  if (!model) return fail(model.error(), json);
+  auto text = read_text_file(*text_path);
+  if (!text) return fail(text.error(), json);
+  // llama.cpp's method tokenizes with the special tokens its tokenizer adds (BOS); strided never does.
+  const bool add_bos = opt.method == PplMethod::LlamaCpp && model->tokenizer->adds_bos();
+  if (opt.method == PplMethod::LlamaCpp && model->tokenizer->adds_bos()) opt.bos = model->tokenizer->bos_id();
+  auto ids = tokenize_text(*model->tokenizer, *text, add_bos, *text_path);
+  if (!ids) return fail(ids.error(), json);
+
+  Progress load_progress = progress.sub(0.0, 0.05);
+  auto weights = load_model(*model->checkpoint, model->config, &load_progress);
+  if (!weights) return fail(weights.error(), json);
+  std::optional<ModelWeights> reference;
+  if (auto ref_path = args->get("reference")) {
+    auto ref_model = open_model(*ref_path, false);
+    if (!ref_model) return fail(ref_model.error(), json);
+    auto rw = load_model(*ref_model->checkpoint, ref_model->config);
+    if (!rw) return fail(rw.error(), json);
+    reference = std::move(*rw);
+  }
+  Progress eval_progress = progress.sub(0.05, 1.0);
+  auto r = evaluate_perplexity(*weights, *ids, opt, &eval_progress, &interrupt_token(), reference ? &*reference : nullptr);
+  term.finish();
+  if (!r) return fail(r.error(), json);
+
+  for (const auto& w : warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
+  if (json) {
+    nlohmann::json out = {{"ok", true},
+                          {"ppl", r->ppl},
+                          {"ppl_stderr", r->ppl_stderr},
+                          {"nll_mean", r->nll_mean},
+                          {"tokens_scored", r->tokens_scored},
+                          {"windows", r->windows},
+                          {"ctx", opt.ctx},
+                          {"method", ppl_method_name(r->method)},
+                          {"text_tokens", ids->size()},
+                          {"seconds", r->seconds},
+                          {"tokens_per_second", r->tokens_per_second},
+                          {"backend", "cpu"},
+                          {"threads", compute_threads()},
+                          {"warnings", warnings}};
+    if (r->kld)
+      out["kld"] = {{"mean", r->kld->mean}, {"p99", r->kld->p99}, {"top1_agreement", r->kld->top1_agreement},
+                    {"positions", r->kld->positions}};
+    print_json(out);
+    return kOk;
+  }
+  std::printf("ppl %.4f ± %.4f  (%s, ctx %lld, %lld windows, %lld tokens scored)\n", r->ppl, r->ppl_stderr,
+              ppl_method_name(r->method), static_cast<long long>(opt.ctx), static_cast<long long>(r->windows),
+              static_cast<long long>(r->tokens_scored));
+  std::printf("%.1f s, %.0f tokens/s on the CPU with %d threads\n", r->seconds, r->tokens_per_second, compute_threads());
+  if (r->kld)
+    std::printf("KLD mean %.6f, p99 %.6f, top-1 agreement %.2f%%\n", r->kld->mean, r->kld->p99, 100.0 * r->kld->top1_agreement);
+  return kOk;
+}
+
+}  // namespace lowbit::cli

@@ -1,0 +1,33 @@
+// The commands of `lowbit`. Each takes the arguments after the command word and returns the exit
+// code: 0 ok, 1 failure, 2 usage error, 130 cancelled. With --json a command prints exactly one JSON
+// object on stdout (an error too: {"ok": false, "error": ...}); progress always goes to stderr.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/jobs/progress.h"
+#include "core/util/expected.h"
+
+namespace lowbit::cli {
+
+enum ExitCode { kOk = 0, kFailure = 1, kUsage = 2, kCancelled = 130 };
+
+// The cancel token that SIGINT sets.
+CancelToken& interrupt_token();
+
+int run_info(const std::vector<std::string>& argv);
+int run_tokenize(const std::vector<std::string>& argv);
+int run_ppl(const std::vector<std::string>& argv);
+int run_quantize(const std::vector<std::string>& argv);
+
+// Reports an error (stderr, and stdout JSON in json mode) and returns its exit code.
+int fail(const Error& error, bool json);
+int usage_error(const std::string& command, const std::string& message, bool json);
+void print_json(const nlohmann::json& j);
+
+// Threads for OpenMP/Eigen from --threads (0 = all cores); returns false on a bad value.
+bool apply_threads(long long threads, std::string& error);
+
+}  // namespace lowbit::cli

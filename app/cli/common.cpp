@@ -1,0 +1,37 @@
+#include <cstdio>
+
+#include "app/cli/commands.h"
+#include "core/model/forward.h"
+
+namespace lowbit::cli {
+
+void print_json(const nlohmann::json& j) {
+  const std::string s = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+int fail(const Error& error, bool json) {
+  const int code = error.code == ErrorCode::Cancelled ? kCancelled : error.code == ErrorCode::InvalidArgument ? kUsage : kFailure;
+  std::fprintf(stderr, "lowbit: error: %s\n", error.message.c_str());
+  if (json) print_json({{"ok", false}, {"error", error.message}, {"error_kind", to_string(error.code)}});
+  return code;
+}
+
+int usage_error(const std::string& command, const std::string& message, bool json) {
+  std::fprintf(stderr, "lowbit %s: %s (see lowbit --help)\n", command.c_str(), message.c_str());
+  if (json) print_json({{"ok", false}, {"error", message}, {"error_kind", "usage"}});
+  return kUsage;
+}
+
+bool apply_threads(long long threads, std::string& error) {
+  if (threads < 0 || threads > 1024) {
+    error = "--threads must be between 0 (all cores) and 1024";
+    return false;
+  }
+  set_compute_threads(static_cast<int>(threads));
+  return true;
+}
+
+}  // namespace lowbit::cli

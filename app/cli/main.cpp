@@ -1,0 +1,64 @@
+// `lowbit`, the command-line twin of Lowbit Studio. Dispatches the command word; SIGINT cancels the
+// running job cleanly through the shared cancel token (exit 130, no partial output).
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "app/cli/commands.h"
+#include "core/model/forward.h"
+
+namespace lowbit::cli {
+
+CancelToken& interrupt_token() {
+  static CancelToken token;
+  return token;
+}
+
+namespace {
+
+void on_sigint(int) {
+  // A second Ctrl-C stops at once.
+  if (interrupt_token().cancelled()) std::_Exit(kCancelled);
+  interrupt_token().cancel();
+}
+
+constexpr const char* kUsageText = R"(lowbit — the command-line twin of Lowbit Studio
+
+usage: lowbit COMMAND [options]   (every command accepts --json)
+
+  info      MODEL [--tensors]            architecture, sizes and tensors of a checkpoint
+  info      --devices                    the compute devices (Vulkan) this machine offers
+  tokenize  MODEL --text FILE [--add-special] [--ids]
+  ppl       MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2]
+                  [--backend cpu|vulkan] [--threads N] [--max-windows N]
+
+  quantize  MODEL --method rtn|gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
+                  [--act-order] [--mse] [--damp X] [--eval FILE] [--eval-ctx N] [--threads N]
+            FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)
+
+MODEL is a Hugging Face checkpoint folder, a .safetensors file or a .gguf file.
+Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.
+)";
+
+}  // namespace
+}  // namespace lowbit::cli
+
+int main(int argc, char** argv) {
+  using namespace lowbit::cli;
+  std::signal(SIGINT, on_sigint);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsageText, args.empty() ? stderr : stdout);
+    return args.empty() ? kUsage : kOk;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "info") return run_info(args);
+  if (command == "tokenize") return run_tokenize(args);
+  if (command == "ppl") return run_ppl(args);
+  if (command == "quantize") return run_quantize(args);
+  std::fprintf(stderr, "lowbit: unknown command '%s'\n\n%s", command.c_str(), kUsageText);
+  return kUsage;
+}

@@ -1,0 +1,95 @@
+// MainWindow: the studio's frame — a page list on the left, a QStackedWidget of pages (start, model;
+// calibration, views, plan, compare and export come later), the File and View menus, and a status
+// bar with a busy indicator while a model opens. It owns the ModelOpener, so every open of a path,
+// dropped, chosen, recent or demo, goes through open_path() and ends in model_opened or
+// open_failed. A failed open leaves the window as it was and reports the error three ways: the
+// status bar, a non-blocking message box (QMessageBox::open), and last_error() for tests and tours.
+#pragma once
+
+#include <QMainWindow>
+#include <QPointer>
+#include <memory>
+
+#include "app/studio/model_opener.h"
+
+class QAction;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QMessageBox;
+class QProgressBar;
+class QStackedWidget;
+
+namespace lowbit {
+
+class ModelPage;
+class RecentFiles;
+class StartPage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  enum Page { StartPageIndex, ModelPageIndex, PageCount };
+
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  void open_path(const QString& path);
+  // Opens the demo model, or says where it looked when there is none; false in that case.
+  bool open_demo_model();
+  void close_model();
+
+  int page_count() const { return PageCount; }
+  int current_page() const;
+  void show_page(int page);
+  // A short file-name-safe key for a page ("start", "model").
+  static QString page_key(int page);
+
+  StartPage* start_page() const { return start_page_; }
+  ModelPage* model_page() const { return model_page_; }
+  RecentFiles* recent_files() const { return recent_; }
+  const std::shared_ptr<const OpenedModel>& model() const { return model_; }
+  bool busy() const { return opener_->busy(); }
+  // The last failure shown to the user (file name and reason); empty after a successful open.
+  const QString& last_error() const { return last_error_; }
+
+ signals:
+  void model_opened(const QString& path);
+  void open_failed(const QString& path, const QString& message);
+
+ protected:
+  // Drops anywhere on the window open the model, as drops on the start page's zone do.
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void build_menus();
+  void choose_file();
+  void choose_folder();
+  void on_open_started(const QString& path);
+  void on_opened(std::shared_ptr<const OpenedModel> model);
+  void on_failed(const QString& path, const QString& message);
+  void show_error(const QString& title, const QString& text, const QString& details);
+  void set_busy(bool busy);
+  void refresh_recent_menu();
+  void update_title();
+
+  ModelOpener* opener_ = nullptr;
+  RecentFiles* recent_ = nullptr;
+  std::shared_ptr<const OpenedModel> model_;
+  QListWidget* nav_ = nullptr;
+  QStackedWidget* stack_ = nullptr;
+  StartPage* start_page_ = nullptr;
+  ModelPage* model_page_ = nullptr;
+  QProgressBar* busy_bar_ = nullptr;
+  QLabel* model_status_ = nullptr;
+  QMenu* recent_menu_ = nullptr;
+  QAction* close_action_ = nullptr;
+  QAction* model_page_action_ = nullptr;
+  QPointer<QMessageBox> error_box_;
+  QString last_error_;
+  bool busy_shown_ = false;
+};
+
+}  // namespace lowbit

@@ -1,0 +1,79 @@
+#include "app/studio/tour.h"
+
+#include <QDir>
+#include <QPixmap>
+#include <QTextStream>
+
+#include "app/studio/main_window.h"
+#include "app/studio/model_page.h"
+#include "app/studio/studio_paths.h"
+
+namespace lowbit {
+
+namespace {
+constexpr int kTimeoutMs = 120'000;
+}
+
+StudioTour::StudioTour(MainWindow* window, QString out_dir, QString model_path, QObject* parent)
+    : QObject(parent), window_(window), out_dir_(std::move(out_dir)), model_path_(std::move(model_path)) {
+  watchdog_.setSingleShot(true);
+  connect(&watchdog_, &QTimer::timeout, this, [this] { fail(tr("the tour timed out")); });
+}
+
+void StudioTour::start() {
+  if (!QDir().mkpath(out_dir_)) return fail(tr("cannot create %1").arg(out_dir_));
+  if (model_path_.isEmpty()) {
+    model_path_ = find_demo_model().path;
+    if (model_path_.isEmpty()) return fail(tr("no demo model found; give one with --model PATH"));
+  }
+  watchdog_.start(kTimeoutMs);
+  window_->show();
+  // The start page is shot before the model opens; the window then moves to the model page itself.
+  QTimer::singleShot(0, this, [this] { visit(MainWindow::StartPageIndex); });
+}
+
+void StudioTour::visit(int page) {
+  if (finished_) return;
+  if (page >= window_->page_count()) return done(0);
+  if (page == MainWindow::ModelPageIndex) {
+    connect(window_, &MainWindow::open_failed, this, [this](const QString&, const QString& message) { fail(message); });
+    connect(window_, &MainWindow::model_opened, this, [this, page] {
+      ModelPage* mp = window_->model_page();
+      connect(mp, &ModelPage::histogram_shown, this, [this, page] { on_page_ready(page); }, Qt::SingleShotConnection);
+      window_->show_page(page);
+      if (!mp->select_tensor(mp->representative_tensor())) on_page_ready(page);
+    }, Qt::SingleShotConnection);
+    window_->open_path(model_path_);
+    return;
+  }
+  window_->show_page(page);
+  on_page_ready(page);
+}
+
+void StudioTour::on_page_ready(int page) {
+  // Deferred by one turn of the event loop so that queued plot replots and layouts land first.
+  QTimer::singleShot(0, this, [this, page] {
+    if (finished_) return;
+    const QString file = QDir(out_dir_).filePath(QStringLiteral("%1-%2.png").arg(page + 1, 2, 10, QLatin1Char('0'))
+                                                     .arg(MainWindow::page_key(page)));
+    if (!window_->grab().save(file)) return fail(tr("cannot write %1").arg(file));
+    saved_ << file;
+    QTextStream(stdout) << file << '\n';
+    visit(page + 1);
+  });
+}
+
+void StudioTour::fail(const QString& message) {
+  if (finished_) return;
+  QTextStream(stderr) << "lowbit-studio --tour: " << message << '\n';
+  done(1);
+}
+
+void StudioTour::done(int code) {
+  if (finished_) return;
+  finished_ = true;
+  watchdog_.stop();
+  emit finished(code);
+}
+
+}  // namespace lowbit

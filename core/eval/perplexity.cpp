@@ -1,0 +1,140 @@
+#include "core/eval/perplexity.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/model/forward.h"
+
+namespace lowbit {
+namespace {
+
+// log-softmax of one row, in double for the normalizer.
+void log_softmax(const float* logits, int64_t n, std::vector<double>& out) {
+  out.resize(static_cast<size_t>(n));
+  float mx = logits[0];
+  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
+  const double lse = static_cast<double>(mx) + std::log(sum);
+  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<double>(logits[i]) - lse;
+}
+
+int64_t argmax(const float* v, int64_t n) { return std::max_element(v, v + n) - v; }
+
+}  // namespace
+
+const char* ppl_method_name(PplMethod m) { return m == PplMethod::Strided ? "strided" : "llama.cpp"; }
+
+std::optional<PplMethod> ppl_method_from_name(const std::string& name) {
+  if (name == "strided") return PplMethod::Strided;
+  if (name == "llama.cpp" || name == "llamacpp") return PplMethod::LlamaCpp;
+  return std::nullopt;
+}
+
+Expected<void> PplOptions::validate() const {
+  if (ctx < 4) return make_error(ErrorCode::InvalidArgument, "--ctx must be at least 4, got " + std::to_string(ctx));
+  if (max_windows < 0) return make_error(ErrorCode::InvalidArgument, "--max-windows must not be negative");
+  if (batch_windows < 0) return make_error(ErrorCode::InvalidArgument, "batch_windows must not be negative");
+  return {};
+}
+
+Expected<PplResult> evaluate_perplexity(const ModelWeights& model, std::span<const int32_t> tokens, const PplOptions& opt,
+                                        Progress* progress, const CancelToken* cancel, const ModelWeights* reference) {
+  LB_TRY_VOID(opt.validate());
+  const ModelConfig& c = model.config;
+  const int64_t ctx = opt.ctx;
+  if (c.learned_positions && ctx > c.max_positions)
+    return make_error(ErrorCode::InvalidArgument, "--ctx " + std::to_string(ctx) + " exceeds the model's " +
+                                                      std::to_string(c.max_positions) + " positions");
+  if (reference && reference->config.vocab != c.vocab)
+    return make_error(ErrorCode::InvalidArgument, "KLD: the reference model's vocabulary differs");
+  int64_t windows = static_cast<int64_t>(tokens.size()) / ctx;
+  if (opt.max_windows > 0) windows = std::min(windows, opt.max_windows);
+  if (windows == 0)
+    return make_error(ErrorCode::InvalidArgument, "the text has " + std::to_string(tokens.size()) +
+                                                      " tokens, fewer than one window of " + std::to_string(ctx));
+  const int64_t first = opt.method == PplMethod::Strided ? 0 : ctx / 2;  // first scored logit position
+  const int64_t per_window = ctx - 1 - first;
+
+  // Windows per forward call: enough rows for efficient matrix products, bounded logits memory.
+  int64_t batch = opt.batch_windows;
+  if (batch == 0) batch = std::clamp<int64_t>(1024 / ctx, 1, 16);
+  batch = std::min(batch, windows);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  double nll = 0, nll2 = 0;
+  int64_t count = 0;
+  std::vector<double> kl_values;
+  int64_t top1_same = 0;
+  std::vector<int32_t> batch_tokens;
+  std::vector<double> lp, lp_ref;
+  std::vector<MatrixRM> ref_logits;
+
+  for (int64_t w0 = 0; w0 < windows; w0 += batch) {
+    if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "perplexity cancelled");
+    const int64_t nb = std::min(batch, windows - w0);
+    batch_tokens.assign(tokens.begin() + w0 * ctx, tokens.begin() + (w0 + nb) * ctx);
+    if (opt.method == PplMethod::LlamaCpp && opt.bos)
+      for (int64_t b = 0; b < nb; ++b) batch_tokens[static_cast<size_t>(b * ctx)] = *opt.bos;
+
+    if (reference) {
+      ref_logits.assign(static_cast<size_t>(nb), MatrixRM());
+      LB_TRY_VOID(forward_windows(*reference, batch_tokens, nb, ctx,
+                                  [&](int64_t b, const MatrixRM& l) { ref_logits[static_cast<size_t>(b)] = l.middleRows(first, per_window); }));
+    }
+    LB_TRY_VOID(forward_windows(model, batch_tokens, nb, ctx, [&](int64_t b, const MatrixRM& logits) {
+      const int32_t* target = tokens.data() + (w0 + b) * ctx;  // original tokens: llama.cpp restores them
+      for (int64_t p = first; p < ctx - 1; ++p) {
+        const float* row = logits.row(p).data();
+        log_softmax(row, c.vocab, lp);
+        const double l = -lp[static_cast<size_t>(target[p + 1])];
+        nll += l;
+        nll2 += l * l;
+        ++count;
+        if (reference) {
+          const float* rrow = ref_logits[static_cast<size_t>(b)].row(p - first).data();
+          log_softmax(rrow, c.vocab, lp_ref);
+          double kl = 0;
+          for (int64_t i = 0; i < c.vocab; ++i) {
+            const double pr = std::exp(lp_ref[static_cast<size_t>(i)]);
+            kl += pr * (lp_ref[static_cast<size_t>(i)] - lp[static_cast<size_t>(i)]);
+          }
+          kl_values.push_back(std::max(kl, 0.0));
+          top1_same += argmax(row, c.vocab) == argmax(rrow, c.vocab);
+        }
+      }
+    }));
+    if (progress) {
+      const double done = static_cast<double>(w0 + nb) / static_cast<double>(windows);
+      progress->report(done, "window " + std::to_string(w0 + nb) + "/" + std::to_string(windows) +
+                                 ", ppl so far " + std::to_string(std::exp(nll / static_cast<double>(count))));
+    }
+  }
+  PplResult r;
+  r.method = opt.method;
+  r.windows = windows;
+  r.tokens_scored = count;
+  r.nll_mean = nll / static_cast<double>(count);
+  r.ppl = std::exp(r.nll_mean);
+  const double var = nll2 / static_cast<double>(count) - r.nll_mean * r.nll_mean;
+  if (var > 0 && count > 1) r.ppl_stderr = std::sqrt(var / static_cast<double>(count - 1)) * r.ppl;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.tokens_per_second = r.seconds > 0 ? static_cast<double>(windows * ctx) / r.seconds : 0;
+  if (reference) {
+    KldStats k;
+    k.positions = static_cast<int64_t>(kl_values.size());
+    double sum = 0;
+    for (double v : kl_values) sum += v;
+    k.mean = sum / static_cast<double>(k.positions);
+    std::vector<double> sorted = kl_values;
+    const size_t idx = std::min(sorted.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(sorted.size())));
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(idx), sorted.end());
+    k.p99 = sorted[idx];
+    k.top1_agreement = static_cast<double>(top1_same) / static_cast<double>(k.positions);
+    r.kld = k;
+  }
+  return r;
+}
+
+}  // namespace lowbit

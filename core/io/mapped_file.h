@@ -1,0 +1,35 @@
+// MappedFile: a read-only memory map of a whole file (RAII). Checkpoint readers hand out pointers
+// into it, so tensors are never copied on open and the OS pages data in only when it is read.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/util/expected.h"
+
+namespace lowbit {
+
+class MappedFile {
+ public:
+  static Expected<std::shared_ptr<MappedFile>> open(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+  std::string path_;
+};
+
+// Reads a whole (small) text file, e.g. config.json or an evaluation text.
+Expected<std::string> read_text_file(const std::filesystem::path& path);
+
+}  // namespace lowbit

@@ -1,0 +1,32 @@
+#include "core/model/model.h"
+
+namespace lowbit {
+
+Expected<Model> open_model(const std::filesystem::path& path, bool with_tokenizer) {
+  Model m;
+  LB_TRY_ASSIGN(m.checkpoint, Checkpoint::open(path));
+  LB_TRY_ASSIGN(m.config, read_model_config(*m.checkpoint));
+  if (!with_tokenizer) return m;
+  if (m.checkpoint->gguf()) {
+    LB_TRY_ASSIGN(auto tok, Tokenizer::from_gguf(*m.checkpoint->gguf()));
+    m.tokenizer = std::move(tok);
+  } else if (!m.checkpoint->tokenizer_json().empty()) {
+    LB_TRY_ASSIGN(auto tok, Tokenizer::from_json_file(m.checkpoint->tokenizer_json()));
+    m.tokenizer = std::move(tok);
+  } else {
+    return make_error(ErrorCode::Format, path.string() + ": no tokenizer.json beside the weights (needed to tokenize text)");
+  }
+  if (m.tokenizer->vocab_size() > m.config.vocab)
+    return make_error(ErrorCode::Format, path.string() + ": the tokenizer has " + std::to_string(m.tokenizer->vocab_size()) +
+                                             " tokens but the model's vocabulary is " + std::to_string(m.config.vocab));
+  return m;
+}
+
+Expected<std::vector<int32_t>> tokenize_text(const Tokenizer& tokenizer, const std::string& text, bool add_bos,
+                                             const std::string& source_name) {
+  auto ids = tokenizer.encode(text, add_bos);
+  if (!ids) return make_error(ids.error().code, source_name + ": " + ids.error().message);
+  return ids;
+}
+
+}  // namespace lowbit

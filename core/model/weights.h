@@ -1,0 +1,51 @@
+// ModelWeights: the decoder's parameters in fp32, laid out for the forward pass. Fused checkpoint
+// tensors are split on load (phi3 qkv_proj / gate_up_proj, gpt2 c_attn) and gpt2's transposed Conv1D
+// weights are turned into [out, in], so every Linear is [outputs, inputs]. set_tensor() replaces one
+// checkpoint tensor by new values (e.g. its quantized-then-dequantized form) through the same
+// routing, which is how a quantized layout is evaluated.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/io/checkpoint.h"
+#include "core/jobs/progress.h"
+#include "core/model/config.h"
+#include "core/model/tensor_names.h"
+#include "core/tensor/eigen_types.h"
+
+namespace lowbit {
+
+struct Linear {
+  MatrixRM w;  // [out, in]
+  VectorF b;   // empty when the layer has no bias
+  bool has_bias() const { return b.size() > 0; }
+};
+
+struct DecoderBlock {
+  VectorF attn_norm, attn_norm_b, ffn_norm, ffn_norm_b;  // *_b: LayerNorm biases (gpt2)
+  VectorF q_norm, k_norm;                                // qwen3 per-head RMSNorm
+  Linear q, k, v, o;
+  Linear gate, up, down;  // gpt2 has no gate
+};
+
+struct ModelWeights {
+  ModelConfig config;
+  ModelTensorNames names;
+  MatrixRM tok_embd;  // [vocab, hidden]
+  MatrixRM pos_embd;  // [positions, hidden], gpt2 only
+  VectorF final_norm, final_norm_b;
+  MatrixRM lm_head;   // [vocab, hidden]; empty when tied to tok_embd
+  std::vector<DecoderBlock> blocks;
+
+  const MatrixRM& output() const { return lm_head.size() ? lm_head : tok_embd; }
+};
+
+Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& config, Progress* progress = nullptr);
+
+// Replaces checkpoint tensor `name` (values in the checkpoint's own shape and layout) in `weights`.
+Expected<void> set_tensor(ModelWeights& weights, const std::string& name, std::span<const float> values);
+
+}  // namespace lowbit

@@ -1,0 +1,41 @@
+// GPTQ (METHODS.md §2): chooses codes on a grid minimizing tr((W − Ŵ) H (W − Ŵ)ᵀ) for one linear
+// layer, given the Hessian H = 2/n Σ x xᵀ of its inputs. Columns are swept in blocks of 128 with
+// lazy batch updates; the inverse Hessian's upper Cholesky factor gives each column's error feedback.
+// Damping starts at `damp` × mean(diag H) and is raised (reported as a warning) when the
+// factorization fails; columns that never saw input are zeroed. Groups take their grid when the
+// sweep reaches their first column (from the weights as corrected at the start of the current
+// column block, exactly as the reference code does), or from the original weights (static groups,
+// always used with act-order, which sweeps columns by decreasing H[i,i]).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/quant/int_quant.h"
+#include "core/util/expected.h"
+
+namespace lowbit {
+
+struct GptqOptions {
+  Format format = Format::integer(4, 128, false);
+  int64_t block_size = 128;
+  double damp = 0.01;
+  bool act_order = false;
+  bool static_groups = false;  // implied by act_order when groups are used
+  Expected<void> validate() const;
+};
+
+struct GptqResult {
+  IntTensor tensor;
+  double loss = 0;            // Σ (w − q)² / [H⁻¹]ᵢᵢ / 2 over all weights, as the reference reports
+  double damp_used = 0;       // the damping fraction finally used
+  int64_t dead_columns = 0;
+  std::vector<std::string> warnings;
+};
+
+// w: [rows, cols] row-major (outputs × inputs); h: [cols, cols] row-major, symmetric.
+Expected<GptqResult> gptq_quantize(std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h,
+                                   const GptqOptions& options, const std::string& tensor_name = "");
+
+}  // namespace lowbit

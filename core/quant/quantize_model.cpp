@@ -1,0 +1,230 @@
+#include "core/quant/quantize_model.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/quant/ggml_formats.h"
+#include "core/quant/int_quant.h"
+#include "core/tensor/ggml_dequant.h"
+#include "core/tensor/half.h"
+
+namespace lowbit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Format format_for(const QuantizeOptions& o, const std::string& tensor) {
+  auto it = o.per_tensor.find(tensor);
+  return it == o.per_tensor.end() ? o.format : it->second;
+}
+
+// Round-to-nearest of one [rows, cols] matrix in place.
+Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, const std::string& name) {
+  const int64_t rows = w.rows(), cols = w.cols();
+  if (!f.fits(cols))
+    return make_error(ErrorCode::InvalidArgument, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
+  switch (f.kind) {
+    case Format::Kind::Float: {
+      float* p = w.data();
+      const int64_t n = rows * cols;
+      if (f.dtype == DType::F16)
+        for (int64_t i = 0; i < n; ++i) p[i] = f16_to_f32(f32_to_f16(p[i]));
+      else if (f.dtype == DType::BF16)
+        for (int64_t i = 0; i < n; ++i) p[i] = bf16_to_f32(f32_to_bf16(p[i]));
+      return {};
+    }
+    case Format::Kind::Ggml: {
+      std::vector<uint8_t> bytes(dtype_bytes(f.dtype, static_cast<uint64_t>(rows * cols)));
+      ggml_quantize(f.dtype, w.data(), bytes.data(), static_cast<size_t>(rows * cols));
+      ggml_dequantize(f.dtype, bytes.data(), w.data(), static_cast<size_t>(rows * cols));
+      return {};
+    }
+    case Format::Kind::Int: {
+      const IntTensor t = mse_clip ? rtn_int_mse(w.data(), rows, cols, f) : rtn_int(w.data(), rows, cols, f);
+      dequantize_int(t, w.data());
+      return {};
+    }
+    case Format::Kind::OneBit: break;
+  }
+  return make_error(ErrorCode::Unsupported, name + ": format " + f.name() + " needs --method onebit");
+}
+
+double rel_error(const MatrixRM& before, const MatrixRM& after) {
+  const double n = before.norm();
+  return n > 0 ? (before - after).norm() / n : 0.0;
+}
+
+// ‖(W − Ŵ) X‖² / ‖W X‖² = tr(D H Dᵀ) / tr(W H Wᵀ) with D = W − Ŵ.
+double output_rel_error(const MatrixRM& before, const MatrixRM& after, const MatrixRM& h) {
+  const MatrixRM d = before - after;
+  const double num = (d * h).cwiseProduct(d).sum();
+  const double den = (before * h).cwiseProduct(before).sum();
+  return den > 0 ? std::sqrt(std::max(0.0, num / den)) : 0.0;
+}
+
+}  // namespace
+
+const char* quant_method_name(QuantMethod m) { return m == QuantMethod::Rtn ? "rtn" : "gptq"; }
+
+std::optional<QuantMethod> quant_method_from_name(const std::string& n) {
+  if (n == "rtn") return QuantMethod::Rtn;
+  if (n == "gptq") return QuantMethod::Gptq;
+  return std::nullopt;
+}
+
+const char* slot_name(LinearSlot s) {
+  static const char* names[] = {"q", "k", "v", "o", "gate", "up", "down"};
+  return names[static_cast<int>(s)];
+}
+
+LinearInput input_of(LinearSlot s) {
+  switch (s) {
+    case LinearSlot::Q:
+    case LinearSlot::K:
+    case LinearSlot::V: return LinearInput::kQkv;
+    case LinearSlot::O: return LinearInput::kO;
+    case LinearSlot::Gate:
+    case LinearSlot::Up: return LinearInput::kGateUp;
+    case LinearSlot::Down: return LinearInput::kDown;
+  }
+  return LinearInput::kQkv;
+}
+
+std::vector<LinearRef> block_linears(const ModelWeights& m) {
+  std::vector<LinearRef> out;
+  for (int64_t i = 0; i < static_cast<int64_t>(m.blocks.size()); ++i) {
+    const BlockTensorNames& n = m.names.blocks[static_cast<size_t>(i)];
+    const bool fused_qkv = !n.qkv.empty();
+    out.push_back({i, LinearSlot::Q, fused_qkv ? n.qkv : n.q});
+    out.push_back({i, LinearSlot::K, fused_qkv ? n.qkv : n.k});
+    out.push_back({i, LinearSlot::V, fused_qkv ? n.qkv : n.v});
+    out.push_back({i, LinearSlot::O, n.o});
+    if (m.blocks[static_cast<size_t>(i)].gate.w.size()) out.push_back({i, LinearSlot::Gate, n.gate_up.empty() ? n.gate : n.gate_up});
+    out.push_back({i, LinearSlot::Up, n.gate_up.empty() ? n.up : n.gate_up});
+    out.push_back({i, LinearSlot::Down, n.down});
+  }
+  return out;
+}
+
+Linear& linear_of(ModelWeights& m, const LinearRef& r) {
+  DecoderBlock& b = m.blocks[static_cast<size_t>(r.block)];
+  switch (r.slot) {
+    case LinearSlot::Q: return b.q;
+    case LinearSlot::K: return b.k;
+    case LinearSlot::V: return b.v;
+    case LinearSlot::O: return b.o;
+    case LinearSlot::Gate: return b.gate;
+    case LinearSlot::Up: return b.up;
+    case LinearSlot::Down: return b.down;
+  }
+  return b.q;
+}
+
+Expected<void> QuantizeOptions::validate() const {
+  if (method == QuantMethod::Gptq) {
+    GptqOptions g = gptq;
+    g.format = format;
+    LB_TRY_VOID(g.validate());
+    for (const auto& [name, f] : per_tensor)
+      if (f.kind != Format::Kind::Int)
+        return make_error(ErrorCode::Unsupported, "GPTQ onto " + f.name() + " (tensor " + name + ") is not implemented yet; the int family is");
+    LB_TRY_VOID(calib.validate());
+  }
+  if (format.kind == Format::Kind::OneBit) return make_error(ErrorCode::Unsupported, "format onebit needs --method onebit (not implemented yet)");
+  return {};
+}
+
+Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
+                                        Progress* progress, const CancelToken* cancel) {
+  LB_TRY_VOID(o.validate());
+  const auto t0 = Clock::now();
+  QuantizeResult res;
+  const auto refs = block_linears(m);
+  double bits = 0;
+  auto account = [&](const LinearRef& r, const Format& f, const MatrixRM& before, const MatrixRM& after, const MatrixRM* h,
+                     double secs) {
+    LayerReport rep;
+    rep.tensor = r.tensor;
+    rep.part = slot_name(r.slot);
+    rep.format = f.name();
+    rep.rows = before.rows();
+    rep.cols = before.cols();
+    rep.weight_rel_error = rel_error(before, after);
+    if (h) rep.output_rel_error = output_rel_error(before, after, *h);
+    rep.seconds = secs;
+    const double n = static_cast<double>(before.size());
+    bits += f.bits_per_weight(before.rows(), before.cols()) * n;
+    res.quantized_weights += static_cast<int64_t>(before.size());
+    res.layers.push_back(std::move(rep));
+  };
+
+  if (o.method == QuantMethod::Rtn) {
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+      const auto ts = Clock::now();
+      Linear& l = linear_of(m, refs[i]);
+      const Format f = format_for(o, refs[i].tensor);
+      const MatrixRM before = l.w;
+      LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, refs[i].tensor));
+      account(refs[i], f, before, l.w, nullptr, seconds_since(ts));
+      if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(refs.size()), "RTN " + refs[i].tensor);
+    }
+  } else {
+    const int64_t T = o.calib.ctx;
+    const int64_t S = static_cast<int64_t>(calib_tokens.size()) / T;
+    if (S < 1 || static_cast<int64_t>(calib_tokens.size()) != S * T)
+      return make_error(ErrorCode::InvalidArgument, "GPTQ: calibration tokens do not form windows of " + std::to_string(T));
+    MatrixRM x;
+    LB_TRY_VOID(embed_windows(m, calib_tokens, S, T, x));
+    const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
+    const int64_t nblocks = m.config.n_layers;
+    for (int64_t b = 0; b < nblocks; ++b) {
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+      DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
+      // 1. Statistics of the four linear inputs of this block, from the quantized prefix's outputs.
+      std::map<LinearInput, InputStats> stats;
+      stats.emplace(LinearInput::kQkv, InputStats(m.config.hidden));
+      stats.emplace(LinearInput::kO, InputStats(m.config.n_heads * m.config.head_dim));
+      stats.emplace(LinearInput::kGateUp, InputStats(m.config.hidden));
+      stats.emplace(LinearInput::kDown, InputStats(m.config.ffn));
+      for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+        const int64_t n = std::min(chunk, S - s0);
+        MatrixRM xs = x.middleRows(s0 * T, n * T);
+        block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
+      }
+      std::map<LinearInput, MatrixRM> hessians;
+      for (auto& [which, st] : stats) hessians.emplace(which, st.hessian());
+      // 2. GPTQ on each linear layer of the block.
+      for (const auto& r : refs) {
+        if (r.block != b) continue;
+        const auto ts = Clock::now();
+        Linear& l = linear_of(m, r);
+        GptqOptions g = o.gptq;
+        g.format = format_for(o, r.tensor);
+        const MatrixRM& h = hessians.at(input_of(r.slot));
+        const std::string label = r.tensor + (r.tensor.find(slot_name(r.slot)) == std::string::npos ? std::string(" (") + slot_name(r.slot) + ")" : "");
+        LB_TRY_ASSIGN(GptqResult q, gptq_quantize({l.w.data(), static_cast<size_t>(l.w.size())}, l.w.rows(), l.w.cols(),
+                                                  {h.data(), static_cast<size_t>(h.size())}, g, label));
+        for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
+        const MatrixRM before = l.w;
+        dequantize_int(q.tensor, l.w.data());
+        account(r, g.format, before, l.w, &h, seconds_since(ts));
+      }
+      // 3. The quantized block's outputs feed the next block.
+      for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+        const int64_t n = std::min(chunk, S - s0);
+        MatrixRM xs = x.middleRows(s0 * T, n * T);
+        block_forward(m.config, blk, xs, n, T);
+        x.middleRows(s0 * T, n * T) = xs;
+      }
+      if (progress) progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks), "GPTQ block " + std::to_string(b + 1) + "/" + std::to_string(nblocks));
+    }
+  }
+  res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
+  res.seconds = seconds_since(t0);
+  return res;
+}
+
+}  // namespace lowbit

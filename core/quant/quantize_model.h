@@ -1,0 +1,71 @@
+// Quantizes the linear layers of a model's decoder blocks in place (their fp32 weights become the
+// dequantized values the chosen codes represent, so the same forward pass evaluates the result) and
+// reports per-layer errors. RTN works tensor by tensor; GPTQ goes block by block as the GPTQ paper
+// does: the Hessians of block k come from calibration windows run through blocks < k already
+// quantized, and only one block's activations are held at a time.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/calib/calibration.h"
+#include "core/jobs/progress.h"
+#include "core/model/forward.h"
+#include "core/model/weights.h"
+#include "core/quant/format.h"
+#include "core/quant/gptq.h"
+
+namespace lowbit {
+
+enum class QuantMethod { Rtn, Gptq };
+const char* quant_method_name(QuantMethod m);
+std::optional<QuantMethod> quant_method_from_name(const std::string& name);
+
+// One linear layer of a block: its place in ModelWeights and the checkpoint tensor it comes from
+// (a fused checkpoint tensor, e.g. phi3's qkv_proj, covers several).
+enum class LinearSlot { Q, K, V, O, Gate, Up, Down };
+struct LinearRef {
+  int64_t block = 0;
+  LinearSlot slot = LinearSlot::Q;
+  std::string tensor;  // checkpoint tensor name
+};
+std::vector<LinearRef> block_linears(const ModelWeights& m);
+Linear& linear_of(ModelWeights& m, const LinearRef& ref);
+LinearInput input_of(LinearSlot slot);
+const char* slot_name(LinearSlot slot);
+
+struct QuantizeOptions {
+  QuantMethod method = QuantMethod::Rtn;
+  Format format = Format::integer(4, 128, false);
+  std::map<std::string, Format> per_tensor;  // a layout: checkpoint tensor name → format (overrides `format`)
+  bool mse_clip = false;                     // RTN (int family): per-group clip search
+  GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
+  CalibOptions calib;
+  Expected<void> validate() const;
+};
+
+struct LayerReport {
+  std::string tensor;
+  std::string part;        // q/k/v/o/gate/up/down
+  std::string format;
+  int64_t rows = 0, cols = 0;
+  double weight_rel_error = 0;  // ‖W − Ŵ‖ / ‖W‖
+  double output_rel_error = -1; // ‖(W − Ŵ) X‖ / ‖W X‖ from the Hessian (GPTQ), -1 when unknown
+  double seconds = 0;
+};
+
+struct QuantizeResult {
+  std::vector<LayerReport> layers;
+  double bits_per_weight = 0;  // over the quantized layers
+  int64_t quantized_weights = 0;
+  double seconds = 0;
+  std::vector<std::string> warnings;
+};
+
+// `calib_tokens`: windows from draw_windows (needed by GPTQ; ignored by RTN).
+Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& options, const std::vector<int32_t>& calib_tokens,
+                                        Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+
+}  // namespace lowbit

@@ -1,0 +1,82 @@
+// CommandRecorder: the small recording API every op uses. It records into one command buffer:
+// uploads and downloads through staging buffers it owns, pipeline binds with their storage buffers,
+// push constants, dispatches (group counts from the pipeline's local size) and barriers; then
+// submit_and_wait() runs everything in one submission and copies downloads to their destinations.
+// Barriers are explicit: record barrier() between a write and a later read of the same buffer (upload
+// → dispatch, dispatch → dispatch, dispatch → download). One recorder is one submission; it waits for
+// its work before it dies, so buffers declared before it outlive the GPU's use of them.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <vector>
+
+#include "core/util/expected.h"
+#include "gpu/memory/buffer.h"
+
+namespace lowbit::gpu {
+
+class Device;
+class Pipeline;
+
+class CommandRecorder {
+ public:
+  static Expected<CommandRecorder> begin(Device& device);
+
+  CommandRecorder(CommandRecorder&& other) noexcept;
+  CommandRecorder& operator=(CommandRecorder&&) = delete;
+  CommandRecorder(const CommandRecorder&) = delete;
+  CommandRecorder& operator=(const CommandRecorder&) = delete;
+  ~CommandRecorder();
+
+  Device& device() const { return *device_; }
+
+  // Copies `src` into `dst` at `dst_offset` through a staging buffer (src is copied now).
+  Expected<void> upload(const Buffer& dst, std::span<const std::byte> src, uint64_t dst_offset = 0);
+  // After submit_and_wait(), `dst` holds src's bytes from `src_offset`; dst must outlive the recorder.
+  Expected<void> download(const Buffer& src, std::span<std::byte> dst, uint64_t src_offset = 0);
+  void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
+
+  // Binds the pipeline and one range per binding, in binding order. A range larger than the device's
+  // storage-buffer range is an Error; a wrong count or a misaligned offset is a bug.
+  Expected<void> bind(const Pipeline& pipeline, std::initializer_list<BufferRange> buffers);
+  // The push constants of the bound pipeline: T is the shader's mirror struct.
+  template <class T>
+  void push(const T& constants) {
+    push_bytes(&constants, sizeof(T));
+  }
+  Expected<void> dispatch(uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
+  // Enough groups of the bound pipeline's local size to cover x × y × z invocations.
+  Expected<void> dispatch_threads(uint64_t x, uint64_t y = 1, uint64_t z = 1);
+  // Makes every earlier transfer and shader write visible to every later transfer and shader access.
+  void barrier();
+
+  Expected<void> submit_and_wait();
+
+ private:
+  enum class State { Recording, Submitted, Done };
+  struct Download {
+    size_t staging;  // index into staging_
+    std::span<std::byte> dst;
+  };
+
+  explicit CommandRecorder(Device& device) : device_(&device) {}
+  void push_bytes(const void* data, size_t bytes);
+  Expected<VkDescriptorSet> allocate_set(VkDescriptorSetLayout layout, uint32_t bindings);
+
+  Device* device_;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  std::vector<VkDescriptorPool> pools_;
+  std::vector<Buffer> staging_;
+  std::vector<Download> downloads_;
+  const Pipeline* bound_ = nullptr;
+  bool pushed_ = false;
+  State state_ = State::Recording;
+};
+
+}  // namespace lowbit::gpu

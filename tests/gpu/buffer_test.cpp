@@ -1,0 +1,108 @@
+// Buffers, transfers and the recorder's bookkeeping on every Vulkan device present: round trips
+// through device-local memory, offsets, an allocation that cannot succeed (OutOfMemory naming the
+// size), an empty buffer. Skips with a message where there is no Vulkan device.
+#include "gpu/memory/buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "gpu/device/device.h"
+#include "gpu/memory/transfer.h"
+#include "gpu/pipeline/command_recorder.h"
+
+namespace lowbit::gpu {
+namespace {
+
+// Every usable Vulkan device, opened; empty (and `why` says why) when there is none.
+std::vector<std::unique_ptr<Device>> open_devices(std::string& why) {
+  std::vector<std::unique_ptr<Device>> devices;
+  auto list = list_devices();
+  if (!list) {
+    why = "no Vulkan device here: " + list.error().message;
+    return devices;
+  }
+  for (int i = 0; i < static_cast<int>(list->size()); ++i)
+    if (auto device = Device::create(DeviceOptions{.device_index = i})) devices.push_back(std::move(*device));
+  if (devices.empty()) why = "no usable Vulkan device (1.2 with a compute queue) here";
+  return devices;
+}
+
+TEST(Buffer, RoundTripThroughDeviceMemory) {
+  std::string why;
+  auto devices = open_devices(why);
+  if (devices.empty()) GTEST_SKIP() << why;
+  for (auto& d : devices) {
+    Device& device = *d;
+    std::vector<float> data(1000);
+    std::iota(data.begin(), data.end(), -3.5f);
+    auto buffer = Buffer::create(device, data.size() * sizeof(float), MemoryUse::Device);
+    ASSERT_TRUE(buffer.has_value()) << buffer.error().message;
+    ASSERT_TRUE(upload(device, *buffer, std::as_bytes(std::span(data))).has_value());
+    std::vector<float> back(data.size(), 0.0f);
+    auto done = download(device, *buffer, std::as_writable_bytes(std::span(back)));
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    EXPECT_EQ(back, data) << device.info().name;
+
+    // A part of the buffer, at an offset, in one recorder with a barrier between the copies.
+    std::vector<float> part = {1.0f, 2.0f, 3.0f};
+    std::vector<float> got(5, 0.0f);
+    auto rec = CommandRecorder::begin(device);
+    ASSERT_TRUE(rec.has_value()) << rec.error().message;
+    ASSERT_TRUE(rec->upload(*buffer, std::as_bytes(std::span(part)), 10 * sizeof(float)).has_value());
+    rec->barrier();
+    ASSERT_TRUE(rec->download(*buffer, std::as_writable_bytes(std::span(got)), 9 * sizeof(float)).has_value());
+    ASSERT_TRUE(rec->submit_and_wait().has_value());
+    EXPECT_EQ(got, (std::vector<float>{data[9], 1.0f, 2.0f, 3.0f, data[13]}));
+  }
+}
+
+TEST(Buffer, ImpossibleAllocationIsOutOfMemoryNamingTheSize) {
+  std::string why;
+  auto devices = open_devices(why);
+  if (devices.empty()) GTEST_SKIP() << why;
+  for (auto& d : devices) {
+    Device& device = *d;
+    const uint64_t huge = uint64_t{1} << 50;  // 1 PiB
+    auto buffer = Buffer::create(device, huge, MemoryUse::Device);
+    ASSERT_FALSE(buffer.has_value());
+    EXPECT_EQ(buffer.error().code, ErrorCode::OutOfMemory);
+    EXPECT_NE(buffer.error().message.find(std::to_string(huge)), std::string::npos) << buffer.error().message;
+    std::printf("[ %s ] %s\n", device.info().name.c_str(), buffer.error().message.c_str());
+  }
+}
+
+TEST(Buffer, EmptyBufferIsInvalid) {
+  std::string why;
+  auto devices = open_devices(why);
+  if (devices.empty()) GTEST_SKIP() << why;
+  for (auto& d : devices) {
+    Device& device = *d;
+    auto buffer = Buffer::create(device, 0, MemoryUse::Upload);
+    ASSERT_FALSE(buffer.has_value());
+    EXPECT_EQ(buffer.error().code, ErrorCode::InvalidArgument);
+  }
+}
+
+TEST(Buffer, HostBuffersAreMapped) {
+  std::string why;
+  auto devices = open_devices(why);
+  if (devices.empty()) GTEST_SKIP() << why;
+  for (auto& d : devices) {
+    Device& device = *d;
+    auto buffer = Buffer::create(device, 16, MemoryUse::Readback);
+    ASSERT_TRUE(buffer.has_value()) << buffer.error().message;
+    const std::vector<std::byte> in(16, std::byte{0x5a});
+    buffer->write(in);
+    std::vector<std::byte> out(16);
+    buffer->read(out);
+    EXPECT_EQ(in, out);
+  }
+}
+
+}  // namespace
+}  // namespace lowbit::gpu
