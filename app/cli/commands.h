@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "core/calib/calibration.h"
 #include "core/jobs/progress.h"
+#include "core/tokenizer/tokenizer.h"
 #include "core/util/expected.h"
 
 namespace lowbit::cli {
@@ -21,6 +23,7 @@ int run_info(const std::vector<std::string>& argv);
 int run_tokenize(const std::vector<std::string>& argv);
 int run_ppl(const std::vector<std::string>& argv);
 int run_quantize(const std::vector<std::string>& argv);
+int run_analyze(const std::vector<std::string>& argv);
 
 // Reports an error (stderr, and stdout JSON in json mode) and returns its exit code.
 int fail(const Error& error, bool json);
@@ -29,5 +32,9 @@ void print_json(const nlohmann::json& j);
 
 // Threads for OpenMP/Eigen from --threads (0 = all cores); returns false on a bad value.
 bool apply_threads(long long threads, std::string& error);
+
+// The calibration windows of `options` drawn from the text file `path` (errors name the file).
+Expected<std::vector<int32_t>> calibration_windows(const Tokenizer& tokenizer, const std::string& path,
+                                                   const CalibOptions& options);
 
 }  // namespace lowbit::cli

@@ -1,7 +1,9 @@
 #include <cstdio>
 
 #include "app/cli/commands.h"
+#include "core/io/mapped_file.h"
 #include "core/model/forward.h"
+#include "core/model/model.h"
 
 namespace lowbit::cli {
 
@@ -32,6 +34,15 @@ bool apply_threads(long long threads, std::string& error) {
   }
   set_compute_threads(static_cast<int>(threads));
   return true;
+}
+
+Expected<std::vector<int32_t>> calibration_windows(const Tokenizer& tokenizer, const std::string& path,
+                                                   const CalibOptions& options) {
+  LB_TRY_ASSIGN(std::string text, read_text_file(path));
+  LB_TRY_ASSIGN(std::vector<int32_t> ids, tokenize_text(tokenizer, text, false, path));
+  auto windows = draw_windows(ids, options);
+  if (!windows) return make_error(windows.error().code, path + ": " + windows.error().message);
+  return windows;
 }
 
 }  // namespace lowbit::cli

@@ -34,7 +34,11 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   ppl       MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2]
                   [--backend cpu|vulkan] [--threads N] [--max-windows N]
 
-  quantize  MODEL --method rtn|gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
+  analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N]
+            per-layer input Hessians and activation statistics, saved in DIR (calibration.json,
+            stats.safetensors)
+
+  quantize  MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
                   [--act-order] [--mse] [--damp X] [--eval FILE] [--eval-ctx N] [--threads N]
             FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)
 
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
   if (command == "tokenize") return run_tokenize(args);
   if (command == "ppl") return run_ppl(args);
   if (command == "quantize") return run_quantize(args);
+  if (command == "analyze") return run_analyze(args);
   std::fprintf(stderr, "lowbit: unknown command '%s'\n\n%s", command.c_str(), kUsageText);
   return kUsage;
 }

@@ -1,0 +1,232 @@
+#include "core/calib/analyze.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+#include "core/io/safetensors_writer.h"
+
+namespace lowbit {
+
+namespace {
+
+std::string stat_name(int64_t block, LinearInput input, const char* what) {
+  return "blk." + std::to_string(block) + "." + linear_input_name(input) + "." + what;
+}
+
+// The checkpoint tensors that read each input of block b.
+std::vector<std::string> readers(const BlockTensorNames& n, LinearInput input) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& s) {
+    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  switch (input) {
+    case LinearInput::kQkv: add(n.qkv), add(n.q), add(n.k), add(n.v); break;
+    case LinearInput::kO: add(n.o); break;
+    case LinearInput::kGateUp: add(n.gate_up), add(n.gate), add(n.up); break;
+    case LinearInput::kDown: add(n.down); break;
+  }
+  return out;
+}
+
+// Q3 + 1.5·IQR of `v` (linear interpolation between order statistics).
+float upper_fence(std::vector<float> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto q = [&](double p) {
+    const double pos = p * static_cast<double>(v.size() - 1);
+    const size_t i = static_cast<size_t>(pos);
+    const double f = pos - static_cast<double>(i);
+    return i + 1 < v.size() ? static_cast<float>(v[i] * (1 - f) + v[i + 1] * f) : v[i];
+  };
+  const float q1 = q(0.25), q3 = q(0.75);
+  return q3 + 1.5f * (q3 - q1);
+}
+
+}  // namespace
+
+const char* linear_input_name(LinearInput input) {
+  switch (input) {
+    case LinearInput::kQkv: return "qkv";
+    case LinearInput::kO: return "o";
+    case LinearInput::kGateUp: return "gate_up";
+    case LinearInput::kDown: return "down";
+  }
+  return "?";
+}
+
+std::optional<LinearInput> linear_input_from_name(const std::string& name) {
+  for (LinearInput i : kLinearInputs)
+    if (name == linear_input_name(i)) return i;
+  return std::nullopt;
+}
+
+int64_t linear_input_channels(const ModelConfig& c, LinearInput input) {
+  switch (input) {
+    case LinearInput::kQkv:
+    case LinearInput::kGateUp: return c.hidden;
+    case LinearInput::kO: return c.n_heads * c.head_dim;
+    case LinearInput::kDown: return c.ffn;
+  }
+  return 0;
+}
+
+Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,
+                                   Progress* progress, const CancelToken* cancel) {
+  if (ctx < 1 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0)
+    return make_error(ErrorCode::InvalidArgument, "calibration tokens do not form whole windows of " + std::to_string(ctx));
+  const int64_t T = ctx;
+  const int64_t S = static_cast<int64_t>(windows.size()) / T;
+  MatrixRM x;
+  LB_TRY_VOID(embed_windows(m, windows, S, T, x));
+  const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
+  const int64_t nblocks = static_cast<int64_t>(m.blocks.size());
+  for (int64_t b = 0; b < nblocks; ++b) {
+    if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
+    DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
+    BlockStats stats;
+    for (LinearInput i : kLinearInputs) stats.emplace(i, InputStats(linear_input_channels(m.config, i)));
+    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+      const int64_t n = std::min(chunk, S - s0);
+      MatrixRM xs = x.middleRows(s0 * T, n * T);
+      block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
+    }
+    LB_TRY_VOID(sink(b, stats));
+    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+      const int64_t n = std::min(chunk, S - s0);
+      MatrixRM xs = x.middleRows(s0 * T, n * T);
+      block_forward(m.config, blk, xs, n, T);
+      x.middleRows(s0 * T, n * T) = xs;
+    }
+    if (progress)
+      progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks),
+                       "block " + std::to_string(b + 1) + "/" + std::to_string(nblocks));
+  }
+  return {};
+}
+
+Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
+                                           const std::filesystem::path& dir, Progress* progress, const CancelToken* cancel) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::Io, dir.string() + ": cannot create the folder: " + ec.message());
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t nblocks = static_cast<int64_t>(m.blocks.size());
+  std::vector<SafetensorsDecl> decls;
+  for (int64_t b = 0; b < nblocks; ++b)
+    for (LinearInput i : kLinearInputs) {
+      const int64_t c = linear_input_channels(m.config, i);
+      decls.push_back({stat_name(b, i, "hessian"), DType::F32, {c, c}});
+      decls.push_back({stat_name(b, i, "mean_abs"), DType::F32, {c}});
+      decls.push_back({stat_name(b, i, "max_abs"), DType::F32, {c}});
+    }
+  LB_TRY_ASSIGN(SafetensorsWriter writer,
+                SafetensorsWriter::create(dir / "stats.safetensors", std::move(decls), {{"format", "lowbit-calibration"}}));
+
+  nlohmann::json inputs = nlohmann::json::array();
+  int64_t tokens = 0;
+  auto sink = [&](int64_t b, BlockStats& stats) -> Expected<void> {
+    for (LinearInput i : kLinearInputs) {
+      const InputStats& st = stats.at(i);
+      tokens = st.tokens();
+      const MatrixRM h = st.hessian();
+      const VectorF mean = st.mean_abs();
+      const VectorF& mx = st.max_abs();
+      LB_TRY_VOID(writer.write(stat_name(b, i, "hessian"), std::span<const float>(h.data(), static_cast<size_t>(h.size()))));
+      LB_TRY_VOID(writer.write(stat_name(b, i, "mean_abs"), std::span<const float>(mean.data(), static_cast<size_t>(mean.size()))));
+      LB_TRY_VOID(writer.write(stat_name(b, i, "max_abs"), std::span<const float>(mx.data(), static_cast<size_t>(mx.size()))));
+      const float fence = upper_fence(std::vector<float>(mx.data(), mx.data() + mx.size()));
+      const int64_t outliers = (mx.array() > fence).count();
+      inputs.push_back({{"block", b},
+                        {"input", linear_input_name(i)},
+                        {"channels", st.channels()},
+                        {"tensors", readers(m.names.blocks[static_cast<size_t>(b)], i)},
+                        {"hessian_trace", static_cast<double>(h.trace())},
+                        {"mean_abs_mean", mean.size() ? static_cast<double>(mean.mean()) : 0.0},
+                        {"max_abs_max", mx.size() ? static_cast<double>(mx.maxCoeff()) : 0.0},
+                        {"max_abs_fence", fence},
+                        {"outlier_channels", outliers}});
+    }
+    return {};
+  };
+  LB_TRY_VOID(collect_block_stats(m, windows, info.calib.ctx, sink, progress, cancel));
+  LB_TRY_VOID(writer.finish());
+
+  nlohmann::json j = {{"format", "lowbit-calibration"},
+                      {"version", 1},
+                      {"model", info.model},
+                      {"architecture", arch_name(m.config.arch)},
+                      {"text", info.text},
+                      {"samples", info.calib.samples},
+                      {"ctx", info.calib.ctx},
+                      {"seed", info.calib.seed},
+                      {"tokens", tokens},
+                      {"blocks", nblocks},
+                      {"stats", "stats.safetensors"},
+                      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+                      {"inputs", inputs}};
+  const auto json_path = dir / "calibration.json";
+  auto temp = json_path;
+  temp += ".partial";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << j.dump(1) << "\n";
+    if (!out) {
+      std::filesystem::remove(temp, ec);
+      return make_error(ErrorCode::Io, temp.string() + ": cannot be written");
+    }
+  }
+  std::filesystem::rename(temp, json_path, ec);
+  if (ec) return make_error(ErrorCode::Io, json_path.string() + ": cannot be moved into place: " + ec.message());
+  return j;
+}
+
+Expected<CalibrationSet> CalibrationSet::open(const std::filesystem::path& dir) {
+  CalibrationSet s;
+  s.dir_ = dir;
+  const auto json_path = dir / "calibration.json";
+  std::ifstream in(json_path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::Io, json_path.string() + ": no such file (not a folder written by lowbit analyze?)");
+  s.info_ = nlohmann::json::parse(in, nullptr, false);
+  if (s.info_.is_discarded() || !s.info_.is_object())
+    return make_error(ErrorCode::Format, json_path.string() + ": not valid JSON");
+  if (s.info_.value("format", "") != "lowbit-calibration" || s.info_.value("version", 0) != 1)
+    return make_error(ErrorCode::Format, json_path.string() + ": not a lowbit-calibration version 1 file");
+  if (!s.info_.contains("blocks") || !s.info_["blocks"].is_number_integer() || s.info_["blocks"].get<int64_t>() < 0)
+    return make_error(ErrorCode::Format, json_path.string() + ": 'blocks' is missing or not a count");
+  s.blocks_ = s.info_["blocks"].get<int64_t>();
+  LB_TRY_ASSIGN(s.stats_, SafetensorsFile::open(dir / "stats.safetensors"));
+  for (const auto& t : s.stats_->tensors()) s.by_name_[t.name] = &t;
+  for (int64_t b = 0; b < s.blocks_; ++b)
+    for (LinearInput i : kLinearInputs) {
+      const TensorInfo* h = s.by_name_.count(stat_name(b, i, "hessian")) ? s.by_name_.at(stat_name(b, i, "hessian")) : nullptr;
+      if (!h || h->shape.size() != 2 || h->shape[0] != h->shape[1] || h->dtype != DType::F32)
+        return make_error(ErrorCode::Format, (dir / "stats.safetensors").string() + ": " + stat_name(b, i, "hessian") +
+                                                 " is missing or not a square F32 matrix");
+      for (const char* what : {"mean_abs", "max_abs"}) {
+        auto it = s.by_name_.find(stat_name(b, i, what));
+        if (it == s.by_name_.end() || it->second->shape != std::vector<int64_t>{h->shape[0]} || it->second->dtype != DType::F32)
+          return make_error(ErrorCode::Format, (dir / "stats.safetensors").string() + ": " + stat_name(b, i, what) +
+                                                   " is missing or not an F32 vector of " + std::to_string(h->shape[0]));
+      }
+    }
+  return s;
+}
+
+int64_t CalibrationSet::channels(int64_t block, LinearInput input) const {
+  auto it = by_name_.find(stat_name(block, input, "hessian"));
+  return it == by_name_.end() ? 0 : it->second->shape[0];
+}
+
+Expected<std::vector<float>> CalibrationSet::read(int64_t block, LinearInput input, const char* what) const {
+  auto it = by_name_.find(stat_name(block, input, what));
+  if (it == by_name_.end())
+    return make_error(ErrorCode::InvalidArgument, (dir_ / "stats.safetensors").string() + ": no " + stat_name(block, input, what));
+  return decode_to_f32(*it->second);
+}
+
+Expected<std::vector<float>> CalibrationSet::hessian(int64_t block, LinearInput input) const { return read(block, input, "hessian"); }
+Expected<std::vector<float>> CalibrationSet::mean_abs(int64_t block, LinearInput input) const { return read(block, input, "mean_abs"); }
+Expected<std::vector<float>> CalibrationSet::max_abs(int64_t block, LinearInput input) const { return read(block, input, "max_abs"); }
+
+}  // namespace lowbit

@@ -1,0 +1,81 @@
+// Calibration analysis (`lowbit analyze`, the studio's Analyze): runs calibration windows through
+// the model block by block and gathers, for each block, the statistics of its four linear inputs
+// (q/k/v share one, then o, gate/up, down): the Hessian H = 2/n Σ x xᵀ, per-channel mean |x| and
+// max |x|. Only the running hidden states of the windows and one block's statistics are held at a
+// time. The same block-by-block walk serves methods that change a block before its outputs feed
+// the next (GPTQ, AWQ): the sink runs between collecting a block's inputs and advancing through it.
+//
+// Saved folder (format "lowbit-calibration", version 1), read back by CalibrationSet:
+//   calibration.json   what was measured: model, text file, samples, ctx, seed, tokens, and per block
+//                      and input the channel count, the checkpoint tensors that read it and a summary
+//                      (Hessian trace, mean of mean |x|, largest max |x|, outlier channels beyond the
+//                      upper interquartile fence Q3 + 1.5·IQR of max |x|);
+//   stats.safetensors  per block b and input i ∈ {qkv, o, gate_up, down}: `blk.b.i.hessian` F32 [c, c],
+//                      `blk.b.i.mean_abs` F32 [c], `blk.b.i.max_abs` F32 [c].
+// Both files are written under temporary names and renamed at the end: a cancelled run leaves none.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/calib/calibration.h"
+#include "core/io/safetensors.h"
+#include "core/jobs/progress.h"
+#include "core/model/forward.h"
+
+namespace lowbit {
+
+const char* linear_input_name(LinearInput input);  // "qkv", "o", "gate_up", "down"
+std::optional<LinearInput> linear_input_from_name(const std::string& name);
+inline constexpr LinearInput kLinearInputs[] = {LinearInput::kQkv, LinearInput::kO, LinearInput::kGateUp, LinearInput::kDown};
+int64_t linear_input_channels(const ModelConfig& c, LinearInput input);
+
+using BlockStats = std::map<LinearInput, InputStats>;
+// Called once per block with the statistics of its inputs; may change the block (quantize it)
+// before the windows advance through it.
+using BlockStatsSink = std::function<Expected<void>(int64_t block, BlockStats& stats)>;
+
+// `windows`: S windows of `ctx` tokens, row-major (from draw_windows).
+Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,
+                                   Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+
+struct AnalyzeInfo {
+  std::string model;  // as the user named it
+  std::string text;   // the calibration text file
+  CalibOptions calib;
+};
+
+// Collects the statistics of every block and writes the folder described above (created if
+// missing; earlier results in it are replaced). Returns the contents of calibration.json.
+Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
+                                           const std::filesystem::path& dir, Progress* progress = nullptr,
+                                           const CancelToken* cancel = nullptr);
+
+// A saved calibration folder, memory-mapped; statistics are decoded on request.
+class CalibrationSet {
+ public:
+  static Expected<CalibrationSet> open(const std::filesystem::path& dir);
+  const nlohmann::json& info() const { return info_; }
+  int64_t blocks() const { return blocks_; }
+  int64_t channels(int64_t block, LinearInput input) const;
+  Expected<std::vector<float>> hessian(int64_t block, LinearInput input) const;  // [c, c] row-major
+  Expected<std::vector<float>> mean_abs(int64_t block, LinearInput input) const;
+  Expected<std::vector<float>> max_abs(int64_t block, LinearInput input) const;
+
+ private:
+  Expected<std::vector<float>> read(int64_t block, LinearInput input, const char* what) const;
+  std::filesystem::path dir_;
+  nlohmann::json info_;
+  int64_t blocks_ = 0;
+  std::shared_ptr<SafetensorsFile> stats_;
+  std::map<std::string, const TensorInfo*> by_name_;
+};
+
+}  // namespace lowbit

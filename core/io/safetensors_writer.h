@@ -1,0 +1,58 @@
+// SafetensorsWriter: writes a .safetensors file whose tensors are declared up front (name, dtype,
+// shape) and whose data then arrives tensor by tensor in the declared order, so a producer never
+// holds more than one tensor (calibration statistics block by block; GPTQ checkpoint export). The
+// header follows the format exactly: an 8-byte little-endian length, JSON padded with spaces to a
+// multiple of 8, data offsets relative to the data area, tensors packed in order. The file is
+// written under a temporary name and renamed by finish(): a cancelled or failed job leaves nothing.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/tensor/dtype.h"
+#include "core/util/expected.h"
+
+namespace lowbit {
+
+struct SafetensorsDecl {
+  std::string name;
+  DType dtype = DType::F32;  // F32, F16, BF16, F64, I8, I16, I32, I64, U8, BOOL
+  std::vector<int64_t> shape;
+};
+
+// The safetensors spelling of a plain dtype ("F32", "BF16", ...); nullptr for ggml block types.
+const char* safetensors_dtype_name(DType type);
+
+class SafetensorsWriter {
+ public:
+  // Validates the declarations (known dtypes, unique names, non-negative shapes), writes the header.
+  static Expected<SafetensorsWriter> create(const std::filesystem::path& path, std::vector<SafetensorsDecl> tensors,
+                                            const std::map<std::string, std::string>& metadata = {});
+  SafetensorsWriter(SafetensorsWriter&&) noexcept;
+  SafetensorsWriter& operator=(SafetensorsWriter&&) noexcept;
+  ~SafetensorsWriter();  // removes the temporary file unless finish() succeeded
+
+  // The data of the next declared tensor; its size must be the declared shape × dtype size.
+  Expected<void> write(const std::string& name, std::span<const uint8_t> bytes);
+  Expected<void> write(const std::string& name, std::span<const float> values) {
+    return write(name, {reinterpret_cast<const uint8_t*>(values.data()), values.size_bytes()});
+  }
+  // All tensors written: flushes, closes and renames the file into place.
+  Expected<void> finish();
+
+ private:
+  SafetensorsWriter() = default;
+  std::filesystem::path path_, temp_;
+  std::vector<SafetensorsDecl> tensors_;
+  std::vector<uint64_t> sizes_;
+  size_t next_ = 0;
+  std::ofstream out_;
+  bool done_ = false;
+};
+
+}  // namespace lowbit
