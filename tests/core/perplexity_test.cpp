@@ -54,8 +54,9 @@ TEST(Perplexity, KjvStridedMatchesTransformers) {
 TEST(Perplexity, StoriesGgufMatchesLlamaPerplexity) {
   LOWBIT_REQUIRE_SHARED("models/stories260K/stories260K-f32.gguf");
   struct Row { const char* file; int64_t ctx; double ppl; };
-  for (const Row& row : {Row{"stories260K-f32.gguf", 256, 4.8753}, Row{"stories260K-f32.gguf", 512, 4.9745},
-                         Row{"stories260K-q8_0.gguf", 256, 4.8823}, Row{"stories260K-q4_0-pure.gguf", 256, 5.3360}}) {
+  // Two rows of the table keep the suite short; both contexts and a block format are covered. The
+  // README quotes every row, measured with `lowbit ppl --method llama.cpp`.
+  for (const Row& row : {Row{"stories260K-f32.gguf", 256, 4.8753}, Row{"stories260K-q4_0-pure.gguf", 512, 5.4811}}) {
     const Loaded l = load(std::string("models/stories260K/") + row.file, "data/tinystories-valid-sample.txt", true);
     ASSERT_EQ(l.ids.size(), 393019u) << "llama-tokenize counts 393,019 tokens, BOS included";
     PplOptions opt;
