@@ -1,5 +1,6 @@
-// lowbit quantize MODEL --method rtn|gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
-//                       [--act-order] [--mse] [--damp X] [--eval FILE] [--eval-ctx N]
+// lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
+//                       [--act-order] [--weighted-grids (gptq onto ggml types)]
+//                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N]
 #include <cstdio>
 
 #include "app/cli/args.h"
@@ -18,7 +19,7 @@ int run_quantize(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv,
                           {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "eval", "eval-ctx", "threads",
                             "out", "backend", "device", "layout"},
-                           {"json", "act-order", "static-groups", "mse", "quiet", "quantize-embeddings", "resume", "dry-run"},
+                           {"json", "act-order", "static-groups", "mse", "no-clip", "weighted-grids", "quiet", "quantize-embeddings", "resume", "dry-run"},
                            {}},
                           err);
   const bool json = args && args->flag("json");
@@ -26,7 +27,7 @@ int run_quantize(const std::vector<std::string>& argv) {
   if (args->positional().size() != 1) return usage_error("quantize", "expects one MODEL", json);
   QuantizeOptions opt;
   const auto method = quant_method_from_name(args->get("method").value_or("rtn"));
-  if (!method) return usage_error("quantize", "--method must be rtn or gptq (awq, cbq, onebit are not implemented yet)", json);
+  if (!method) return usage_error("quantize", "--method must be rtn, gptq, awq or awq+gptq (cbq, onebit are not implemented yet)", json);
   opt.method = *method;
   const auto fmt_name = args->get("format");
   if (!fmt_name) return usage_error("quantize", "--format FMT is required (e.g. int4g128a, q4_k, q8_0)", json);
@@ -34,8 +35,10 @@ int run_quantize(const std::vector<std::string>& argv) {
   if (!fmt) return usage_error("quantize", "unknown format '" + *fmt_name + "'", json);
   opt.format = *fmt;
   opt.mse_clip = args->flag("mse");
+  opt.awq.clip = !args->flag("no-clip");
   opt.gptq.act_order = args->flag("act-order");
   opt.gptq.static_groups = args->flag("static-groups");
+  opt.gptq.weighted_grids = args->flag("weighted-grids");
   opt.gptq.damp = args->get_double("damp", 0.01, err);
   opt.calib.samples = args->get_int("samples", 128, err);
   opt.calib.ctx = args->get_int("ctx", 256, err);
@@ -51,7 +54,8 @@ int run_quantize(const std::vector<std::string>& argv) {
     if (args->flag(unsupported)) return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
   if (auto v = opt.validate(); !v) return fail(v.error(), json);
   const auto calib_path = args->get("calib");
-  if (opt.method == QuantMethod::Gptq && !calib_path) return usage_error("quantize", "--method gptq needs --calib FILE", json);
+  if (opt.method != QuantMethod::Rtn && !calib_path)
+    return usage_error("quantize", std::string("--method ") + quant_method_name(opt.method) + " needs --calib FILE", json);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -61,7 +65,7 @@ int run_quantize(const std::vector<std::string>& argv) {
   if (!weights) return fail(weights.error(), json);
 
   std::vector<int32_t> calib;
-  if (calib_path && opt.method == QuantMethod::Gptq) {
+  if (calib_path && opt.method != QuantMethod::Rtn) {
     auto text = read_text_file(*calib_path);
     if (!text) return fail(text.error(), json);
     auto ids = tokenize_text(*model->tokenizer, *text, false, *calib_path);
@@ -98,15 +102,25 @@ int run_quantize(const std::vector<std::string>& argv) {
 
   if (json) {
     nlohmann::json layers = nlohmann::json::array();
-    for (const auto& l : r->layers)
-      layers.push_back({{"tensor", l.tensor}, {"part", l.part}, {"format", l.format}, {"rows", l.rows}, {"cols", l.cols},
-                        {"weight_rel_error", l.weight_rel_error}, {"output_rel_error", l.output_rel_error}, {"seconds", l.seconds}});
+    const bool awq = opt.method == QuantMethod::Awq || opt.method == QuantMethod::AwqGptq;
+    for (const auto& l : r->layers) {
+      nlohmann::json j = {{"tensor", l.tensor}, {"part", l.part}, {"format", l.format}, {"rows", l.rows}, {"cols", l.cols},
+                          {"weight_rel_error", l.weight_rel_error}, {"output_rel_error", l.output_rel_error}, {"seconds", l.seconds}};
+      if (awq) {
+        j["awq_alpha"] = l.awq_alpha >= 0 ? nlohmann::json(l.awq_alpha) : nlohmann::json(nullptr);
+        j["awq_clip"] = l.awq_clip >= 0 ? nlohmann::json(l.awq_clip) : nlohmann::json(nullptr);
+      }
+      if (!l.note.empty()) j["note"] = l.note;
+      layers.push_back(std::move(j));
+    }
     nlohmann::json out = {{"ok", true}, {"method", quant_method_name(opt.method)}, {"format", opt.format.name()},
                           {"bits_per_weight", r->bits_per_weight}, {"quantized_weights", r->quantized_weights},
                           {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"}};
-    if (opt.method == QuantMethod::Gptq)
+    if (opt.method != QuantMethod::Rtn)
       out["calibration"] = {{"file", *calib_path}, {"samples", opt.calib.samples}, {"ctx", opt.calib.ctx}, {"seed", opt.calib.seed},
-                            {"act_order", opt.gptq.act_order}, {"damp", opt.gptq.damp}};
+                            {"act_order", opt.gptq.act_order}, {"damp", opt.gptq.damp},
+                            {"weighted_grids", opt.gptq.weighted_grids}};
+    if (awq) out["awq"] = {{"alpha_grid", opt.awq.alpha_grid}, {"clip", opt.awq.clip}, {"clip_min", opt.awq.clip_min}, {"clip_steps", opt.awq.clip_steps}};
     if (ppl) out["ppl"] = ppl->ppl, out["eval"] = {{"ctx", eval_ctx}, {"tokens_scored", ppl->tokens_scored}, {"windows", ppl->windows}};
     print_json(out);
     return kOk;

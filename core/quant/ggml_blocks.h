@@ -95,6 +95,13 @@ inline void put_scale_min_k4(int j, uint8_t ls, uint8_t lm, uint8_t* q) {
   }
 }
 
+// The 6-bit signed sub-block scale j of q3_K (stored + 32: low 4 bits in bytes 0..7, high 2 bits
+// in bytes 8..11).
+inline int q3_K_scale(const uint8_t* scales, int j) {
+  const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
+  return static_cast<int8_t>(lo | (((scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
+}
+
 // Per-type kernels. `quantize_*` process whole blocks (nb of them) with the reference algorithm;
 // `quantize_*_weighted` process one row of n_per_row elements with per-column weights qw;
 // `dequantize_*` decode nb blocks.

@@ -18,13 +18,6 @@ inline void pack_2bit(const uint8_t* L, uint8_t* qs) {
       qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
 }
 
-// The 6-bit signed sub-block scale j of q3_K (stored + 32: low 4 bits in bytes 0..7, high 2 bits
-// in bytes 8..11).
-inline int q3_K_scale(const uint8_t* scales, int j) {
-  const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
-  return static_cast<int8_t>(lo | (((scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
-}
-
 }  // namespace
 
 // ---- shared finishing steps (also used by ggml_k_quants_weighted.cpp) ----

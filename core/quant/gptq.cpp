@@ -1,10 +1,17 @@
 #include "core/quant/gptq.h"
 
+#include <omp.h>
+
 #include <Eigen/Cholesky>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
+#include <vector>
 
+#include "core/quant/ggml_formats.h"
+#include "core/quant/ggml_grid.h"
 #include "core/tensor/eigen_types.h"
 
 namespace lowbit {
@@ -14,26 +21,233 @@ using Index = Eigen::Index;
 using MatrixCM = Eigen::MatrixXf;  // column-major: the sweep reads and updates whole columns
 
 // Upper Cholesky factor U of (H + λI)⁻¹ (so (H + λI)⁻¹ = Uᵀ U), or false when H + λI is not
-// positive definite in float arithmetic.
+// positive definite in float arithmetic. The factorizations run in place; the inverse's columns are
+// independent right-hand sides of the two triangular solves, so they are solved in one panel per
+// thread (each column gets the same bits as in a single whole-matrix solve: the blocking along the
+// triangular dimension does not depend on the panel width).
 bool inverse_cholesky_upper(const MatrixCM& h, double lambda, MatrixCM& u) {
-  MatrixCM hd = h;
-  hd.diagonal().array() += static_cast<float>(lambda);
-  Eigen::LLT<MatrixCM> llt(hd);
+  const Index n = h.rows();
+  MatrixCM a = h;
+  a.diagonal().array() += static_cast<float>(lambda);
+  Eigen::LLT<Eigen::Ref<MatrixCM>> llt(a);
   if (llt.info() != Eigen::Success) return false;
-  MatrixCM inv = MatrixCM::Identity(h.rows(), h.cols());
-  llt.solveInPlace(inv);
-  inv = (inv + inv.transpose()) * 0.5f;
-  Eigen::LLT<MatrixCM> llt2(inv);
+  u.setIdentity(n, n);
+  const Index panels = std::max(1, std::min(omp_get_max_threads(), static_cast<int>(n / 1024)));
+  const Index width = (n + panels - 1) / panels;
+#pragma omp parallel for schedule(static) if (panels > 1)
+  for (Index p = 0; p < panels; ++p) {
+    const Index c0 = p * width, nc = std::min(width, n - c0);
+    if (nc <= 0) continue;
+    auto panel = u.middleCols(c0, nc);
+    llt.matrixL().solveInPlace(panel);
+    llt.matrixU().solveInPlace(panel);
+  }
+  a = (u + u.transpose()) * 0.5f;
+  Eigen::LLT<Eigen::Ref<MatrixCM>> llt2(a);
   if (llt2.info() != Eigen::Success) return false;
   u = llt2.matrixU();
   return u.diagonal().allFinite() && (u.diagonal().array() > 0).all();
 }
 
+// Rows are swept in chunks of this many inside a column block, one chunk per OpenMP work item:
+// rows are independent there, and a chunk's 128 columns stay in cache.
+constexpr int64_t kRowChunk = 64;
+
+// The int family: one min-max grid per row and group of g columns (g = cols without groups).
+class IntTarget {
+ public:
+  IntTarget(const Format& f, int64_t rows, int64_t cols)
+      : f_(f),
+        rows_(rows),
+        cols_(cols),
+        gs_(f.group_size(cols)),
+        ngroups_(cols / gs_),
+        maxq_(max_code(f.bits)),
+        grids_(static_cast<size_t>(rows * ngroups_)) {}
+  int64_t group() const { return gs_; }
+
+  // Grids of group g from columns [col0, col0 + g) of src.
+  void fix(const MatrixCM& src, Index col0, int64_t g) {
+#pragma omp parallel if (rows_ > kRowChunk)
+    {
+      std::vector<float> tmp(static_cast<size_t>(gs_));
+#pragma omp for schedule(static)
+      for (Index r = 0; r < rows_; ++r) {
+        for (int64_t j = 0; j < gs_; ++j) tmp[static_cast<size_t>(j)] = src(r, col0 + j);
+        grids_[static_cast<size_t>(r * ngroups_ + g)] = minmax_grid(tmp.data(), gs_, f_.bits, f_.symmetric);
+      }
+    }
+  }
+
+  // Values of rows [r0, r0 + n) of original column `orig` (current weights w) on their grids.
+  void quantize(int64_t orig, const float* w, float* q, int64_t r0, int64_t n) const {
+    const int64_t g = orig / gs_;
+    for (int64_t r = 0; r < n; ++r) {
+      const IntGrid& grid = grids_[static_cast<size_t>((r0 + r) * ngroups_ + g)];
+      q[r] = dequantize_code(quantize_code(w[r], grid, maxq_), grid);
+    }
+  }
+
+  // Codes in the original column order, on the grids they were quantized with.
+  void finish(const MatrixCM& Q, const std::vector<Index>& perm, GptqResult& res) {
+    IntTensor& t = res.tensor;
+    t.format = f_;
+    t.rows = rows_;
+    t.cols = cols_;
+    t.codes.resize(static_cast<size_t>(rows_ * cols_));
+    t.grids = std::move(grids_);
+#pragma omp parallel for schedule(static) if (rows_ > kRowChunk)
+    for (Index r = 0; r < rows_; ++r)
+      for (Index j = 0; j < cols_; ++j) {
+        const Index orig = perm[static_cast<size_t>(j)];
+        const IntGrid& grid = t.grids[static_cast<size_t>(r * ngroups_ + orig / gs_)];
+        t.codes[static_cast<size_t>(r * cols_ + orig)] = static_cast<uint8_t>(quantize_code(Q(r, j), grid, maxq_));
+      }
+  }
+
+ private:
+  Format f_;
+  int64_t rows_, cols_, gs_, ngroups_;
+  int maxq_;
+  std::vector<IntGrid> grids_;
+};
+
+// A ggml block type: a row's block of 32 or 256 columns takes the grid (scales and mins) that
+// ggml's quantizer picks for the block's current weights; codes are then chosen column by column.
+// Per-column state is stored column-major ([column][row]) so that a column's rows are contiguous.
+class GgmlTarget {
+ public:
+  GgmlTarget(DType type, int64_t rows, int64_t cols, std::vector<float> importance)
+      : type_(type),
+        layout_(ggml_grid_layout(type)),
+        rows_(rows),
+        cols_(cols),
+        row_bytes_(static_cast<int64_t>(dtype_bytes(type, static_cast<uint64_t>(cols)))),
+        block_bytes_(static_cast<int64_t>(traits(type).block_bytes)),
+        importance_(std::move(importance)),
+        bytes_(static_cast<size_t>(rows * row_bytes_)),
+        grids_(static_cast<size_t>(rows * (cols / layout_.sub))),
+        fix_w_(static_cast<size_t>(rows * cols)),
+        codes_(static_cast<size_t>(rows * cols)) {}
+  int64_t group() const { return layout_.block; }
+
+  // Grids of block b (columns [col0, col0 + block)) from src: ggml's quantizer on each row's span.
+  void fix(const MatrixCM& src, Index col0, int64_t b) {
+    const int bs = layout_.block, subs = layout_.subs();
+#pragma omp parallel if (rows_ > kRowChunk)
+    {
+      std::vector<float> tmp(static_cast<size_t>(bs));
+      std::vector<int8_t> codes(static_cast<size_t>(bs));
+      std::vector<GgmlSubGrid> g(static_cast<size_t>(subs));
+#pragma omp for schedule(static)
+      for (Index r = 0; r < rows_; ++r) {
+        for (int j = 0; j < bs; ++j) tmp[static_cast<size_t>(j)] = src(r, col0 + j);
+        uint8_t* blk = bytes_.data() + r * row_bytes_ + b * block_bytes_;
+        if (importance_.empty())
+          ggml_quantize(type_, tmp.data(), blk, static_cast<size_t>(bs));
+        else
+          ggml_quantize_weighted(type_, tmp.data(), blk, 1, bs, importance_.data() + col0);
+        ggml_block_grids(type_, blk, g.data());
+        ggml_block_codes(type_, blk, codes.data());
+        for (int s = 0; s < subs; ++s)
+          grids_[static_cast<size_t>((b * subs + s) * rows_ + r)] = g[static_cast<size_t>(s)];
+        for (int j = 0; j < bs; ++j) {
+          const auto at = static_cast<size_t>((col0 + j) * rows_ + r);
+          fix_w_[at] = tmp[static_cast<size_t>(j)];
+          codes_[at] = codes[static_cast<size_t>(j)];
+        }
+      }
+    }
+  }
+
+  void quantize(int64_t orig, const float* w, float* q, int64_t r0, int64_t n) {
+    const auto at = static_cast<size_t>(orig * rows_ + r0);
+    ggml_choose_codes(layout_, grids_.data() + (orig / layout_.sub) * rows_ + r0, w, fix_w_.data() + at,
+                      codes_.data() + at, q, n);
+  }
+
+  // The chosen codes packed into the blocks, whose scales stay as fixed.
+  void finish(GptqResult& res) {
+    const int bs = layout_.block;
+    const int64_t nb = cols_ / bs;
+#pragma omp parallel if (rows_ > kRowChunk)
+    {
+      std::vector<int8_t> codes(static_cast<size_t>(bs));
+#pragma omp for schedule(static)
+      for (Index r = 0; r < rows_; ++r)
+        for (int64_t b = 0; b < nb; ++b) {
+          for (int j = 0; j < bs; ++j)
+            codes[static_cast<size_t>(j)] = codes_[static_cast<size_t>((b * bs + j) * rows_ + r)];
+          ggml_pack_codes(type_, codes.data(), bytes_.data() + r * row_bytes_ + b * block_bytes_);
+        }
+    }
+    res.ggml = std::move(bytes_);
+  }
+
+ private:
+  DType type_;
+  GgmlGridLayout layout_;
+  int64_t rows_, cols_, row_bytes_, block_bytes_;
+  std::vector<float> importance_;  // diag H in the original column order, or empty (reference quantizer)
+  std::vector<uint8_t> bytes_;
+  std::vector<GgmlSubGrid> grids_;  // [block · subs + sub][row]
+  std::vector<float> fix_w_;        // [column][row]: the weight each block's grid was fixed from
+  std::vector<int8_t> codes_;       // [column][row]: ggml's codes at the fix, then the chosen ones
+};
+
+// The column sweep (METHODS.md §2.3) over W (permuted by `perm` under act-order); a column block,
+// once swept, holds the chosen values, so W ends as Ŵ (in sweep order). Grids that are not static
+// are fixed at the start of the column block that holds their first column, from W as corrected up
+// to that block, as the reference does. Rows are independent inside a column block: each chunk of
+// rows runs the whole block on its own thread. Returns Σ (w − q)² / U[i,i]² / 2.
+template <class Target>
+double sweep(MatrixCM& W, const MatrixCM& U, const std::vector<Index>& perm, int64_t B, bool fix_in_sweep,
+             Target& target) {
+  const int64_t rows = W.rows(), cols = W.cols(), gs = target.group();
+  const int64_t nchunks = (rows + kRowChunk - 1) / kRowChunk;
+  std::vector<double> chunk_loss(static_cast<size_t>(nchunks), 0.0);
+  MatrixCM W1, Err1;
+  for (int64_t i1 = 0; i1 < cols; i1 += B) {
+    const int64_t i2 = std::min(i1 + B, cols), count = i2 - i1;
+    if (fix_in_sweep)
+      for (int64_t col = i1; col < i2; ++col)
+        if (col % gs == 0) target.fix(W, col, col / gs);
+    W1 = W.middleCols(i1, count);
+    Err1.resize(rows, count);
+#pragma omp parallel for schedule(static) if (nchunks > 1)
+    for (int64_t c = 0; c < nchunks; ++c) {
+      const int64_t r0 = c * kRowChunk, n = std::min(kRowChunk, rows - r0);
+      double loss = 0;
+      float q[kRowChunk];
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t col = i1 + i;
+        const float d = U(col, col);
+        float* w = &W1(r0, i);
+        float* e = &Err1(r0, i);
+        target.quantize(perm[static_cast<size_t>(col)], w, q, r0, n);
+        for (int64_t r = 0; r < n; ++r) {
+          loss += static_cast<double>((w[r] - q[r]) * (w[r] - q[r])) / (static_cast<double>(d) * d) / 2.0;
+          e[r] = (w[r] - q[r]) / d;
+          w[r] = q[r];
+        }
+        if (i + 1 < count)
+          W1.block(r0, i + 1, n, count - i - 1).noalias() -=
+              Err1.block(r0, i, n, 1) * U.row(col).segment(col + 1, count - i - 1);
+      }
+      chunk_loss[static_cast<size_t>(c)] += loss;
+    }
+    W.middleCols(i1, count) = W1;
+    if (i2 < cols) W.rightCols(cols - i2).noalias() -= Err1 * U.block(i1, i2, count, cols - i2);
+  }
+  return std::accumulate(chunk_loss.begin(), chunk_loss.end(), 0.0);
+}
+
 }  // namespace
 
 Expected<void> GptqOptions::validate() const {
-  if (format.kind != Format::Kind::Int)
-    return make_error(ErrorCode::InvalidArgument, "GPTQ: format " + format.name() + " is not in the int family");
+  if (format.kind != Format::Kind::Int && !(format.kind == Format::Kind::Ggml && is_ggml_quant_type(format.dtype)))
+    return make_error(ErrorCode::InvalidArgument,
+                      "GPTQ: format " + format.name() + " is neither in the int family nor a ggml block type");
   if (block_size < 1) return make_error(ErrorCode::InvalidArgument, "GPTQ: block size must be positive");
   if (!(damp > 0 && damp < 1)) return make_error(ErrorCode::InvalidArgument, "GPTQ: damping must be in (0, 1)");
   return {};
@@ -44,19 +258,22 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
   LB_TRY_VOID(opt.validate());
   const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
   if (static_cast<int64_t>(w_in.size()) != rows * cols || static_cast<int64_t>(h_in.size()) != cols * cols)
-    return make_error(ErrorCode::InvalidArgument, who + ": weight or Hessian size does not match " + std::to_string(rows) + " × " +
-                                                      std::to_string(cols));
-  if (!opt.format.fits(cols))
-    return make_error(ErrorCode::InvalidArgument, who + ": " + std::to_string(cols) + " columns are not a multiple of the group size");
+    return make_error(ErrorCode::InvalidArgument, who + ": weight or Hessian size does not match " +
+                                                      std::to_string(rows) + " × " + std::to_string(cols));
   const Format& f = opt.format;
-  const int maxq = max_code(f.bits);
-  const int64_t gs = f.group_size(cols);
-  const bool grouped = f.group > 0;
+  const bool ggml = f.kind == Format::Kind::Ggml;
+  if (!f.fits(cols))
+    return make_error(ErrorCode::InvalidArgument,
+                      who + ": rows of " + std::to_string(cols) + " columns are not a multiple of " +
+                          (ggml ? f.name() + "'s block of " + std::to_string(traits(f.dtype).block_size)
+                                : std::string("the group size")));
+  const bool grouped = ggml || f.group > 0;
   const bool static_groups = grouped && (opt.static_groups || opt.act_order);
 
   MatrixCM W = ConstMatrixRMMap(w_in.data(), rows, cols);  // copy into column-major
   MatrixCM H = ConstMatrixRMMap(h_in.data(), cols, cols);
-  if (!H.allFinite() || !W.allFinite()) return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
+  if (!H.allFinite() || !W.allFinite())
+    return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
 
   GptqResult res;
   for (Index i = 0; i < cols; ++i)
@@ -66,18 +283,26 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
       ++res.dead_columns;
     }
 
+  std::optional<IntTarget> int_target;
+  std::optional<GgmlTarget> ggml_target;
+  if (ggml) {
+    std::vector<float> importance;
+    if (opt.weighted_grids)
+      for (Index i = 0; i < cols; ++i) importance.push_back(H(i, i));
+    ggml_target.emplace(f.dtype, rows, cols, std::move(importance));
+  } else {
+    int_target.emplace(f, rows, cols);
+  }
   // Grids fixed up front: per row (no groups), or per static group, from the (dead-zeroed) original weights.
-  const int64_t ngroups = cols / gs;
-  std::vector<IntGrid> grids(static_cast<size_t>(rows * ngroups));
-  auto grid_from = [&](const MatrixCM& src, Index col0, int64_t g) {
-    std::vector<float> tmp(static_cast<size_t>(gs));
-    for (Index r = 0; r < rows; ++r) {
-      for (int64_t j = 0; j < gs; ++j) tmp[static_cast<size_t>(j)] = src(r, col0 + j);
-      grids[static_cast<size_t>(r * ngroups + g)] = minmax_grid(tmp.data(), gs, f.bits, f.symmetric);
+  if (!grouped || static_groups) {
+    const int64_t gs = ggml ? ggml_target->group() : int_target->group();
+    for (int64_t g = 0; g < cols / gs; ++g) {
+      if (ggml)
+        ggml_target->fix(W, g * gs, g);
+      else
+        int_target->fix(W, g * gs, g);
     }
-  };
-  if (!grouped || static_groups)
-    for (int64_t g = 0; g < ngroups; ++g) grid_from(W, g * gs, g);
+  }
 
   // Act-order: sweep columns by decreasing H[i,i] (stable for ties, as torch.argsort is not guaranteed to be).
   std::vector<Index> perm(static_cast<size_t>(cols));
@@ -92,59 +317,36 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
     H.swap(Hp);
   }
 
+  using Clock = std::chrono::steady_clock;
+  const auto t_factor = Clock::now();
   const double mean_diag = H.diagonal().mean();
   MatrixCM U;
   double damp = opt.damp;
   while (!inverse_cholesky_upper(H, damp * mean_diag, U)) {
-    if (damp >= 1.0) return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
+    if (damp >= 1.0)
+      return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
     const double next = std::min(1.0, damp * 5);
-    res.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(damp) + "; raised to " +
-                           std::to_string(next));
+    res.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(damp) +
+                           "; raised to " + std::to_string(next));
     damp = next;
   }
   res.damp_used = damp;
+  const auto t_sweep = Clock::now();
+  res.factor_seconds = std::chrono::duration<double>(t_sweep - t_factor).count();
 
-  MatrixCM Q(rows, cols);
-  const int64_t B = opt.block_size;
-  MatrixCM W1, Err1;
-  for (int64_t i1 = 0; i1 < cols; i1 += B) {
-    const int64_t i2 = std::min(i1 + B, cols), count = i2 - i1;
-    W1 = W.middleCols(i1, count);
-    Err1.resize(rows, count);
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t col = i1 + i;
-      if (grouped && !static_groups && col % gs == 0) grid_from(W, col, col / gs);  // W as of this block's start
-      const int64_t orig_col = perm[static_cast<size_t>(col)];
-      const int64_t g = orig_col / gs;
-      const float d = U(col, col);
-      for (Index r = 0; r < rows; ++r) {
-        const IntGrid& grid = grids[static_cast<size_t>(r * ngroups + g)];
-        const float wv = W1(r, i);
-        const float q = dequantize_code(quantize_code(wv, grid, maxq), grid);
-        Q(r, col) = q;
-        res.loss += static_cast<double>((wv - q) * (wv - q)) / (static_cast<double>(d) * d) / 2.0;
-        Err1(r, i) = (wv - q) / d;
-      }
-      if (i + 1 < count)
-        W1.rightCols(count - i - 1).noalias() -= Err1.col(i) * U.row(col).segment(col + 1, count - i - 1);
-    }
-    if (i2 < cols) W.rightCols(cols - i2).noalias() -= Err1 * U.block(i1, i2, count, cols - i2);
-  }
+  const bool fix_in_sweep = grouped && !static_groups;
+  res.loss = ggml ? sweep(W, U, perm, opt.block_size, fix_in_sweep, *ggml_target)
+                  : sweep(W, U, perm, opt.block_size, fix_in_sweep, *int_target);
+  if (ggml)
+    ggml_target->finish(res);
+  else
+    int_target->finish(W, perm, res);
 
-  // Codes in the original column order, on the grids they were quantized with.
-  IntTensor& t = res.tensor;
-  t.format = f;
-  t.rows = rows;
-  t.cols = cols;
-  t.codes.resize(static_cast<size_t>(rows * cols));
-  t.grids = std::move(grids);
-  for (Index j = 0; j < cols; ++j) {
-    const Index orig = perm[static_cast<size_t>(j)];
-    for (Index r = 0; r < rows; ++r) {
-      const IntGrid& grid = t.grids[static_cast<size_t>(r * ngroups + orig / gs)];
-      t.codes[static_cast<size_t>(r * cols + orig)] = static_cast<uint8_t>(quantize_code(Q(r, j), grid, maxq));
-    }
-  }
+  res.sweep_seconds = std::chrono::duration<double>(Clock::now() - t_sweep).count();
+  res.dequantized.resize(static_cast<size_t>(rows * cols));
+  MatrixRMMap out(res.dequantized.data(), rows, cols);
+#pragma omp parallel for schedule(static) if (rows > kRowChunk)
+  for (Index j = 0; j < cols; ++j) out.col(perm[static_cast<size_t>(j)]) = W.col(j);
   return res;
 }
 

@@ -6,8 +6,14 @@
 // sweep reaches their first column (from the weights as corrected at the start of the current
 // column block, exactly as the reference code does), or from the original weights (static groups,
 // always used with act-order, which sweeps columns by decreasing H[i,i]).
+// The target grid is the int family (int{b}g{g}{a|s}: min-max grids per group) or a ggml block type
+// (DESIGN.md "Grid and codes"): a row's block of 32 or 256 columns is a group whose grid is what
+// ggml's quantizer (reference, or importance-weighted with diag H) picks for that span; GPTQ then
+// chooses the codes on it (core/quant/ggml_grid.h) and returns the packed blocks, which are exactly
+// what an export writes.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,14 +29,21 @@ struct GptqOptions {
   double damp = 0.01;
   bool act_order = false;
   bool static_groups = false;  // implied by act_order when groups are used
+  // ggml formats: grids from ggml's importance-weighted quantizer with diag H as the importances
+  // (run on one block's span, so the 32-element types take their σ² from the block, not the row).
+  bool weighted_grids = false;
   Expected<void> validate() const;
 };
 
 struct GptqResult {
-  IntTensor tensor;
-  double loss = 0;            // Σ (w − q)² / [H⁻¹]ᵢᵢ / 2 over all weights, as the reference reports
-  double damp_used = 0;       // the damping fraction finally used
+  IntTensor tensor;                // int family: codes and grids
+  std::vector<uint8_t> ggml;       // ggml formats: the packed blocks, rows × dtype_bytes(type, cols)
+  std::vector<float> dequantized;  // Ŵ [rows, cols] row-major, the values the codes stand for (both families)
+  double loss = 0;                 // Σ (w − q)² / [H⁻¹]ᵢᵢ / 2 over all weights, as the reference reports
+  double damp_used = 0;            // the damping fraction finally used
   int64_t dead_columns = 0;
+  double factor_seconds = 0;  // damped inverse Cholesky (with any damping retries)
+  double sweep_seconds = 0;   // column sweep, lazy batch updates and packing
   std::vector<std::string> warnings;
 };
 

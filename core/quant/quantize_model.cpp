@@ -1,8 +1,10 @@
 #include "core/quant/quantize_model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include "core/quant/awq_model.h"
 #include "core/quant/ggml_formats.h"
 #include "core/quant/int_quant.h"
 #include "core/tensor/ggml_dequant.h"
@@ -66,11 +68,21 @@ double output_rel_error(const MatrixRM& before, const MatrixRM& after, const Mat
 
 }  // namespace
 
-const char* quant_method_name(QuantMethod m) { return m == QuantMethod::Rtn ? "rtn" : "gptq"; }
+const char* quant_method_name(QuantMethod m) {
+  switch (m) {
+    case QuantMethod::Rtn: return "rtn";
+    case QuantMethod::Gptq: return "gptq";
+    case QuantMethod::Awq: return "awq";
+    case QuantMethod::AwqGptq: return "awq+gptq";
+  }
+  return "rtn";
+}
 
 std::optional<QuantMethod> quant_method_from_name(const std::string& n) {
   if (n == "rtn") return QuantMethod::Rtn;
   if (n == "gptq") return QuantMethod::Gptq;
+  if (n == "awq") return QuantMethod::Awq;
+  if (n == "awq+gptq") return QuantMethod::AwqGptq;
   return std::nullopt;
 }
 
@@ -127,11 +139,13 @@ Expected<void> QuantizeOptions::validate() const {
     GptqOptions g = gptq;
     g.format = format;
     LB_TRY_VOID(g.validate());
-    for (const auto& [name, f] : per_tensor)
-      if (f.kind != Format::Kind::Int)
-        return make_error(ErrorCode::Unsupported, "GPTQ onto " + f.name() + " (tensor " + name + ") is not implemented yet; the int family is");
+    for (const auto& [name, f] : per_tensor) {
+      g.format = f;
+      if (auto v = g.validate(); !v) return make_error(v.error().code, v.error().message + " (tensor " + name + ")");
+    }
     LB_TRY_VOID(calib.validate());
   }
+  if (method == QuantMethod::Awq || method == QuantMethod::AwqGptq) LB_TRY_VOID(validate_awq(*this));
   if (format.kind == Format::Kind::OneBit) return make_error(ErrorCode::Unsupported, "format onebit needs --method onebit (not implemented yet)");
   return {};
 }
@@ -139,6 +153,7 @@ Expected<void> QuantizeOptions::validate() const {
 Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
                                         Progress* progress, const CancelToken* cancel) {
   LB_TRY_VOID(o.validate());
+  if (o.method == QuantMethod::Awq || o.method == QuantMethod::AwqGptq) return awq_quantize_model(m, o, calib_tokens, progress, cancel);
   const auto t0 = Clock::now();
   QuantizeResult res;
   const auto refs = block_linears(m);
@@ -209,7 +224,7 @@ Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& 
                                                   {h.data(), static_cast<size_t>(h.size())}, g, label));
         for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
         const MatrixRM before = l.w;
-        dequantize_int(q.tensor, l.w.data());
+        std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // ggml formats: q.ggml holds the blocks
         account(r, g.format, before, l.w, &h, seconds_since(ts));
       }
       // 3. The quantized block's outputs feed the next block.

@@ -2,7 +2,8 @@
 // dequantized values the chosen codes represent, so the same forward pass evaluates the result) and
 // reports per-layer errors. RTN works tensor by tensor; GPTQ goes block by block as the GPTQ paper
 // does: the Hessians of block k come from calibration windows run through blocks < k already
-// quantized, and only one block's activations are held at a time.
+// quantized, and only one block's activations are held at a time. AWQ and AWQ+GPTQ go block by block
+// too (core/quant/awq_model.h).
 #pragma once
 
 #include <map>
@@ -14,12 +15,13 @@
 #include "core/jobs/progress.h"
 #include "core/model/forward.h"
 #include "core/model/weights.h"
+#include "core/quant/awq.h"
 #include "core/quant/format.h"
 #include "core/quant/gptq.h"
 
 namespace lowbit {
 
-enum class QuantMethod { Rtn, Gptq };
+enum class QuantMethod { Rtn, Gptq, Awq, AwqGptq };  // names: rtn, gptq, awq, awq+gptq
 const char* quant_method_name(QuantMethod m);
 std::optional<QuantMethod> quant_method_from_name(const std::string& name);
 
@@ -42,6 +44,7 @@ struct QuantizeOptions {
   std::map<std::string, Format> per_tensor;  // a layout: checkpoint tensor name → format (overrides `format`)
   bool mse_clip = false;                     // RTN (int family): per-group clip search
   GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
+  AwqOptions awq;                            // α grid and clip search (methods awq, awq+gptq)
   CalibOptions calib;
   Expected<void> validate() const;
 };
@@ -54,6 +57,9 @@ struct LayerReport {
   double weight_rel_error = 0;  // ‖W − Ŵ‖ / ‖W‖
   double output_rel_error = -1; // ‖(W − Ŵ) X‖ / ‖W X‖ from the Hessian (GPTQ), -1 when unknown
   double seconds = 0;
+  double awq_alpha = -1;  // AWQ: the α chosen for the layer's group, -1 when the group was not scaled
+  double awq_clip = -1;   // AWQ (int family): the mean clip ratio chosen, -1 when no clip search ran
+  std::string note;       // e.g. why AWQ left the group unscaled
 };
 
 struct QuantizeResult {
@@ -64,7 +70,7 @@ struct QuantizeResult {
   std::vector<std::string> warnings;
 };
 
-// `calib_tokens`: windows from draw_windows (needed by GPTQ; ignored by RTN).
+// `calib_tokens`: windows from draw_windows (needed by GPTQ and AWQ; ignored by RTN).
 Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& options, const std::vector<int32_t>& calib_tokens,
                                         Progress* progress = nullptr, const CancelToken* cancel = nullptr);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -29,6 +30,11 @@ inline double peak_rss_mb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
+inline double load_average() {
+  double l[1] = {0};
+  return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+}
+
 inline nlohmann::json machine() {
   utsname u{};
   uname(&u);
@@ -41,6 +47,7 @@ inline nlohmann::json machine() {
           {"memory_gib", static_cast<double>(pages) * static_cast<double>(page) / (1024.0 * 1024 * 1024)},
           {"os", std::string(u.sysname) + " " + u.release},
           {"compiler", std::string("gcc ") + __VERSION__},
+          {"load_average_1min", load_average()},  // other work on a shared machine shows here
           {"date", date}};
 }
 

@@ -1,0 +1,220 @@
+#include "core/quant/awq_model.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "core/quant/awq.h"
+#include "core/quant/gptq.h"
+#include "core/quant/int_quant.h"
+
+namespace lowbit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Format format_for(const QuantizeOptions& o, const std::string& tensor) {
+  auto it = o.per_tensor.find(tensor);
+  return it == o.per_tensor.end() ? o.format : it->second;
+}
+
+AwqGroup group_of(LinearSlot s) {
+  switch (s) {
+    case LinearSlot::Q:
+    case LinearSlot::K:
+    case LinearSlot::V:
+      return AwqGroup::Qkv;
+    case LinearSlot::O:
+      return AwqGroup::O;
+    case LinearSlot::Gate:
+    case LinearSlot::Up:
+      return AwqGroup::GateUp;
+    case LinearSlot::Down:
+      return AwqGroup::Down;
+  }
+  return AwqGroup::Qkv;
+}
+
+// A fused checkpoint tensor (phi3's qkv_proj) covers several layers: name the part too.
+std::string label_of(const LinearRef& r) {
+  return r.tensor +
+         (r.tensor.find(slot_name(r.slot)) == std::string::npos ? std::string(" (") + slot_name(r.slot) + ")" : "");
+}
+
+// ‖(W − Ŵ) X‖ / ‖W X‖ from the Hessian of X.
+double output_rel_error(const MatrixRM& before, const MatrixRM& after, const MatrixRM& h) {
+  const MatrixRM d = before - after;
+  const double num = (d * h).cwiseProduct(d).cast<double>().sum();
+  const double den = (before * h).cwiseProduct(before).cast<double>().sum();
+  return den > 0 ? std::sqrt(std::max(0.0, num / den)) : 0.0;
+}
+
+// Clamps each weight into the range its group's grid represents, [s·(0 − z), s·(maxq − z)].
+void clamp_to_grids(const IntTensor& t, MatrixRM& w) {
+  const float maxq = static_cast<float>(max_code(t.format.bits));
+  for (int64_t r = 0; r < t.rows; ++r)
+    for (int64_t c = 0; c < t.cols; ++c) {
+      const IntGrid& g = t.grid(r, c);
+      w(r, c) = std::clamp(w(r, c), dequantize_code(0, g), dequantize_code(maxq, g));
+    }
+}
+
+// What the scale search left for one group: the Hessian of its (possibly scaled) input.
+struct GroupState {
+  MatrixRM h;
+  double alpha = -1;  // -1: not scaled
+  std::string note;
+};
+
+}  // namespace
+
+Expected<void> validate_awq(const QuantizeOptions& o) {
+  LB_TRY_VOID(o.awq.validate());
+  LB_TRY_VOID(o.calib.validate());
+  auto check = [&](const Format& f, const std::string& who) -> Expected<void> {
+    if (o.method == QuantMethod::AwqGptq) {
+      GptqOptions g = o.gptq;
+      g.format = f;
+      if (auto v = g.validate(); !v)
+        return make_error(v.error().code, "awq+gptq onto " + who + ": " + v.error().message);
+    } else if (f.kind == Format::Kind::OneBit) {
+      return make_error(ErrorCode::Unsupported, "AWQ onto " + who + ": format onebit needs --method onebit");
+    }
+    return {};
+  };
+  LB_TRY_VOID(check(o.format, "format " + o.format.name()));
+  for (const auto& [name, f] : o.per_tensor) LB_TRY_VOID(check(f, f.name() + " (tensor " + name + ")"));
+  return {};
+}
+
+Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptions& o,
+                                            const std::vector<int32_t>& calib_tokens, Progress* progress,
+                                            const CancelToken* cancel) {
+  LB_TRY_VOID(validate_awq(o));
+  const bool with_gptq = o.method == QuantMethod::AwqGptq;
+  const std::string method = quant_method_name(o.method);
+  const auto t0 = Clock::now();
+  QuantizeResult res;
+  const int64_t T = o.calib.ctx;
+  const int64_t S = static_cast<int64_t>(calib_tokens.size()) / T;
+  if (S < 1 || static_cast<int64_t>(calib_tokens.size()) != S * T)
+    return make_error(ErrorCode::InvalidArgument,
+                      method + ": calibration tokens do not form windows of " + std::to_string(T));
+  MatrixRM x;
+  LB_TRY_VOID(embed_windows(m, calib_tokens, S, T, x));
+  const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
+  const auto refs = block_linears(m);
+  const int64_t nblocks = m.config.n_layers;
+  double bits = 0;
+  for (int64_t b = 0; b < nblocks; ++b) {
+    if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+    DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
+    // 1. Statistics of the four linear inputs of this block, from the processed prefix's outputs.
+    std::map<LinearInput, InputStats> stats;
+    stats.emplace(LinearInput::kQkv, InputStats(m.config.hidden));
+    stats.emplace(LinearInput::kO, InputStats(m.config.n_heads * m.config.head_dim));
+    stats.emplace(LinearInput::kGateUp, InputStats(m.config.hidden));
+    stats.emplace(LinearInput::kDown, InputStats(m.config.ffn));
+    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+      const int64_t n = std::min(chunk, S - s0);
+      MatrixRM xs = x.middleRows(s0 * T, n * T);
+      block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
+    }
+    // 2. The α search of each group and the folding of its scales, in llm-awq's order (q/k/v before
+    //    o, so v_proj's columns are scaled before o's scales divide its rows).
+    std::map<AwqGroup, GroupState> groups;
+    for (AwqGroup g : {AwqGroup::Qkv, AwqGroup::O, AwqGroup::GateUp, AwqGroup::Down}) {
+      std::vector<AwqLayer> layers;
+      LinearInput input = LinearInput::kQkv;
+      for (const auto& r : refs)
+        if (r.block == b && group_of(r.slot) == g) {
+          layers.push_back({&linear_of(m, r).w, format_for(o, r.tensor), label_of(r)});
+          input = input_of(r.slot);
+        }
+      if (layers.empty()) continue;
+      const InputStats& st = stats.at(input);
+      GroupState gs;
+      gs.h = st.hessian();
+      if (auto why = awq_fold_blocker(m.config, blk, g)) {
+        gs.note = *why;
+      } else {
+        LB_TRY_ASSIGN(const AwqSearchResult sr, awq_search_scale(layers, gs.h, st.mean_abs(), o.awq));
+        LB_TRY_VOID(awq_apply_scale(m.config, blk, g, sr.scales));
+        gs.alpha = sr.alpha;
+        gs.h = awq_scaled_hessian(gs.h, sr.scales);
+      }
+      groups.emplace(g, std::move(gs));
+    }
+    // 3. Each layer quantized from its scaled weights and the Hessian of its scaled input.
+    for (const auto& r : refs) {
+      if (r.block != b) continue;
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+      const auto ts = Clock::now();
+      Linear& l = linear_of(m, r);
+      const Format f = format_for(o, r.tensor);
+      const GroupState& gs = groups.at(group_of(r.slot));
+      const std::string label = label_of(r);
+      const MatrixRM before = l.w;
+      double clip = -1;
+      if (with_gptq) {
+        if (f.kind == Format::Kind::Int && o.awq.clip) {
+          // llm-awq's apply_clip: the weights are clamped to the ranges the clip search chose, then
+          // GPTQ rounds them (its grids come from the clamped weights).
+          const AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq);
+          clamp_to_grids(c.tensor, l.w);
+          clip = c.mean_shrink;
+        }
+        GptqOptions g = o.gptq;
+        g.format = f;
+        LB_TRY_ASSIGN(GptqResult q, gptq_quantize({l.w.data(), static_cast<size_t>(l.w.size())}, l.w.rows(), l.w.cols(),
+                                                  {gs.h.data(), static_cast<size_t>(gs.h.size())}, g, label));
+        for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
+        std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // Ŵ for both format families
+      } else if (f.kind == Format::Kind::Int && o.awq.clip) {
+        const AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq);
+        dequantize_int(c.tensor, l.w.data());
+        clip = c.mean_shrink;
+      } else {
+        // ggml types search their own block scales; float types have nothing to clip.
+        LB_TRY_ASSIGN(l.w, quantize_dequantize(l.w, f, label));
+      }
+      LayerReport rep;
+      rep.tensor = r.tensor;
+      rep.part = slot_name(r.slot);
+      rep.format = f.name();
+      rep.rows = before.rows();
+      rep.cols = before.cols();
+      const double wn = before.norm();
+      rep.weight_rel_error = wn > 0 ? (before - l.w).norm() / wn : 0.0;
+      rep.output_rel_error = output_rel_error(before, l.w, gs.h);
+      rep.seconds = seconds_since(ts);
+      rep.awq_alpha = gs.alpha;
+      rep.awq_clip = clip;
+      rep.note = gs.note;
+      bits += f.bits_per_weight(before.rows(), before.cols()) * static_cast<double>(before.size());
+      res.quantized_weights += static_cast<int64_t>(before.size());
+      res.layers.push_back(std::move(rep));
+    }
+    // 4. The processed block's outputs feed the next block.
+    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+      const int64_t n = std::min(chunk, S - s0);
+      MatrixRM xs = x.middleRows(s0 * T, n * T);
+      block_forward(m.config, blk, xs, n, T);
+      x.middleRows(s0 * T, n * T) = xs;
+    }
+    if (progress)
+      progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks),
+                       method + " block " + std::to_string(b + 1) + "/" + std::to_string(nblocks));
+  }
+  res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
+  res.seconds = seconds_since(t0);
+  return res;
+}
+
+}  // namespace lowbit

@@ -1,0 +1,146 @@
+// Benchmark of GPTQ on one layer (core/quant/gptq.h): a rows × cols weight (random normal,
+// σ = 0.02) and the Hessian 2/n XᵀX of n random correlated tokens (an AR(1) walk along the channels
+// with log-normal channel scales; built before the clock starts). The timed part is gptq_quantize
+// alone — damped inverse Cholesky, column sweep, lazy batch updates — as in shared/README.md's
+// speed table of the reference GPTQ (4096 × 4096, 4-bit, group 128, Hessian from 4096 tokens).
+// usage: gptq_bench [--rows N] [--cols N] [--tokens N] [--format int4g128a] [--threads N] [--reps N]
+//                   [--act-order 0|1] [--out FILE.json]
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "core/quant/gptq.h"
+#include "core/tensor/eigen_types.h"
+
+using namespace lowbit;
+
+namespace {
+
+std::vector<float> random_weights(int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (auto& v : w) v = dist(rng);
+  return w;
+}
+
+std::vector<float> correlated_hessian(int64_t cols, int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> scale(static_cast<size_t>(cols));
+  for (auto& s : scale) s = std::exp(0.7f * dist(rng));
+  MatrixRM X(n, cols);
+  for (int64_t t = 0; t < n; ++t) {
+    float prev = dist(rng);
+    for (int64_t i = 0; i < cols; ++i) {
+      prev = 0.8f * prev + 0.6f * dist(rng);
+      X(t, i) = prev * scale[static_cast<size_t>(i)];
+    }
+  }
+  MatrixRM H(cols, cols);
+  H.noalias() = X.transpose() * X;
+  H *= 2.0f / static_cast<float>(n);
+  return {H.data(), H.data() + H.size()};
+}
+
+double load_average() {
+  double l[1] = {0};
+  return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+}
+
+// CPU seconds of this process (all threads): on a shared machine, wall time alone overstates cost.
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t rows = 4096, cols = 4096, tokens = 4096;
+  std::string format_name = "int4g128a", out_path = "gptq_bench.json";
+  int threads = 2, reps = 1, act_order = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--rows"))
+      rows = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--cols"))
+      cols = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--tokens"))
+      tokens = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--format"))
+      format_name = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--threads"))
+      threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--reps"))
+      reps = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--act-order"))
+      act_order = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--out"))
+      out_path = argv[i + 1];
+  }
+  const auto format = Format::parse(format_name);
+  if (!format) {
+    std::fprintf(stderr, "unknown format '%s'\n", format_name.c_str());
+    return 2;
+  }
+  omp_set_num_threads(threads);
+  const auto t_gen = std::chrono::steady_clock::now();
+  const auto w = random_weights(rows, cols, 1);
+  const auto h = correlated_hessian(cols, tokens, 2);
+  const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_gen).count();
+  std::printf("weights and Hessian (%lld tokens) built in %.1f s\n", static_cast<long long>(tokens), gen_s);
+
+  GptqOptions opt;
+  opt.format = *format;
+  opt.act_order = act_order != 0;
+  std::vector<double> secs, cpu;
+  double loss = 0, factor_s = 0, sweep_s = 0;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_seconds();
+    auto res = gptq_quantize(w, rows, cols, h, opt, "bench");
+    secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    cpu.push_back(cpu_seconds() - c0);
+    if (!res) {
+      std::fprintf(stderr, "%s\n", res.error().message.c_str());
+      return 1;
+    }
+    loss = res->loss;
+    factor_s = res->factor_seconds;
+    sweep_s = res->sweep_seconds;
+    std::printf("rep %d: %.3f s (inverse Cholesky %.3f s, sweep %.3f s), %.3f CPU s\n", r + 1, secs.back(), factor_s,
+                sweep_s, cpu.back());
+  }
+  std::vector<double> sorted = secs;
+  std::sort(sorted.begin(), sorted.end());
+  const nlohmann::json j = {{"benchmark", "gptq"},
+                            {"machine", bench::machine()},
+                            {"threads", threads},
+                            {"rows", rows},
+                            {"cols", cols},
+                            {"tokens", tokens},
+                            {"format", format->name()},
+                            {"act_order", opt.act_order},
+                            {"block_size", opt.block_size},
+                            {"damp", opt.damp},
+                            {"seconds", sorted[sorted.size() / 2]},
+                            {"seconds_all", secs},
+                            {"cpu_seconds_all", cpu},
+                            {"load_average_1min", load_average()},
+                            {"loss", loss},
+                            {"last_factor_seconds", factor_s},
+                            {"last_sweep_seconds", sweep_s},
+                            {"peak_rss_mb", bench::peak_rss_mb()},
+                            {"note", "gptq_quantize alone (Hessian built before timing); median of reps"}};
+  bench::write_result(out_path, j);
+  return 0;
+}
