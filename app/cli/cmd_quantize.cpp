@@ -35,6 +35,7 @@ int run_quantize(const std::vector<std::string>& argv) {
   if (!fmt) return usage_error("quantize", "unknown format '" + *fmt_name + "'", json);
   opt.format = *fmt;
   opt.mse_clip = args->flag("mse");
+  opt.quantize_embeddings = args->flag("quantize-embeddings");
   opt.awq.clip = !args->flag("no-clip");
   opt.gptq.act_order = args->flag("act-order");
   opt.gptq.static_groups = args->flag("static-groups");
@@ -50,7 +51,7 @@ int run_quantize(const std::vector<std::string>& argv) {
   for (const char* unsupported : {"out", "layout", "backend", "device"})
     if (args->get(unsupported) && !(std::string(unsupported) == "backend" && args->get("backend") == "cpu"))
       return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
-  for (const char* unsupported : {"quantize-embeddings", "resume", "dry-run"})
+  for (const char* unsupported : {"resume", "dry-run"})
     if (args->flag(unsupported)) return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
   if (auto v = opt.validate(); !v) return fail(v.error(), json);
   const auto calib_path = args->get("calib");
@@ -59,7 +60,8 @@ int run_quantize(const std::vector<std::string>& argv) {
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
-  auto model = open_model(args->positional()[0], true);
+  // The tokenizer is needed only to read text (calibration, evaluation).
+  auto model = open_model(args->positional()[0], calib_path.has_value() || args->get("eval").has_value());
   if (!model) return fail(model.error(), json);
   auto weights = load_model(*model->checkpoint, model->config);
   if (!weights) return fail(weights.error(), json);
@@ -115,7 +117,9 @@ int run_quantize(const std::vector<std::string>& argv) {
     }
     nlohmann::json out = {{"ok", true}, {"method", quant_method_name(opt.method)}, {"format", opt.format.name()},
                           {"bits_per_weight", r->bits_per_weight}, {"quantized_weights", r->quantized_weights},
-                          {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"}};
+                          {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"},
+                          {"mse", opt.mse_clip}, {"quantize_embeddings", opt.quantize_embeddings},
+                          {"peak_rss_mb", peak_rss_mb()}};
     if (opt.method != QuantMethod::Rtn)
       out["calibration"] = {{"file", *calib_path}, {"samples", opt.calib.samples}, {"ctx", opt.calib.ctx}, {"seed", opt.calib.seed},
                             {"act_order", opt.gptq.act_order}, {"damp", opt.gptq.damp},
@@ -125,9 +129,9 @@ int run_quantize(const std::vector<std::string>& argv) {
     print_json(out);
     return kOk;
   }
-  std::printf("%s %s: %lld weights in %zu layers at %.4f bits per weight, %.1f s\n", quant_method_name(opt.method),
-              opt.format.name().c_str(), static_cast<long long>(r->quantized_weights), r->layers.size(), r->bits_per_weight,
-              r->seconds);
+  std::printf("%s %s: %lld weights in %zu layers at %.4f bits per weight, %.1f s, peak memory %.0f MB\n",
+              quant_method_name(opt.method), opt.format.name().c_str(), static_cast<long long>(r->quantized_weights),
+              r->layers.size(), r->bits_per_weight, r->seconds, peak_rss_mb());
   if (ppl) std::printf("ppl %.4f (strided, ctx %lld, %lld tokens scored)\n", ppl->ppl, static_cast<long long>(eval_ctx),
                        static_cast<long long>(ppl->tokens_scored));
   return kOk;

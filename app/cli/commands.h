@@ -30,6 +30,9 @@ int fail(const Error& error, bool json);
 int usage_error(const std::string& command, const std::string& message, bool json);
 void print_json(const nlohmann::json& j);
 
+// The peak resident memory of this process so far, in MB.
+double peak_rss_mb();
+
 // Threads for OpenMP/Eigen from --threads (0 = all cores); returns false on a bad value.
 bool apply_threads(long long threads, std::string& error);
 

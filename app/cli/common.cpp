@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <cstdio>
 
 #include "app/cli/commands.h"
@@ -25,6 +27,12 @@ int usage_error(const std::string& command, const std::string& message, bool jso
   std::fprintf(stderr, "lowbit %s: %s (see lowbit --help)\n", command.c_str(), message.c_str());
   if (json) print_json({{"ok", false}, {"error", message}, {"error_kind", "usage"}});
   return kUsage;
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
 bool apply_threads(long long threads, std::string& error) {

@@ -39,7 +39,8 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
             stats.safetensors)
 
   quantize  MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
-                  [--act-order] [--mse] [--damp X] [--eval FILE] [--eval-ctx N] [--threads N]
+                  [--act-order] [--static-groups] [--damp X] [--weighted-grids] [--mse] [--no-clip]
+                  [--quantize-embeddings] [--eval FILE] [--eval-ctx N] [--threads N]
             FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)
 
 MODEL is a Hugging Face checkpoint folder, a .safetensors file or a .gguf file.

@@ -24,7 +24,7 @@ const char* awq_group_name(AwqGroup g) {
 Expected<MatrixRM> quantize_dequantize(const MatrixRM& w, const Format& f, const std::string& name) {
   const int64_t rows = w.rows(), cols = w.cols(), n = rows * cols;
   if (!f.fits(cols))
-    return make_error(ErrorCode::InvalidArgument,
+    return make_error(ErrorCode::Unsupported,
                       name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
   MatrixRM out(rows, cols);
   switch (f.kind) {

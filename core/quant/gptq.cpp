@@ -263,7 +263,7 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
   const Format& f = opt.format;
   const bool ggml = f.kind == Format::Kind::Ggml;
   if (!f.fits(cols))
-    return make_error(ErrorCode::InvalidArgument,
+    return make_error(ErrorCode::Unsupported,
                       who + ": rows of " + std::to_string(cols) + " columns are not a multiple of " +
                           (ggml ? f.name() + "'s block of " + std::to_string(traits(f.dtype).block_size)
                                 : std::string("the group size")));

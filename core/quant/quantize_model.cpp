@@ -26,7 +26,7 @@ Format format_for(const QuantizeOptions& o, const std::string& tensor) {
 Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, const std::string& name) {
   const int64_t rows = w.rows(), cols = w.cols();
   if (!f.fits(cols))
-    return make_error(ErrorCode::InvalidArgument, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
+    return make_error(ErrorCode::Unsupported, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
   switch (f.kind) {
     case Format::Kind::Float: {
       float* p = w.data();
@@ -39,7 +39,14 @@ Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, const s
     }
     case Format::Kind::Ggml: {
       std::vector<uint8_t> bytes(dtype_bytes(f.dtype, static_cast<uint64_t>(rows * cols)));
-      ggml_quantize(f.dtype, w.data(), bytes.data(), static_cast<size_t>(rows * cols));
+      if (mse_clip) {
+        // ggml's own scale search with uniform importance minimizes the squared error of each block
+        // (q8_0 has no search in ggml and stays the reference quantizer).
+        const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
+        ggml_quantize_weighted(f.dtype, w.data(), bytes.data(), rows, cols, ones.data());
+      } else {
+        ggml_quantize(f.dtype, w.data(), bytes.data(), static_cast<size_t>(rows * cols));
+      }
       ggml_dequantize(f.dtype, bytes.data(), w.data(), static_cast<size_t>(rows * cols));
       return {};
     }
@@ -150,10 +157,61 @@ Expected<void> QuantizeOptions::validate() const {
   return {};
 }
 
+static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
+                                         Progress* progress, const CancelToken* cancel);
+
+namespace {
+
+// RTN of the token embeddings and the output head (one tensor when tied), as llama-quantize --pure does.
+Expected<void> quantize_embeddings(ModelWeights& m, const QuantizeOptions& o, QuantizeResult& res) {
+  double bits = res.bits_per_weight * static_cast<double>(res.quantized_weights);
+  auto one = [&](MatrixRM& w, const std::string& name, const char* part) -> Expected<void> {
+    const auto ts = Clock::now();
+    const Format f = format_for(o, name);
+    const MatrixRM before = w;
+    LB_TRY_VOID(rtn_in_place(w, f, o.mse_clip, name));
+    LayerReport rep;
+    rep.tensor = name;
+    rep.part = part;
+    rep.format = f.name();
+    rep.rows = w.rows();
+    rep.cols = w.cols();
+    rep.weight_rel_error = rel_error(before, w);
+    rep.seconds = seconds_since(ts);
+    bits += f.bits_per_weight(w.rows(), w.cols()) * static_cast<double>(w.size());
+    res.quantized_weights += static_cast<int64_t>(w.size());
+    res.layers.push_back(std::move(rep));
+    return {};
+  };
+  LB_TRY_VOID(one(m.tok_embd, m.names.tok_embd, "embed"));
+  if (m.lm_head.size()) LB_TRY_VOID(one(m.lm_head, m.names.lm_head, "output"));
+  res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
+  return {};
+}
+
+}  // namespace
+
 Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
                                         Progress* progress, const CancelToken* cancel) {
   LB_TRY_VOID(o.validate());
-  if (o.method == QuantMethod::Awq || o.method == QuantMethod::AwqGptq) return awq_quantize_model(m, o, calib_tokens, progress, cancel);
+  const auto t0 = Clock::now();
+  QuantizeResult res;
+  if (o.method == QuantMethod::Awq || o.method == QuantMethod::AwqGptq) {
+    LB_TRY_ASSIGN(res, awq_quantize_model(m, o, calib_tokens, progress, cancel));
+  } else {
+    LB_TRY_ASSIGN(res, quantize_blocks(m, o, calib_tokens, progress, cancel));
+  }
+  if (o.quantize_embeddings) {
+    if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+    LB_TRY_VOID(quantize_embeddings(m, o, res));
+  }
+  res.seconds = seconds_since(t0);
+  return res;
+}
+
+// The linear layers of the decoder blocks by RTN or GPTQ (AWQ has its own driver, awq_model.cpp).
+static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
+                                         Progress* progress, const CancelToken* cancel) {
   const auto t0 = Clock::now();
   QuantizeResult res;
   const auto refs = block_linears(m);

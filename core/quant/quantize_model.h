@@ -42,7 +42,8 @@ struct QuantizeOptions {
   QuantMethod method = QuantMethod::Rtn;
   Format format = Format::integer(4, 128, false);
   std::map<std::string, Format> per_tensor;  // a layout: checkpoint tensor name → format (overrides `format`)
-  bool mse_clip = false;                     // RTN (int family): per-group clip search
+  bool mse_clip = false;                     // RTN: per-group clip search (int family); ggml's scale search, unweighted
+  bool quantize_embeddings = false;          // also RTN the token embeddings and output head (llama-quantize --pure)
   GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
   AwqOptions awq;                            // α grid and clip search (methods awq, awq+gptq)
   CalibOptions calib;
