@@ -26,8 +26,10 @@ IntGrid minmax_grid(const float* w, int64_t n, int bits, bool symmetric, float s
     xmax = 1;
   }
   IntGrid g;
-  g.scale = f16_to_f32(f32_to_f16((xmax - xmin) / static_cast<float>(maxq)));
-  if (g.scale == 0) g.scale = f16_to_f32(1);  // a range below fp16's smallest subnormal: keep codes finite
+  // fp32, as the reference GPTQ code keeps it (shared/README.md's RTN and GPTQ figures); a GPTQ
+  // checkpoint stores fp16 scales, so its export rounds them (measured: int4g128s 32.2411 → 32.2235).
+  g.scale = (xmax - xmin) / static_cast<float>(maxq);
+  if (!(g.scale > 0)) g.scale = 1;  // a range that underflows: keep codes finite
   g.zero = symmetric ? static_cast<float>((maxq + 1) / 2) : std::nearbyint(-xmin / g.scale);
   g.zero = std::clamp(g.zero, 0.0f, static_cast<float>(maxq));
   return g;

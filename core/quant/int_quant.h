@@ -1,10 +1,10 @@
-// The integer family int{b}g{g}{a|s}: per-group grids (fp16 scale, integer zero point) and b-bit
+// The integer family int{b}g{g}{a|s}: per-group grids (a scale and an integer zero point) and b-bit
 // codes, with the min-max rule of the original GPTQ code (shared/README.md): per group
 // xmin = min(w.min(), 0), xmax = max(w.max(), 0); symmetric: xmax = max(|xmin|, xmax), xmin = -xmax
 // where xmin < 0, zero = 2^(b-1); an all-zero group uses [-1, 1]; scale = (xmax - xmin) / (2^b - 1),
 // zero = round(-xmin / scale); q = clamp(round(w / scale) + zero, 0, 2^b - 1); ŵ = scale · (q - zero).
-// Rounding is half-to-even, as torch.round. Scales are rounded to fp16 when the grid is fixed, so the
-// values evaluated are exactly the values a GPTQ checkpoint stores.
+// Rounding is half-to-even, as torch.round. Scales stay fp32 as in the reference GPTQ code, whose
+// figures shared/README.md gives; the GPTQ-checkpoint export stores them as fp16.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@
 namespace lowbit {
 
 struct IntGrid {
-  float scale = 1;  // fp16-representable
+  float scale = 1;  // fp32
   float zero = 0;   // integer valued
 };
 
