@@ -1,11 +1,14 @@
 #include "core/quant/awq_model.h"
 
+#include "core/calib/analyze.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <string>
 
+#include "core/calib/analyze.h"
 #include "core/quant/awq.h"
 #include "core/quant/gptq.h"
 #include "core/quant/int_quant.h"
@@ -101,32 +104,11 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
   const std::string method = quant_method_name(o.method);
   const auto t0 = Clock::now();
   QuantizeResult res;
-  const int64_t T = o.calib.ctx;
-  const int64_t S = static_cast<int64_t>(calib_tokens.size()) / T;
-  if (S < 1 || static_cast<int64_t>(calib_tokens.size()) != S * T)
-    return make_error(ErrorCode::InvalidArgument,
-                      method + ": calibration tokens do not form windows of " + std::to_string(T));
-  MatrixRM x;
-  LB_TRY_VOID(embed_windows(m, calib_tokens, S, T, x));
-  const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
   const auto refs = block_linears(m);
-  const int64_t nblocks = m.config.n_layers;
   double bits = 0;
-  for (int64_t b = 0; b < nblocks; ++b) {
-    if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+  auto process_block = [&](int64_t b, BlockStats& stats) -> Expected<void> {
     DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
-    // 1. Statistics of the four linear inputs of this block, from the processed prefix's outputs.
-    std::map<LinearInput, InputStats> stats;
-    stats.emplace(LinearInput::kQkv, InputStats(m.config.hidden));
-    stats.emplace(LinearInput::kO, InputStats(m.config.n_heads * m.config.head_dim));
-    stats.emplace(LinearInput::kGateUp, InputStats(m.config.hidden));
-    stats.emplace(LinearInput::kDown, InputStats(m.config.ffn));
-    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
-      const int64_t n = std::min(chunk, S - s0);
-      MatrixRM xs = x.middleRows(s0 * T, n * T);
-      block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
-    }
-    // 2. The α search of each group and the folding of its scales, in llm-awq's order (q/k/v before
+    // 1. The α search of each group and the folding of its scales, in llm-awq's order (q/k/v before
     //    o, so v_proj's columns are scaled before o's scales divide its rows).
     std::map<AwqGroup, GroupState> groups;
     for (AwqGroup g : {AwqGroup::Qkv, AwqGroup::O, AwqGroup::GateUp, AwqGroup::Down}) {
@@ -151,7 +133,7 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
       }
       groups.emplace(g, std::move(gs));
     }
-    // 3. Each layer quantized from its scaled weights and the Hessian of its scaled input.
+    // 2. Each layer quantized from its scaled weights and the Hessian of its scaled input.
     for (const auto& r : refs) {
       if (r.block != b) continue;
       if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
@@ -201,17 +183,10 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
       res.quantized_weights += static_cast<int64_t>(before.size());
       res.layers.push_back(std::move(rep));
     }
-    // 4. The processed block's outputs feed the next block.
-    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
-      const int64_t n = std::min(chunk, S - s0);
-      MatrixRM xs = x.middleRows(s0 * T, n * T);
-      block_forward(m.config, blk, xs, n, T);
-      x.middleRows(s0 * T, n * T) = xs;
-    }
-    if (progress)
-      progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks),
-                       method + " block " + std::to_string(b + 1) + "/" + std::to_string(nblocks));
-  }
+    return {};
+  };
+  // The statistics of block b come from the windows run through blocks < b, already processed.
+  LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, process_block, progress, cancel));
   res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
   res.seconds = seconds_since(t0);
   return res;

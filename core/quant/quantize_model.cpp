@@ -1,5 +1,7 @@
 #include "core/quant/quantize_model.h"
 
+#include "core/calib/analyze.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -245,31 +247,10 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
       if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(refs.size()), "RTN " + refs[i].tensor);
     }
   } else {
-    const int64_t T = o.calib.ctx;
-    const int64_t S = static_cast<int64_t>(calib_tokens.size()) / T;
-    if (S < 1 || static_cast<int64_t>(calib_tokens.size()) != S * T)
-      return make_error(ErrorCode::InvalidArgument, "GPTQ: calibration tokens do not form windows of " + std::to_string(T));
-    MatrixRM x;
-    LB_TRY_VOID(embed_windows(m, calib_tokens, S, T, x));
-    const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
-    const int64_t nblocks = m.config.n_layers;
-    for (int64_t b = 0; b < nblocks; ++b) {
-      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
-      DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
-      // 1. Statistics of the four linear inputs of this block, from the quantized prefix's outputs.
-      std::map<LinearInput, InputStats> stats;
-      stats.emplace(LinearInput::kQkv, InputStats(m.config.hidden));
-      stats.emplace(LinearInput::kO, InputStats(m.config.n_heads * m.config.head_dim));
-      stats.emplace(LinearInput::kGateUp, InputStats(m.config.hidden));
-      stats.emplace(LinearInput::kDown, InputStats(m.config.ffn));
-      for (int64_t s0 = 0; s0 < S; s0 += chunk) {
-        const int64_t n = std::min(chunk, S - s0);
-        MatrixRM xs = x.middleRows(s0 * T, n * T);
-        block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
-      }
+    // Block by block: the Hessians of block b come from the windows run through blocks < b, already quantized.
+    auto quantize_block = [&](int64_t b, BlockStats& stats) -> Expected<void> {
       std::map<LinearInput, MatrixRM> hessians;
       for (auto& [which, st] : stats) hessians.emplace(which, st.hessian());
-      // 2. GPTQ on each linear layer of the block.
       for (const auto& r : refs) {
         if (r.block != b) continue;
         const auto ts = Clock::now();
@@ -285,15 +266,9 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // ggml formats: q.ggml holds the blocks
         account(r, g.format, before, l.w, &h, seconds_since(ts));
       }
-      // 3. The quantized block's outputs feed the next block.
-      for (int64_t s0 = 0; s0 < S; s0 += chunk) {
-        const int64_t n = std::min(chunk, S - s0);
-        MatrixRM xs = x.middleRows(s0 * T, n * T);
-        block_forward(m.config, blk, xs, n, T);
-        x.middleRows(s0 * T, n * T) = xs;
-      }
-      if (progress) progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks), "GPTQ block " + std::to_string(b + 1) + "/" + std::to_string(nblocks));
-    }
+      return {};
+    };
+    LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, quantize_block, progress, cancel));
   }
   res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
   res.seconds = seconds_since(t0);
