@@ -51,6 +51,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     nlohmann::json j = *r;
     j["ok"] = true;
     j["out"] = *out;
+    j["peak_rss_mb"] = peak_rss_mb();
     print_json(j);
     return kOk;
   }
