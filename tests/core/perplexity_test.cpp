@@ -71,6 +71,24 @@ TEST(Perplexity, StoriesGgufMatchesLlamaPerplexity) {
   }
 }
 
+// A K-quant and a legacy block type written by llama-quantize, read through the GGUF reader's
+// dequantization, against llama-perplexity (shared/README.md's kjv-llama-8m GGUF table).
+TEST(Perplexity, KjvBlockQuantizedGgufsMatchLlamaPerplexity) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m-gguf/kjv-llama-8m-q3_k-pure.gguf");
+  struct Row { const char* file; double ppl; };
+  for (const Row& row : {Row{"kjv-llama-8m-q3_k-pure.gguf", 31.8273}, Row{"kjv-llama-8m-q5_1-pure.gguf", 30.6919}}) {
+    const Loaded l = load(std::string("models/kjv-llama-8m-gguf/") + row.file, "data/kjv-valid.txt", true);
+    PplOptions opt;
+    opt.ctx = 256;
+    opt.method = PplMethod::LlamaCpp;
+    opt.bos = l.model.tokenizer->bos_id();
+    auto r = evaluate_perplexity(l.weights, l.ids, opt);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->windows, 160);
+    expect_relative(r->ppl, row.ppl, 1e-3, std::string(row.file) + " llama.cpp ctx 256");
+  }
+}
+
 TEST(Perplexity, KldAgainstItselfIsZeroAndAgainstQ8IsSmall) {
   LOWBIT_REQUIRE_SHARED("models/stories260K/stories260K-q8_0.gguf");
   const Loaded f32 = load("models/stories260K/stories260K-f32.gguf", "data/tinystories-valid-sample.txt", true);
