@@ -12,25 +12,12 @@
 #include <vector>
 
 #include "gpu/device/device.h"
+#include "gpu_test_support.h"
 #include "gpu/memory/transfer.h"
 #include "gpu/pipeline/command_recorder.h"
 
 namespace lowbit::gpu {
 namespace {
-
-// Every usable Vulkan device, opened; empty (and `why` says why) when there is none.
-std::vector<std::unique_ptr<Device>> open_devices(std::string& why) {
-  std::vector<std::unique_ptr<Device>> devices;
-  auto list = list_devices();
-  if (!list) {
-    why = "no Vulkan device here: " + list.error().message;
-    return devices;
-  }
-  for (int i = 0; i < static_cast<int>(list->size()); ++i)
-    if (auto device = Device::create(DeviceOptions{.device_index = i})) devices.push_back(std::move(*device));
-  if (devices.empty()) why = "no usable Vulkan device (1.2 with a compute queue) here";
-  return devices;
-}
 
 TEST(Buffer, RoundTripThroughDeviceMemory) {
   std::string why;

@@ -17,6 +17,7 @@
 
 #include "core/tensor/half.h"
 #include "gpu/device/device.h"
+#include "gpu_test_support.h"
 
 namespace lowbit::gpu {
 namespace {
@@ -25,19 +26,6 @@ struct Shape {
   int64_t m, n, k;
 };
 const Shape kShapes[] = {{1, 1, 1}, {17, 33, 65}, {128, 96, 256}, {1, 100, 300}, {40, 3, 17}};
-
-std::vector<std::unique_ptr<Device>> open_devices(std::string& why) {
-  std::vector<std::unique_ptr<Device>> devices;
-  auto list = list_devices();
-  if (!list) {
-    why = "no Vulkan device here: " + list.error().message;
-    return devices;
-  }
-  for (int i = 0; i < static_cast<int>(list->size()); ++i)
-    if (auto device = Device::create(DeviceOptions{.device_index = i})) devices.push_back(std::move(*device));
-  if (devices.empty()) why = "no usable Vulkan device (1.2 with a compute queue) here";
-  return devices;
-}
 
 std::vector<float> random_values(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);

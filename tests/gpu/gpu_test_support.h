@@ -1,0 +1,27 @@
+// Shared by the GPU tests: every usable Vulkan device, opened, so each test runs on all of them
+// (lavapipe in CI, a real GPU where one is present) and skips with the reason where there is none.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpu/device/device.h"
+
+namespace lowbit::gpu {
+
+// Every usable Vulkan device, opened; empty (and `why` says why) when there is none.
+inline std::vector<std::unique_ptr<Device>> open_devices(std::string& why) {
+  std::vector<std::unique_ptr<Device>> devices;
+  auto list = list_devices();
+  if (!list) {
+    why = "no Vulkan device here: " + list.error().message;
+    return devices;
+  }
+  for (int i = 0; i < static_cast<int>(list->size()); ++i)
+    if (auto device = Device::create(DeviceOptions{.device_index = i})) devices.push_back(std::move(*device));
+  if (devices.empty()) why = "no usable Vulkan device (1.2 with a compute queue) here";
+  return devices;
+}
+
+}  // namespace lowbit::gpu
