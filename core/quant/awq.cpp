@@ -1,5 +1,7 @@
 #include "core/quant/awq.h"
 
+#include "core/quant/encoded.h"
+
 #include <cmath>
 #include <vector>
 
@@ -22,37 +24,10 @@ const char* awq_group_name(AwqGroup g) {
 }
 
 Expected<MatrixRM> quantize_dequantize(const MatrixRM& w, const Format& f, const std::string& name) {
-  const int64_t rows = w.rows(), cols = w.cols(), n = rows * cols;
-  if (!f.fits(cols))
-    return make_error(ErrorCode::Unsupported,
-                      name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
-  MatrixRM out(rows, cols);
-  switch (f.kind) {
-    case Format::Kind::Float: {
-      const float* src = w.data();
-      float* dst = out.data();
-      if (f.dtype == DType::F16)
-        for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(f32_to_f16(src[i]));
-      else if (f.dtype == DType::BF16)
-        for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(f32_to_bf16(src[i]));
-      else
-        out = w;
-      return out;
-    }
-    case Format::Kind::Ggml: {
-      std::vector<uint8_t> bytes(dtype_bytes(f.dtype, static_cast<uint64_t>(n)));
-      ggml_quantize(f.dtype, w.data(), bytes.data(), static_cast<size_t>(n));
-      ggml_dequantize(f.dtype, bytes.data(), out.data(), static_cast<size_t>(n));
-      return out;
-    }
-    case Format::Kind::Int: {
-      dequantize_int(rtn_int(w.data(), rows, cols, f), out.data());
-      return out;
-    }
-    case Format::Kind::OneBit:
-      break;
-  }
-  return make_error(ErrorCode::Unsupported, name + ": AWQ cannot round into format " + f.name());
+  LB_TRY_ASSIGN(const EncodedTensor t, encode_rtn(w.data(), w.rows(), w.cols(), f, false, name));
+  MatrixRM out(w.rows(), w.cols());
+  t.dequantize(out.data());
+  return out;
 }
 
 VectorF awq_scales(const VectorF& mean_abs, double alpha) {

@@ -158,13 +158,24 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
                                                   {gs.h.data(), static_cast<size_t>(gs.h.size())}, g, label));
         for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
         std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // Ŵ for both format families
+        if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, encoded_from_gptq(std::move(q), f, l.w.rows(), l.w.cols())));
       } else if (f.kind == Format::Kind::Int && o.awq.clip) {
-        const AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq);
+        AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq);
         dequantize_int(c.tensor, l.w.data());
         clip = c.mean_shrink;
+        if (o.keep_encoded) {
+          EncodedTensor t;
+          t.format = f;
+          t.rows = l.w.rows();
+          t.cols = l.w.cols();
+          t.ints = std::move(c.tensor);
+          LB_TRY_VOID(keep_encoded(res, r.tensor, std::move(t)));
+        }
       } else {
         // ggml types search their own block scales; float types have nothing to clip.
-        LB_TRY_ASSIGN(l.w, quantize_dequantize(l.w, f, label));
+        LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(l.w.data(), l.w.rows(), l.w.cols(), f, false, label));
+        t.dequantize(l.w.data());
+        if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, std::move(t)));
       }
       LayerReport rep;
       rep.tensor = r.tensor;

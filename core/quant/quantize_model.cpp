@@ -24,42 +24,12 @@ Format format_for(const QuantizeOptions& o, const std::string& tensor) {
   return it == o.per_tensor.end() ? o.format : it->second;
 }
 
-// Round-to-nearest of one [rows, cols] matrix in place.
-Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, const std::string& name) {
-  const int64_t rows = w.rows(), cols = w.cols();
-  if (!f.fits(cols))
-    return make_error(ErrorCode::Unsupported, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
-  switch (f.kind) {
-    case Format::Kind::Float: {
-      float* p = w.data();
-      const int64_t n = rows * cols;
-      if (f.dtype == DType::F16)
-        for (int64_t i = 0; i < n; ++i) p[i] = f16_to_f32(f32_to_f16(p[i]));
-      else if (f.dtype == DType::BF16)
-        for (int64_t i = 0; i < n; ++i) p[i] = bf16_to_f32(f32_to_bf16(p[i]));
-      return {};
-    }
-    case Format::Kind::Ggml: {
-      std::vector<uint8_t> bytes(dtype_bytes(f.dtype, static_cast<uint64_t>(rows * cols)));
-      if (mse_clip) {
-        // ggml's own scale search with uniform importance minimizes the squared error of each block
-        // (q8_0 has no search in ggml and stays the reference quantizer).
-        const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
-        ggml_quantize_weighted(f.dtype, w.data(), bytes.data(), rows, cols, ones.data());
-      } else {
-        ggml_quantize(f.dtype, w.data(), bytes.data(), static_cast<size_t>(rows * cols));
-      }
-      ggml_dequantize(f.dtype, bytes.data(), w.data(), static_cast<size_t>(rows * cols));
-      return {};
-    }
-    case Format::Kind::Int: {
-      const IntTensor t = mse_clip ? rtn_int_mse(w.data(), rows, cols, f) : rtn_int(w.data(), rows, cols, f);
-      dequantize_int(t, w.data());
-      return {};
-    }
-    case Format::Kind::OneBit: break;
-  }
-  return make_error(ErrorCode::Unsupported, name + ": format " + f.name() + " needs --method onebit");
+// Round-to-nearest of one [rows, cols] matrix in place; the codes go to `encoded` when asked.
+Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, const std::string& name, QuantizeResult* encoded) {
+  LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(w.data(), w.rows(), w.cols(), f, mse_clip, name));
+  t.dequantize(w.data());
+  if (encoded) LB_TRY_VOID(keep_encoded(*encoded, name, std::move(t)));
+  return {};
 }
 
 double rel_error(const MatrixRM& before, const MatrixRM& after) {
@@ -76,6 +46,15 @@ double output_rel_error(const MatrixRM& before, const MatrixRM& after, const Mat
 }
 
 }  // namespace
+
+Expected<void> keep_encoded(QuantizeResult& result, const std::string& tensor, EncodedTensor t) {
+  auto it = result.encoded.find(tensor);
+  if (it == result.encoded.end()) {
+    result.encoded.emplace(tensor, std::move(t));
+    return {};
+  }
+  return stack_rows(it->second, std::move(t), tensor);
+}
 
 const char* quant_method_name(QuantMethod m) {
   switch (m) {
@@ -171,7 +150,7 @@ Expected<void> quantize_embeddings(ModelWeights& m, const QuantizeOptions& o, Qu
     const auto ts = Clock::now();
     const Format f = format_for(o, name);
     const MatrixRM before = w;
-    LB_TRY_VOID(rtn_in_place(w, f, o.mse_clip, name));
+    LB_TRY_VOID(rtn_in_place(w, f, o.mse_clip, name, o.keep_encoded ? &res : nullptr));
     LayerReport rep;
     rep.tensor = name;
     rep.part = part;
@@ -242,7 +221,7 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
       Linear& l = linear_of(m, refs[i]);
       const Format f = format_for(o, refs[i].tensor);
       const MatrixRM before = l.w;
-      LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, refs[i].tensor));
+      LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, refs[i].tensor, o.keep_encoded ? &res : nullptr));
       account(refs[i], f, before, l.w, nullptr, seconds_since(ts));
       if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(refs.size()), "RTN " + refs[i].tensor);
     }
@@ -263,7 +242,8 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
                                                   {h.data(), static_cast<size_t>(h.size())}, g, label));
         for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
         const MatrixRM before = l.w;
-        std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // ggml formats: q.ggml holds the blocks
+        std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());
+        if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, encoded_from_gptq(std::move(q), g.format, l.w.rows(), l.w.cols())));
         account(r, g.format, before, l.w, &h, seconds_since(ts));
       }
       return {};

@@ -16,6 +16,7 @@
 #include "core/model/forward.h"
 #include "core/model/weights.h"
 #include "core/quant/awq.h"
+#include "core/quant/encoded.h"
 #include "core/quant/format.h"
 #include "core/quant/gptq.h"
 
@@ -44,6 +45,7 @@ struct QuantizeOptions {
   std::map<std::string, Format> per_tensor;  // a layout: checkpoint tensor name → format (overrides `format`)
   bool mse_clip = false;                     // RTN: per-group clip search (int family); ggml's scale search, unweighted
   bool quantize_embeddings = false;          // also RTN the token embeddings and output head (llama-quantize --pure)
+  bool keep_encoded = false;                 // keep every quantized tensor's codes in the result (for export)
   GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
   AwqOptions awq;                            // α grid and clip search (methods awq, awq+gptq)
   CalibOptions calib;
@@ -69,7 +71,11 @@ struct QuantizeResult {
   int64_t quantized_weights = 0;
   double seconds = 0;
   std::vector<std::string> warnings;
+  EncodedTensors encoded;  // with keep_encoded: checkpoint tensor name → codes (fused slots stacked)
 };
+
+// Records one layer's codes under its checkpoint tensor (stacking the slots of a fused tensor).
+Expected<void> keep_encoded(QuantizeResult& result, const std::string& tensor, EncodedTensor t);
 
 // `calib_tokens`: windows from draw_windows (needed by GPTQ and AWQ; ignored by RTN).
 Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& options, const std::vector<int32_t>& calib_tokens,
