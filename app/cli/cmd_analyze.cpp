@@ -7,13 +7,14 @@
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
 #include "core/calib/analyze.h"
+#include "core/export/imatrix.h"
 #include "core/model/model.h"
 
 namespace lowbit::cli {
 
 int run_analyze(const std::vector<std::string>& argv) {
   std::string err;
-  auto args = Args::parse(argv, {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device"}, {"json", "quiet"}, {}}, err);
+  auto args = Args::parse(argv, {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "imatrix"}, {"json", "quiet"}, {}}, err);
   const bool json = args && args->flag("json");
   if (!args) return usage_error("analyze", err, json);
   if (args->positional().size() != 1) return usage_error("analyze", "expects one MODEL", json);
@@ -47,6 +48,12 @@ int run_analyze(const std::vector<std::string>& argv) {
   auto r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token());
   term.finish();
   if (!r) return fail(r.error(), json);
+  // --imatrix FILE: the same statistics as llama.cpp's importance matrix (.dat: legacy, else GGUF).
+  if (auto im = args->get("imatrix")) {
+    auto set = CalibrationSet::open(*out);
+    if (!set) return fail(set.error(), json);
+    if (auto v = write_imatrix(*set, weights->config, tensor_names(weights->config, true), *im); !v) return fail(v.error(), json);
+  }
   if (json) {
     nlohmann::json j = *r;
     j["ok"] = true;

@@ -1,4 +1,6 @@
-// lowbit ppl MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2] ...
+// lowbit ppl MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2] [--kld]
+//                  [--layout L.json [--calib FILE --samples N --calib-ctx N --seed S]] ...
+// With --layout the model is quantized in memory as the layout says before it is evaluated.
 #include <cstdio>
 
 #include "app/cli/args.h"
@@ -8,12 +10,14 @@
 #include "core/io/mapped_file.h"
 #include "core/model/forward.h"
 #include "core/model/model.h"
+#include "core/plan/layout.h"
 
 namespace lowbit::cli {
 
 int run_ppl(const std::vector<std::string>& argv) {
   std::string err;
-  auto args = Args::parse(argv, {{"text", "ctx", "method", "reference", "backend", "threads", "max-windows", "device"},
+  auto args = Args::parse(argv, {{"text", "ctx", "method", "reference", "backend", "threads", "max-windows", "device", "layout", "calib", "samples",
+                                  "calib-ctx", "seed"},
                                  {"json", "kld", "quiet"}, {}},
                           err);
   const bool json = args && args->flag("json");
@@ -24,6 +28,10 @@ int run_ppl(const std::vector<std::string>& argv) {
   PplOptions opt;
   opt.ctx = args->get_int("ctx", 256, err);
   opt.max_windows = args->get_int("max-windows", 0, err);
+  CalibOptions calib_opt;
+  calib_opt.samples = args->get_int("samples", 128, err);
+  calib_opt.ctx = args->get_int("calib-ctx", 256, err);
+  calib_opt.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error("ppl", err, json);
   if (!apply_threads(threads, err)) return usage_error("ppl", err, json);
@@ -63,7 +71,32 @@ int run_ppl(const std::vector<std::string>& argv) {
     if (!rw) return fail(rw.error(), json);
     reference = std::move(*rw);
   }
-  Progress eval_progress = progress.sub(0.05, 1.0);
+  std::optional<QuantizeResult> quantized;
+  if (auto lp = args->get("layout")) {
+    auto layout = read_layout(*lp);
+    if (!layout) return fail(layout.error(), json);
+    if (auto v = layout->validate(*weights); !v) return fail({v.error().code, *lp + ": " + v.error().message}, json);
+    QuantizeOptions qo = layout->options(*weights);
+    qo.calib = calib_opt;
+    if (auto v = qo.validate(); !v) return fail(v.error(), json);
+    std::vector<int32_t> windows;
+    if (qo.method != QuantMethod::Rtn) {
+      const auto calib_path = args->get("calib");
+      if (!calib_path) return usage_error("ppl", std::string("the layout's method ") + quant_method_name(qo.method) + " needs --calib FILE", json);
+      auto w = calibration_windows(*model->tokenizer, *calib_path, calib_opt);
+      if (!w) return fail(w.error(), json);
+      windows = std::move(*w);
+    }
+    Progress qp = progress.sub(0.05, 0.4);
+    auto q = quantize_model(*weights, qo, windows, &qp, &interrupt_token());
+    if (!q) {
+      term.finish();
+      return fail(q.error(), json);
+    }
+    for (const auto& w : q->warnings) warnings.push_back(w);
+    quantized = std::move(*q);
+  }
+  Progress eval_progress = progress.sub(quantized ? 0.4 : 0.05, 1.0);
   auto r = evaluate_perplexity(*weights, *ids, opt, &eval_progress, &interrupt_token(), reference ? &*reference : nullptr);
   term.finish();
   if (!r) return fail(r.error(), json);
@@ -84,6 +117,8 @@ int run_ppl(const std::vector<std::string>& argv) {
                           {"backend", "cpu"},
                           {"threads", compute_threads()},
                           {"warnings", warnings}};
+    if (quantized) out["layout"] = {{"file", *args->get("layout")}, {"bits_per_weight", quantized->bits_per_weight},
+                                    {"quantized_weights", quantized->quantized_weights}, {"seconds", quantized->seconds}};
     if (r->kld)
       out["kld"] = {{"mean", r->kld->mean}, {"p99", r->kld->p99}, {"top1_agreement", r->kld->top1_agreement},
                     {"positions", r->kld->positions}};

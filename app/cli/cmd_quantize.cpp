@@ -1,6 +1,8 @@
-// lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
-//                       [--act-order] [--weighted-grids (gptq onto ggml types)]
-//                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N]
+// lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq (--format FMT | --layout L.json) [--calib FILE --samples N
+//                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
+//                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
+// lowbit export   MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]: the same run, the
+//                       layout's method, and the file written is the point.
 #include <cstdio>
 
 #include "app/cli/args.h"
@@ -8,34 +10,64 @@
 #include "app/cli/terminal_progress.h"
 #include "core/calib/calibration.h"
 #include "core/eval/perplexity.h"
+#include "core/export/gguf_export.h"
+#include "core/export/gptq_checkpoint.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
+#include "core/plan/layout.h"
 #include "core/quant/quantize_model.h"
 
 namespace lowbit::cli {
 
-int run_quantize(const std::vector<std::string>& argv) {
+namespace {
+
+int quantize_or_export(const std::vector<std::string>& argv, const std::string& command) {
   std::string err;
   auto args = Args::parse(argv,
                           {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "eval", "eval-ctx", "threads",
-                            "out", "backend", "device", "layout"},
+                            "out", "backend", "device", "layout", "to", "name"},
                            {"json", "act-order", "static-groups", "mse", "no-clip", "weighted-grids", "quiet", "quantize-embeddings", "resume", "dry-run"},
                            {}},
                           err);
   const bool json = args && args->flag("json");
-  if (!args) return usage_error("quantize", err, json);
-  if (args->positional().size() != 1) return usage_error("quantize", "expects one MODEL", json);
+  const char* cmd = command.c_str();
+  if (!args) return usage_error(cmd, err, json);
+  if (args->positional().size() != 1) return usage_error(cmd, "expects one MODEL", json);
+  const bool is_export = command == "export";
+  std::optional<Layout> layout;
+  if (auto lp = args->get("layout")) {
+    if (args->get("format")) return usage_error(cmd, "give --format or --layout, not both", json);
+    auto l = read_layout(*lp);
+    if (!l) return fail(l.error(), json);
+    layout = std::move(*l);
+  } else if (is_export) {
+    return usage_error(cmd, "--layout L.json is required", json);
+  }
   QuantizeOptions opt;
-  const auto method = quant_method_from_name(args->get("method").value_or("rtn"));
-  if (!method) return usage_error("quantize", "--method must be rtn, gptq, awq or awq+gptq (cbq, onebit are not implemented yet)", json);
+  const auto method = quant_method_from_name(args->get("method").value_or(layout ? quant_method_name(layout->method) : "rtn"));
+  if (!method) return usage_error(cmd, "--method must be rtn, gptq, awq or awq+gptq (cbq, onebit are not implemented yet)", json);
+  if (layout && args->get("method") && *method != layout->method)
+    return usage_error(cmd, std::string("--method ") + quant_method_name(*method) + " differs from the layout's method " +
+                                quant_method_name(layout->method), json);
   opt.method = *method;
-  const auto fmt_name = args->get("format");
-  if (!fmt_name) return usage_error("quantize", "--format FMT is required (e.g. int4g128a, q4_k, q8_0)", json);
-  const auto fmt = Format::parse(*fmt_name);
-  if (!fmt) return usage_error("quantize", "unknown format '" + *fmt_name + "'", json);
-  opt.format = *fmt;
+  if (!layout) {
+    const auto fmt_name = args->get("format");
+    if (!fmt_name) return usage_error(cmd, "--format FMT or --layout L.json is required (e.g. int4g128a, q4_k, q8_0)", json);
+    const auto fmt = Format::parse(*fmt_name);
+    if (!fmt) return usage_error(cmd, "unknown format '" + *fmt_name + "'", json);
+    opt.format = *fmt;
+  }
+  // Where the result goes: --to, or from the name (a .gguf file, else a GPTQ checkpoint folder).
+  const auto out_path = args->get("out");
+  std::string to = args->get("to").value_or(out_path && std::filesystem::path(*out_path).extension() == ".gguf" ? "gguf" : "gptq");
+  if (is_export && !args->get("to")) return usage_error(cmd, "--to gguf|gptq is required", json);
+  if (is_export && !out_path) return usage_error(cmd, "--out PATH is required", json);
+  if (to != "gguf" && to != "gptq") return usage_error(cmd, "--to must be gguf or gptq", json);
   opt.mse_clip = args->flag("mse");
   opt.quantize_embeddings = args->flag("quantize-embeddings");
+  opt.keep_encoded = out_path.has_value();
+  // A GPTQ checkpoint stores fp16 scales: choose the codes on fp16 grids so the file is the model evaluated.
+  opt.fp16_scales = out_path.has_value() && to == "gptq";
   opt.awq.clip = !args->flag("no-clip");
   opt.gptq.act_order = args->flag("act-order");
   opt.gptq.static_groups = args->flag("static-groups");
@@ -46,17 +78,20 @@ int run_quantize(const std::vector<std::string>& argv) {
   opt.calib.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
   const int64_t eval_ctx = args->get_int("eval-ctx", 256, err);
   const long long threads = args->get_int("threads", 0, err);
-  if (!err.empty()) return usage_error("quantize", err, json);
-  if (!apply_threads(threads, err)) return usage_error("quantize", err, json);
-  for (const char* unsupported : {"out", "layout", "backend", "device"})
+  if (!err.empty()) return usage_error(cmd, err, json);
+  if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
+  for (const char* unsupported : {"backend", "device"})
     if (args->get(unsupported) && !(std::string(unsupported) == "backend" && args->get("backend") == "cpu"))
       return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
   for (const char* unsupported : {"resume", "dry-run"})
     if (args->flag(unsupported)) return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
-  if (auto v = opt.validate(); !v) return fail(v.error(), json);
+  if (!layout)
+    if (auto v = opt.validate(); !v) return fail(v.error(), json);
   const auto calib_path = args->get("calib");
   if (opt.method != QuantMethod::Rtn && !calib_path)
-    return usage_error("quantize", std::string("--method ") + quant_method_name(opt.method) + " needs --calib FILE", json);
+    return usage_error(cmd, std::string("--method ") + quant_method_name(opt.method) + " needs --calib FILE", json);
+  if (out_path)
+    if (auto v = check_not_source(args->positional()[0], *out_path); !v) return fail(v.error(), json);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -65,6 +100,25 @@ int run_quantize(const std::vector<std::string>& argv) {
   if (!model) return fail(model.error(), json);
   auto weights = load_model(*model->checkpoint, model->config);
   if (!weights) return fail(weights.error(), json);
+  if (layout) {
+    if (auto v = layout->validate(*weights); !v) return fail({v.error().code, *args->get("layout") + ": " + v.error().message}, json);
+    QuantizeOptions lo = layout->options(*weights);
+    lo.method = opt.method;
+    lo.mse_clip = opt.mse_clip;
+    lo.keep_encoded = opt.keep_encoded;
+    lo.fp16_scales = opt.fp16_scales;
+    lo.awq = opt.awq;
+    lo.gptq = opt.gptq;
+    lo.calib = opt.calib;
+    opt = std::move(lo);
+    if (auto v = opt.validate(); !v) return fail(v.error(), json);
+  }
+  // Export needs the tokenizer too (it goes into the file); open it when the source has one.
+  if (out_path && !model->tokenizer && !model->checkpoint->tokenizer_json().empty()) {
+    auto with_tok = open_model(args->positional()[0], true);
+    if (!with_tok) return fail(with_tok.error(), json);
+    model->tokenizer = with_tok->tokenizer;
+  }
 
   std::vector<int32_t> calib;
   if (calib_path && opt.method != QuantMethod::Rtn) {
@@ -77,7 +131,8 @@ int run_quantize(const std::vector<std::string>& argv) {
     calib = std::move(*windows);
   }
   const bool eval = args->get("eval").has_value();
-  Progress qprog = progress.sub(0.0, eval ? 0.6 : 1.0);
+  const double q_end = out_path ? (eval ? 0.5 : 0.8) : (eval ? 0.6 : 1.0);
+  Progress qprog = progress.sub(0.0, q_end);
   auto r = quantize_model(*weights, opt, calib, &qprog, &interrupt_token());
   if (!r) {
     term.finish();
@@ -91,13 +146,41 @@ int run_quantize(const std::vector<std::string>& argv) {
     if (!ids) return fail(ids.error(), json);
     PplOptions po;
     po.ctx = eval_ctx;
-    Progress eprog = progress.sub(0.6, 1.0);
+    Progress eprog = progress.sub(q_end, out_path ? 0.8 : 1.0);
     auto p = evaluate_perplexity(*weights, *ids, po, &eprog, &interrupt_token());
     if (!p) {
       term.finish();
       return fail(p.error(), json);
     }
     ppl = *p;
+  }
+  std::optional<GgufExportReport> exported;
+  if (out_path) {
+    Progress xprog = progress.sub(0.8, 1.0);
+    if (to == "gguf") {
+      GgufExportOptions xo;
+      xo.name = args->get("name").value_or("");
+      auto x = export_gguf(*model, *weights, r->encoded, *out_path, xo, &xprog, &interrupt_token());
+      if (!x) {
+        term.finish();
+        return fail(x.error(), json);
+      }
+      for (const auto& w : x->warnings) r->warnings.push_back(w);
+      exported = std::move(*x);
+    } else {
+      auto x = export_gptq(*model, *weights, r->encoded, *out_path, &xprog, &interrupt_token());
+      if (!x) {
+        term.finish();
+        return fail(x.error(), json);
+      }
+      for (const auto& w : x->warnings) r->warnings.push_back(w);
+      GgufExportReport rep;  // the common fields of the report
+      rep.path = x->path;
+      rep.bytes = x->bytes;
+      rep.tensors = x->tensors;
+      rep.seconds = x->seconds;
+      exported = std::move(rep);
+    }
   }
   term.finish();
   for (const auto& w : r->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
@@ -126,15 +209,28 @@ int run_quantize(const std::vector<std::string>& argv) {
                             {"weighted_grids", opt.gptq.weighted_grids}};
     if (awq) out["awq"] = {{"alpha_grid", opt.awq.alpha_grid}, {"clip", opt.awq.clip}, {"clip_min", opt.awq.clip_min}, {"clip_steps", opt.awq.clip_steps}};
     if (ppl) out["ppl"] = ppl->ppl, out["eval"] = {{"ctx", eval_ctx}, {"tokens_scored", ppl->tokens_scored}, {"windows", ppl->windows}};
+    if (layout) out["layout"] = *args->get("layout"), out["format"] = "layout";
+    if (exported)
+      out["export"] = {{"to", to}, {"path", exported->path.string()}, {"bytes", exported->bytes}, {"tensors", exported->tensors},
+                       {"parameters", exported->parameters}, {"bits_per_weight", exported->bits_per_weight},
+                       {"file_type", exported->file_type}, {"seconds", exported->seconds}};
     print_json(out);
     return kOk;
   }
   std::printf("%s %s: %lld weights in %zu layers at %.4f bits per weight, %.1f s, peak memory %.0f MB\n",
-              quant_method_name(opt.method), opt.format.name().c_str(), static_cast<long long>(r->quantized_weights),
+              quant_method_name(opt.method), layout ? "layout" : opt.format.name().c_str(), static_cast<long long>(r->quantized_weights),
               r->layers.size(), r->bits_per_weight, r->seconds, peak_rss_mb());
   if (ppl) std::printf("ppl %.4f (strided, ctx %lld, %lld tokens scored)\n", ppl->ppl, static_cast<long long>(eval_ctx),
                        static_cast<long long>(ppl->tokens_scored));
+  if (exported)
+    std::printf("wrote %s: %.2f MB, %lld tensors, %.4f bits per weight (whole file)\n", exported->path.string().c_str(),
+                static_cast<double>(exported->bytes) / 1e6, static_cast<long long>(exported->tensors), exported->bits_per_weight);
   return kOk;
 }
+
+}  // namespace
+
+int run_quantize(const std::vector<std::string>& argv) { return quantize_or_export(argv, "quantize"); }
+int run_export(const std::vector<std::string>& argv) { return quantize_or_export(argv, "export"); }
 
 }  // namespace lowbit::cli

@@ -9,6 +9,7 @@
 
 #include "core/calib/calibration.h"
 #include "core/jobs/progress.h"
+#include "core/quant/format.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/expected.h"
 
@@ -24,6 +25,12 @@ int run_tokenize(const std::vector<std::string>& argv);
 int run_ppl(const std::vector<std::string>& argv);
 int run_quantize(const std::vector<std::string>& argv);
 int run_analyze(const std::vector<std::string>& argv);
+int run_export(const std::vector<std::string>& argv);
+int run_plan(const std::vector<std::string>& argv);
+int run_compare(const std::vector<std::string>& argv);
+
+// "a,b,c" → formats; nullopt with `error` set on an unknown name or an empty list.
+std::optional<std::vector<Format>> parse_format_list(const std::string& list, std::string& error);
 
 // Reports an error (stderr, and stdout JSON in json mode) and returns its exit code.
 int fail(const Error& error, bool json);

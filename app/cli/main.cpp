@@ -34,13 +34,22 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   ppl       MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2]
                   [--backend cpu|vulkan] [--threads N] [--max-windows N]
 
-  analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N]
+  analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--imatrix F.dat] [--threads N]
             per-layer input Hessians and activation statistics, saved in DIR (calibration.json,
             stats.safetensors)
 
   quantize  MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
                   [--act-order] [--static-groups] [--damp X] [--weighted-grids] [--mse] [--no-clip]
                   [--quantize-embeddings] [--eval FILE] [--eval-ctx N] [--threads N]
+                  [--layout L.json (instead of --format)] [--out OUT.gguf [--name NAME]]
+  export    MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]
+            quantizes as the layout says and writes a GGUF llama.cpp loads, or a GPTQ checkpoint folder
+            (int formats)
+  plan      MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
+                  [--no-embeddings] --calib FILE [--samples N] [--text FILE] [--cache FILE] --out L.json
+  compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
+                  [--ctx N] [--max-windows N] [--calib FILE]
+  ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says
             FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)
 
 MODEL is a Hugging Face checkpoint folder, a .safetensors file or a .gguf file.
@@ -65,6 +74,9 @@ int main(int argc, char** argv) {
   if (command == "ppl") return run_ppl(args);
   if (command == "quantize") return run_quantize(args);
   if (command == "analyze") return run_analyze(args);
+  if (command == "export") return run_export(args);
+  if (command == "plan") return run_plan(args);
+  if (command == "compare") return run_compare(args);
   std::fprintf(stderr, "lowbit: unknown command '%s'\n\n%s", command.c_str(), kUsageText);
   return kUsage;
 }

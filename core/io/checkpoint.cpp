@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "core/io/gptq_format.h"
+
 namespace lowbit {
 namespace fs = std::filesystem;
 
@@ -44,6 +46,23 @@ Expected<void> Checkpoint::add_tensors(const std::vector<TensorInfo>& ts) {
     tensors_.push_back(t);
   }
   return {};
+}
+
+Expected<void> Checkpoint::resolve_gptq(const fs::path& config_path) {
+  if (!is_gptq_config(config_)) return {};
+  // `dynamic` rules are tried in file order, which nlohmann::json's sorted objects lose: re-read in order.
+  LB_TRY_ASSIGN(std::string text, read_text_file(config_path));
+  const auto ordered = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (ordered.is_discarded()) return make_error(ErrorCode::Format, config_path.string() + ": not well-formed JSON");
+  LB_TRY_ASSIGN(const GptqQuantConfig qc, parse_gptq_config(ordered["quantization_config"], config_path.string()));
+  // gpt2 keeps Conv1D weights as [in, out]; the packed layout is the same for every architecture.
+  auto mt = config_.find("model_type");
+  const bool conv1d = mt != config_.end() && mt->is_string() && mt->get<std::string>() == "gpt2";
+  auto keep_alive = std::make_shared<std::vector<std::shared_ptr<SafetensorsFile>>>(shards_);
+  LB_TRY_ASSIGN(auto resolved, gptq_resolve_tensors(tensors_, qc, conv1d, keep_alive, path_.string()));
+  tensors_.clear();
+  index_.clear();
+  return add_tensors(resolved);
 }
 
 Expected<std::shared_ptr<Checkpoint>> Checkpoint::open(const fs::path& path) {
@@ -96,6 +115,7 @@ Expected<std::shared_ptr<Checkpoint>> Checkpoint::open(const fs::path& path) {
       return make_error(ErrorCode::Format, path.string() + ": folder has neither model.safetensors nor model.safetensors.index.json");
     }
     if (present(path / "tokenizer.json")) ck->tokenizer_json_ = path / "tokenizer.json";
+    LB_TRY_VOID(ck->resolve_gptq(cfg));
     return ck;
   }
 
@@ -116,6 +136,7 @@ Expected<std::shared_ptr<Checkpoint>> Checkpoint::open(const fs::path& path) {
     if (present(dir / "config.json")) {
       LB_TRY_ASSIGN(ck->config_, read_json(dir / "config.json"));
       if (!ck->config_.is_object()) return make_error(ErrorCode::Format, (dir / "config.json").string() + ": not a JSON object");
+      LB_TRY_VOID(ck->resolve_gptq(dir / "config.json"));
     }
     if (present(dir / "tokenizer.json")) ck->tokenizer_json_ = dir / "tokenizer.json";
     return ck;

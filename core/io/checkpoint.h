@@ -1,7 +1,10 @@
 // Checkpoint: a set of named tensors, memory-mapped, never copied whole. Opens a Hugging Face
 // folder (config.json + model.safetensors or shards listed in model.safetensors.index.json, and
 // tokenizer.json), a single .safetensors file (config.json beside it is used if present) or a .gguf
-// file. Tensors keep the checkpoint's own names; shapes are row-major (see TensorInfo).
+// file. Tensors keep the checkpoint's own names; shapes are row-major (see TensorInfo). A GPTQ
+// checkpoint (config.json's quantization_config.quant_method "gptq") lists each quantized layer's
+// `<module>.weight` in place of its packed tensors, dequantized on read (core/io/gptq_format.h), so
+// loading and evaluation work on it unchanged.
 #pragma once
 
 #include <filesystem>
@@ -53,6 +56,7 @@ class Checkpoint {
   uint64_t file_bytes_ = 0;
 
   Expected<void> add_tensors(const std::vector<TensorInfo>& ts);
+  Expected<void> resolve_gptq(const std::filesystem::path& config_path);
 };
 
 }  // namespace lowbit

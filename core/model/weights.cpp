@@ -5,12 +5,14 @@
 namespace lowbit {
 namespace {
 
-// One checkpoint tensor and where its values go.
+// One checkpoint tensor, where its values go (assign) and where they come from (read: the values in
+// the checkpoint's own shape and layout, so export writes exactly what the forward pass uses).
 struct Slot {
   std::string name;
   std::vector<int64_t> shape;  // as stored in the checkpoint
   bool optional = false;
   std::function<void(std::span<const float>)> assign;
+  std::function<void(std::span<float>)> read;
 };
 
 void copy_vector(VectorF& dst, std::span<const float> v) {
@@ -27,33 +29,44 @@ void copy_conv1d(MatrixRM& dst, std::span<const float> v, int64_t in, int64_t to
   dst = ConstMatrixRMMap(v.data(), in, total).middleCols(col0, cols_out).transpose();
 }
 
+// The inverses: a vector, rows [row0, …) of a [*, cols] tensor, columns [col0, …) of a Conv1D tensor.
+void read_vector(const VectorF& src, std::span<float> v) { std::copy(src.data(), src.data() + src.size(), v.begin()); }
+void read_rows(const MatrixRM& src, std::span<float> v, int64_t row0, int64_t cols) {
+  std::copy(src.data(), src.data() + src.size(), v.begin() + row0 * cols);
+}
+void read_conv1d(const MatrixRM& src, std::span<float> v, int64_t in, int64_t total, int64_t col0) {
+  Eigen::Map<MatrixRM>(v.data(), in, total).middleCols(col0, src.rows()) = src.transpose();
+}
+
 std::vector<Slot> make_slots(ModelWeights& m, bool gguf) {
   const ModelConfig& c = m.config;
   const int64_t H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd, F = c.ffn;
   std::vector<Slot> s;
-  s.push_back({m.names.tok_embd, {c.vocab, H}, false, [&m, c](auto v) { copy_rows(m.tok_embd, v, 0, c.vocab, c.hidden); }});
-  if (!m.names.pos_embd.empty())
-    s.push_back({m.names.pos_embd, {c.max_positions, H}, false,
-                 [&m, c](auto v) { copy_rows(m.pos_embd, v, 0, c.max_positions, c.hidden); }});
-  s.push_back({m.names.final_norm, {H}, false, [&m](auto v) { copy_vector(m.final_norm, v); }});
-  if (c.norm == NormKind::Layer)
-    s.push_back({bias_name(m.names.final_norm), {H}, false, [&m](auto v) { copy_vector(m.final_norm_b, v); }});
-  if (!m.names.lm_head.empty())
-    s.push_back({m.names.lm_head, {c.vocab, H}, false, [&m, c](auto v) { copy_rows(m.lm_head, v, 0, c.vocab, c.hidden); }});
+  auto matrix = [&](const std::string& name, int64_t rows, MatrixRM& dst) {
+    s.push_back({name, {rows, H}, false, [&dst, rows, H](auto v) { copy_rows(dst, v, 0, rows, H); },
+                 [&dst, H](auto v) { read_rows(dst, v, 0, H); }});
+  };
+  auto vec = [&](const std::string& name, int64_t len, VectorF& dst) {
+    s.push_back({name, {len}, false, [&dst](auto v) { copy_vector(dst, v); }, [&dst](auto v) { read_vector(dst, v); }});
+  };
+  matrix(m.names.tok_embd, c.vocab, m.tok_embd);
+  if (!m.names.pos_embd.empty()) matrix(m.names.pos_embd, c.max_positions, m.pos_embd);
+  vec(m.names.final_norm, H, m.final_norm);
+  if (c.norm == NormKind::Layer) vec(bias_name(m.names.final_norm), H, m.final_norm_b);
+  if (!m.names.lm_head.empty()) matrix(m.names.lm_head, c.vocab, m.lm_head);
 
   for (size_t i = 0; i < m.names.blocks.size(); ++i) {
     const BlockTensorNames& n = m.names.blocks[i];
     DecoderBlock& b = m.blocks[i];
-    auto vec = [&](const std::string& name, int64_t len, VectorF& dst) {
-      s.push_back({name, {len}, false, [&dst](auto v) { copy_vector(dst, v); }});
-    };
     auto linear = [&](const std::string& name, int64_t out, int64_t in, Linear& dst, bool bias) {
       if (c.conv1d_weights) {
-        s.push_back({name, {in, out}, false, [&dst, in, out](auto v) { copy_conv1d(dst.w, v, in, out, 0, out); }});
+        s.push_back({name, {in, out}, false, [&dst, in, out](auto v) { copy_conv1d(dst.w, v, in, out, 0, out); },
+                     [&dst, in, out](auto v) { read_conv1d(dst.w, v, in, out, 0); }});
       } else {
-        s.push_back({name, {out, in}, false, [&dst, in, out](auto v) { copy_rows(dst.w, v, 0, out, in); }});
+        s.push_back({name, {out, in}, false, [&dst, in, out](auto v) { copy_rows(dst.w, v, 0, out, in); },
+                     [&dst, in](auto v) { read_rows(dst.w, v, 0, in); }});
       }
-      if (bias) s.push_back({bias_name(name), {out}, false, [&dst](auto v) { copy_vector(dst.b, v); }});
+      if (bias) vec(bias_name(name), out, dst.b);
     };
     vec(n.attn_norm, H, b.attn_norm);
     vec(n.ffn_norm, H, b.ffn_norm);
@@ -64,23 +77,41 @@ std::vector<Slot> make_slots(ModelWeights& m, bool gguf) {
     if (!n.qkv.empty()) {
       const int64_t total = nq + 2 * nkv;
       if (c.conv1d_weights) {
-        s.push_back({n.qkv, {H, total}, false, [&b, H, total, nq, nkv](auto v) {
+        s.push_back({n.qkv, {H, total}, false,
+                     [&b, H, total, nq, nkv](auto v) {
                        copy_conv1d(b.q.w, v, H, total, 0, nq);
                        copy_conv1d(b.k.w, v, H, total, nq, nkv);
                        copy_conv1d(b.v.w, v, H, total, nq + nkv, nkv);
+                     },
+                     [&b, H, total, nq, nkv](auto v) {
+                       read_conv1d(b.q.w, v, H, total, 0);
+                       read_conv1d(b.k.w, v, H, total, nq);
+                       read_conv1d(b.v.w, v, H, total, nq + nkv);
                      }});
       } else {
-        s.push_back({n.qkv, {total, H}, false, [&b, H, nq, nkv](auto v) {
+        s.push_back({n.qkv, {total, H}, false,
+                     [&b, H, nq, nkv](auto v) {
                        copy_rows(b.q.w, v, 0, nq, H);
                        copy_rows(b.k.w, v, nq, nkv, H);
                        copy_rows(b.v.w, v, nq + nkv, nkv, H);
+                     },
+                     [&b, H, nq, nkv](auto v) {
+                       read_rows(b.q.w, v, 0, H);
+                       read_rows(b.k.w, v, nq, H);
+                       read_rows(b.v.w, v, nq + nkv, H);
                      }});
       }
       if (c.qkv_bias)
-        s.push_back({bias_name(n.qkv), {total}, false, [&b, nq, nkv](auto v) {
+        s.push_back({bias_name(n.qkv), {total}, false,
+                     [&b, nq, nkv](auto v) {
                        b.q.b = Eigen::Map<const VectorF>(v.data(), nq);
                        b.k.b = Eigen::Map<const VectorF>(v.data() + nq, nkv);
                        b.v.b = Eigen::Map<const VectorF>(v.data() + nq + nkv, nkv);
+                     },
+                     [&b, nq, nkv](auto v) {
+                       read_vector(b.q.b, v);
+                       read_vector(b.k.b, v.subspan(static_cast<size_t>(nq)));
+                       read_vector(b.v.b, v.subspan(static_cast<size_t>(nq + nkv)));
                      }});
     } else {
       linear(n.q, nq, H, b.q, c.qkv_bias);
@@ -93,9 +124,14 @@ std::vector<Slot> make_slots(ModelWeights& m, bool gguf) {
       vec(n.k_norm, hd, b.k_norm);
     }
     if (!n.gate_up.empty()) {
-      s.push_back({n.gate_up, {2 * F, H}, false, [&b, F, H](auto v) {
+      s.push_back({n.gate_up, {2 * F, H}, false,
+                   [&b, F, H](auto v) {
                      copy_rows(b.gate.w, v, 0, F, H);
                      copy_rows(b.up.w, v, F, F, H);
+                   },
+                   [&b, F, H](auto v) {
+                     read_rows(b.gate.w, v, 0, H);
+                     read_rows(b.up.w, v, F, H);
                    }});
     } else {
       if (!n.gate.empty()) linear(n.gate, F, H, b.gate, false);
@@ -139,6 +175,27 @@ Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& confi
     if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(slots.size()), "loading " + slot.name);
   }
   return m;
+}
+
+std::vector<CheckpointTensor> checkpoint_tensors(const ModelWeights& m) {
+  // make_slots only binds references; reading through them does not change the weights.
+  auto slots = make_slots(const_cast<ModelWeights&>(m), m.names.tok_embd == "token_embd.weight");
+  std::vector<CheckpointTensor> out;
+  for (const auto& slot : slots) out.push_back({slot.name, slot.shape});
+  return out;
+}
+
+Expected<std::vector<float>> get_tensor(const ModelWeights& m, const std::string& name) {
+  auto slots = make_slots(const_cast<ModelWeights&>(m), m.names.tok_embd == "token_embd.weight");
+  for (const auto& slot : slots) {
+    if (slot.name != name) continue;
+    int64_t n = 1;
+    for (auto d : slot.shape) n *= d;
+    std::vector<float> values(static_cast<size_t>(n));
+    slot.read(values);
+    return values;
+  }
+  return make_error(ErrorCode::InvalidArgument, "get_tensor: the model has no tensor '" + name + "'");
 }
 
 Expected<void> set_tensor(ModelWeights& m, const std::string& name, std::span<const float> values) {

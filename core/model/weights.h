@@ -48,4 +48,14 @@ Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& confi
 // Replaces checkpoint tensor `name` (values in the checkpoint's own shape and layout) in `weights`.
 Expected<void> set_tensor(ModelWeights& weights, const std::string& name, std::span<const float> values);
 
+// The checkpoint tensors the weights hold (names and shapes as the checkpoint stores them), in load
+// order, and one of them read back in that shape and layout (fused tensors stacked again, gpt2's
+// Conv1D weights transposed back): what an export writes.
+struct CheckpointTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+std::vector<CheckpointTensor> checkpoint_tensors(const ModelWeights& weights);
+Expected<std::vector<float>> get_tensor(const ModelWeights& weights, const std::string& name);
+
 }  // namespace lowbit

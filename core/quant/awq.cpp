@@ -149,12 +149,12 @@ Expected<void> awq_apply_scale(const ModelConfig& c, DecoderBlock& b, AwqGroup g
   return {};
 }
 
-AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& f, const AwqOptions& o) {
+AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& f, const AwqOptions& o, bool fp16_scales) {
   const int64_t rows = w.rows(), cols = w.cols();
   LB_CHECK(f.kind == Format::Kind::Int && f.fits(cols) && h.rows() == cols && h.cols() == cols,
            "awq_clip_int: bad shapes");
   AwqClipResult res;
-  res.tensor = rtn_int(w.data(), rows, cols, f);
+  res.tensor = rtn_int(w.data(), rows, cols, f, 1.0f, fp16_scales);
   const Eigen::MatrixXd hd = h.cast<double>();
   const int64_t gs = f.group_size(cols), ng = res.tensor.groups();
   const int maxq = max_code(f.bits);
@@ -183,7 +183,7 @@ AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& f
       IntGrid best_grid = grids[g];
       for (int k = 1; k <= o.clip_steps; ++k) {
         const float p = 1.0f - (1.0f - o.clip_min) * static_cast<float>(k) / static_cast<float>(o.clip_steps);
-        const IntGrid cand = minmax_grid(wr + c0, gs, f.bits, f.symmetric, p);
+        const IntGrid cand = minmax_grid(wr + c0, gs, f.bits, f.symmetric, p, fp16_scales);
         for (int64_t i = 0; i < gs; ++i)
           dn[i] = wr[c0 + i] - dequantize_code(quantize_code(wr[c0 + i], cand, maxq), cand);
         const double v = part(dn);

@@ -89,7 +89,9 @@ struct AwqClipResult {
 
 // Int family: per (row, group) shrink ratio of the min-max range, chosen by one sweep of coordinate
 // descent over the groups of each row on tr(ΔW H ΔWᵀ) (cross-group terms included): a group keeps a
-// ratio only when it lowers the row's error, so error_after ≤ error_before.
-AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& format, const AwqOptions& options);
+// ratio only when it lowers the row's error, so error_after ≤ error_before. `fp16_scales`: every
+// candidate grid's scale is rounded to fp16 (int_quant.h).
+AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& format, const AwqOptions& options,
+                           bool fp16_scales = false);
 
 }  // namespace lowbit

@@ -81,7 +81,7 @@ Expected<void> validate_awq(const QuantizeOptions& o) {
   LB_TRY_VOID(o.awq.validate());
   LB_TRY_VOID(o.calib.validate());
   auto check = [&](const Format& f, const std::string& who) -> Expected<void> {
-    if (o.method == QuantMethod::AwqGptq) {
+    if (o.method == QuantMethod::AwqGptq && f.kind != Format::Kind::Float) {
       GptqOptions g = o.gptq;
       g.format = f;
       if (auto v = g.validate(); !v)
@@ -144,23 +144,24 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
       const std::string label = label_of(r);
       const MatrixRM before = l.w;
       double clip = -1;
-      if (with_gptq) {
+      if (with_gptq && f.kind != Format::Kind::Float) {
         if (f.kind == Format::Kind::Int && o.awq.clip) {
           // llm-awq's apply_clip: the weights are clamped to the ranges the clip search chose, then
           // GPTQ rounds them (its grids come from the clamped weights).
-          const AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq);
+          const AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq, o.fp16_scales);
           clamp_to_grids(c.tensor, l.w);
           clip = c.mean_shrink;
         }
         GptqOptions g = o.gptq;
         g.format = f;
+        g.fp16_scales = g.fp16_scales || o.fp16_scales;
         LB_TRY_ASSIGN(GptqResult q, gptq_quantize({l.w.data(), static_cast<size_t>(l.w.size())}, l.w.rows(), l.w.cols(),
                                                   {gs.h.data(), static_cast<size_t>(gs.h.size())}, g, label));
         for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
         std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // Ŵ for both format families
         if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, encoded_from_gptq(std::move(q), f, l.w.rows(), l.w.cols())));
       } else if (f.kind == Format::Kind::Int && o.awq.clip) {
-        AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq);
+        AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq, o.fp16_scales);
         dequantize_int(c.tensor, l.w.data());
         clip = c.mean_shrink;
         if (o.keep_encoded) {
@@ -173,7 +174,7 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
         }
       } else {
         // ggml types search their own block scales; float types have nothing to clip.
-        LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(l.w.data(), l.w.rows(), l.w.cols(), f, false, label));
+        LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(l.w.data(), l.w.rows(), l.w.cols(), f, false, label, o.fp16_scales));
         t.dequantize(l.w.data());
         if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, std::move(t)));
       }

@@ -31,7 +31,7 @@ void EncodedTensor::dequantize(float* out) const {
 }
 
 Expected<EncodedTensor> encode_rtn(const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip,
-                                   const std::string& name) {
+                                   const std::string& name, bool fp16_scales) {
   if (!f.fits(cols))
     return make_error(ErrorCode::Unsupported, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
   EncodedTensor t;
@@ -59,7 +59,7 @@ Expected<EncodedTensor> encode_rtn(const float* w, int64_t rows, int64_t cols, c
       }
       return t;
     case Format::Kind::Int:
-      t.ints = mse_clip ? rtn_int_mse(w, rows, cols, f) : rtn_int(w, rows, cols, f);
+      t.ints = mse_clip ? rtn_int_mse(w, rows, cols, f, 0.5f, 50, fp16_scales) : rtn_int(w, rows, cols, f, 1.0f, fp16_scales);
       return t;
     case Format::Kind::OneBit: break;
   }

@@ -39,8 +39,9 @@ using EncodedTensors = std::map<std::string, EncodedTensor>;
 // Encodes fp32 values [rows, cols] by round-to-nearest: ggml types by ggml's reference quantizer
 // (bit-exact with llama-quantize), the int family with min-max grids. `mse_clip`: ggml's own scale
 // search with uniform importance (q8_0 has none), or the int family's per-group clip search.
+// `fp16_scales`: the int family's scales are rounded to fp16 before codes are chosen (int_quant.h).
 Expected<EncodedTensor> encode_rtn(const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip,
-                                   const std::string& name);
+                                   const std::string& name, bool fp16_scales = false);
 // A GPTQ result's codes (int family: grids and codes; ggml: the packed blocks).
 EncodedTensor encoded_from_gptq(GptqResult&& q, const Format& f, int64_t rows, int64_t cols);
 

@@ -56,13 +56,14 @@ constexpr int64_t kRowChunk = 64;
 // The int family: one min-max grid per row and group of g columns (g = cols without groups).
 class IntTarget {
  public:
-  IntTarget(const Format& f, int64_t rows, int64_t cols)
+  IntTarget(const Format& f, int64_t rows, int64_t cols, bool fp16_scales)
       : f_(f),
         rows_(rows),
         cols_(cols),
         gs_(f.group_size(cols)),
         ngroups_(cols / gs_),
         maxq_(max_code(f.bits)),
+        fp16_scales_(fp16_scales),
         grids_(static_cast<size_t>(rows * ngroups_)) {}
   int64_t group() const { return gs_; }
 
@@ -74,7 +75,7 @@ class IntTarget {
 #pragma omp for schedule(static)
       for (Index r = 0; r < rows_; ++r) {
         for (int64_t j = 0; j < gs_; ++j) tmp[static_cast<size_t>(j)] = src(r, col0 + j);
-        grids_[static_cast<size_t>(r * ngroups_ + g)] = minmax_grid(tmp.data(), gs_, f_.bits, f_.symmetric);
+        grids_[static_cast<size_t>(r * ngroups_ + g)] = minmax_grid(tmp.data(), gs_, f_.bits, f_.symmetric, 1.0f, fp16_scales_);
       }
     }
   }
@@ -109,6 +110,7 @@ class IntTarget {
   Format f_;
   int64_t rows_, cols_, gs_, ngroups_;
   int maxq_;
+  bool fp16_scales_;
   std::vector<IntGrid> grids_;
 };
 
@@ -291,7 +293,7 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
       for (Index i = 0; i < cols; ++i) importance.push_back(H(i, i));
     ggml_target.emplace(f.dtype, rows, cols, std::move(importance));
   } else {
-    int_target.emplace(f, rows, cols);
+    int_target.emplace(f, rows, cols, opt.fp16_scales);
   }
   // Grids fixed up front: per row (no groups), or per static group, from the (dead-zeroed) original weights.
   if (!grouped || static_groups) {

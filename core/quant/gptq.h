@@ -32,6 +32,9 @@ struct GptqOptions {
   // ggml formats: grids from ggml's importance-weighted quantizer with diag H as the importances
   // (run on one block's span, so the 32-element types take their σ² from the block, not the row).
   bool weighted_grids = false;
+  // Int family: grid scales rounded to fp16 before codes are chosen (int_quant.h), so that a GPTQ
+  // checkpoint, which stores fp16 scales, holds exactly the result.
+  bool fp16_scales = false;
   Expected<void> validate() const;
 };
 

@@ -8,7 +8,14 @@
 
 namespace lowbit {
 
-IntGrid minmax_grid(const float* w, int64_t n, int bits, bool symmetric, float shrink) {
+float fp16_grid_scale(float scale) {
+  const float r = f16_to_f32(f32_to_f16(scale));
+  if (!(r > 0)) return f16_to_f32(1);       // underflow: the smallest positive fp16 (2^-24)
+  if (!std::isfinite(r)) return 65504.0f;   // overflow: the largest finite fp16
+  return r;
+}
+
+IntGrid minmax_grid(const float* w, int64_t n, int bits, bool symmetric, float shrink, bool fp16_scale) {
   float xmin = 0, xmax = 0;
   for (int64_t i = 0; i < n; ++i) {
     xmin = std::min(xmin, w[i]);
@@ -32,6 +39,7 @@ IntGrid minmax_grid(const float* w, int64_t n, int bits, bool symmetric, float s
   if (!(g.scale > 0)) g.scale = 1;  // a range that underflows: keep codes finite
   g.zero = symmetric ? static_cast<float>((maxq + 1) / 2) : std::nearbyint(-xmin / g.scale);
   g.zero = std::clamp(g.zero, 0.0f, static_cast<float>(maxq));
+  if (fp16_scale) g.scale = fp16_grid_scale(g.scale);
   return g;
 }
 
@@ -54,7 +62,7 @@ IntTensor make_tensor(int64_t rows, int64_t cols, const Format& format) {
 
 }  // namespace
 
-IntTensor rtn_int(const float* w, int64_t rows, int64_t cols, const Format& format, float shrink) {
+IntTensor rtn_int(const float* w, int64_t rows, int64_t cols, const Format& format, float shrink, bool fp16_scales) {
   IntTensor t = make_tensor(rows, cols, format);
   const int64_t gs = format.group_size(cols), ng = t.groups();
   const int maxq = max_code(format.bits);
@@ -63,13 +71,14 @@ IntTensor rtn_int(const float* w, int64_t rows, int64_t cols, const Format& form
     for (int64_t g = 0; g < ng; ++g) {
       const float* src = w + r * cols + g * gs;
       IntGrid& grid = t.grids[static_cast<size_t>(r * ng + g)];
-      grid = minmax_grid(src, gs, format.bits, format.symmetric, shrink);
+      grid = minmax_grid(src, gs, format.bits, format.symmetric, shrink, fp16_scales);
       quantize_group(src, gs, grid, maxq, t.codes.data() + r * cols + g * gs);
     }
   return t;
 }
 
-IntTensor rtn_int_mse(const float* w, int64_t rows, int64_t cols, const Format& format, float min_shrink, int steps) {
+IntTensor rtn_int_mse(const float* w, int64_t rows, int64_t cols, const Format& format, float min_shrink, int steps,
+                      bool fp16_scales) {
   IntTensor t = make_tensor(rows, cols, format);
   const int64_t gs = format.group_size(cols), ng = t.groups();
   const int maxq = max_code(format.bits);
@@ -77,11 +86,11 @@ IntTensor rtn_int_mse(const float* w, int64_t rows, int64_t cols, const Format& 
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < ng; ++g) {
       const float* src = w + r * cols + g * gs;
-      IntGrid best = minmax_grid(src, gs, format.bits, format.symmetric, 1.0f);
+      IntGrid best = minmax_grid(src, gs, format.bits, format.symmetric, 1.0f, fp16_scales);
       double best_err = INFINITY;
       for (int s = 0; s < steps; ++s) {
         const float p = 1.0f - (1.0f - min_shrink) * static_cast<float>(s) / static_cast<float>(steps);
-        const IntGrid cand = minmax_grid(src, gs, format.bits, format.symmetric, p);
+        const IntGrid cand = minmax_grid(src, gs, format.bits, format.symmetric, p, fp16_scales);
         double err = 0;
         for (int64_t i = 0; i < gs; ++i) {
           const float d = src[i] - dequantize_code(quantize_code(src[i], cand, maxq), cand);

@@ -4,7 +4,10 @@
 // where xmin < 0, zero = 2^(b-1); an all-zero group uses [-1, 1]; scale = (xmax - xmin) / (2^b - 1),
 // zero = round(-xmin / scale); q = clamp(round(w / scale) + zero, 0, 2^b - 1); ŵ = scale · (q - zero).
 // Rounding is half-to-even, as torch.round. Scales stay fp32 as in the reference GPTQ code, whose
-// figures shared/README.md gives; the GPTQ-checkpoint export stores them as fp16.
+// figures shared/README.md gives; the GPTQ-checkpoint export stores them as fp16. With `fp16_scales`
+// every grid's scale is rounded to the nearest fp16 value (after the zero point is chosen, as
+// GPTQModel's packing does) before any code is chosen, so that the exported file holds exactly the
+// model evaluated in memory.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +23,10 @@ struct IntGrid {
 };
 
 // The min-max grid of n values, with the range shrunk by `shrink` (1 = none; clip search < 1).
-IntGrid minmax_grid(const float* w, int64_t n, int bits, bool symmetric, float shrink = 1.0f);
+IntGrid minmax_grid(const float* w, int64_t n, int bits, bool symmetric, float shrink = 1.0f, bool fp16_scale = false);
+// The nearest fp16 value of a grid scale, kept positive and finite (fp16's smallest subnormal for a
+// scale that underflows, its largest value for one that overflows).
+float fp16_grid_scale(float scale);
 
 inline int max_code(int bits) { return (1 << bits) - 1; }
 
@@ -43,11 +49,12 @@ struct IntTensor {
 };
 
 // Round-to-nearest with min-max grids (shrink < 1: a fixed clip ratio).
-IntTensor rtn_int(const float* w, int64_t rows, int64_t cols, const Format& format, float shrink = 1.0f);
+IntTensor rtn_int(const float* w, int64_t rows, int64_t cols, const Format& format, float shrink = 1.0f,
+                  bool fp16_scales = false);
 // Round-to-nearest with a per-group clip search: shrink ratios p = 1, 0.99, …, down to `min_shrink`
 // (grid of `steps`), keeping per group the p with the smallest Σ|w − ŵ|^2.4 (the GPTQ code's norm).
 IntTensor rtn_int_mse(const float* w, int64_t rows, int64_t cols, const Format& format, float min_shrink = 0.5f,
-                      int steps = 50);
+                      int steps = 50, bool fp16_scales = false);
 void dequantize_int(const IntTensor& t, float* out);
 
 }  // namespace lowbit

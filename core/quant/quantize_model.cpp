@@ -25,8 +25,9 @@ Format format_for(const QuantizeOptions& o, const std::string& tensor) {
 }
 
 // Round-to-nearest of one [rows, cols] matrix in place; the codes go to `encoded` when asked.
-Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, const std::string& name, QuantizeResult* encoded) {
-  LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(w.data(), w.rows(), w.cols(), f, mse_clip, name));
+Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, bool fp16_scales, const std::string& name,
+                            QuantizeResult* encoded) {
+  LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(w.data(), w.rows(), w.cols(), f, mse_clip, name, fp16_scales));
   t.dequantize(w.data());
   if (encoded) LB_TRY_VOID(keep_encoded(*encoded, name, std::move(t)));
   return {};
@@ -126,8 +127,9 @@ Expected<void> QuantizeOptions::validate() const {
   if (method == QuantMethod::Gptq) {
     GptqOptions g = gptq;
     g.format = format;
-    LB_TRY_VOID(g.validate());
+    if (format.kind != Format::Kind::Float) LB_TRY_VOID(g.validate());
     for (const auto& [name, f] : per_tensor) {
+      if (f.kind == Format::Kind::Float) continue;  // float layers are converted, not quantized
       g.format = f;
       if (auto v = g.validate(); !v) return make_error(v.error().code, v.error().message + " (tensor " + name + ")");
     }
@@ -150,7 +152,7 @@ Expected<void> quantize_embeddings(ModelWeights& m, const QuantizeOptions& o, Qu
     const auto ts = Clock::now();
     const Format f = format_for(o, name);
     const MatrixRM before = w;
-    LB_TRY_VOID(rtn_in_place(w, f, o.mse_clip, name, o.keep_encoded ? &res : nullptr));
+    LB_TRY_VOID(rtn_in_place(w, f, o.mse_clip, o.fp16_scales, name, o.keep_encoded ? &res : nullptr));
     LayerReport rep;
     rep.tensor = name;
     rep.part = part;
@@ -221,7 +223,7 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
       Linear& l = linear_of(m, refs[i]);
       const Format f = format_for(o, refs[i].tensor);
       const MatrixRM before = l.w;
-      LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, refs[i].tensor, o.keep_encoded ? &res : nullptr));
+      LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, o.fp16_scales, refs[i].tensor, o.keep_encoded ? &res : nullptr));
       account(refs[i], f, before, l.w, nullptr, seconds_since(ts));
       if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(refs.size()), "RTN " + refs[i].tensor);
     }
@@ -236,7 +238,14 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         Linear& l = linear_of(m, r);
         GptqOptions g = o.gptq;
         g.format = format_for(o, r.tensor);
+        g.fp16_scales = g.fp16_scales || o.fp16_scales;
         const MatrixRM& h = hessians.at(input_of(r.slot));
+        if (g.format.kind == Format::Kind::Float) {  // a layer a layout keeps in a float type
+          const MatrixRM before = l.w;
+          LB_TRY_VOID(rtn_in_place(l.w, g.format, false, false, r.tensor, o.keep_encoded ? &res : nullptr));
+          account(r, g.format, before, l.w, &h, seconds_since(ts));
+          continue;
+        }
         const std::string label = r.tensor + (r.tensor.find(slot_name(r.slot)) == std::string::npos ? std::string(" (") + slot_name(r.slot) + ")" : "");
         LB_TRY_ASSIGN(GptqResult q, gptq_quantize({l.w.data(), static_cast<size_t>(l.w.size())}, l.w.rows(), l.w.cols(),
                                                   {h.data(), static_cast<size_t>(h.size())}, g, label));

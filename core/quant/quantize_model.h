@@ -46,6 +46,7 @@ struct QuantizeOptions {
   bool mse_clip = false;                     // RTN: per-group clip search (int family); ggml's scale search, unweighted
   bool quantize_embeddings = false;          // also RTN the token embeddings and output head (llama-quantize --pure)
   bool keep_encoded = false;                 // keep every quantized tensor's codes in the result (for export)
+  bool fp16_scales = false;                  // int family: scales rounded to fp16 before codes are chosen (GPTQ export)
   GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
   AwqOptions awq;                            // α grid and clip search (methods awq, awq+gptq)
   CalibOptions calib;

@@ -14,6 +14,7 @@ std::string TensorInfo::shape_string() const {
 }
 
 Expected<void> decode_to_f32(const TensorInfo& info, float* out) {
+  if (info.decode) return info.decode(out);
   const auto n = static_cast<size_t>(info.numel());
   // Tensor data need not be aligned to its element size (safetensors offsets are arbitrary), so
   // elements are loaded byte-wise (memcpy); an empty tensor may have no buffer at all.

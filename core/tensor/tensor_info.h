@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct TensorInfo {
   uint64_t nbytes = 0;
   uint64_t file_offset = 0;       // absolute offset in `file`, for messages
   std::string file;               // the file it lives in, for messages
+  // A tensor computed on read (a GPTQ checkpoint's dequantized weight, core/io/gptq_format.h) fills
+  // numel() fp32 values here; `data` is then null and decode_to_f32 calls this instead.
+  std::function<Expected<void>(float* out)> decode;
 
   int64_t numel() const {
     int64_t n = 1;
@@ -37,7 +41,8 @@ struct TensorInfo {
   std::string shape_string() const;
 };
 
-// Decodes `info` into fp32. Plain float types are widened; ggml block types are dequantized.
+// Decodes `info` into fp32. Plain float types are widened; ggml block types are dequantized; a
+// tensor computed on read runs its decoder.
 // Fails with a message naming the tensor when its dtype cannot be decoded.
 Expected<void> decode_to_f32(const TensorInfo& info, float* out);
 Expected<std::vector<float>> decode_to_f32(const TensorInfo& info);

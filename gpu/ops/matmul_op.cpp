@@ -1,27 +1,61 @@
 #include "gpu/ops/matmul_op.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "core/tensor/dtype.h"
+#include "gpu/ops/int_weights.h"
 #include "gpu/pipeline/pipeline.h"
 
 namespace lowbit::gpu {
 namespace {
 
-// Mirrors `Params` in gpu/shaders/matmul.comp (every variant).
+// Mirrors `Params` in gpu/shaders/matmul.comp (every variant); the last five fields are the
+// shader's WeightParams (gpu/shaders/common/dequant.glsl), zero where a format has no use for them.
 struct MatmulPush {
   uint32_t m;
   uint32_t n;
   uint32_t k;
+  uint32_t row_stride;   // ggml: bytes per row of W; int: words of codes per row
+  uint32_t bits;         // int: bits per code
+  uint32_t group;        // int: columns per group
+  uint32_t groups;       // int: groups per row
+  uint32_t grid_offset;  // int: word index of the first (scale, zero) pair
 };
-static_assert(sizeof(MatmulPush) == 12, "MatmulPush must match the push-constant block of matmul.comp");
+static_assert(sizeof(MatmulPush) == 32, "MatmulPush must match the push-constant block of matmul.comp");
 
-constexpr uint32_t kBindings = 3;  // x, w, y
+constexpr uint32_t kBindings = 3;                   // x, w, y
+constexpr uint32_t kOutputsPerInvocation = 4;       // along each of M and N (matmul.comp)
+constexpr uint64_t kMaxOffset = uint64_t{1} << 32;  // the shader's offsets are 32-bit
 
-PipelineDesc pipeline_desc(WeightType type) {
-  return PipelineDesc{.shader = type == WeightType::F16 ? ShaderId::matmul_f16 : ShaderId::matmul_f32,
-                      .bindings = kBindings,
-                      .push_constant_bytes = sizeof(MatmulPush),
-                      .local_size = std::nullopt};
+std::optional<ShaderId> shader_for(const Format& f) {
+  switch (f.kind) {
+    case Format::Kind::Float:
+      switch (f.dtype) {
+        case DType::F32: return ShaderId::matmul_f32;
+        case DType::F16: return ShaderId::matmul_f16;
+        case DType::BF16: return ShaderId::matmul_bf16;
+        default: return std::nullopt;
+      }
+    case Format::Kind::Ggml:
+      switch (f.dtype) {
+        case DType::Q4_0: return ShaderId::matmul_q4_0;
+        case DType::Q4_1: return ShaderId::matmul_q4_1;
+        case DType::Q5_0: return ShaderId::matmul_q5_0;
+        case DType::Q5_1: return ShaderId::matmul_q5_1;
+        case DType::Q8_0: return ShaderId::matmul_q8_0;
+        case DType::Q2_K: return ShaderId::matmul_q2_k;
+        case DType::Q3_K: return ShaderId::matmul_q3_k;
+        case DType::Q4_K: return ShaderId::matmul_q4_k;
+        case DType::Q5_K: return ShaderId::matmul_q5_k;
+        case DType::Q6_K: return ShaderId::matmul_q6_k;
+        default: return std::nullopt;
+      }
+    case Format::Kind::Int: return ShaderId::matmul_int;
+    case Format::Kind::OneBit: return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 std::string shape_text(const MatmulShape& s) {
@@ -42,23 +76,38 @@ Expected<void> check_buffer(const char* what, const Buffer& b, uint64_t need, co
                                                     " needed (" + shape_text(s) + ")");
 }
 
-template <class WeightT>
-Expected<void> matmul_host(Device& device, WeightType type, std::span<const float> x, std::span<const WeightT> w,
-                           const MatmulShape& shape, std::span<float> y) {
+MatmulPush push_constants(const Format& f, const MatmulShape& s) {
+  MatmulPush push{static_cast<uint32_t>(s.m), static_cast<uint32_t>(s.n), static_cast<uint32_t>(s.k), 0, 0, 0, 0, 0};
+  if (f.kind == Format::Kind::Ggml) {
+    push.row_stride = static_cast<uint32_t>(dtype_bytes(f.dtype, static_cast<uint64_t>(s.k)));
+  } else if (f.kind == Format::Kind::Int) {
+    const IntWeightLayout l = int_weight_layout(f, s.n, s.k).value();  // checked by check_matmul_weights
+    push.row_stride = static_cast<uint32_t>(l.row_words);
+    push.bits = l.bits;
+    push.group = static_cast<uint32_t>(l.group);
+    push.groups = static_cast<uint32_t>(l.groups);
+    push.grid_offset = static_cast<uint32_t>(l.grid_offset);
+  }
+  return push;
+}
+
+Expected<void> matmul_bytes(Device& device, const MatmulShape& shape, const Format& format, std::span<const float> x,
+                            std::span<const std::byte> w, std::span<float> y) {
   LB_TRY_VOID(shape.validate());
+  LB_TRY_VOID(check_matmul_weights(format, shape));
   const uint64_t m = shape.m, n = shape.n, k = shape.k;
   LB_TRY_VOID(check_size("x (elements)", x.size(), m * k, "M·K", shape));
-  LB_TRY_VOID(check_size("w (elements)", w.size(), n * k, "N·K", shape));
+  LB_TRY_VOID(check_size("w (bytes)", w.size(), matmul_weight_bytes(format, shape), "the bytes of N·K weights", shape));
   LB_TRY_VOID(check_size("y (elements)", y.size(), m * n, "M·N", shape));
 
   LB_TRY_ASSIGN(Buffer xb, Buffer::create(device, x.size_bytes(), MemoryUse::Device));
-  LB_TRY_ASSIGN(Buffer wb, Buffer::create(device, matmul_weight_bytes(type, shape), MemoryUse::Device));
+  LB_TRY_ASSIGN(Buffer wb, Buffer::create(device, matmul_weight_buffer_bytes(format, shape), MemoryUse::Device));
   LB_TRY_ASSIGN(Buffer yb, Buffer::create(device, y.size_bytes(), MemoryUse::Device));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_VOID(rec.upload(xb, std::as_bytes(x)));
-  LB_TRY_VOID(rec.upload(wb, std::as_bytes(w)));
+  LB_TRY_VOID(rec.upload(wb, w));
   rec.barrier();
-  LB_TRY_VOID(record_matmul(rec, shape, type, xb, wb, yb));
+  LB_TRY_VOID(record_matmul(rec, shape, format, xb, wb, yb));
   rec.barrier();
   LB_TRY_VOID(rec.download(yb, std::as_writable_bytes(y)));
   return rec.submit_and_wait();
@@ -70,46 +119,111 @@ Expected<void> MatmulShape::validate() const {
   if (m <= 0 || n <= 0 || k <= 0)
     return make_error(ErrorCode::InvalidArgument, "matmul: dimensions must be positive (" + shape_text(*this) + ")");
   // The shader indexes with 32-bit unsigned integers.
-  constexpr uint64_t kMaxElements = uint64_t{1} << 32;
-  if (uint64_t(m) >= kMaxElements || uint64_t(n) >= kMaxElements || uint64_t(k) >= kMaxElements ||
-      uint64_t(m) * uint64_t(k) >= kMaxElements || uint64_t(n) * uint64_t(k) >= kMaxElements ||
-      uint64_t(m) * uint64_t(n) >= kMaxElements)
+  if (uint64_t(m) >= kMaxOffset || uint64_t(n) >= kMaxOffset || uint64_t(k) >= kMaxOffset ||
+      uint64_t(m) * uint64_t(k) >= kMaxOffset || uint64_t(n) * uint64_t(k) >= kMaxOffset ||
+      uint64_t(m) * uint64_t(n) >= kMaxOffset)
     return make_error(ErrorCode::Unsupported, "matmul: a matrix of " + shape_text(*this) +
                                                   " has 2^32 or more elements; the shader's "
                                                   "indices are 32-bit");
   return {};
 }
 
-uint64_t matmul_weight_bytes(WeightType type, const MatmulShape& shape) {
-  const uint64_t count = uint64_t(shape.n) * uint64_t(shape.k);
-  return type == WeightType::F16 ? (count * 2 + 3) / 4 * 4 : count * 4;
+Expected<void> check_matmul_weights(const Format& format, const MatmulShape& shape) {
+  if (!shader_for(format))
+    return make_error(ErrorCode::Unsupported, "matmul: weights stored as " + format.name() + " are not supported");
+  const uint64_t n = shape.n, k = shape.k;
+  if (format.kind == Format::Kind::Ggml) {
+    const uint32_t block = traits(format.dtype).block_size;
+    if (k % block != 0)
+      return make_error(ErrorCode::InvalidArgument, "matmul: K=" + std::to_string(k) + " is not a multiple of " +
+                                                        format.name() + "'s block size " + std::to_string(block) +
+                                                        " (" + shape_text(shape) + ")");
+    if (n * dtype_bytes(format.dtype, k) >= kMaxOffset)
+      return make_error(ErrorCode::Unsupported, "matmul: " + format.name() + " weights of " + shape_text(shape) +
+                                                    " take 4 GiB or more; the shader's byte offsets are 32-bit");
+  } else if (format.kind == Format::Kind::Int) {
+    auto layout = int_weight_layout(format, shape.n, shape.k);
+    if (!layout)
+      return make_error(layout.error().code, "matmul: " + layout.error().message + " (" + shape_text(shape) + ")");
+    if (layout->words >= kMaxOffset || k * layout->bits >= kMaxOffset)
+      return make_error(ErrorCode::Unsupported, "matmul: " + format.name() + " weights of " + shape_text(shape) +
+                                                    " need 2^32 or more words or bits per row; the shader's "
+                                                    "offsets are 32-bit");
+  }
+  return {};
 }
 
-Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, WeightType type, const Buffer& x,
-                             const Buffer& w, const Buffer& y) {
+uint64_t matmul_weight_bytes(const Format& format, const MatmulShape& shape) {
+  const uint64_t n = shape.n, k = shape.k;
+  switch (format.kind) {
+    case Format::Kind::Float:
+    case Format::Kind::Ggml: return n * dtype_bytes(format.dtype, k);
+    case Format::Kind::Int: {
+      auto layout = int_weight_layout(format, shape.n, shape.k);
+      return layout ? layout->bytes() : 0;
+    }
+    case Format::Kind::OneBit: return 0;
+  }
+  return 0;
+}
+
+uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& shape) {
+  return (matmul_weight_bytes(format, shape) + 3) / 4 * 4;
+}
+
+Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
+                             const Buffer& x, const Buffer& w, const Buffer& y) {
   LB_TRY_VOID(shape.validate());
+  LB_TRY_VOID(check_matmul_weights(weights, shape));
   const uint64_t m = shape.m, n = shape.n, k = shape.k;
+  const uint64_t w_bytes = matmul_weight_buffer_bytes(weights, shape);
   LB_TRY_VOID(check_buffer("x", x, m * k * sizeof(float), shape));
-  LB_TRY_VOID(check_buffer("w", w, matmul_weight_bytes(type, shape), shape));
+  LB_TRY_VOID(check_buffer("w", w, w_bytes, shape));
   LB_TRY_VOID(check_buffer("y", y, m * n * sizeof(float), shape));
 
-  LB_TRY_ASSIGN(const Pipeline* pipeline, recorder.device().pipeline(pipeline_desc(type)));
-  LB_TRY_VOID(recorder.bind(
-      *pipeline, {BufferRange(x, 0, m * k * sizeof(float)), BufferRange(w, 0, matmul_weight_bytes(type, shape)),
-                  BufferRange(y, 0, m * n * sizeof(float))}));
-  recorder.push(MatmulPush{static_cast<uint32_t>(m), static_cast<uint32_t>(n), static_cast<uint32_t>(k)});
-  // One invocation per element of Y: x runs along N (columns), y along M (rows).
-  return recorder.dispatch_threads(n, m, 1);
+  const PipelineDesc desc{.shader = *shader_for(weights),
+                          .bindings = kBindings,
+                          .push_constant_bytes = sizeof(MatmulPush),
+                          .local_size = std::nullopt};
+  LB_TRY_ASSIGN(const Pipeline* pipeline, recorder.device().pipeline(desc));
+  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(x, 0, m * k * sizeof(float)), BufferRange(w, 0, w_bytes),
+                                        BufferRange(y, 0, m * n * sizeof(float))}));
+  recorder.push(push_constants(weights, shape));
+  // One workgroup per tile of Y: x runs along N (columns), y along M (rows); each invocation
+  // computes kOutputsPerInvocation² outputs.
+  const auto& local = pipeline->local_size();
+  const uint64_t tile_n = uint64_t{local[0]} * kOutputsPerInvocation;
+  const uint64_t tile_m = uint64_t{local[1]} * kOutputsPerInvocation;
+  return recorder.dispatch(static_cast<uint32_t>((n + tile_n - 1) / tile_n),
+                           static_cast<uint32_t>((m + tile_m - 1) / tile_m));
+}
+
+Expected<void> matmul(Device& device, const MatmulShape& shape, const Format& weights, std::span<const float> x,
+                      std::span<const std::byte> w, std::span<float> y) {
+  return matmul_bytes(device, shape, weights, x, w, y);
 }
 
 Expected<void> matmul(Device& device, std::span<const float> x, std::span<const float> w, int64_t M, int64_t N,
                       int64_t K, std::span<float> y) {
-  return matmul_host(device, WeightType::F32, x, w, MatmulShape{M, N, K}, y);
+  const MatmulShape shape{M, N, K};
+  LB_TRY_VOID(shape.validate());
+  LB_TRY_VOID(check_size("w (elements)", w.size(), uint64_t(N) * uint64_t(K), "N·K", shape));
+  return matmul_bytes(device, shape, Format::float_type(DType::F32), x, std::as_bytes(w), y);
 }
 
 Expected<void> matmul(Device& device, std::span<const float> x, std::span<const uint16_t> w, int64_t M, int64_t N,
                       int64_t K, std::span<float> y) {
-  return matmul_host(device, WeightType::F16, x, w, MatmulShape{M, N, K}, y);
+  const MatmulShape shape{M, N, K};
+  LB_TRY_VOID(shape.validate());
+  LB_TRY_VOID(check_size("w (elements)", w.size(), uint64_t(N) * uint64_t(K), "N·K", shape));
+  return matmul_bytes(device, shape, Format::float_type(DType::F16), x, std::as_bytes(w), y);
+}
+
+Expected<void> matmul(Device& device, std::span<const float> x, const IntTensor& w, int64_t M, std::span<float> y) {
+  const MatmulShape shape{M, w.rows, w.cols};
+  LB_TRY_VOID(shape.validate());
+  LB_TRY_ASSIGN(const std::vector<uint32_t> words, pack_int_weights(w));
+  return matmul_bytes(device, shape, w.format, x, std::as_bytes(std::span<const uint32_t>(words)), y);
 }
 
 }  // namespace lowbit::gpu

@@ -1,23 +1,30 @@
 // matmul on the Vulkan backend: Y[M,N] = X[M,K] · W[N,K]ᵀ, with W row-major [out, in] as the core's
-// Linear stores it, fp32 activations and outputs, fp32 or fp16 weights (gpu/shaders/matmul.comp,
-// variants matmul_f32 and matmul_f16), fp32 accumulation. The pattern every op follows: shapes are
-// validated into Errors, record_matmul() records the dispatch on buffers already on the device (what
-// a forward pass chains), and matmul() wraps it for host spans: upload, bind, push, dispatch,
-// download, all in one submission. Wrong shapes or span sizes are ErrorCode::InvalidArgument; shapes
-// beyond the shader's 32-bit indices or the device's limits are ErrorCode::Unsupported.
+// Linear stores it, fp32 activations and outputs, fp32 accumulation, and W in any storage format of
+// the core (core/quant/format.h), dequantized on the fly inside the product (gpu/shaders/matmul.comp,
+// one variant per format):
+//   Float  f32, f16, bf16: N·K elements, little-endian, row-major;
+//   Ggml   q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k: the packed blocks of each row back to
+//          back, rows back to back: exactly the bytes core's ggml_quantize produces and a GGUF holds;
+//   Int    int{b}g{g}{a|s}: the GPU layout of gpu/ops/int_weights.h (pack_int_weights).
+// The pattern every op follows: shapes are validated into Errors, record_matmul() records the
+// dispatch on buffers already on the device (what a forward pass chains), and matmul() wraps it for
+// host spans: upload, bind, push, dispatch, download, all in one submission. Wrong shapes, span
+// sizes, a K that is not a whole number of blocks or groups are ErrorCode::InvalidArgument; onebit
+// weights and shapes beyond the shader's 32-bit offsets or the device's limits are Unsupported.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "core/quant/format.h"
+#include "core/quant/int_quant.h"
 #include "core/util/expected.h"
 #include "gpu/device/device.h"
 #include "gpu/memory/buffer.h"
 #include "gpu/pipeline/command_recorder.h"
 
 namespace lowbit::gpu {
-
-enum class WeightType { F32, F16 };
 
 struct MatmulShape {
   int64_t m = 0;  // rows of X and Y
@@ -27,18 +34,31 @@ struct MatmulShape {
   Expected<void> validate() const;
 };
 
-// Bytes a weight buffer of `type` needs for N·K weights (fp16 is packed two per 4-byte word).
-uint64_t matmul_weight_bytes(WeightType type, const MatmulShape& shape);
+// Whether W stored as `format` can take part in a product of `shape` (which must itself be valid).
+Expected<void> check_matmul_weights(const Format& format, const MatmulShape& shape);
 
-// Records Y = X · Wᵀ: x holds M·K floats, w the weights (matmul_weight_bytes), y receives M·N floats.
-// Barriers before (after x and w are written) and after (before y is read) are the caller's.
-Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, WeightType type, const Buffer& x,
-                             const Buffer& w, const Buffer& y);
+// Bytes of W as stored in `format` (see above) for N·K weights; meaningful where
+// check_matmul_weights passes. The host span matmul() takes holds exactly this many.
+uint64_t matmul_weight_bytes(const Format& format, const MatmulShape& shape);
+// Bytes a device buffer for W needs: matmul_weight_bytes rounded up to whole 32-bit words, which is
+// how the shader reads every format.
+uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& shape);
 
+// Records Y = X · Wᵀ: x holds M·K floats, w the weights (matmul_weight_buffer_bytes), y receives
+// M·N floats. Barriers before (after x and w are written) and after (before y is read) are the caller's.
+Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
+                             const Buffer& x, const Buffer& w, const Buffer& y);
+
+// Host spans: x holds M·K floats, w matmul_weight_bytes(weights, shape) bytes, y receives M·N floats.
+Expected<void> matmul(Device& device, const MatmulShape& shape, const Format& weights, std::span<const float> x,
+                      std::span<const std::byte> w, std::span<float> y);
+// fp32 weights.
 Expected<void> matmul(Device& device, std::span<const float> x, std::span<const float> w, int64_t M, int64_t N,
                       int64_t K, std::span<float> y);
 // fp16 weights as IEEE binary16 bit patterns (core/tensor/half.h).
 Expected<void> matmul(Device& device, std::span<const float> x, std::span<const uint16_t> w, int64_t M, int64_t N,
                       int64_t K, std::span<float> y);
+// Int-family weights [N, K] = [w.rows, w.cols], packed by pack_int_weights.
+Expected<void> matmul(Device& device, std::span<const float> x, const IntTensor& w, int64_t M, std::span<float> y);
 
 }  // namespace lowbit::gpu

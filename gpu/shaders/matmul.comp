@@ -1,48 +1,95 @@
 #version 450
-// matmul: Y[M,N] = X[M,K] · W[N,K]ᵀ, W row-major [out, in] as the core's Linear stores it.
-// Variants (gpu/CMakeLists.txt): matmul_f32 (fp32 weights), matmul_f16 (WEIGHT_F16=1, fp16 weights).
-// Each workgroup computes a TILE×TILE block of Y, one element per invocation (x → column n, y → row
-// m); X and W tiles are staged through shared memory, padded by one column against bank conflicts.
-// Group counts: ceil(N / TILE) × ceil(M / TILE). Accumulation is fp32 in K order.
+// matmul: Y[M,N] = X[M,K] · W[N,K]ᵀ, W row-major [out, in] as the core's Linear stores it, X and Y
+// fp32, W in any weight format, dequantized on the fly (common/dequant.glsl; one variant per format,
+// gpu/CMakeLists.txt: matmul_f32, matmul_f16, matmul_bf16, matmul_q4_0 … matmul_q6_k, matmul_int).
+// Each workgroup (16×16 invocations) computes a 64×64 tile of Y, each invocation a 4×4 block of it
+// (rows ty + 16i, columns tx + 16j, so neighbouring invocations write neighbouring columns). K is
+// walked 32 at a time: the X tile (64 rows × 32) is copied to shared memory and the W tile (64 rows
+// × 32) is dequantized into shared memory once, eight consecutive weights per invocation, then every
+// invocation accumulates its 16 outputs in fp32. Both tiles are stored k-major with a skew
+// (column c of row k at k·64 + (c + k) mod 64) so that neither the stores nor the loads of a warp
+// hit the same bank twice, without padding: the two tiles take exactly 16 KiB, the least any
+// Vulkan device offers. Group counts: ceil(N / 64) × ceil(M / 64).
 
-#ifndef TILE
-#define TILE 16
-#endif
+#define LOCAL 16u
+#define TILE 64u  // LOCAL × 4 outputs per invocation along each of M and N
+#define BK 32u
 
-layout(local_size_x = TILE, local_size_y = TILE, local_size_z = 1) in;
+layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };
 #define WEIGHT_BINDING 1
-#include "common/weights.glsl"
+#include "common/dequant.glsl"
 layout(std430, set = 0, binding = 2) writeonly buffer YBuf { float y[]; };
 
-// Mirrored by MatmulPush in gpu/ops/matmul_op.cpp.
+// Mirrored by MatmulPush in gpu/ops/matmul_op.cpp; the last five fields are WeightParams'.
 layout(push_constant) uniform Params {
   uint M;
   uint N;
   uint K;
+  uint row_stride;
+  uint bits;
+  uint group;
+  uint groups;
+  uint grid_offset;
 } p;
 
-shared float xs[TILE][TILE + 1];
-shared float ws[TILE][TILE + 1];
+shared float xs[BK * TILE];  // xs[at(k, m)] = X[m0 + m, k0 + k]
+shared float ws[BK * TILE];  // ws[at(k, n)] = W[n0 + n, k0 + k]
+
+uint at(uint k, uint c) { return k * TILE + ((c + k) & (TILE - 1u)); }
 
 void main() {
   const uint tx = gl_LocalInvocationID.x;
   const uint ty = gl_LocalInvocationID.y;
+  const uint t = ty * LOCAL + tx;
   const uint n0 = gl_WorkGroupID.x * TILE;
   const uint m0 = gl_WorkGroupID.y * TILE;
-  const uint m = m0 + ty;
-  const uint n = n0 + tx;
-  const uint w_row = n0 + ty;  // the W row this invocation stages
+  const WeightParams wp = WeightParams(p.K, p.row_stride, p.bits, p.group, p.groups, p.grid_offset);
 
-  float acc = 0.0;
-  for (uint k0 = 0; k0 < p.K; k0 += TILE) {
-    const uint k = k0 + tx;
-    xs[ty][tx] = (m < p.M && k < p.K) ? x[m * p.K + k] : 0.0;
-    ws[ty][tx] = (w_row < p.N && k < p.K) ? load_weight(w_row * p.K + k) : 0.0;
+  // Staging roles. X: invocation t copies column t % 32 of rows t / 32 + 8r (r = 0..7), so a warp
+  // reads 32 consecutive floats of one row. W: four invocations per row, eight weights each.
+  const uint x_k = t & (BK - 1u);
+  const uint x_m = t / BK;
+  const uint w_n = t >> 2;
+  const uint w_k = (t & 3u) << 3;
+  const bool w_row_ok = n0 + w_n < p.N;
+
+  float acc[4][4];
+  for (uint i = 0u; i < 4u; ++i)
+    for (uint j = 0u; j < 4u; ++j) acc[i][j] = 0.0;
+
+  for (uint k0 = 0u; k0 < p.K; k0 += BK) {
+    const uint k = k0 + x_k;
+    for (uint r = 0u; r < 8u; ++r) {
+      const uint m = x_m + 8u * r;
+      xs[at(x_k, m)] = (m0 + m < p.M && k < p.K) ? x[(m0 + m) * p.K + k] : 0.0;
+    }
+    float v[8];
+    if (w_row_ok) {
+      dequant8(wp, n0 + w_n, k0 + w_k, v);
+    } else {
+      for (uint i = 0u; i < 8u; ++i) v[i] = 0.0;
+    }
+    for (uint i = 0u; i < 8u; ++i) ws[at(w_k + i, w_n)] = v[i];
     barrier();
-    for (uint kk = 0; kk < TILE; ++kk) acc += xs[ty][kk] * ws[tx][kk];
+
+    for (uint kk = 0u; kk < BK; ++kk) {
+      float a[4], b[4];
+      for (uint i = 0u; i < 4u; ++i) a[i] = xs[at(kk, ty + LOCAL * i)];
+      for (uint j = 0u; j < 4u; ++j) b[j] = ws[at(kk, tx + LOCAL * j)];
+      for (uint i = 0u; i < 4u; ++i)
+        for (uint j = 0u; j < 4u; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+    }
     barrier();
   }
-  if (m < p.M && n < p.N) y[m * p.N + n] = acc;
+
+  for (uint i = 0u; i < 4u; ++i) {
+    const uint m = m0 + ty + LOCAL * i;
+    if (m >= p.M) continue;
+    for (uint j = 0u; j < 4u; ++j) {
+      const uint n = n0 + tx + LOCAL * j;
+      if (n < p.N) y[m * p.N + n] = acc[i][j];
+    }
+  }
 }

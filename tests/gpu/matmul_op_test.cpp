@@ -1,8 +1,9 @@
 // The matmul op (gpu/ops/matmul_op.h) against a plain CPU loop on every Vulkan device present, for
-// fp32 and fp16 weights and shapes that are and are not multiples of the 16×16 tile. Tolerances are
-// relative to max |y|: 1e-5 for both variants, the fp16 one compared with the CPU product of the
-// fp16-rounded weights. Also: two products chained on device buffers in one submission, and shape
-// errors. Skips with a message where there is no Vulkan device.
+// fp32 and fp16 weights and shapes that are and are not multiples of the 64×64 output tile.
+// Tolerances are relative to max |y|: 1e-5 for both variants, the fp16 one compared with the CPU
+// product of the fp16-rounded weights. Also: two products chained on device buffers in one
+// submission, and shape errors. Every other weight format: matmul_dequant_test.cpp. Skips with a
+// message where there is no Vulkan device.
 #include "gpu/ops/matmul_op.h"
 
 #include <gtest/gtest.h>
@@ -25,7 +26,7 @@ namespace {
 struct Shape {
   int64_t m, n, k;
 };
-const Shape kShapes[] = {{1, 1, 1}, {17, 33, 65}, {128, 96, 256}, {1, 100, 300}, {40, 3, 17}};
+const Shape kShapes[] = {{1, 1, 1}, {17, 33, 65}, {128, 96, 256}, {1, 100, 300}, {40, 3, 17}, {70, 130, 40}};
 
 std::vector<float> random_values(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -126,9 +127,9 @@ TEST(MatmulOp, ChainsOnDeviceBuffersInOneSubmission) {
     ASSERT_TRUE(rec->upload(*w1b, std::as_bytes(std::span(w1))).has_value());
     ASSERT_TRUE(rec->upload(*w2b, std::as_bytes(std::span(w2))).has_value());
     rec->barrier();
-    ASSERT_TRUE(record_matmul(*rec, {m, h, k}, WeightType::F32, *xb, *w1b, *yb).has_value());
+    ASSERT_TRUE(record_matmul(*rec, {m, h, k}, Format::float_type(DType::F32), *xb, *w1b, *yb).has_value());
     rec->barrier();
-    ASSERT_TRUE(record_matmul(*rec, {m, n, h}, WeightType::F32, *yb, *w2b, *zb).has_value());
+    ASSERT_TRUE(record_matmul(*rec, {m, n, h}, Format::float_type(DType::F32), *yb, *w2b, *zb).has_value());
     rec->barrier();
     std::vector<float> z(m * n, NAN);
     ASSERT_TRUE(rec->download(*zb, std::as_writable_bytes(std::span(z))).has_value());
@@ -158,7 +159,7 @@ TEST(MatmulOp, WrongShapesAreInvalidArguments) {
   ASSERT_TRUE(small_y && xb && wb);
   auto rec = CommandRecorder::begin(d);
   ASSERT_TRUE(rec.has_value());
-  auto too_small = record_matmul(*rec, {2, 4, 3}, WeightType::F32, *xb, *wb, *small_y);
+  auto too_small = record_matmul(*rec, {2, 4, 3}, Format::float_type(DType::F32), *xb, *wb, *small_y);
   ASSERT_FALSE(too_small.has_value());
   EXPECT_EQ(too_small.error().code, ErrorCode::InvalidArgument);
 }

@@ -25,7 +25,10 @@ TEST(Shaders, EveryVariantIsEmbedded) {
 }
 
 TEST(SpirvReflect, MatmulVariants) {
-  for (ShaderId id : {ShaderId::matmul_f32, ShaderId::matmul_f16}) {
+  for (ShaderId id : {ShaderId::matmul_f32, ShaderId::matmul_f16, ShaderId::matmul_bf16, ShaderId::matmul_q4_0,
+                      ShaderId::matmul_q4_1, ShaderId::matmul_q5_0, ShaderId::matmul_q5_1, ShaderId::matmul_q8_0,
+                      ShaderId::matmul_q2_k, ShaderId::matmul_q3_k, ShaderId::matmul_q4_k, ShaderId::matmul_q5_k,
+                      ShaderId::matmul_q6_k, ShaderId::matmul_int}) {
     auto r = reflect_spirv(shader_spirv(id));
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(r->local_size, (std::array<uint32_t, 3>{16, 16, 1})) << shader_name(id);
@@ -33,7 +36,7 @@ TEST(SpirvReflect, MatmulVariants) {
     EXPECT_EQ(r->storage_buffers, (std::vector<uint32_t>{0, 1, 2})) << shader_name(id);
     EXPECT_TRUE(r->other_bindings.empty());
     EXPECT_TRUE(r->push_constant_size_known);
-    EXPECT_EQ(r->push_constant_bytes, 12u);  // MatmulPush in gpu/ops/matmul_op.cpp
+    EXPECT_EQ(r->push_constant_bytes, 32u) << shader_name(id);  // MatmulPush in gpu/ops/matmul_op.cpp
   }
 }
 

@@ -1,0 +1,151 @@
+// lowbit plan MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
+//                   [--no-embeddings] --calib FILE [--samples N --ctx N --seed S] [--text FILE] [--cache FILE]
+//                   --out L.json
+// Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
+// chooses the layout of least total KL divergence within the budget of the whole file, and writes it
+// with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
+#include <cstdio>
+#include <sstream>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/terminal_progress.h"
+#include "core/eval/perplexity.h"
+#include "core/io/mapped_file.h"
+#include "core/model/model.h"
+#include "core/plan/planner.h"
+
+namespace lowbit::cli {
+
+std::optional<std::vector<Format>> parse_format_list(const std::string& list, std::string& error) {
+  std::vector<Format> out;
+  std::stringstream ss(list);
+  std::string name;
+  while (std::getline(ss, name, ',')) {
+    if (name.empty()) continue;
+    auto f = Format::parse(name);
+    if (!f) {
+      error = "unknown format '" + name + "'";
+      return std::nullopt;
+    }
+    out.push_back(*f);
+  }
+  if (out.empty()) {
+    error = "the format list is empty";
+    return std::nullopt;
+  }
+  return out;
+}
+
+int run_plan(const std::vector<std::string>& argv) {
+  std::string err;
+  auto args = Args::parse(argv,
+                          {{"budget-bpw", "budget-size", "formats", "method", "calib", "samples", "ctx", "seed", "text", "cache",
+                            "out", "threads", "backend", "device"},
+                           {"json", "quiet", "block-level", "no-embeddings"},
+                           {}},
+                          err);
+  const bool json = args && args->flag("json");
+  if (!args) return usage_error("plan", err, json);
+  if (args->positional().size() != 1) return usage_error("plan", "expects one MODEL", json);
+  PlanOptions po;
+  auto formats = parse_format_list(args->get("formats").value_or("q2_k,q3_k,q4_k,q5_k,q6_k,q8_0"), err);
+  if (!formats) return usage_error("plan", "--formats: " + err, json);
+  po.formats = *formats;
+  if (args->get("budget-bpw")) po.budget_bpw = args->get_double("budget-bpw", 0, err);
+  if (args->get("budget-size")) po.budget_bytes = static_cast<uint64_t>(args->get_int("budget-size", 0, err));
+  po.block_level = args->flag("block-level");
+  po.embeddings = !args->flag("no-embeddings");
+  const auto method = quant_method_from_name(args->get("method").value_or("rtn"));
+  if (!method) return usage_error("plan", "--method must be rtn, gptq, awq or awq+gptq", json);
+  po.method = *method;
+  CalibOptions co;
+  co.samples = args->get_int("samples", 16, err);
+  co.ctx = args->get_int("ctx", 256, err);
+  co.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
+  const long long threads = args->get_int("threads", 0, err);
+  if (!err.empty()) return usage_error("plan", err, json);
+  if (!apply_threads(threads, err)) return usage_error("plan", err, json);
+  if (auto v = po.validate(); !v) return usage_error("plan", v.error().message, json);
+  if (auto v = co.validate(); !v) return usage_error("plan", v.error().message, json);
+  const auto calib_path = args->get("calib");
+  const auto out_path = args->get("out");
+  if (!calib_path) return usage_error("plan", "--calib FILE is required (sensitivities are measured on it)", json);
+  if (!out_path) return usage_error("plan", "--out L.json is required", json);
+  if (args->get("backend").value_or("cpu") != "cpu") return fail({ErrorCode::Unsupported, "--backend vulkan is not implemented for plan yet"}, json);
+
+  TerminalProgress term(args->flag("quiet"));
+  Progress progress = term.sink();
+  auto model = open_model(args->positional()[0], true);
+  if (!model) return fail(model.error(), json);
+  auto weights = load_model(*model->checkpoint, model->config);
+  if (!weights) return fail(weights.error(), json);
+  auto windows = calibration_windows(*model->tokenizer, *calib_path, co);
+  if (!windows) return fail(windows.error(), json);
+
+  SensitivityOptions so;
+  so.formats = po.formats;
+  so.embeddings = po.embeddings;
+  so.model_id = std::filesystem::weakly_canonical(args->positional()[0]).string();
+  so.cache = args->get("cache").value_or((std::filesystem::path(*out_path).parent_path() / ".lowbit-sensitivity.json").string());
+  Progress sprog = progress.sub(0.0, args->get("text") ? 0.85 : 1.0);
+  auto sens = measure_sensitivity(*weights, *windows, co.ctx, so, &sprog, &interrupt_token());
+  if (!sens) {
+    term.finish();
+    return fail(sens.error(), json);
+  }
+  auto plan = plan_layout(*model, *weights, *sens, po);
+  if (!plan) {
+    term.finish();
+    return fail(plan.error(), json);
+  }
+  double predicted = plan->predicted_ppl(sens->nll_ref);
+  std::optional<double> baseline;
+  if (auto text_path = args->get("text")) {
+    auto text = read_text_file(*text_path);
+    if (!text) return fail(text.error(), json);
+    auto ids = tokenize_text(*model->tokenizer, *text, false, *text_path);
+    if (!ids) return fail(ids.error(), json);
+    PplOptions pp;
+    pp.ctx = co.ctx;
+    Progress eprog = progress.sub(0.85, 1.0);
+    auto base = evaluate_perplexity(*weights, *ids, pp, &eprog, &interrupt_token());
+    if (!base) {
+      term.finish();
+      return fail(base.error(), json);
+    }
+    baseline = base->ppl;
+    predicted = base->ppl * std::exp(plan->total_dnll);
+  }
+  term.finish();
+  plan->layout.predicted = {{"ppl", predicted},
+                            {"ppl_text", args->get("text").value_or("")},
+                            {"ppl_unquantized", baseline ? nlohmann::json(*baseline) : nlohmann::json(std::exp(sens->nll_ref))},
+                            {"file_bytes", plan->file_bytes},
+                            {"exact_size", plan->exact_size},
+                            {"bits_per_weight", plan->bits_per_weight},
+                            {"budget_bytes", plan->budget_bytes},
+                            {"kld_sum", plan->total_kld},
+                            {"dnll_sum", plan->total_dnll},
+                            {"calibration", {{"file", *calib_path}, {"samples", co.samples}, {"ctx", co.ctx}, {"seed", co.seed}}}};
+  if (auto v = write_layout(plan->layout, *out_path); !v) return fail(v.error(), json);
+  for (const auto& w : plan->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
+  if (json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : plan->rows)
+      rows.push_back({{"tensor", r.tensor}, {"block", r.block}, {"rows", r.rows}, {"cols", r.cols}, {"format", r.format},
+                      {"bytes", r.bytes}, {"kld", r.kld}, {"dnll", r.dnll}});
+    print_json({{"ok", true}, {"layout", *out_path}, {"file_bytes", plan->file_bytes}, {"bits_per_weight", plan->bits_per_weight},
+                {"budget_bytes", plan->budget_bytes}, {"predicted_ppl", predicted}, {"kld_sum", plan->total_kld},
+                {"sensitivity", {{"measured", sens->measured}, {"cached", sens->cached}, {"seconds", sens->seconds}, {"cache", so.cache.string()}}},
+                {"tensors", rows}, {"warnings", plan->warnings}, {"backend", "cpu"}});
+    return kOk;
+  }
+  std::printf("layout %s: %.0f bytes, %.4f bits per weight (budget %llu bytes), predicted ppl %.4f\n", out_path->c_str(),
+              static_cast<double>(plan->file_bytes), plan->bits_per_weight, static_cast<unsigned long long>(plan->budget_bytes), predicted);
+  std::printf("sensitivity: %lld measured, %lld cached, %.1f s\n", static_cast<long long>(sens->measured),
+              static_cast<long long>(sens->cached), sens->seconds);
+  return kOk;
+}
+
+}  // namespace lowbit::cli

@@ -1,0 +1,270 @@
+#include "core/io/gguf_writer.h"
+
+#include <cstring>
+#include <set>
+
+namespace lowbit {
+namespace {
+
+// Little-endian serialization into a growing buffer (the header is built whole, then written).
+struct Buf {
+  std::vector<uint8_t> b;
+  void raw(const void* p, size_t n) {
+    const size_t at = b.size();
+    b.resize(at + n);
+    if (n) std::memcpy(b.data() + at, p, n);
+  }
+  template <typename T>
+  void put(T v) {
+    raw(&v, sizeof(T));
+  }
+  void str(const std::string& s) {
+    put<uint64_t>(s.size());
+    raw(s.data(), s.size());
+  }
+};
+
+void put_scalar(Buf& out, GgufType type, const GgufValue& v, size_t i, bool in_array) {
+  auto integer = [&]() -> int64_t { return in_array ? v.ints[i] : (v.type == GgufType::U64 || v.type == GgufType::U32 || v.type == GgufType::U16 || v.type == GgufType::U8 || v.type == GgufType::BOOL ? static_cast<int64_t>(v.u) : v.i); };
+  auto real = [&]() -> double { return in_array ? v.floats[i] : v.f; };
+  switch (type) {
+    case GgufType::U8: out.put<uint8_t>(static_cast<uint8_t>(integer())); break;
+    case GgufType::I8: out.put<int8_t>(static_cast<int8_t>(integer())); break;
+    case GgufType::U16: out.put<uint16_t>(static_cast<uint16_t>(integer())); break;
+    case GgufType::I16: out.put<int16_t>(static_cast<int16_t>(integer())); break;
+    case GgufType::U32: out.put<uint32_t>(static_cast<uint32_t>(integer())); break;
+    case GgufType::I32: out.put<int32_t>(static_cast<int32_t>(integer())); break;
+    case GgufType::U64: out.put<uint64_t>(static_cast<uint64_t>(integer())); break;
+    case GgufType::I64: out.put<int64_t>(integer()); break;
+    case GgufType::F32: out.put<float>(static_cast<float>(real())); break;
+    case GgufType::F64: out.put<double>(real()); break;
+    case GgufType::BOOL: out.put<uint8_t>(integer() != 0 ? 1 : 0); break;
+    case GgufType::STRING: out.str(in_array ? v.strs[i] : v.s); break;
+    case GgufType::ARRAY: break;  // nested arrays are refused by set()
+  }
+}
+
+void put_value(Buf& out, const GgufValue& v) {
+  out.put<uint32_t>(static_cast<uint32_t>(v.type));
+  if (v.type != GgufType::ARRAY) {
+    put_scalar(out, v.type, v, 0, false);
+    return;
+  }
+  out.put<uint32_t>(static_cast<uint32_t>(v.elem_type));
+  const size_t n = v.array_size();
+  out.put<uint64_t>(n);
+  for (size_t i = 0; i < n; ++i) put_scalar(out, v.elem_type, v, i, true);
+}
+
+uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+}  // namespace
+
+void GgufMetadata::set(const std::string& key, GgufValue v) {
+  for (auto& [k, old] : entries_)
+    if (k == key) {
+      old = std::move(v);
+      return;
+    }
+  entries_.emplace_back(key, std::move(v));
+}
+
+const GgufValue* GgufMetadata::find(const std::string& key) const {
+  for (const auto& [k, v] : entries_)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+void GgufMetadata::set_string(const std::string& key, std::string s) {
+  GgufValue v;
+  v.type = GgufType::STRING;
+  v.s = std::move(s);
+  set(key, std::move(v));
+}
+void GgufMetadata::set_u32(const std::string& key, uint32_t x) {
+  GgufValue v;
+  v.type = GgufType::U32;
+  v.u = x;
+  set(key, std::move(v));
+}
+void GgufMetadata::set_i32(const std::string& key, int32_t x) {
+  GgufValue v;
+  v.type = GgufType::I32;
+  v.i = x;
+  set(key, std::move(v));
+}
+void GgufMetadata::set_f32(const std::string& key, float x) {
+  GgufValue v;
+  v.type = GgufType::F32;
+  v.f = x;
+  set(key, std::move(v));
+}
+void GgufMetadata::set_bool(const std::string& key, bool x) {
+  GgufValue v;
+  v.type = GgufType::BOOL;
+  v.u = x ? 1 : 0;
+  set(key, std::move(v));
+}
+void GgufMetadata::set_strings(const std::string& key, std::vector<std::string> x) {
+  GgufValue v;
+  v.type = GgufType::ARRAY;
+  v.elem_type = GgufType::STRING;
+  v.strs = std::move(x);
+  set(key, std::move(v));
+}
+void GgufMetadata::set_i32s(const std::string& key, std::vector<int64_t> x) {
+  GgufValue v;
+  v.type = GgufType::ARRAY;
+  v.elem_type = GgufType::I32;
+  v.ints = std::move(x);
+  set(key, std::move(v));
+}
+void GgufMetadata::set_f32s(const std::string& key, std::vector<double> x) {
+  GgufValue v;
+  v.type = GgufType::ARRAY;
+  v.elem_type = GgufType::F32;
+  v.floats = std::move(x);
+  set(key, std::move(v));
+}
+
+namespace {
+
+struct Header {
+  std::vector<uint8_t> bytes;  // padded to the alignment
+  std::vector<uint64_t> sizes;
+  uint64_t alignment = 32;
+  uint64_t file_size = 0;
+};
+
+Expected<Header> build_header(const std::filesystem::path& path, const GgufMetadata& metadata, const std::vector<GgufTensorDecl>& tensors) {
+  struct {
+    uint64_t alignment_ = 32;
+    std::vector<uint64_t> sizes_;
+    uint64_t file_size_ = 0;
+  } w;
+  if (const GgufValue* a = metadata.find("general.alignment")) {
+    const uint64_t al = a->type == GgufType::U32 ? a->u : 0;
+    if (al == 0 || (al & (al - 1)) != 0)
+      return make_error(ErrorCode::InvalidArgument, path.string() + ": general.alignment must be a power of two (u32)");
+    w.alignment_ = al;
+  }
+  Buf h;
+  h.raw("GGUF", 4);
+  h.put<uint32_t>(3);
+  h.put<uint64_t>(tensors.size());
+  h.put<uint64_t>(metadata.entries().size());
+  for (const auto& [key, v] : metadata.entries()) {
+    if (v.type == GgufType::ARRAY && v.elem_type == GgufType::ARRAY)
+      return make_error(ErrorCode::InvalidArgument, path.string() + ": metadata " + key + " is an array of arrays");
+    h.str(key);
+    put_value(h, v);
+  }
+  std::set<std::string> names;
+  uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    const int id = traits(t.dtype).ggml_id;
+    if (id < 0) return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor " + t.name + " has dtype " + dtype_name(t.dtype) + ", which GGUF cannot store");
+    if (t.name.empty() || t.name.size() >= 64 || !names.insert(t.name).second)
+      return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor name '" + t.name + "' is empty, longer than 63 bytes or repeated");
+    if (t.shape.empty() || t.shape.size() > 4)
+      return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor " + t.name + " must have 1 to 4 dimensions");
+    uint64_t n = 1;
+    for (int64_t d : t.shape) {
+      if (d <= 0) return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor " + t.name + " has a dimension ≤ 0");
+      n *= static_cast<uint64_t>(d);
+    }
+    if (static_cast<uint64_t>(t.shape.back()) % traits(t.dtype).block_size != 0)
+      return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor " + t.name + ": rows of " + std::to_string(t.shape.back()) +
+                                                        " are not whole " + dtype_name(t.dtype) + " blocks");
+    h.str(t.name);
+    h.put<uint32_t>(static_cast<uint32_t>(t.shape.size()));
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) h.put<uint64_t>(static_cast<uint64_t>(*it));
+    h.put<uint32_t>(static_cast<uint32_t>(id));
+    h.put<uint64_t>(offset);
+    const uint64_t bytes = dtype_bytes(t.dtype, n);
+    w.sizes_.push_back(bytes);
+    offset = align_up(offset + bytes, w.alignment_);
+  }
+  const uint64_t header = h.b.size();
+  h.b.resize(align_up(header, w.alignment_), 0);
+  w.file_size_ = h.b.size() + offset;
+  return Header{std::move(h.b), std::move(w.sizes_), w.alignment_, w.file_size_};
+}
+
+}  // namespace
+
+Expected<uint64_t> GgufWriter::size_of(const GgufMetadata& metadata, const std::vector<GgufTensorDecl>& tensors) {
+  LB_TRY_ASSIGN(const Header h, build_header("(size estimate)", metadata, tensors));
+  return h.file_size;
+}
+
+Expected<GgufWriter> GgufWriter::create(const std::filesystem::path& path, const GgufMetadata& metadata,
+                                        std::vector<GgufTensorDecl> tensors) {
+  LB_TRY_ASSIGN(Header h, build_header(path, metadata, tensors));
+  GgufWriter w;
+  w.path_ = path;
+  w.temp_ = path;
+  w.temp_ += ".partial";
+  w.alignment_ = h.alignment;
+  w.sizes_ = std::move(h.sizes);
+  w.file_size_ = h.file_size;
+  w.tensors_ = std::move(tensors);
+  w.out_.open(w.temp_, std::ios::binary | std::ios::trunc);
+  if (!w.out_) return make_error(ErrorCode::Io, w.temp_.string() + ": cannot be created for writing");
+  w.out_.write(reinterpret_cast<const char*>(h.bytes.data()), static_cast<std::streamsize>(h.bytes.size()));
+  if (!w.out_) return make_error(ErrorCode::Io, w.temp_.string() + ": writing the header failed (disk full?)");
+  return w;
+}
+
+GgufWriter::GgufWriter(GgufWriter&&) noexcept = default;
+GgufWriter& GgufWriter::operator=(GgufWriter&&) noexcept = default;
+
+GgufWriter::~GgufWriter() {
+  if (!done_ && !temp_.empty()) {
+    if (out_.is_open()) out_.close();
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
+  }
+}
+
+Expected<void> GgufWriter::pad(uint64_t written) {
+  static const char zeros[256] = {};
+  uint64_t n = align_up(written, alignment_) - written;
+  while (n > 0) {
+    const uint64_t k = std::min<uint64_t>(n, sizeof zeros);
+    out_.write(zeros, static_cast<std::streamsize>(k));
+    n -= k;
+  }
+  return {};
+}
+
+Expected<void> GgufWriter::write(const std::string& name, std::span<const uint8_t> bytes) {
+  if (next_ >= tensors_.size())
+    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " was not declared (all are written)");
+  if (tensors_[next_].name != name)
+    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " written out of order; expected " + tensors_[next_].name);
+  if (bytes.size() != sizes_[next_])
+    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " has " + std::to_string(bytes.size()) +
+                                                      " bytes; its declaration needs " + std::to_string(sizes_[next_]));
+  out_.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  LB_TRY_VOID(pad(bytes.size()));  // after every tensor, the last included, as ggml's and gguf-py's writers do
+  if (!out_) return make_error(ErrorCode::Io, temp_.string() + ": writing tensor " + name + " failed (disk full?)");
+  ++next_;
+  return {};
+}
+
+Expected<uint64_t> GgufWriter::finish() {
+  if (next_ != tensors_.size())
+    return make_error(ErrorCode::InvalidArgument, path_.string() + ": only " + std::to_string(next_) + " of " +
+                                                      std::to_string(tensors_.size()) + " tensors were written");
+  out_.flush();
+  if (!out_) return make_error(ErrorCode::Io, temp_.string() + ": flushing failed (disk full?)");
+  out_.close();
+  std::error_code ec;
+  std::filesystem::rename(temp_, path_, ec);
+  if (ec) return make_error(ErrorCode::Io, path_.string() + ": cannot rename " + temp_.filename().string() + " into place: " + ec.message());
+  done_ = true;
+  return std::filesystem::file_size(path_);
+}
+
+}  // namespace lowbit

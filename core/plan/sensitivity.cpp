@@ -1,0 +1,202 @@
+#include "core/plan/sensitivity.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/model/forward.h"
+#include "core/quant/encoded.h"
+#include "core/quant/quantize_model.h"
+#include "core/util/sha256.h"
+
+namespace lowbit {
+namespace {
+
+// Row-wise log-softmax of one window's logits into `out` (double accumulation, float storage).
+void log_softmax_rows(const MatrixRM& logits, std::vector<float>& out) {
+  const int64_t T = logits.rows(), V = logits.cols();
+  out.resize(static_cast<size_t>(T * V));
+  for (int64_t t = 0; t < T; ++t) {
+    const float* r = logits.data() + t * V;
+    float mx = r[0];
+    for (int64_t i = 1; i < V; ++i) mx = std::max(mx, r[i]);
+    double s = 0;
+    for (int64_t i = 0; i < V; ++i) s += std::exp(static_cast<double>(r[i] - mx));
+    const double lse = static_cast<double>(mx) + std::log(s);
+    for (int64_t i = 0; i < V; ++i) out[static_cast<size_t>(t * V + i)] = static_cast<float>(r[i] - lse);
+  }
+}
+
+struct Reference {
+  std::vector<MatrixRM> block_inputs;  // x entering block b, b = 0 … L (L: the final norm's input)
+  std::vector<float> logp;             // [S·T, V] reference log-probabilities
+  double nll = 0;
+};
+
+// Scores windows' logits against the reference: mean KL and mean NLL over positions 0 … T−2.
+struct Scorer {
+  const Reference& ref;
+  const std::vector<int32_t>& tokens;
+  int64_t T, V;
+  double kl = 0, nll = 0;
+  int64_t n = 0;
+  std::vector<float> lp;
+  void operator()(int64_t w, const MatrixRM& logits) {
+    log_softmax_rows(logits, lp);
+    for (int64_t t = 0; t + 1 < T; ++t) {
+      const float* q = lp.data() + t * V;
+      const float* p = ref.logp.data() + (w * T + t) * V;
+      double k = 0;
+      for (int64_t i = 0; i < V; ++i) k += std::exp(static_cast<double>(p[i])) * (static_cast<double>(p[i]) - q[i]);
+      kl += std::max(k, 0.0);
+      nll -= q[tokens[static_cast<size_t>(w * T + t + 1)]];
+      ++n;
+    }
+  }
+};
+
+std::string calib_hash(const std::vector<int32_t>& windows, int64_t ctx, const std::string& model_id) {
+  Sha256 h;
+  h.update(model_id);
+  h.update(std::to_string(ctx));
+  h.update(std::string_view(reinterpret_cast<const char*>(windows.data()), windows.size() * sizeof(int32_t)));
+  return h.hex_digest().substr(0, 16);
+}
+
+nlohmann::json read_cache(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return nlohmann::json::object();
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
+Expected<void> write_cache(const std::filesystem::path& p, const nlohmann::json& j) {
+  std::error_code ec;
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  auto temp = p;
+  temp += ".partial";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << j.dump();
+    if (!out) return make_error(ErrorCode::Io, temp.string() + ": cannot write the sensitivity cache");
+  }
+  std::filesystem::rename(temp, p, ec);
+  if (ec) return make_error(ErrorCode::Io, p.string() + ": cannot rename the sensitivity cache into place");
+  return {};
+}
+
+}  // namespace
+
+Expected<void> SensitivityOptions::validate() const {
+  if (formats.empty()) return make_error(ErrorCode::InvalidArgument, "sensitivity: no candidate formats");
+  for (const Format& f : formats)
+    if (f.kind == Format::Kind::OneBit) return make_error(ErrorCode::Unsupported, "sensitivity: format onebit is not a planner choice yet");
+  return {};
+}
+
+Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vector<int32_t>& windows, int64_t ctx,
+                                               const SensitivityOptions& o, Progress* progress, const CancelToken* cancel) {
+  LB_TRY_VOID(o.validate());
+  const auto t0 = std::chrono::steady_clock::now();
+  if (ctx < 2 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0)
+    return make_error(ErrorCode::InvalidArgument, "sensitivity: the calibration tokens are not whole windows of ctx ≥ 2");
+  const int64_t S = static_cast<int64_t>(windows.size()) / ctx, T = ctx, V = m.config.vocab;
+  const int64_t L = static_cast<int64_t>(m.blocks.size());
+  SensitivityTable table;
+  table.calib_hash = calib_hash(windows, ctx, o.model_id);
+
+  // The reference pass: hidden states entering every block, and the log-probabilities.
+  Reference ref;
+  ref.block_inputs.resize(static_cast<size_t>(L + 1));
+  LB_TRY_VOID(embed_windows(m, windows, S, T, ref.block_inputs[0]));
+  for (int64_t b = 0; b < L; ++b) {
+    ref.block_inputs[static_cast<size_t>(b + 1)] = ref.block_inputs[static_cast<size_t>(b)];
+    block_forward(m.config, m.blocks[static_cast<size_t>(b)], ref.block_inputs[static_cast<size_t>(b + 1)], S, T);
+  }
+  ref.logp.resize(static_cast<size_t>(S * T * V));
+  {
+    std::vector<float> lp;
+    double nll = 0;
+    int64_t n = 0;
+    head_forward(m, ref.block_inputs[static_cast<size_t>(L)], S, T, [&](int64_t w, const MatrixRM& logits) {
+      log_softmax_rows(logits, lp);
+      std::copy(lp.begin(), lp.end(), ref.logp.begin() + w * T * V);
+      for (int64_t t = 0; t + 1 < T; ++t, ++n) nll -= lp[static_cast<size_t>(t * V + windows[static_cast<size_t>(w * T + t + 1)])];
+    });
+    ref.nll = n ? nll / static_cast<double>(n) : 0;
+  }
+  table.nll_ref = ref.nll;
+
+  // The tensors: block linears by checkpoint tensor (a fused tensor quantizes all its parts), then
+  // the embeddings and the head.
+  struct Target {
+    std::string name;
+    int64_t first_block;  // recompute from here; -1: from the embeddings; L: only the head
+    std::vector<LinearRef> parts;
+  };
+  std::vector<Target> targets;
+  for (const LinearRef& r : block_linears(m)) {
+    if (targets.empty() || targets.back().name != r.tensor) targets.push_back({r.tensor, r.block, {}});
+    targets.back().parts.push_back(r);
+  }
+  if (o.embeddings) {
+    targets.push_back({m.names.tok_embd, -1, {}});
+    if (!m.names.lm_head.empty()) targets.push_back({m.names.lm_head, L, {}});
+  }
+
+  nlohmann::json cache = o.cache.empty() ? nlohmann::json::object() : read_cache(o.cache);
+  const int64_t total = static_cast<int64_t>(targets.size() * o.formats.size());
+  int64_t done = 0;
+  for (const Target& tg : targets) {
+    for (const Format& f : o.formats) {
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "sensitivity measurement cancelled");
+      ++done;
+      const std::string key = tg.name + "|" + f.name() + "|rtn|" + table.calib_hash;
+      if (cache.contains(key) && cache[key].is_array() && cache[key].size() == 2) {
+        table.values[tg.name][f.name()] = {cache[key][0].get<double>(), cache[key][1].get<double>()};
+        ++table.cached;
+        continue;
+      }
+      // Quantize the tensor in place (keeping the original), evaluate, restore.
+      std::vector<std::pair<MatrixRM*, MatrixRM>> saved;
+      bool fits = true;
+      auto quantize = [&](MatrixRM& w, const std::string& label) -> Expected<void> {
+        if (!f.fits(w.cols())) {
+          fits = false;
+          return {};
+        }
+        saved.emplace_back(&w, w);
+        LB_TRY_ASSIGN(const EncodedTensor e, encode_rtn(w.data(), w.rows(), w.cols(), f, false, label));
+        e.dequantize(w.data());
+        return {};
+      };
+      if (tg.parts.empty()) LB_TRY_VOID(quantize(tg.first_block < 0 ? m.tok_embd : m.lm_head, tg.name));
+      for (const LinearRef& r : tg.parts) LB_TRY_VOID(quantize(linear_of(m, r).w, tg.name));
+      if (fits) {
+        Scorer sc{ref, windows, T, V, 0, 0, 0, {}};
+        // Tied embeddings are also the head: quantizing them changes every block's input and the head.
+        const int64_t from = tg.first_block < 0 ? 0 : tg.first_block;
+        MatrixRM x;
+        if (tg.first_block < 0) LB_TRY_VOID(embed_windows(m, windows, S, T, x));
+        else x = ref.block_inputs[static_cast<size_t>(from)];
+        for (int64_t b = from; b < L; ++b) block_forward(m.config, m.blocks[static_cast<size_t>(b)], x, S, T);
+        head_forward(m, x, S, T, std::ref(sc));
+        const Sensitivity s{sc.n ? sc.kl / static_cast<double>(sc.n) : 0.0, sc.n ? sc.nll / static_cast<double>(sc.n) - ref.nll : 0.0};
+        table.values[tg.name][f.name()] = s;
+        cache[key] = {s.kld, s.dnll};
+        ++table.measured;
+      }
+      for (auto& [w, orig] : saved) *w = std::move(orig);
+      if (progress) progress->report(static_cast<double>(done) / static_cast<double>(total), "sensitivity " + tg.name + " " + f.name());
+    }
+  }
+  if (!o.cache.empty() && table.measured > 0) LB_TRY_VOID(write_cache(o.cache, cache));
+  table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return table;
+}
+
+}  // namespace lowbit

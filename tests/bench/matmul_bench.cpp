@@ -1,0 +1,235 @@
+// Benchmark of the Vulkan matmul op (gpu/ops/matmul_op.h): Y[M,N] = X[M,K] · W[N,K]ᵀ with W stored
+// in a given format (f16 and q4_k by default, 4096 × 4096) and dequantized on the fly, for several
+// M (1: one token of decoding; larger: prompt processing). Weights are random normal, quantized by
+// the core and uploaded before the clock starts; each timed run is one submission of `reps`
+// products (barrier between them) measured by the wall clock around submit-and-wait, after one
+// untimed warm-up run that also builds the pipeline. Reports the median GFLOP/s (2·M·N·K per
+// product) and, as a check, the error of Y's first row against the core's dequantized weights.
+// usage: matmul_bench [--device N] [--n N] [--k K] [--m 1,16,128,512,4096] [--formats f16,q4_k]
+//                     [--reps R] [--runs R] [--out FILE.json]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "core/quant/format.h"
+#include "core/quant/ggml_formats.h"
+#include "core/quant/int_quant.h"
+#include "core/tensor/half.h"
+#include "gpu/device/device.h"
+#include "gpu/memory/transfer.h"
+#include "gpu/ops/int_weights.h"
+#include "gpu/ops/matmul_op.h"
+
+using namespace lowbit;
+using namespace lowbit::gpu;
+
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  return 1;
+}
+
+std::vector<int64_t> parse_list(const std::string& s) {
+  std::vector<int64_t> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(std::atoll(item.c_str()));
+  return out;
+}
+
+std::vector<std::string> parse_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+std::vector<float> random_values(size_t count, float sigma, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, sigma);
+  std::vector<float> v(count);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// W in `format`: the bytes the op takes and the values they stand for.
+struct Weights {
+  std::vector<std::byte> bytes;
+  std::vector<float> values;
+};
+
+Expected<Weights> encode(const Format& f, const std::vector<float>& w, int64_t n, int64_t k) {
+  Weights out;
+  out.values.resize(w.size());
+  if (f.kind == Format::Kind::Int) {
+    const IntTensor t = rtn_int(w.data(), n, k, f);
+    dequantize_int(t, out.values.data());
+    LB_TRY_ASSIGN(const std::vector<uint32_t> words, pack_int_weights(t));
+    const auto b = std::as_bytes(std::span<const uint32_t>(words));
+    out.bytes.assign(b.begin(), b.end());
+    return out;
+  }
+  out.bytes.resize(dtype_bytes(f.dtype, w.size()));
+  if (f.kind == Format::Kind::Ggml) {
+    ggml_quantize(f.dtype, w.data(), reinterpret_cast<uint8_t*>(out.bytes.data()), w.size());
+    ggml_dequantize(f.dtype, reinterpret_cast<const uint8_t*>(out.bytes.data()), out.values.data(), w.size());
+    return out;
+  }
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (f.dtype == DType::F32) {
+      std::memcpy(out.bytes.data() + 4 * i, &w[i], 4);
+      out.values[i] = w[i];
+    } else {
+      const uint16_t h = f.dtype == DType::F16 ? f32_to_f16(w[i]) : f32_to_bf16(w[i]);
+      std::memcpy(out.bytes.data() + 2 * i, &h, 2);
+      out.values[i] = f.dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+    }
+  }
+  return out;
+}
+
+// Median seconds of one product, and Y's first row.
+struct Timing {
+  double seconds = 0;
+  std::vector<double> run_seconds;
+  std::vector<float> y_row0;
+};
+
+Expected<Timing> time_products(Device& device, const MatmulShape& s, const Format& f, const Buffer& xb,
+                               const Buffer& wb, const Buffer& yb, int reps, int runs) {
+  Timing t;
+  for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
+    LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+    for (int i = 0; i < reps; ++i) {
+      LB_TRY_VOID(record_matmul(rec, s, f, xb, wb, yb));
+      rec.barrier();
+    }
+    t.y_row0.assign(static_cast<size_t>(s.n), NAN);
+    LB_TRY_VOID(rec.download(yb, std::as_writable_bytes(std::span<float>(t.y_row0))));
+    const auto t0 = std::chrono::steady_clock::now();
+    LB_TRY_VOID(rec.submit_and_wait());
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r >= 0) t.run_seconds.push_back(sec / reps);
+  }
+  std::vector<double> sorted = t.run_seconds;
+  std::sort(sorted.begin(), sorted.end());
+  t.seconds = sorted[sorted.size() / 2];
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int device_index = -1, reps = 10, runs = 5;
+  int64_t n = 4096, k = 4096;
+  std::string m_list = "1,16,128,512,4096", format_list = "f16,q4_k", out_path = "matmul_bench.json";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--device"))
+      device_index = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--n"))
+      n = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--k"))
+      k = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--m"))
+      m_list = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--formats"))
+      format_list = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--reps"))
+      reps = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--runs"))
+      runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--out"))
+      out_path = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+  const std::vector<int64_t> ms = parse_list(m_list);
+  std::vector<Format> formats;
+  for (const std::string& name : parse_names(format_list)) {
+    const auto f = Format::parse(name);
+    if (!f) {
+      std::fprintf(stderr, "unknown format '%s'\n", name.c_str());
+      return 2;
+    }
+    formats.push_back(*f);
+  }
+  if (ms.empty() || formats.empty()) return 2;
+
+  auto device = Device::create(DeviceOptions{.device_index = device_index});
+  if (!device) return fail(device.error().message);
+  Device& d = **device;
+  std::printf("device: %s (%s), driver %s\n", d.info().name.c_str(), d.info().type.c_str(), d.info().driver.c_str());
+
+  const int64_t max_m = *std::max_element(ms.begin(), ms.end());
+  const auto w = random_values(static_cast<size_t>(n * k), 0.02f, 1);
+  const auto x = random_values(static_cast<size_t>(max_m * k), 1.0f, 2);
+  nlohmann::json results = nlohmann::json::array();
+  for (const Format& f : formats) {
+    const MatmulShape wshape{1, n, k};
+    if (auto ok = check_matmul_weights(f, wshape); !ok) return fail(ok.error().message);
+    auto weights = encode(f, w, n, k);
+    if (!weights) return fail(weights.error().message);
+    auto xb = Buffer::create(d, x.size() * sizeof(float), MemoryUse::Device);
+    auto wb = Buffer::create(d, matmul_weight_buffer_bytes(f, wshape), MemoryUse::Device);
+    auto yb = Buffer::create(d, static_cast<uint64_t>(max_m * n) * sizeof(float), MemoryUse::Device);
+    if (!xb || !wb || !yb) return fail("device allocation failed");
+    if (auto up = upload(d, *xb, std::as_bytes(std::span(x))); !up) return fail(up.error().message);
+    if (auto up = upload(d, *wb, weights->bytes); !up) return fail(up.error().message);
+
+    // Y's first row on the CPU, in double, from the same dequantized weights.
+    std::vector<double> row0(static_cast<size_t>(n), 0.0);
+    double row0_scale = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t t = 0; t < k; ++t) row0[j] += double(x[t]) * double(weights->values[j * k + t]);
+      row0_scale = std::max(row0_scale, std::abs(row0[j]));
+    }
+    for (const int64_t m : ms) {
+      const MatmulShape s{m, n, k};
+      auto timing = time_products(d, s, f, *xb, *wb, *yb, reps, runs);
+      if (!timing) return fail(timing.error().message);
+      double err = 0;
+      for (int64_t j = 0; j < n; ++j) err = std::max(err, std::abs(double(timing->y_row0[j]) - row0[j]));
+      const double gflops = 2.0 * double(m) * double(n) * double(k) / timing->seconds * 1e-9;
+      const double weight_gbps = double(weights->bytes.size()) / timing->seconds * 1e-9;
+      std::printf("%-6s M=%-5lld N=%lld K=%lld: %9.3f ms  %8.1f GFLOP/s  weights %7.1f GB/s  row-0 error %.2g\n",
+                  f.name().c_str(), static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
+                  timing->seconds * 1e3, gflops, weight_gbps, err / std::max(row0_scale, 1e-30));
+      results.push_back({{"format", f.name()},
+                         {"m", m},
+                         {"n", n},
+                         {"k", k},
+                         {"seconds", timing->seconds},
+                         {"seconds_all", timing->run_seconds},
+                         {"gflops", gflops},
+                         {"weight_gb_per_s", weight_gbps},
+                         {"weight_bytes", weights->bytes.size()},
+                         {"row0_max_relative_error", err / std::max(row0_scale, 1e-30)}});
+    }
+  }
+  const nlohmann::json j = {{"benchmark", "matmul"},
+                            {"machine", bench::machine()},
+                            {"device",
+                             {{"name", d.info().name},
+                              {"type", d.info().type},
+                              {"driver", d.info().driver},
+                              {"api_version", d.info().api_version},
+                              {"device_local_bytes", d.info().device_local_bytes}}},
+                            {"reps_per_run", reps},
+                            {"runs", runs},
+                            {"timing", "wall clock around one submission of reps products, median of runs"},
+                            {"results", results}};
+  bench::write_result(out_path, j);
+  return 0;
+}
