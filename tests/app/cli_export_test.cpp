@@ -1,0 +1,101 @@
+// plan → compare → export → ppl of the file, through `lowbit` on the bundled demo model: the planned
+// layout meets its budget, the GGUF export reads back with the perplexity `ppl --layout` measured in
+// memory, the GPTQ export likewise, and the errors a user can make exit with a message.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.h"
+
+namespace lowbit::test {
+namespace {
+
+const std::filesystem::path kDemo = source_dir() / "resources/demo";
+
+nlohmann::json run_json(std::vector<std::string> args) {
+  args.push_back("--json");
+  args.push_back("--quiet");
+  auto r = run_lowbit(args);
+  EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+double ppl_of(const std::vector<std::string>& extra, const std::string& model) {
+  std::vector<std::string> a = {"ppl", model, "--text", (kDemo / "demo-valid.txt").string(), "--ctx", "128", "--threads", "2"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  const auto j = run_json(a);
+  return j.is_object() && j.contains("ppl") ? j["ppl"].get<double>() : -1;
+}
+
+TEST(CliExport, PlanCompareExportAndTheFileMeasuresAsPlanned) {
+  const auto dir = fresh_temp_dir("cli_export");
+  const std::string layout = (dir / "plan.json").string();
+  const std::string calib = (kDemo / "demo-calib.txt").string();
+  const auto plan = run_json({"plan", kDemo.string(), "--budget-bpw", "5", "--formats", "q4_0,q5_0,q8_0", "--calib", calib,
+                              "--samples", "4", "--ctx", "64", "--out", layout, "--threads", "2"});
+  ASSERT_TRUE(plan.is_object());
+  EXPECT_LE(plan["file_bytes"].get<uint64_t>(), plan["budget_bytes"].get<uint64_t>());
+  EXPECT_LE(plan["bits_per_weight"].get<double>(), 5.0);
+  EXPECT_GT(plan["predicted_ppl"].get<double>(), 1.0);
+  // Planning again is answered from the cache.
+  const auto again = run_json({"plan", kDemo.string(), "--budget-bpw", "5", "--formats", "q4_0,q5_0,q8_0", "--calib", calib,
+                               "--samples", "4", "--ctx", "64", "--out", layout, "--threads", "2"});
+  EXPECT_EQ(again["sensitivity"]["measured"].get<int64_t>(), 0);
+
+  const auto cmp = run_json({"compare", kDemo.string(), "--layouts", layout, "--uniform", "q4_0", "--quantize-embeddings", "--text",
+                             (kDemo / "demo-valid.txt").string(), "--ctx", "128", "--threads", "2"});
+  ASSERT_EQ(cmp["results"].size(), 2u);
+  EXPECT_EQ(cmp["results"][0]["file_bytes"].get<uint64_t>(), plan["file_bytes"].get<uint64_t>());
+  for (const auto& r : cmp["results"]) EXPECT_GT(r["kld"]["mean"].get<double>(), 0.0);
+
+  const std::string gguf = (dir / "demo.gguf").string();
+  const auto x = run_json({"export", kDemo.string(), "--layout", layout, "--to", "gguf", "--out", gguf, "--threads", "2"});
+  ASSERT_TRUE(x.is_object());
+  EXPECT_EQ(x["export"]["bytes"].get<uint64_t>(), std::filesystem::file_size(gguf));
+  EXPECT_EQ(x["export"]["bytes"].get<uint64_t>(), plan["file_bytes"].get<uint64_t>());
+  const double in_memory = ppl_of({"--layout", layout}, kDemo.string());
+  const double from_file = ppl_of({}, gguf);
+  EXPECT_NEAR(from_file / in_memory, 1.0, 1e-4) << in_memory << " vs " << from_file;
+  EXPECT_NEAR(cmp["results"][0]["ppl"].get<double>() / in_memory, 1.0, 1e-4);
+}
+
+TEST(CliExport, GptqCheckpointReadsBackWithTheInMemoryPerplexity) {
+  const auto dir = fresh_temp_dir("cli_export_gptq");
+  const std::string out = (dir / "demo-gptq").string();
+  const auto q = run_json({"quantize", kDemo.string(), "--method", "gptq", "--format", "int4g64a", "--calib",
+                           (kDemo / "demo-calib.txt").string(), "--samples", "8", "--ctx", "64", "--eval",
+                           (kDemo / "demo-valid.txt").string(), "--eval-ctx", "128", "--out", out, "--to", "gptq", "--threads", "2"});
+  ASSERT_TRUE(q.is_object());
+  ASSERT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "config.json"));
+  const double from_file = ppl_of({}, out);
+  EXPECT_NEAR(from_file / q["ppl"].get<double>(), 1.0, 1e-4);
+}
+
+TEST(CliExport, ErrorsExitWithAMessage) {
+  const auto dir = fresh_temp_dir("cli_export_errors");
+  // An int format cannot go into GGUF.
+  auto r = run_lowbit({"quantize", kDemo.string(), "--format", "int4g64a", "--out", (dir / "x.gguf").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a GGUF type"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.gguf"));
+  // The input is never the output.
+  r = run_lowbit({"quantize", kDemo.string(), "--format", "q8_0", "--out", (kDemo / "model.safetensors").string(), "--to", "gguf"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("refusing to overwrite"), std::string::npos) << r.err;
+  // export needs its layout and target.
+  EXPECT_EQ(run_lowbit({"export", kDemo.string(), "--to", "gguf", "--out", (dir / "y.gguf").string()}).exit_code, 2);
+  // A layout naming a tensor the model lacks.
+  const auto bad = dir / "bad.json";
+  std::ofstream(bad) << R"({"format":"lowbit-layout","version":1,"tensors":{"model.layers.9.mlp.up_proj.weight":"q8_0"}})";
+  r = run_lowbit({"ppl", kDemo.string(), "--text", (kDemo / "demo-valid.txt").string(), "--layout", bad.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("layers.9"), std::string::npos) << r.err;
+  // A budget below the smallest layout.
+  r = run_lowbit({"plan", kDemo.string(), "--budget-bpw", "1", "--formats", "q4_0", "--calib", (kDemo / "demo-calib.txt").string(),
+                  "--samples", "2", "--ctx", "32", "--out", (dir / "p.json").string(), "--cache", (dir / "c.json").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("budget"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace lowbit::test
