@@ -19,6 +19,7 @@
 
 #include "app/studio/drop_zone.h"
 #include "app/studio/model_page.h"
+#include "app/studio/plan_page.h"
 #include "app/studio/recent_files.h"
 #include "app/studio/start_page.h"
 #include "app/studio/studio_paths.h"
@@ -43,9 +44,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   start_page_ = new StartPage(recent_, this);
   model_page_ = new ModelPage(this);
+  plan_page_ = new PlanPage(this);
   stack_ = new QStackedWidget(this);
   stack_->insertWidget(StartPageIndex, start_page_);
   stack_->insertWidget(ModelPageIndex, model_page_);
+  stack_->insertWidget(PlanPageIndex, plan_page_);
 
   nav_ = new QListWidget(this);
   nav_->setObjectName(QStringLiteral("pageList"));
@@ -61,7 +64,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       " padding-left: 15px; font-weight: bold; }"));
   nav_->addItem(tr("Start"));
   nav_->addItem(tr("Model"));
-  nav_->item(ModelPageIndex)->setFlags(Qt::NoItemFlags);
+  nav_->addItem(tr("Budget and plan"));
   connect(nav_, &QListWidget::currentRowChanged, this, [this](int row) {
     if (row >= 0) stack_->setCurrentIndex(row);
   });
@@ -86,6 +89,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->showMessage(tr("Drop a model on the window, or open one from the File menu"));
 
   build_menus();
+  set_model_pages_enabled(false);
   setAcceptDrops(true);
 
   connect(start_page_, &StartPage::open_path_requested, this, &MainWindow::open_path);
@@ -129,7 +133,8 @@ void MainWindow::build_menus() {
   start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
   model_page_action_ = view->addAction(tr("&Model"), this, [this] { show_page(ModelPageIndex); });
   model_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
-  model_page_action_->setEnabled(false);
+  plan_page_action_ = view->addAction(tr("&Budget and Plan"), this, [this] { show_page(PlanPageIndex); });
+  plan_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About Lowbit Studio"), this, [this] {
@@ -143,7 +148,7 @@ int MainWindow::current_page() const { return stack_->currentIndex(); }
 
 void MainWindow::show_page(int page) {
   if (page < 0 || page >= PageCount) return;
-  if (page == ModelPageIndex && !model_) return;
+  if (page != StartPageIndex && !model_) return;  // every other page shows the open model
   stack_->setCurrentIndex(page);
   nav_->setCurrentRow(page);
 }
@@ -152,6 +157,7 @@ QString MainWindow::page_key(int page) {
   switch (page) {
     case StartPageIndex: return QStringLiteral("start");
     case ModelPageIndex: return QStringLiteral("model");
+    case PlanPageIndex: return QStringLiteral("plan");
     default: return QStringLiteral("page%1").arg(page);
   }
 }
@@ -177,8 +183,8 @@ bool MainWindow::open_demo_model() {
 void MainWindow::close_model() {
   model_.reset();
   model_page_->set_model(nullptr);
-  nav_->item(ModelPageIndex)->setFlags(Qt::NoItemFlags);
-  model_page_action_->setEnabled(false);
+  plan_page_->set_model(nullptr);
+  set_model_pages_enabled(false);
   close_action_->setEnabled(false);
   model_status_->clear();
   show_page(StartPageIndex);
@@ -229,9 +235,9 @@ void MainWindow::on_opened(std::shared_ptr<const OpenedModel> model) {
   model_ = std::move(model);
   last_error_.clear();
   model_page_->set_model(model_);
+  plan_page_->set_model(model_);
   recent_->add(model_->path);
-  nav_->item(ModelPageIndex)->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
-  model_page_action_->setEnabled(true);
+  set_model_pages_enabled(true);
   close_action_->setEnabled(true);
   const Checkpoint& ck = *model_->checkpoint;
   const QString arch = model_->config ? QString::fromLatin1(arch_name(model_->config->arch)) : tr("unknown architecture");
@@ -290,6 +296,13 @@ void MainWindow::refresh_recent_menu() {
 
 void MainWindow::update_title() {
   setWindowTitle(model_ ? tr("%1 — Lowbit Studio").arg(model_->name) : tr("Lowbit Studio"));
+}
+
+void MainWindow::set_model_pages_enabled(bool enabled) {
+  for (int page = ModelPageIndex; page < PageCount; ++page)
+    nav_->item(page)->setFlags(enabled ? Qt::ItemIsEnabled | Qt::ItemIsSelectable : Qt::NoItemFlags);
+  model_page_action_->setEnabled(enabled);
+  plan_page_action_->setEnabled(enabled);
 }
 
 }  // namespace lowbit

@@ -1,5 +1,5 @@
-// MainWindow: the studio's frame — a page list on the left, a QStackedWidget of pages (start, model;
-// calibration, views, plan, compare and export come later), the File and View menus, and a status
+// MainWindow: the studio's frame — a page list on the left, a QStackedWidget of pages (start, model,
+// budget and plan; calibration, views, compare and export come later), the File and View menus, and a status
 // bar with a busy indicator while a model opens. It owns the ModelOpener, so every open of a path,
 // dropped, chosen, recent or demo, goes through open_path() and ends in model_opened or
 // open_failed. A failed open leaves the window as it was and reports the error three ways: the
@@ -23,6 +23,7 @@ class QStackedWidget;
 namespace lowbit {
 
 class ModelPage;
+class PlanPage;
 class RecentFiles;
 class StartPage;
 
@@ -30,7 +31,7 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Page { StartPageIndex, ModelPageIndex, PageCount };
+  enum Page { StartPageIndex, ModelPageIndex, PlanPageIndex, PageCount };
 
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -43,11 +44,12 @@ class MainWindow : public QMainWindow {
   int page_count() const { return PageCount; }
   int current_page() const;
   void show_page(int page);
-  // A short file-name-safe key for a page ("start", "model").
+  // A short file-name-safe key for a page ("start", "model", "plan").
   static QString page_key(int page);
 
   StartPage* start_page() const { return start_page_; }
   ModelPage* model_page() const { return model_page_; }
+  PlanPage* plan_page() const { return plan_page_; }
   RecentFiles* recent_files() const { return recent_; }
   const std::shared_ptr<const OpenedModel>& model() const { return model_; }
   bool busy() const { return opener_->busy(); }
@@ -74,6 +76,8 @@ class MainWindow : public QMainWindow {
   void set_busy(bool busy);
   void refresh_recent_menu();
   void update_title();
+  // Enables the pages that need a model, or disables them when none is open.
+  void set_model_pages_enabled(bool enabled);
 
   ModelOpener* opener_ = nullptr;
   RecentFiles* recent_ = nullptr;
@@ -82,11 +86,13 @@ class MainWindow : public QMainWindow {
   QStackedWidget* stack_ = nullptr;
   StartPage* start_page_ = nullptr;
   ModelPage* model_page_ = nullptr;
+  PlanPage* plan_page_ = nullptr;
   QProgressBar* busy_bar_ = nullptr;
   QLabel* model_status_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QAction* close_action_ = nullptr;
   QAction* model_page_action_ = nullptr;
+  QAction* plan_page_action_ = nullptr;
   QPointer<QMessageBox> error_box_;
   QString last_error_;
   bool busy_shown_ = false;

@@ -49,4 +49,24 @@ DemoModelLookup find_demo_model() {
   return lookup;
 }
 
+QString default_calibration_text(const QString& model_path) {
+  const QStringList names = {QStringLiteral("demo-calib.txt"), QStringLiteral("calibration.txt")};
+  QStringList folders;
+  if (!model_path.isEmpty()) {
+    const QFileInfo info(model_path);
+    folders << (info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+  }
+  const QString demo = find_demo_model().path;
+  if (!demo.isEmpty()) {
+    const QFileInfo info(demo);
+    folders << (info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+  }
+  for (const QString& folder : folders)
+    for (const QString& name : names) {
+      const QFileInfo candidate(QDir(folder).filePath(name));
+      if (candidate.isFile()) return candidate.absoluteFilePath();
+    }
+  return {};
+}
+
 }  // namespace lowbit

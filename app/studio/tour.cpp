@@ -6,6 +6,7 @@
 
 #include "app/studio/main_window.h"
 #include "app/studio/model_page.h"
+#include "app/studio/plan_page.h"
 #include "app/studio/studio_paths.h"
 
 namespace lowbit {
@@ -44,6 +45,18 @@ void StudioTour::visit(int page) {
       if (!mp->select_tensor(mp->representative_tensor())) on_page_ready(page);
     }, Qt::SingleShotConnection);
     window_->open_path(model_path_);
+    return;
+  }
+  if (page == MainWindow::PlanPageIndex) {
+    // A quick plan (few, short windows) so that the shot shows a filled table and meter.
+    PlanPage* pp = window_->plan_page();
+    pp->set_calibration(pp->calibration_file(), 4, 64);
+    window_->show_page(page);
+    connect(pp, &PlanPage::plan_finished, this, [this, page] { on_page_ready(page); }, Qt::SingleShotConnection);
+    if (!pp->start_plan()) {
+      disconnect(pp, &PlanPage::plan_finished, this, nullptr);
+      on_page_ready(page);
+    }
     return;
   }
   window_->show_page(page);

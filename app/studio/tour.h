@@ -1,8 +1,9 @@
 // StudioTour: `lowbit-studio --tour DIR` — opens a model (the demo model unless one is given), visits
 // every page of the main window and saves a PNG of the window on each (NN-key.png), then finishes
 // with an exit code. It drives the window only through its public API and waits on its signals
-// (model opened, histogram shown), never on sleeps, so it works under QT_QPA_PLATFORM=offscreen and
-// doubles as a smoke test and as the source of the README's screenshots.
+// (model opened, histogram shown, plan finished: the plan page runs a quick plan of few windows),
+// never on sleeps, so it works under QT_QPA_PLATFORM=offscreen and doubles as a smoke test and as
+// the source of the README's screenshots.
 #pragma once
 
 #include <QObject>
