@@ -1,9 +1,11 @@
 // lowbit plan MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
+//                   [--sensitivity kld|hessian]
 //                   [--no-embeddings] --calib FILE [--samples N --ctx N --seed S] [--text FILE] [--cache FILE]
 //                   --out L.json
 // Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -40,7 +42,7 @@ std::optional<std::vector<Format>> parse_format_list(const std::string& list, st
 int run_plan(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv,
-                          {{"budget-bpw", "budget-size", "formats", "method", "calib", "samples", "ctx", "seed", "text", "cache",
+                          {{"budget-bpw", "budget-size", "formats", "method", "calib", "samples", "ctx", "seed", "text", "cache", "sensitivity",
                             "out", "threads", "backend", "device"},
                            {"json", "quiet", "block-level", "no-embeddings"},
                            {}},
@@ -84,6 +86,9 @@ int run_plan(const std::vector<std::string>& argv) {
   if (!windows) return fail(windows.error(), json);
 
   SensitivityOptions so;
+  const std::string kind = args->get("sensitivity").value_or("kld");
+  if (kind != "kld" && kind != "hessian") return usage_error("plan", "--sensitivity must be kld or hessian", json);
+  so.kind = kind == "kld" ? SensitivityKind::Kld : SensitivityKind::Hessian;
   so.formats = po.formats;
   so.embeddings = po.embeddings;
   so.model_id = std::filesystem::weakly_canonical(args->positional()[0]).string();
@@ -115,17 +120,19 @@ int run_plan(const std::vector<std::string>& argv) {
       return fail(base.error(), json);
     }
     baseline = base->ppl;
-    predicted = base->ppl * std::exp(plan->total_dnll);
+    predicted = base->ppl * std::exp(plan->total_dnll);  // NaN for the Hessian kind: no prediction
   }
   term.finish();
-  plan->layout.predicted = {{"ppl", predicted},
+  const bool predicts = !std::isnan(predicted);
+  plan->layout.predicted = {{"ppl", predicts ? nlohmann::json(predicted) : nlohmann::json(nullptr)},
+                            {"sensitivity", kind},
                             {"ppl_text", args->get("text").value_or("")},
-                            {"ppl_unquantized", baseline ? nlohmann::json(*baseline) : nlohmann::json(std::exp(sens->nll_ref))},
+                            {"ppl_unquantized", baseline ? nlohmann::json(*baseline) : predicts ? nlohmann::json(std::exp(sens->nll_ref)) : nlohmann::json(nullptr)},
                             {"file_bytes", plan->file_bytes},
                             {"exact_size", plan->exact_size},
                             {"bits_per_weight", plan->bits_per_weight},
                             {"budget_bytes", plan->budget_bytes},
-                            {"kld_sum", plan->total_kld},
+                            {"cost_sum", plan->total_kld},
                             {"dnll_sum", plan->total_dnll},
                             {"calibration", {{"file", *calib_path}, {"samples", co.samples}, {"ctx", co.ctx}, {"seed", co.seed}}}};
   if (auto v = write_layout(plan->layout, *out_path); !v) return fail(v.error(), json);
@@ -136,13 +143,16 @@ int run_plan(const std::vector<std::string>& argv) {
       rows.push_back({{"tensor", r.tensor}, {"block", r.block}, {"rows", r.rows}, {"cols", r.cols}, {"format", r.format},
                       {"bytes", r.bytes}, {"kld", r.kld}, {"dnll", r.dnll}});
     print_json({{"ok", true}, {"layout", *out_path}, {"file_bytes", plan->file_bytes}, {"bits_per_weight", plan->bits_per_weight},
-                {"budget_bytes", plan->budget_bytes}, {"predicted_ppl", predicted}, {"kld_sum", plan->total_kld},
+                {"budget_bytes", plan->budget_bytes}, {"predicted_ppl", predicts ? nlohmann::json(predicted) : nlohmann::json(nullptr)},
+                {"sensitivity_kind", kind}, {"cost_sum", plan->total_kld},
                 {"sensitivity", {{"measured", sens->measured}, {"cached", sens->cached}, {"seconds", sens->seconds}, {"cache", so.cache.string()}}},
                 {"tensors", rows}, {"warnings", plan->warnings}, {"backend", "cpu"}});
     return kOk;
   }
-  std::printf("layout %s: %.0f bytes, %.4f bits per weight (budget %llu bytes), predicted ppl %.4f\n", out_path->c_str(),
-              static_cast<double>(plan->file_bytes), plan->bits_per_weight, static_cast<unsigned long long>(plan->budget_bytes), predicted);
+  std::printf("layout %s: %.0f bytes, %.4f bits per weight (budget %llu bytes)", out_path->c_str(),
+              static_cast<double>(plan->file_bytes), plan->bits_per_weight, static_cast<unsigned long long>(plan->budget_bytes));
+  if (predicts) std::printf(", predicted ppl %.4f", predicted);
+  std::printf("\n");
   std::printf("sensitivity: %lld measured, %lld cached, %.1f s\n", static_cast<long long>(sens->measured),
               static_cast<long long>(sens->cached), sens->seconds);
   return kOk;

@@ -46,7 +46,8 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
             quantizes as the layout says and writes a GGUF llama.cpp loads, or a GPTQ checkpoint folder
             (int formats)
   plan      MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
-                  [--no-embeddings] --calib FILE [--samples N] [--text FILE] [--cache FILE] --out L.json
+                  [--no-embeddings] [--sensitivity kld|hessian] --calib FILE [--samples N] [--text FILE]
+                  [--cache FILE] --out L.json
   compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
                   [--ctx N] [--max-windows N] [--calib FILE]
   ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says

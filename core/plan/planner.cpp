@@ -105,7 +105,9 @@ Expected<void> PlanOptions::validate() const {
   return {};
 }
 
-double PlanResult::predicted_ppl(double nll_ref) const { return std::exp(nll_ref + total_dnll); }
+double PlanResult::predicted_ppl(double nll_ref) const {
+  return std::isnan(total_dnll) ? std::numeric_limits<double>::quiet_NaN() : std::exp(nll_ref + total_dnll);
+}
 
 Expected<PlanResult> plan_layout(const Model& source, const ModelWeights& m, const SensitivityTable& sens, const PlanOptions& o) {
   LB_TRY_VOID(o.validate());
@@ -122,7 +124,10 @@ Expected<PlanResult> plan_layout(const Model& source, const ModelWeights& m, con
       const auto shape = *quantizable_shape(m, r.tensor);
       tensors.push_back({r.tensor, r.block, shape.first, shape.second});
     }
-  if (o.embeddings) {
+  // The Hessian kind has no cost for the embeddings and head: they stay as stored.
+  if (o.embeddings && sens.kind == SensitivityKind::Hessian)
+    res.warnings.push_back("Hessian sensitivities cover the block linears only; embeddings and head stay as stored");
+  if (o.embeddings && sens.kind == SensitivityKind::Kld) {
     tensors.push_back({m.names.tok_embd, -1, m.tok_embd.rows(), m.tok_embd.cols()});
     if (!m.names.lm_head.empty()) tensors.push_back({m.names.lm_head, -1, m.lm_head.rows(), m.lm_head.cols()});
   }

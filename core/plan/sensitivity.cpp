@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/calib/analyze.h"
 #include "core/model/forward.h"
 #include "core/quant/encoded.h"
 #include "core/quant/quantize_model.h"
@@ -89,6 +91,40 @@ Expected<void> write_cache(const std::filesystem::path& p, const nlohmann::json&
   return {};
 }
 
+// The cheap kind: one block-by-block pass over the unquantized model; per block linear and format,
+// tr(D H Dᵀ) with D = W − Ŵ (RTN) and H its input's Hessian.
+Expected<SensitivityTable> hessian_sensitivity(ModelWeights& m, const std::vector<int32_t>& windows, int64_t ctx,
+                                               const SensitivityOptions& o, Progress* progress, const CancelToken* cancel) {
+  SensitivityTable table;
+  table.kind = SensitivityKind::Hessian;
+  table.calib_hash = calib_hash(windows, ctx, o.model_id);
+  const auto refs = block_linears(m);
+  auto sink = [&](int64_t b, BlockStats& stats) -> Expected<void> {
+    std::map<LinearInput, MatrixRM> hessians;
+    for (auto& [which, st] : stats) hessians.emplace(which, st.hessian());
+    for (const LinearRef& r : refs) {
+      if (r.block != b) continue;
+      const MatrixRM& w = linear_of(m, r).w;
+      const MatrixRM& h = hessians.at(input_of(r.slot));
+      for (const Format& f : o.formats) {
+        if (!f.fits(w.cols())) continue;
+        LB_TRY_ASSIGN(const EncodedTensor e, encode_rtn(w.data(), w.rows(), w.cols(), f, false, r.tensor));
+        MatrixRM d(w.rows(), w.cols());
+        e.dequantize(d.data());
+        d = w - d;
+        const double err = (d * h).cwiseProduct(d).cast<double>().sum();
+        Sensitivity& s = table.values[r.tensor][f.name()];  // fused parts add up
+        s.kld += std::max(err, 0.0);
+        s.dnll = std::numeric_limits<double>::quiet_NaN();
+        ++table.measured;
+      }
+    }
+    return {};
+  };
+  LB_TRY_VOID(collect_block_stats(m, windows, ctx, sink, progress, cancel));
+  return table;
+}
+
 }  // namespace
 
 Expected<void> SensitivityOptions::validate() const {
@@ -102,6 +138,11 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
                                                const SensitivityOptions& o, Progress* progress, const CancelToken* cancel) {
   LB_TRY_VOID(o.validate());
   const auto t0 = std::chrono::steady_clock::now();
+  if (o.kind == SensitivityKind::Hessian) {
+    LB_TRY_ASSIGN(SensitivityTable t, hessian_sensitivity(m, windows, ctx, o, progress, cancel));
+    t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return t;
+  }
   if (ctx < 2 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0)
     return make_error(ErrorCode::InvalidArgument, "sensitivity: the calibration tokens are not whole windows of ctx ≥ 2");
   const int64_t S = static_cast<int64_t>(windows.size()) / ctx, T = ctx, V = m.config.vocab;

@@ -7,6 +7,10 @@
 // tensor's block on are recomputed: the hidden states entering every block are kept from the
 // reference pass. Results are cached in a JSON file by tensor, format, method and a hash of the
 // model and the calibration tokens, so a second plan over the same calibration is instant.
+// The cheap alternative (`kind = Hessian`) needs one calibration pass instead of one per tensor and
+// format: the Hessian-weighted output error tr((W − Ŵ) H (W − Ŵ)ᵀ) = 2/n Σ‖(W − Ŵ)x‖² of each block
+// linear, from its input Hessian H collected block by block on the unquantized model; it predicts no
+// perplexity (dnll is NaN) and does not cover the embeddings and head, which stay as stored.
 #pragma once
 
 #include <filesystem>
@@ -21,11 +25,14 @@
 namespace lowbit {
 
 struct Sensitivity {
-  double kld = 0;   // mean KL(p_ref ‖ p_quant) over scored positions (nats)
-  double dnll = 0;  // mean NLL change (nats per token)
+  double kld = 0;   // the cost: mean KL(p_ref ‖ p_quant) over scored positions (nats), or the Hessian-weighted error
+  double dnll = 0;  // mean NLL change (nats per token); NaN for the Hessian kind
 };
 
+enum class SensitivityKind { Kld, Hessian };
+
 struct SensitivityOptions {
+  SensitivityKind kind = SensitivityKind::Kld;
   std::vector<Format> formats;
   bool embeddings = true;             // also the token embeddings and the output head
   std::filesystem::path cache;        // JSON cache file; empty: none
@@ -34,6 +41,7 @@ struct SensitivityOptions {
 };
 
 struct SensitivityTable {
+  SensitivityKind kind = SensitivityKind::Kld;
   std::string calib_hash;
   double nll_ref = 0;  // mean NLL of the unquantized model on the windows
   // tensor → format name → sensitivity; tensors a format does not fit are absent for that format.

@@ -3,6 +3,7 @@
 // layout on a fixture meets the file-size budget as the exporter measures it; layouts round-trip.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "core/export/gguf_export.h"
@@ -124,6 +125,45 @@ TEST(Planner, PlansTheFixtureWithinItsSizeBudgetAndLayoutsRoundTrip) {
   po.budget_bytes = *s4 / 2;
   EXPECT_FALSE(plan_layout(*model, *w, *sens, po));
   std::filesystem::remove(so.cache);
+}
+
+TEST(Planner, HessianSensitivityIsOnePassAndRanksFormats) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa/config.json");
+  auto model = open_model(test::shared_dir() / "models/hf-fixtures/llama-gqa", false);
+  ASSERT_TRUE(model);
+  auto w = load_model(*model->checkpoint, model->config);
+  ASSERT_TRUE(w);
+  const ModelWeights original = *w;
+  std::vector<int32_t> windows(4 * 16);
+  for (size_t i = 0; i < windows.size(); ++i) windows[i] = static_cast<int32_t>((i * 7919 + 13) % static_cast<size_t>(w->config.vocab));
+  SensitivityOptions so;
+  so.kind = SensitivityKind::Hessian;
+  so.formats = {*Format::parse("q4_0"), *Format::parse("q8_0")};
+  auto sens = measure_sensitivity(*w, windows, 16, so);
+  ASSERT_TRUE(sens) << sens.error().message;
+  EXPECT_TRUE(w->blocks[1].down.w.isApprox(original.blocks[1].down.w, 0.0f));  // unchanged
+  size_t linears = 0;
+  for (const LinearRef& r : block_linears(*w)) {
+    ++linears;
+    ASSERT_TRUE(sens->values.count(r.tensor)) << r.tensor;
+    const auto& by = sens->values.at(r.tensor);
+    EXPECT_GT(by.at("q4_0").kld, by.at("q8_0").kld) << r.tensor;  // coarser grid, larger output error
+    EXPECT_TRUE(std::isnan(by.at("q4_0").dnll));
+  }
+  EXPECT_EQ(sens->values.size(), linears);  // no embeddings or head
+  PlanOptions po;
+  po.formats = so.formats;
+  // Between all-q4_0 and all-q8_0 linears (the f32 embeddings stay as they are).
+  auto s4 = gguf_file_size(*model, *w, Layout::uniform(*w, so.formats[0], QuantMethod::Rtn, false).tensors);
+  auto s8 = gguf_file_size(*model, *w, Layout::uniform(*w, so.formats[1], QuantMethod::Rtn, false).tensors);
+  ASSERT_TRUE(s4 && s8);
+  po.budget_bytes = (*s4 + *s8) / 2;
+  auto plan = plan_layout(*model, *w, *sens, po);
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_LE(plan->file_bytes, plan->budget_bytes);
+  EXPECT_TRUE(std::isnan(plan->predicted_ppl(sens->nll_ref)));
+  EXPECT_FALSE(plan->warnings.empty());
+  ASSERT_TRUE(plan->layout.validate(*w));
 }
 
 TEST(Layout, BadFilesAndMismatchesAreErrorsNamingTheTensor) {
