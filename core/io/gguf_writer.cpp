@@ -75,54 +75,54 @@ const GgufValue* GgufMetadata::find(const std::string& key) const {
   return nullptr;
 }
 
-void GgufMetadata::set_string(const std::string& key, std::string s) {
+namespace {
+
+GgufValue typed(GgufType type, GgufType elem = GgufType::U32) {
   GgufValue v;
-  v.type = GgufType::STRING;
-  v.s = std::move(s);
+  v.type = type;
+  v.elem_type = elem;
+  return v;
+}
+
+}  // namespace
+
+void GgufMetadata::set_string(const std::string& key, std::string x) {
+  GgufValue v = typed(GgufType::STRING);
+  v.s = std::move(x);
   set(key, std::move(v));
 }
 void GgufMetadata::set_u32(const std::string& key, uint32_t x) {
-  GgufValue v;
-  v.type = GgufType::U32;
+  GgufValue v = typed(GgufType::U32);
   v.u = x;
   set(key, std::move(v));
 }
 void GgufMetadata::set_i32(const std::string& key, int32_t x) {
-  GgufValue v;
-  v.type = GgufType::I32;
+  GgufValue v = typed(GgufType::I32);
   v.i = x;
   set(key, std::move(v));
 }
 void GgufMetadata::set_f32(const std::string& key, float x) {
-  GgufValue v;
-  v.type = GgufType::F32;
+  GgufValue v = typed(GgufType::F32);
   v.f = x;
   set(key, std::move(v));
 }
 void GgufMetadata::set_bool(const std::string& key, bool x) {
-  GgufValue v;
-  v.type = GgufType::BOOL;
+  GgufValue v = typed(GgufType::BOOL);
   v.u = x ? 1 : 0;
   set(key, std::move(v));
 }
 void GgufMetadata::set_strings(const std::string& key, std::vector<std::string> x) {
-  GgufValue v;
-  v.type = GgufType::ARRAY;
-  v.elem_type = GgufType::STRING;
+  GgufValue v = typed(GgufType::ARRAY, GgufType::STRING);
   v.strs = std::move(x);
   set(key, std::move(v));
 }
 void GgufMetadata::set_i32s(const std::string& key, std::vector<int64_t> x) {
-  GgufValue v;
-  v.type = GgufType::ARRAY;
-  v.elem_type = GgufType::I32;
+  GgufValue v = typed(GgufType::ARRAY, GgufType::I32);
   v.ints = std::move(x);
   set(key, std::move(v));
 }
 void GgufMetadata::set_f32s(const std::string& key, std::vector<double> x) {
-  GgufValue v;
-  v.type = GgufType::ARRAY;
-  v.elem_type = GgufType::F32;
+  GgufValue v = typed(GgufType::ARRAY, GgufType::F32);
   v.floats = std::move(x);
   set(key, std::move(v));
 }

@@ -18,37 +18,13 @@
 #include "bench_support.h"
 #include "core/quant/gptq.h"
 #include "core/tensor/eigen_types.h"
+#include "synthetic_data.h"
 
 using namespace lowbit;
 
 namespace {
 
-std::vector<float> random_weights(int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 0.02f);
-  std::vector<float> w(static_cast<size_t>(rows * cols));
-  for (auto& v : w) v = dist(rng);
-  return w;
-}
 
-std::vector<float> correlated_hessian(int64_t cols, int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> scale(static_cast<size_t>(cols));
-  for (auto& s : scale) s = std::exp(0.7f * dist(rng));
-  MatrixRM X(n, cols);
-  for (int64_t t = 0; t < n; ++t) {
-    float prev = dist(rng);
-    for (int64_t i = 0; i < cols; ++i) {
-      prev = 0.8f * prev + 0.6f * dist(rng);
-      X(t, i) = prev * scale[static_cast<size_t>(i)];
-    }
-  }
-  MatrixRM H(cols, cols);
-  H.noalias() = X.transpose() * X;
-  H *= 2.0f / static_cast<float>(n);
-  return {H.data(), H.data() + H.size()};
-}
 
 double load_average() {
   double l[1] = {0};
@@ -94,8 +70,8 @@ int main(int argc, char** argv) {
   }
   omp_set_num_threads(threads);
   const auto t_gen = std::chrono::steady_clock::now();
-  const auto w = random_weights(rows, cols, 1);
-  const auto h = correlated_hessian(cols, tokens, 2);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 1, 0.02f);
+  const auto h = test::correlated_hessian(cols, tokens, 2);
   const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_gen).count();
   std::printf("weights and Hessian (%lld tokens) built in %.1f s\n", static_cast<long long>(tokens), gen_s);
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_support.h"
+#include "synthetic_data.h"
 #include "core/quant/format.h"
 #include "core/quant/ggml_formats.h"
 #include "core/quant/int_quant.h"
@@ -54,13 +55,6 @@ std::vector<std::string> parse_names(const std::string& s) {
   return out;
 }
 
-std::vector<float> random_values(size_t count, float sigma, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, sigma);
-  std::vector<float> v(count);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 // W in `format`: the bytes the op takes and the values they stand for.
 struct Weights {
@@ -173,8 +167,8 @@ int main(int argc, char** argv) {
   std::printf("device: %s (%s), driver %s\n", d.info().name.c_str(), d.info().type.c_str(), d.info().driver.c_str());
 
   const int64_t max_m = *std::max_element(ms.begin(), ms.end());
-  const auto w = random_values(static_cast<size_t>(n * k), 0.02f, 1);
-  const auto x = random_values(static_cast<size_t>(max_m * k), 1.0f, 2);
+  const auto w = test::normal_values(static_cast<size_t>(n * k), 1, 0.02f);
+  const auto x = test::normal_values(static_cast<size_t>(max_m * k), 2, 1.0f);
   nlohmann::json results = nlohmann::json::array();
   for (const Format& f : formats) {
     const MatmulShape wshape{1, n, k};

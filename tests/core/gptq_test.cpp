@@ -15,6 +15,7 @@
 #include "core/quant/ggml_formats.h"
 #include "core/quant/ggml_grid.h"
 #include "core/tensor/eigen_types.h"
+#include "synthetic_data.h"
 
 namespace lowbit {
 namespace {
@@ -22,32 +23,7 @@ namespace {
 const std::vector<DType> kGgmlTypes = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
                                        DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
-std::vector<float> normal(size_t n, uint32_t seed, float sigma) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, sigma);
-  std::vector<float> x(n);
-  for (auto& v : x) v = dist(rng);
-  return x;
-}
 
-// H = 2/n Σ x xᵀ of n tokens whose channels are correlated (an AR(1) walk along the channels) and
-// of uneven scale (log-normal per channel), as linear-layer inputs are.
-std::vector<float> correlated_hessian(int64_t cols, int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> scale(static_cast<size_t>(cols));
-  for (auto& s : scale) s = std::exp(0.7f * dist(rng));
-  MatrixRM X(n, cols);
-  for (int64_t t = 0; t < n; ++t) {
-    float prev = dist(rng);
-    for (int64_t i = 0; i < cols; ++i) {
-      prev = 0.8f * prev + 0.6f * dist(rng);
-      X(t, i) = prev * scale[static_cast<size_t>(i)];
-    }
-  }
-  const MatrixRM H = (2.0f / static_cast<float>(n)) * (X.transpose() * X);
-  return {H.data(), H.data() + H.size()};
-}
 
 std::vector<float> identity(int64_t cols) {
   std::vector<float> h(static_cast<size_t>(cols * cols), 0.0f);
@@ -93,7 +69,7 @@ void expect_packed_matches(const GptqResult& r, DType t, size_t n) {
 
 TEST(Gptq, IdentityHessianIsRtnForTheIntFamily) {
   const int64_t rows = 32, cols = 256;
-  const auto w = normal(static_cast<size_t>(rows * cols), 1, 0.05f);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 1, 0.05f);
   for (const char* name : {"int4g128a", "int3g32s", "int8g0a"}) {
     GptqOptions o;
     o.format = *Format::parse(name);
@@ -112,7 +88,7 @@ TEST(Gptq, IdentityHessianIsRtnForTheIntFamily) {
 
 TEST(Gptq, IdentityHessianIsGgmlQuantizeForEveryGgmlType) {
   const int64_t rows = 16, cols = 512;
-  auto w = normal(static_cast<size_t>(rows * cols), 2, 0.05f);
+  auto w = test::normal_values(static_cast<size_t>(rows * cols), 2, 0.05f);
   for (int64_t i = 0; i < 32; ++i) w[static_cast<size_t>(3 * cols + i)] = 0;  // an all-zero legacy block
   for (DType t : kGgmlTypes) {
     GptqOptions o;
@@ -127,8 +103,8 @@ TEST(Gptq, IdentityHessianIsGgmlQuantizeForEveryGgmlType) {
 
 TEST(Gptq, LossBelowRtnOnACorrelatedHessian) {
   const int64_t rows = 128, cols = 512;
-  const auto w = normal(static_cast<size_t>(rows * cols), 3, 0.05f);
-  const auto h = correlated_hessian(cols, 1024, 4);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 3, 0.05f);
+  const auto h = test::correlated_hessian(cols, 1024, 4);
   for (const char* name : {"int4g128a", "q4_k", "q3_k", "q4_0", "q2_k", "q6_k"}) {
     GptqOptions o;
     o.format = *Format::parse(name);
@@ -143,8 +119,8 @@ TEST(Gptq, LossBelowRtnOnACorrelatedHessian) {
 
 TEST(Gptq, WeightedGridsOption) {
   const int64_t rows = 64, cols = 512;
-  const auto w = normal(static_cast<size_t>(rows * cols), 5, 0.05f);
-  const auto h = correlated_hessian(cols, 1024, 6);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 5, 0.05f);
+  const auto h = test::correlated_hessian(cols, 1024, 6);
   for (DType t : {DType::Q4_K, DType::Q4_0}) {
     GptqOptions o;
     o.format = Format::ggml(t);
@@ -158,8 +134,8 @@ TEST(Gptq, WeightedGridsOption) {
 
 TEST(Gptq, DeadColumnsAreZeroed) {
   const int64_t rows = 32, cols = 256;
-  const auto w = normal(static_cast<size_t>(rows * cols), 7, 0.05f);
-  auto h = correlated_hessian(cols, 512, 8);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 7, 0.05f);
+  auto h = test::correlated_hessian(cols, 512, 8);
   const std::vector<int64_t> dead = {0, 17, 200};
   for (int64_t d : dead)
     for (int64_t i = 0; i < cols; ++i) h[static_cast<size_t>(d * cols + i)] = h[static_cast<size_t>(i * cols + d)] = 0;
@@ -176,9 +152,9 @@ TEST(Gptq, DeadColumnsAreZeroed) {
 
 TEST(Gptq, NonPositiveDefiniteHessianRaisesDamping) {
   const int64_t rows = 16, cols = 256;
-  const auto w = normal(static_cast<size_t>(rows * cols), 9, 0.05f);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 9, 0.05f);
   // I − 1.1 v vᵀ / |v|²: one eigenvalue −0.1; damping 1 % and 5 % of the mean diagonal leave it negative.
-  auto v = normal(static_cast<size_t>(cols), 10, 1.0f);
+  auto v = test::normal_values(static_cast<size_t>(cols), 10, 1.0f);
   double vv = 0;
   for (float x : v) vv += static_cast<double>(x) * x;
   auto h = identity(cols);
@@ -206,8 +182,8 @@ TEST(Gptq, NonPositiveDefiniteHessianRaisesDamping) {
 
 TEST(Gptq, ActOrderUsesStaticGridsAndBeatsRtn) {
   const int64_t rows = 64, cols = 512;
-  const auto w = normal(static_cast<size_t>(rows * cols), 11, 0.05f);
-  const auto h = correlated_hessian(cols, 1024, 12);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 11, 0.05f);
+  const auto h = test::correlated_hessian(cols, 1024, 12);
   {
     GptqOptions o;
     o.format = *Format::parse("int4g128a");
@@ -246,7 +222,7 @@ TEST(Gptq, ActOrderUsesStaticGridsAndBeatsRtn) {
 
 TEST(Gptq, ColumnsNotABlockMultipleAreAnErrorNamingTheTensor) {
   const int64_t rows = 8, cols = 384;
-  const auto w = normal(static_cast<size_t>(rows * cols), 13, 0.05f);
+  const auto w = test::normal_values(static_cast<size_t>(rows * cols), 13, 0.05f);
   GptqOptions o;
   o.format = Format::ggml(DType::Q4_K);
   auto r = gptq_quantize(w, rows, cols, identity(cols), o, "blk.3.ffn_down");

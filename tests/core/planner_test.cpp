@@ -63,26 +63,39 @@ TEST(Knapsack, MeetsTheBudgetAndIsNearTheOptimum) {
   EXPECT_FALSE(solve_knapsack(items, 19));  // below the smallest layout: an error that says so
 }
 
-TEST(Planner, PlansTheFixtureWithinItsSizeBudgetAndLayoutsRoundTrip) {
-  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa/config.json");
-  auto model = open_model(test::shared_dir() / "models/hf-fixtures/llama-gqa", false);
-  ASSERT_TRUE(model);
-  auto w = load_model(*model->checkpoint, model->config);
-  ASSERT_TRUE(w);
-  const ModelWeights original = *w;
-  std::vector<int32_t> windows(4 * 16);
-  for (size_t i = 0; i < windows.size(); ++i) windows[i] = static_cast<int32_t>((i * 7919 + 13) % static_cast<size_t>(w->config.vocab));
+// The llama-gqa fixture, its weights (w, changed and restored by the code under test; original, a
+// copy to compare with) and 4 windows of 16 pseudo-random tokens.
+class LlamaGqaPlan : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa/config.json");
+    auto m = open_model(test::shared_dir() / "models/hf-fixtures/llama-gqa", false);
+    ASSERT_TRUE(m);
+    model_ = std::move(*m);
+    auto loaded = load_model(*model_.checkpoint, model_.config);
+    ASSERT_TRUE(loaded);
+    w_ = std::move(*loaded);
+    original_ = w_;
+    windows_.resize(4 * 16);
+    for (size_t i = 0; i < windows_.size(); ++i) windows_[i] = static_cast<int32_t>((i * 7919 + 13) % static_cast<size_t>(w_.config.vocab));
+  }
+  Model model_;
+  ModelWeights w_, original_;
+  std::vector<int32_t> windows_;
+};
+
+TEST_F(LlamaGqaPlan, PlansTheFixtureWithinItsSizeBudgetAndLayoutsRoundTrip) {
   SensitivityOptions so;
   so.formats = {*Format::parse("q4_0"), *Format::parse("q8_0"), *Format::parse("f16")};
   so.cache = std::filesystem::temp_directory_path() / ("lowbit_planner_cache_" + std::to_string(::getpid()) + ".json");
   std::filesystem::remove(so.cache);
-  auto sens = measure_sensitivity(*w, windows, 16, so);
+  auto sens = measure_sensitivity(w_, windows_, 16, so);
   ASSERT_TRUE(sens) << sens.error().message;
   EXPECT_GT(sens->measured, 0);
   EXPECT_EQ(sens->cached, 0);
   // The model is restored.
-  EXPECT_TRUE(w->blocks[0].q.w.isApprox(original.blocks[0].q.w, 0.0f));
-  EXPECT_TRUE(w->tok_embd.isApprox(original.tok_embd, 0.0f));
+  EXPECT_TRUE(w_.blocks[0].q.w.isApprox(original_.blocks[0].q.w, 0.0f));
+  EXPECT_TRUE(w_.tok_embd.isApprox(original_.tok_embd, 0.0f));
   // Coarser formats cost more (on average over tensors).
   double k4 = 0, k8 = 0;
   for (const auto& [t, by] : sens->values) {
@@ -90,28 +103,28 @@ TEST(Planner, PlansTheFixtureWithinItsSizeBudgetAndLayoutsRoundTrip) {
     if (by.count("q8_0")) k8 += by.at("q8_0").kld;
   }
   EXPECT_GT(k4, k8);
-  auto again = measure_sensitivity(*w, windows, 16, so);
+  auto again = measure_sensitivity(w_, windows_, 16, so);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->measured, 0);  // all from the cache
   EXPECT_EQ(again->values.size(), sens->values.size());
 
   // A budget between the all-q4_0 and all-q8_0 files.
-  const Layout l4 = Layout::uniform(*w, *Format::parse("q4_0"), QuantMethod::Rtn, true);
-  const Layout l8 = Layout::uniform(*w, *Format::parse("q8_0"), QuantMethod::Rtn, true);
-  auto s4 = gguf_file_size(*model, *w, l4.tensors);
-  auto s8 = gguf_file_size(*model, *w, l8.tensors);
+  const Layout l4 = Layout::uniform(w_, *Format::parse("q4_0"), QuantMethod::Rtn, true);
+  const Layout l8 = Layout::uniform(w_, *Format::parse("q8_0"), QuantMethod::Rtn, true);
+  auto s4 = gguf_file_size(model_, w_, l4.tensors);
+  auto s8 = gguf_file_size(model_, w_, l8.tensors);
   ASSERT_TRUE(s4 && s8);
   PlanOptions po;
   po.formats = so.formats;
   po.budget_bytes = (*s4 + *s8) / 2;
-  auto plan = plan_layout(*model, *w, *sens, po);
+  auto plan = plan_layout(model_, w_, *sens, po);
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_TRUE(plan->exact_size);
   EXPECT_LE(plan->file_bytes, *po.budget_bytes);
   EXPECT_GT(plan->file_bytes, *s4);
-  ASSERT_TRUE(plan->layout.validate(*w));
+  ASSERT_TRUE(plan->layout.validate(w_));
   // The exporter agrees on the size of what was planned.
-  auto exact = gguf_file_size(*model, *w, plan->layout.tensors);
+  auto exact = gguf_file_size(model_, w_, plan->layout.tensors);
   ASSERT_TRUE(exact);
   EXPECT_EQ(*exact, plan->file_bytes);
   // Layout JSON round trip.
@@ -123,27 +136,19 @@ TEST(Planner, PlansTheFixtureWithinItsSizeBudgetAndLayoutsRoundTrip) {
   EXPECT_EQ(back->method, plan->layout.method);
   // A budget below the smallest layout is an error, not a silent over-budget layout.
   po.budget_bytes = *s4 / 2;
-  EXPECT_FALSE(plan_layout(*model, *w, *sens, po));
+  EXPECT_FALSE(plan_layout(model_, w_, *sens, po));
   std::filesystem::remove(so.cache);
 }
 
-TEST(Planner, HessianSensitivityIsOnePassAndRanksFormats) {
-  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa/config.json");
-  auto model = open_model(test::shared_dir() / "models/hf-fixtures/llama-gqa", false);
-  ASSERT_TRUE(model);
-  auto w = load_model(*model->checkpoint, model->config);
-  ASSERT_TRUE(w);
-  const ModelWeights original = *w;
-  std::vector<int32_t> windows(4 * 16);
-  for (size_t i = 0; i < windows.size(); ++i) windows[i] = static_cast<int32_t>((i * 7919 + 13) % static_cast<size_t>(w->config.vocab));
+TEST_F(LlamaGqaPlan, HessianSensitivityIsOnePassAndRanksFormats) {
   SensitivityOptions so;
   so.kind = SensitivityKind::Hessian;
   so.formats = {*Format::parse("q4_0"), *Format::parse("q8_0")};
-  auto sens = measure_sensitivity(*w, windows, 16, so);
+  auto sens = measure_sensitivity(w_, windows_, 16, so);
   ASSERT_TRUE(sens) << sens.error().message;
-  EXPECT_TRUE(w->blocks[1].down.w.isApprox(original.blocks[1].down.w, 0.0f));  // unchanged
+  EXPECT_TRUE(w_.blocks[1].down.w.isApprox(original_.blocks[1].down.w, 0.0f));  // unchanged
   size_t linears = 0;
-  for (const LinearRef& r : block_linears(*w)) {
+  for (const LinearRef& r : block_linears(w_)) {
     ++linears;
     ASSERT_TRUE(sens->values.count(r.tensor)) << r.tensor;
     const auto& by = sens->values.at(r.tensor);
@@ -154,16 +159,16 @@ TEST(Planner, HessianSensitivityIsOnePassAndRanksFormats) {
   PlanOptions po;
   po.formats = so.formats;
   // Between all-q4_0 and all-q8_0 linears (the f32 embeddings stay as they are).
-  auto s4 = gguf_file_size(*model, *w, Layout::uniform(*w, so.formats[0], QuantMethod::Rtn, false).tensors);
-  auto s8 = gguf_file_size(*model, *w, Layout::uniform(*w, so.formats[1], QuantMethod::Rtn, false).tensors);
+  auto s4 = gguf_file_size(model_, w_, Layout::uniform(w_, so.formats[0], QuantMethod::Rtn, false).tensors);
+  auto s8 = gguf_file_size(model_, w_, Layout::uniform(w_, so.formats[1], QuantMethod::Rtn, false).tensors);
   ASSERT_TRUE(s4 && s8);
   po.budget_bytes = (*s4 + *s8) / 2;
-  auto plan = plan_layout(*model, *w, *sens, po);
+  auto plan = plan_layout(model_, w_, *sens, po);
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_LE(plan->file_bytes, plan->budget_bytes);
   EXPECT_TRUE(std::isnan(plan->predicted_ppl(sens->nll_ref)));
   EXPECT_FALSE(plan->warnings.empty());
-  ASSERT_TRUE(plan->layout.validate(*w));
+  ASSERT_TRUE(plan->layout.validate(w_));
 }
 
 TEST(Layout, BadFilesAndMismatchesAreErrorsNamingTheTensor) {
