@@ -92,7 +92,6 @@ Expected<std::vector<std::string>> add_gguf_vocab_from_json(GgufMetadata& md, co
     for (const Json& m : model["merges"]) merges.push_back(merge_text(m));
 
   const Json pre = root.contains("pre_tokenizer") ? root["pre_tokenizer"] : Json();
-  const Json dec = root.contains("decoder") ? root["decoder"] : Json();
   const bool byte_level = (pre.is_object() && pre.dump().find("\"ByteLevel\"") != std::string::npos);
   std::vector<std::string> warnings;
   if (byte_level) {
@@ -130,7 +129,6 @@ Expected<std::vector<std::string>> add_gguf_vocab_from_json(GgufMetadata& md, co
     md.set_f32s("tokenizer.ggml.scores", std::move(scores));
     md.set_i32s("tokenizer.ggml.token_type", std::move(types));
     md.set_bool("tokenizer.ggml.add_space_prefix", root.contains("normalizer") && root["normalizer"].dump().find("Prepend") != std::string::npos);
-    (void)dec;
   }
   if (auto b = tok->bos_id()) md.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(*b));
   if (auto e = tok->eos_id()) md.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(*e));
