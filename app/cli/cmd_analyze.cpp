@@ -1,20 +1,93 @@
 // lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N]
+//                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
+//                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
+//                 [--landscape-block K]]
 // Per-layer input Hessians and activation statistics of the calibration windows, saved in DIR in the
-// format core/calib/analyze.h documents (the studio's Analyze reads it back).
+// format core/calib/analyze.h documents (the studio's Analyze reads it back); with --views also the
+// studio's views, in views.json and views.safetensors (core/analysis/views_file.h).
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
+#include "core/analysis/views.h"
 #include "core/calib/analyze.h"
 #include "core/export/imatrix.h"
 #include "core/model/model.h"
 
 namespace lowbit::cli {
 
+namespace {
+
+// "2,3,4" → {2, 3, 4}; false with `err` set on anything else.
+template <class T>
+bool parse_int_list(const std::string& list, const char* option, std::vector<T>& out, std::string& err) {
+  out.clear();
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t end = std::min(list.find(',', start), list.size());
+    const std::string item = list.substr(start, end - start);
+    char* stop = nullptr;
+    const long long v = std::strtoll(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0' || v < 0 || v > 1'000'000) {
+      err = std::string("--") + option + " expects comma-separated non-negative integers, got '" + list + "'";
+      return false;
+    }
+    out.push_back(static_cast<T>(v));
+    start = end + 1;
+  }
+  return true;
+}
+
+// The --views options; nullopt (views empty) without --views.
+bool parse_views(const Args& args, ViewsOptions& o, std::string& err) {
+  const auto views = args.get("views");
+  if (!views) {
+    for (const char* opt : {"view-bits", "blocks", "view-group", "fd-step", "scale-codes", "landscape-points", "landscape-block"})
+      if (args.get(opt)) {
+        err = std::string("--") + opt + " needs --views";
+        return false;
+      }
+    return true;
+  }
+  auto v = parse_view_list(*views);
+  if (!v) {
+    err = v.error().message;
+    return false;
+  }
+  o.views = *v;
+  if (auto b = args.get("view-bits"); b && !parse_int_list(*b, "view-bits", o.bits, err)) return false;
+  if (auto b = args.get("blocks"); b && !parse_int_list(*b, "blocks", o.blocks, err)) return false;
+  o.group = args.get_int("view-group", o.group, err);
+  o.fd_step = args.get_double("fd-step", o.fd_step, err);
+  const std::string codes = args.get("scale-codes").value_or("rerounded");
+  if (codes != "rerounded" && codes != "fixed") {
+    err = "--scale-codes expects rerounded or fixed, got '" + codes + "'";
+    return false;
+  }
+  o.scale_fixed_codes = codes == "fixed";
+  o.landscape_points = static_cast<int>(args.get_int("landscape-points", o.landscape_points, err));
+  o.landscape_block = args.get_int("landscape-block", o.landscape_block, err);
+  if (!err.empty()) return false;
+  if (auto ok = o.validate(); !ok) {
+    err = ok.error().message;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int run_analyze(const std::vector<std::string>& argv) {
   std::string err;
-  auto args = Args::parse(argv, {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "imatrix"}, {"json", "quiet"}, {}}, err);
+  auto args = Args::parse(argv,
+                          {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "imatrix", "views",
+                            "view-bits", "blocks", "view-group", "fd-step", "scale-codes", "landscape-points", "landscape-block"},
+                           {"json", "quiet"},
+                           {}},
+                          err);
   const bool json = args && args->flag("json");
   if (!args) return usage_error("analyze", err, json);
   if (args->positional().size() != 1) return usage_error("analyze", "expects one MODEL", json);
@@ -32,6 +105,8 @@ int run_analyze(const std::vector<std::string>& argv) {
   if (!err.empty()) return usage_error("analyze", err, json);
   if (!apply_threads(threads, err)) return usage_error("analyze", err, json);
   if (auto v = info.calib.validate(); !v) return usage_error("analyze", v.error().message, json);
+  ViewsOptions views;
+  if (!parse_views(*args, views, err)) return usage_error("analyze", err, json);
   if (args->get("backend").value_or("cpu") != "cpu")
     return fail({ErrorCode::Unsupported, "analyze runs on the CPU only for now (--backend vulkan is not implemented yet)"}, json);
 
@@ -45,7 +120,19 @@ int run_analyze(const std::vector<std::string>& argv) {
   auto weights = load_model(*model->checkpoint, model->config, &load);
   if (!weights) return fail(weights.error(), json);
   Progress work = progress.sub(0.05, 1.0);
-  auto r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token());
+  Expected<nlohmann::json> r = nlohmann::json();
+  nlohmann::json view_summary;
+  if (views.views.empty()) {
+    r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token());
+  } else {
+    auto both = analyze_views_to_folder(*weights, *windows, info, views, *out, &work, &interrupt_token());
+    if (both) {
+      r = (*both)["calibration"];
+      view_summary = (*both)["views"];
+    } else {
+      r = Unexpected{both.error()};
+    }
+  }
   term.finish();
   if (!r) return fail(r.error(), json);
   // --imatrix FILE: the same statistics as llama.cpp's importance matrix (.dat: legacy, else GGUF).
@@ -59,12 +146,19 @@ int run_analyze(const std::vector<std::string>& argv) {
     j["ok"] = true;
     j["out"] = *out;
     j["peak_rss_mb"] = peak_rss_mb();
+    if (!view_summary.is_null()) j["views"] = view_summary;
     print_json(j);
     return kOk;
   }
   std::printf("analyzed %lld blocks from %lld calibration tokens in %.1f s; saved in %s\n",
               static_cast<long long>((*r)["blocks"].get<int64_t>()), static_cast<long long>((*r)["tokens"].get<int64_t>()),
               (*r)["seconds"].get<double>(), out->c_str());
+  if (!view_summary.is_null()) {
+    std::printf("views written to %s/views.json and views.safetensors:", out->c_str());
+    for (const auto& [name, secs] : view_summary["seconds"].items())
+      if (name != "total" && name != "calibration") std::printf(" %s %.1f s;", name.c_str(), secs.get<double>());
+    std::printf("\n");
+  }
   for (const auto& in : (*r)["inputs"])
     if (in["outlier_channels"].get<int64_t>() > 0)
       std::printf("  block %lld %-7s %4lld of %lld channels above the max|x| fence %.3g (largest %.3g)\n",

@@ -3,14 +3,12 @@
 // Evaluates several layouts (and uniform formats) of one model in one run: for each, the size of its
 // GGUF export (exact; an estimate for int formats), bits per weight of the whole file, perplexity and
 // KL divergence against the unquantized model on the same windows, and the time it took.
-#include <chrono>
 #include <cstdio>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
-#include "core/eval/perplexity.h"
-#include "core/export/gguf_export.h"
+#include "core/eval/compare.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
 #include "core/plan/layout.h"
@@ -59,24 +57,20 @@ int run_compare(const std::vector<std::string>& argv) {
   auto original = load_model(*model->checkpoint, model->config);
   if (!original) return fail(original.error(), json);
   // The candidates: the layouts as given, then the uniform formats.
-  std::vector<std::pair<std::string, Layout>> candidates;
+  std::vector<CompareCandidate> candidates;
   for (const auto& p : layout_paths) {
     auto l = read_layout(p);
     if (!l) return fail(l.error(), json);
     if (auto v = l->validate(*original); !v) return fail({v.error().code, p + ": " + v.error().message}, json);
-    candidates.emplace_back(p, std::move(*l));
+    candidates.push_back({p, std::move(*l)});
   }
   for (const Format& f : uniform)
-    candidates.emplace_back(f.name(), Layout::uniform(*original, f, *uniform_method, args->flag("quantize-embeddings")));
+    candidates.push_back({f.name(), Layout::uniform(*original, f, *uniform_method, args->flag("quantize-embeddings"))});
 
-  auto text = read_text_file(*text_path);
-  if (!text) return fail(text.error(), json);
-  auto ids = tokenize_text(*model->tokenizer, *text, false, *text_path);
+  auto ids = tokenize_file(*model->tokenizer, *text_path);
   if (!ids) return fail(ids.error(), json);
   std::vector<int32_t> windows;
-  bool need_calib = false;
-  for (const auto& [name, l] : candidates) need_calib = need_calib || l.method != QuantMethod::Rtn;
-  if (need_calib) {
+  if (compare_needs_calibration(candidates)) {
     const auto calib_path = args->get("calib");
     if (!calib_path) return usage_error("compare", "a layout's method needs --calib FILE", json);
     auto w = calibration_windows(*model->tokenizer, *calib_path, co);
@@ -84,43 +78,17 @@ int run_compare(const std::vector<std::string>& argv) {
     windows = std::move(*w);
   }
 
-  nlohmann::json rows = nlohmann::json::array();
-  const double n = static_cast<double>(candidates.size());
-  int64_t params = 0;
-  for (const auto& t : model->checkpoint->tensors()) params += t.numel();
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const auto& [name, layout] = candidates[i];
-    const auto t0 = std::chrono::steady_clock::now();
-    ModelWeights w = *original;
-    QuantizeOptions qo = layout.options(w);
-    qo.calib = co;
-    if (auto v = qo.validate(); !v) return fail({v.error().code, name + ": " + v.error().message}, json);
-    Progress qp = progress.sub(static_cast<double>(i) / n, (static_cast<double>(i) + 0.5) / n);
-    auto q = quantize_model(w, qo, windows, &qp, &interrupt_token());
-    if (!q) {
-      term.finish();
-      return fail({q.error().code, name + ": " + q.error().message}, json);
-    }
-    Progress ep = progress.sub((static_cast<double>(i) + 0.5) / n, (static_cast<double>(i) + 1) / n);
-    auto r = evaluate_perplexity(w, *ids, po, &ep, &interrupt_token(), &*original);
-    if (!r) {
-      term.finish();
-      return fail({r.error().code, name + ": " + r.error().message}, json);
-    }
-    auto size = gguf_file_size(*model, *original, layout.tensors);
-    nlohmann::json row = {{"name", name}, {"method", quant_method_name(layout.method)}, {"ppl", r->ppl}, {"ppl_stderr", r->ppl_stderr},
-                          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
-    if (size) {
-      row["file_bytes"] = *size;
-      row["bits_per_weight"] = 8.0 * static_cast<double>(*size) / static_cast<double>(params);
-    } else {
-      row["file_bytes"] = nullptr;
-      row["bits_per_weight_linear"] = q->bits_per_weight;
-    }
-    if (r->kld) row["kld"] = {{"mean", r->kld->mean}, {"p99", r->kld->p99}, {"top1_agreement", r->kld->top1_agreement}};
-    if (!layout.predicted.is_null() && layout.predicted.contains("ppl")) row["predicted_ppl"] = layout.predicted["ppl"];
-    rows.push_back(std::move(row));
+  CompareOptions cmp;
+  cmp.ppl = po;
+  cmp.calib = co;
+  auto result = compare_layouts(*model, *original, candidates, *ids, windows, cmp, &progress, &interrupt_token());
+  if (!result) {
+    term.finish();
+    return fail(result.error(), json);
   }
+  const int64_t params = checkpoint_parameters(*model);
+  nlohmann::json rows = nlohmann::json::array();
+  for (const CompareRow& r : *result) rows.push_back(compare_row_to_json(r));
   term.finish();
   if (json) {
     print_json({{"ok", true}, {"text", *text_path}, {"ctx", po.ctx}, {"parameters", params}, {"results", rows}, {"backend", "cpu"}});

@@ -107,9 +107,7 @@ int run_plan(const std::vector<std::string>& argv) {
   double predicted = plan->predicted_ppl(sens->nll_ref);
   std::optional<double> baseline;
   if (auto text_path = args->get("text")) {
-    auto text = read_text_file(*text_path);
-    if (!text) return fail(text.error(), json);
-    auto ids = tokenize_text(*model->tokenizer, *text, false, *text_path);
+    auto ids = tokenize_file(*model->tokenizer, *text_path);
     if (!ids) return fail(ids.error(), json);
     PplOptions pp;
     pp.ctx = co.ctx;

@@ -1,7 +1,12 @@
 // lowbit ppl MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2] [--kld]
-//                  [--layout L.json [--calib FILE --samples N --calib-ctx N --seed S]] ...
-// With --layout the model is quantized in memory as the layout says before it is evaluated.
+//                  [--layout L.json [--calib FILE --samples N --calib-ctx N --seed S]]
+//                  [--backend cpu|vulkan [--device N] [--max-device-mb MB]] ...
+// With --layout the model is quantized in memory as the layout says before it is evaluated (on the
+// Vulkan backend: its dequantized weights in fp32). A Vulkan device that cannot be opened, or a model
+// the Vulkan forward pass does not support, falls back to the CPU with one warning; running out of
+// device memory or losing the device during the job fails it.
 #include <cstdio>
+#include <memory>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -11,13 +16,66 @@
 #include "core/model/forward.h"
 #include "core/model/model.h"
 #include "core/plan/layout.h"
+#if LOWBIT_HAVE_VULKAN
+#include "gpu/device/device.h"
+#include "gpu/model/vulkan_forward.h"
+#endif
 
 namespace lowbit::cli {
+namespace {
+
+// The backends a job evaluates with: the CPU, or the Vulkan forward pass on one opened device.
+struct Backends {
+#if LOWBIT_HAVE_VULKAN
+  std::unique_ptr<gpu::Device> device;  // declared first: it outlives the engines
+#endif
+  std::unique_ptr<ForwardBackend> model, reference;
+};
+
+// Opens the Vulkan device for --backend vulkan; nullptr (and a warning) when there is none.
+#if LOWBIT_HAVE_VULKAN
+std::unique_ptr<gpu::Device> open_vulkan(int index, uint64_t max_bytes, std::vector<std::string>& warnings) {
+  auto device = gpu::Device::create(gpu::DeviceOptions{.device_index = index, .max_device_bytes = max_bytes});
+  if (device) return std::move(*device);
+  warnings.push_back("the Vulkan backend is unavailable (" + device.error().message +
+                     "); perplexity was computed on the CPU");
+  return nullptr;
+}
+#endif
+
+// The model's (and reference's) backend: Vulkan where the device is open and supports the model,
+// else the CPU. Errors other than an unsupported model (out of device memory, a lost device) fail.
+Expected<void> make_backends(Backends& b, const ModelWeights& model, const ModelWeights* reference,
+                             std::vector<std::string>& warnings) {
+#if LOWBIT_HAVE_VULKAN
+  if (b.device) {
+    auto m = gpu::VulkanForward::create(*b.device, model);
+    if (m && reference) {
+      auto r = gpu::VulkanForward::create(*b.device, *reference);
+      if (!r) return Unexpected{r.error()};
+      b.reference = std::move(*r);
+    }
+    if (m) {
+      b.model = std::move(*m);
+      return {};
+    }
+    if (m.error().code != ErrorCode::Unsupported) return Unexpected{m.error()};
+    warnings.push_back("the Vulkan forward pass does not support this model (" + m.error().message +
+                       "); perplexity was computed on the CPU");
+    b.device.reset();
+  }
+#endif
+  b.model = std::make_unique<CpuForward>(model);
+  if (reference) b.reference = std::make_unique<CpuForward>(*reference);
+  return {};
+}
+
+}  // namespace
 
 int run_ppl(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv, {{"text", "ctx", "method", "reference", "backend", "threads", "max-windows", "device", "layout", "calib", "samples",
-                                  "calib-ctx", "seed"},
+                                  "calib-ctx", "seed", "max-device-mb"},
                                  {"json", "kld", "quiet"}, {}},
                           err);
   const bool json = args && args->flag("json");
@@ -33,6 +91,8 @@ int run_ppl(const std::vector<std::string>& argv) {
   calib_opt.ctx = args->get_int("calib-ctx", 256, err);
   calib_opt.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
   const long long threads = args->get_int("threads", 0, err);
+  const long long device_index = args->get_int("device", -1, err);
+  const long long max_device_mb = args->get_int("max-device-mb", 0, err);
   if (!err.empty()) return usage_error("ppl", err, json);
   if (!apply_threads(threads, err)) return usage_error("ppl", err, json);
   const auto method = ppl_method_from_name(args->get("method").value_or("strided"));
@@ -40,13 +100,23 @@ int run_ppl(const std::vector<std::string>& argv) {
   opt.method = *method;
   const std::string backend = args->get("backend").value_or("cpu");
   if (backend != "cpu" && backend != "vulkan") return usage_error("ppl", "--backend must be cpu or vulkan", json);
+  if (device_index < -1 || max_device_mb < 0)
+    return usage_error("ppl", "--device must be 0, 1, ... and --max-device-mb not negative", json);
+  if (backend != "vulkan" && (args->get("device") || args->get("max-device-mb")))
+    return usage_error("ppl", "--device and --max-device-mb need --backend vulkan", json);
   if (args->flag("kld") && !args->get("reference"))
     return usage_error("ppl", "--kld needs --reference MODEL2 (the model to compare against)", json);
   if (auto v = opt.validate(); !v) return usage_error("ppl", v.error().message, json);
 
   std::vector<std::string> warnings;
-  if (backend == "vulkan")
-    warnings.push_back("the Vulkan backend does not run the forward pass yet; perplexity was computed on the CPU");
+  Backends backends;
+  if (backend == "vulkan") {
+#if LOWBIT_HAVE_VULKAN
+    backends.device = open_vulkan(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, warnings);
+#else
+    warnings.push_back("this build has no Vulkan backend (LOWBIT_VULKAN=OFF); perplexity was computed on the CPU");
+#endif
+  }
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -96,8 +166,12 @@ int run_ppl(const std::vector<std::string>& argv) {
     for (const auto& w : q->warnings) warnings.push_back(w);
     quantized = std::move(*q);
   }
+  if (auto made = make_backends(backends, *weights, reference ? &*reference : nullptr, warnings); !made) {
+    term.finish();
+    return fail(made.error(), json);
+  }
   Progress eval_progress = progress.sub(quantized ? 0.4 : 0.05, 1.0);
-  auto r = evaluate_perplexity(*weights, *ids, opt, &eval_progress, &interrupt_token(), reference ? &*reference : nullptr);
+  auto r = evaluate_perplexity(*backends.model, *ids, opt, &eval_progress, &interrupt_token(), backends.reference.get());
   term.finish();
   if (!r) return fail(r.error(), json);
 
@@ -114,7 +188,8 @@ int run_ppl(const std::vector<std::string>& argv) {
                           {"text_tokens", ids->size()},
                           {"seconds", r->seconds},
                           {"tokens_per_second", r->tokens_per_second},
-                          {"backend", "cpu"},
+                          {"backend", backends.model->name()},
+                          {"device", backends.model->device()},
                           {"threads", compute_threads()},
                           {"warnings", warnings}};
     if (quantized) out["layout"] = {{"file", *args->get("layout")}, {"bits_per_weight", quantized->bits_per_weight},
@@ -128,7 +203,8 @@ int run_ppl(const std::vector<std::string>& argv) {
   std::printf("ppl %.4f ± %.4f  (%s, ctx %lld, %lld windows, %lld tokens scored)\n", r->ppl, r->ppl_stderr,
               ppl_method_name(r->method), static_cast<long long>(opt.ctx), static_cast<long long>(r->windows),
               static_cast<long long>(r->tokens_scored));
-  std::printf("%.1f s, %.0f tokens/s on the CPU with %d threads\n", r->seconds, r->tokens_per_second, compute_threads());
+  std::printf("%.1f s, %.0f tokens/s on %s (%s)\n", r->seconds, r->tokens_per_second, backends.model->name().c_str(),
+              backends.model->device().c_str());
   if (r->kld)
     std::printf("KLD mean %.6f, p99 %.6f, top-1 agreement %.2f%%\n", r->kld->mean, r->kld->p99, 100.0 * r->kld->top1_agreement);
   return kOk;

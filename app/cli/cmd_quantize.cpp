@@ -1,6 +1,12 @@
 // lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq (--format FMT | --layout L.json) [--calib FILE --samples N
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
+// lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
+//                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
+//                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
+// lowbit quantize MODEL --method cbq --format int{b}g{g}{a|s} --calib FILE [--cbq-window K] [--cbq-iters N (per window)]
+//                       [--cbq-lr X] [--cbq-scale-lr X] [--cbq-rank R] [--cbq-lambda X] [--cbq-batch N] [--cbq-samples N]
+//                       [--cbq-kl X] [--cbq-kappa X] [--no-cfp] [--eval FILE] [--out PATH (gptq)]
 // lowbit export   MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]: the same run, the
 //                       layout's method, and the file written is the point.
 #include <cstdio>
@@ -12,6 +18,7 @@
 #include "core/eval/perplexity.h"
 #include "core/export/gguf_export.h"
 #include "core/export/gptq_checkpoint.h"
+#include "core/export/onebit_checkpoint.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
 #include "core/plan/layout.h"
@@ -25,8 +32,11 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   std::string err;
   auto args = Args::parse(argv,
                           {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "eval", "eval-ctx", "threads",
-                            "out", "backend", "device", "layout", "to", "name"},
-                           {"json", "act-order", "static-groups", "mse", "no-clip", "weighted-grids", "quiet", "quantize-embeddings", "resume", "dry-run"},
+                            "out", "backend", "device", "layout", "to", "name",
+                            "onebit-iters", "onebit-lr", "onebit-latent-lr", "onebit-batch", "onebit-kd-weight",
+                            "cbq-window", "cbq-iters", "cbq-lr", "cbq-scale-lr", "cbq-rank", "cbq-lambda", "cbq-batch",
+                            "cbq-samples", "cbq-kl", "cbq-kappa"},
+                           {"json", "act-order", "static-groups", "mse", "no-clip", "weighted-grids", "quiet", "quantize-embeddings", "resume", "dry-run", "onebit-kd", "no-cfp"},
                            {}},
                           err);
   const bool json = args && args->flag("json");
@@ -45,12 +55,13 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   }
   QuantizeOptions opt;
   const auto method = quant_method_from_name(args->get("method").value_or(layout ? quant_method_name(layout->method) : "rtn"));
-  if (!method) return usage_error(cmd, "--method must be rtn, gptq, awq or awq+gptq (cbq, onebit are not implemented yet)", json);
+  if (!method) return usage_error(cmd, "--method must be rtn, gptq, awq, awq+gptq, onebit or cbq", json);
   if (layout && args->get("method") && *method != layout->method)
     return usage_error(cmd, std::string("--method ") + quant_method_name(*method) + " differs from the layout's method " +
                                 quant_method_name(layout->method), json);
   opt.method = *method;
-  if (!layout) {
+  if (!layout && opt.method == QuantMethod::OneBit && !args->get("format")) opt.format = *Format::parse("onebit");
+  if (!layout && !(opt.method == QuantMethod::OneBit && !args->get("format"))) {
     const auto fmt_name = args->get("format");
     if (!fmt_name) return usage_error(cmd, "--format FMT or --layout L.json is required (e.g. int4g128a, q4_k, q8_0)", json);
     const auto fmt = Format::parse(*fmt_name);
@@ -59,10 +70,12 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   }
   // Where the result goes: --to, or from the name (a .gguf file, else a GPTQ checkpoint folder).
   const auto out_path = args->get("out");
-  std::string to = args->get("to").value_or(out_path && std::filesystem::path(*out_path).extension() == ".gguf" ? "gguf" : "gptq");
+  const bool onebit = opt.method == QuantMethod::OneBit;
+  std::string to = args->get("to").value_or(onebit ? "onebit" : out_path && std::filesystem::path(*out_path).extension() == ".gguf" ? "gguf" : "gptq");
   if (is_export && !args->get("to")) return usage_error(cmd, "--to gguf|gptq is required", json);
   if (is_export && !out_path) return usage_error(cmd, "--out PATH is required", json);
-  if (to != "gguf" && to != "gptq") return usage_error(cmd, "--to must be gguf or gptq", json);
+  if (to != "gguf" && to != "gptq" && to != "onebit") return usage_error(cmd, "--to must be gguf, gptq or onebit", json);
+  if ((to == "onebit") != onebit) return usage_error(cmd, "--method onebit writes (only) a onebit checkpoint folder (--to onebit)", json);
   opt.mse_clip = args->flag("mse");
   opt.quantize_embeddings = args->flag("quantize-embeddings");
   opt.keep_encoded = out_path.has_value();
@@ -76,6 +89,25 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   opt.calib.samples = args->get_int("samples", 128, err);
   opt.calib.ctx = args->get_int("ctx", 256, err);
   opt.calib.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
+  opt.onebit.iterations = args->get_int("onebit-iters", opt.onebit.iterations, err);
+  opt.onebit.lr = args->get_double("onebit-lr", opt.onebit.lr, err);
+  opt.onebit.latent_lr = args->get_double("onebit-latent-lr", opt.onebit.latent_lr, err);
+  opt.onebit.batch = args->get_int("onebit-batch", opt.onebit.batch, err);
+  opt.onebit.kd = args->flag("onebit-kd");
+  opt.onebit.kd_weight = args->get_double("onebit-kd-weight", opt.onebit.kd_weight, err);
+  opt.onebit.seed = opt.calib.seed;
+  opt.cbq.window = args->get_int("cbq-window", opt.cbq.window, err);
+  opt.cbq.iterations = args->get_int("cbq-iters", opt.cbq.iterations, err);
+  opt.cbq.lr = args->get_double("cbq-lr", opt.cbq.lr, err);
+  opt.cbq.scale_lr = args->get_double("cbq-scale-lr", opt.cbq.scale_lr, err);
+  opt.cbq.rank = args->get_int("cbq-rank", opt.cbq.rank, err);
+  opt.cbq.lambda = args->get_double("cbq-lambda", opt.cbq.lambda, err);
+  opt.cbq.batch = args->get_int("cbq-batch", opt.cbq.batch, err);
+  opt.cbq.samples = args->get_int("cbq-samples", opt.cbq.samples, err);
+  opt.cbq.kl_weight = args->get_double("cbq-kl", opt.cbq.kl_weight, err);
+  opt.cbq.kappa_end = args->get_double("cbq-kappa", opt.cbq.kappa_end, err);
+  opt.cbq.cfp_weights = opt.cbq.cfp_activations = !args->flag("no-cfp");
+  opt.cbq.seed = opt.calib.seed;
   const int64_t eval_ctx = args->get_int("eval-ctx", 256, err);
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
@@ -88,7 +120,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (!layout)
     if (auto v = opt.validate(); !v) return fail(v.error(), json);
   const auto calib_path = args->get("calib");
-  if (opt.method != QuantMethod::Rtn && !calib_path)
+  if (opt.method != QuantMethod::Rtn && !calib_path && !(onebit && opt.onebit.iterations == 0))
     return usage_error(cmd, std::string("--method ") + quant_method_name(opt.method) + " needs --calib FILE", json);
   if (out_path)
     if (auto v = check_not_source(args->positional()[0], *out_path); !v) return fail(v.error(), json);
@@ -109,6 +141,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     lo.fp16_scales = opt.fp16_scales;
     lo.awq = opt.awq;
     lo.gptq = opt.gptq;
+    lo.onebit = opt.onebit;
+    lo.cbq = opt.cbq;
     lo.calib = opt.calib;
     opt = std::move(lo);
     if (auto v = opt.validate(); !v) return fail(v.error(), json);
@@ -122,12 +156,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
 
   std::vector<int32_t> calib;
   if (calib_path && opt.method != QuantMethod::Rtn) {
-    auto text = read_text_file(*calib_path);
-    if (!text) return fail(text.error(), json);
-    auto ids = tokenize_text(*model->tokenizer, *text, false, *calib_path);
-    if (!ids) return fail(ids.error(), json);
-    auto windows = draw_windows(*ids, opt.calib);
-    if (!windows) return fail({windows.error().code, *calib_path + ": " + windows.error().message}, json);
+    auto windows = calibration_windows(*model->tokenizer, *calib_path, opt.calib);
+    if (!windows) return fail(windows.error(), json);
     calib = std::move(*windows);
   }
   const bool eval = args->get("eval").has_value();
@@ -140,9 +170,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   }
   std::optional<PplResult> ppl;
   if (eval) {
-    auto text = read_text_file(*args->get("eval"));
-    if (!text) return fail(text.error(), json);
-    auto ids = tokenize_text(*model->tokenizer, *text, false, *args->get("eval"));
+    auto ids = tokenize_file(*model->tokenizer, *args->get("eval"));
     if (!ids) return fail(ids.error(), json);
     PplOptions po;
     po.ctx = eval_ctx;
@@ -155,9 +183,30 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     ppl = *p;
   }
   std::optional<GgufExportReport> exported;
+  double onebit_file_bpw = 0;  // bytes of the 1-bit layers' tensors in the file per weight
   if (out_path) {
     Progress xprog = progress.sub(0.8, 1.0);
-    if (to == "gguf") {
+    if (to == "onebit") {
+      auto x = export_onebit(*model, *weights, r->onebit.layers, *out_path, &xprog, &interrupt_token());
+      if (!x) {
+        term.finish();
+        return fail(x.error(), json);
+      }
+      for (const auto& w : x->warnings) r->warnings.push_back(w);
+      GgufExportReport rep;  // the common fields of the report
+      rep.path = x->path;
+      rep.bytes = x->bytes;
+      rep.tensors = x->tensors;
+      rep.seconds = x->seconds;
+      for (const auto& t : checkpoint_tensors(*weights)) {
+        int64_t n = 1;
+        for (int64_t d : t.shape) n *= d;
+        rep.parameters += n;
+      }
+      rep.bits_per_weight = rep.parameters ? 8.0 * static_cast<double>(rep.bytes) / static_cast<double>(rep.parameters) : 0;
+      onebit_file_bpw = x->onebit_weights ? 8.0 * static_cast<double>(x->onebit_bytes) / static_cast<double>(x->onebit_weights) : 0;
+      exported = std::move(rep);
+    } else if (to == "gguf") {
       GgufExportOptions xo;
       xo.name = args->get("name").value_or("");
       auto x = export_gguf(*model, *weights, r->encoded, *out_path, xo, &xprog, &interrupt_token());
@@ -203,13 +252,39 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
                           {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"},
                           {"mse", opt.mse_clip}, {"quantize_embeddings", opt.quantize_embeddings},
                           {"peak_rss_mb", peak_rss_mb()}};
-    if (opt.method != QuantMethod::Rtn)
+    if (opt.method != QuantMethod::Rtn && calib_path)
       out["calibration"] = {{"file", *calib_path}, {"samples", opt.calib.samples}, {"ctx", opt.calib.ctx}, {"seed", opt.calib.seed},
                             {"act_order", opt.gptq.act_order}, {"damp", opt.gptq.damp},
                             {"weighted_grids", opt.gptq.weighted_grids}};
     if (awq) out["awq"] = {{"alpha_grid", opt.awq.alpha_grid}, {"clip", opt.awq.clip}, {"clip_min", opt.awq.clip_min}, {"clip_steps", opt.awq.clip_steps}};
     if (ppl) out["ppl"] = ppl->ppl, out["eval"] = {{"ctx", eval_ctx}, {"tokens_scored", ppl->tokens_scored}, {"windows", ppl->windows}};
     if (layout) out["layout"] = *args->get("layout"), out["format"] = "layout";
+    if (onebit) {
+      nlohmann::json blocks = nlohmann::json::array();
+      for (const auto& b : r->onebit.blocks) {
+        nlohmann::json j = {{"block", b.block}, {"mse_svid", b.mse_svid}, {"mse_final", b.mse_final}, {"steps", b.steps},
+                            {"seconds", b.seconds}, {"reverted", b.reverted}};
+        if (b.kl_svid >= 0) j["kl_svid"] = b.kl_svid, j["kl_final"] = b.kl_final;
+        blocks.push_back(std::move(j));
+      }
+      out["onebit"] = {{"iterations", opt.onebit.iterations}, {"lr", opt.onebit.lr}, {"latent_lr", opt.onebit.latent_lr},
+                       {"batch", opt.onebit.batch}, {"kd", opt.onebit.kd}, {"kd_weight", opt.onebit.kd_weight}, {"blocks", blocks}};
+      if (exported) out["onebit"]["file_bits_per_weight"] = onebit_file_bpw;
+    }
+    if (opt.method == QuantMethod::Cbq) {
+      const CbqOptions& co = opt.cbq;
+      nlohmann::json windows = nlohmann::json::array();
+      for (const auto& w : r->cbq.windows) {
+        nlohmann::json j = {{"first_block", w.first_block}, {"blocks", w.blocks}, {"loss", w.loss}, {"recon", w.recon},
+                            {"mse_start", w.mse_start}, {"mse_final", w.mse_final}, {"weight_outliers", w.weight_outliers},
+                            {"activation_outlier_channels", w.activation_outlier_channels}, {"seconds", w.seconds}};
+        if (w.kl_final >= 0) j["kl_start"] = w.kl_start, j["kl_final"] = w.kl_final;
+        windows.push_back(std::move(j));
+      }
+      out["cbq"] = {{"window", r->cbq.window}, {"iterations", co.iterations}, {"batch", r->cbq.batch}, {"samples", r->cbq.samples},
+                    {"lr", co.lr}, {"scale_lr", co.scale_lr}, {"rank", co.rank}, {"lambda", co.lambda}, {"kappa_end", co.kappa_end},
+                    {"kl_weight", co.kl_weight}, {"cfp", co.cfp_weights}, {"windows", windows}};
+    }
     if (exported)
       out["export"] = {{"to", to}, {"path", exported->path.string()}, {"bytes", exported->bytes}, {"tensors", exported->tensors},
                        {"parameters", exported->parameters}, {"bits_per_weight", exported->bits_per_weight},
@@ -220,6 +295,15 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   std::printf("%s %s: %lld weights in %zu layers at %.4f bits per weight, %.1f s, peak memory %.0f MB\n",
               quant_method_name(opt.method), layout ? "layout" : opt.format.name().c_str(), static_cast<long long>(r->quantized_weights),
               r->layers.size(), r->bits_per_weight, r->seconds, peak_rss_mb());
+  for (const auto& b : r->onebit.blocks)
+    std::printf("onebit block %lld: hidden-state rel. MSE %.5f after SVID, %.5f after %lld steps%s, %.1f s\n",
+                static_cast<long long>(b.block), b.mse_svid, b.mse_final, static_cast<long long>(b.steps),
+                b.reverted ? " (reverted to SVID)" : "", b.seconds);
+  for (const auto& w : r->cbq.windows)
+    std::printf("cbq window blocks %lld-%lld: probe rel. MSE %.5f at the start, %.5f after %zu steps%s, %.1f s\n",
+                static_cast<long long>(w.first_block), static_cast<long long>(w.first_block + w.blocks - 1), w.mse_start,
+                w.mse_final, w.loss.size(), w.kl_final >= 0 ? (", KL " + std::to_string(w.kl_start) + " -> " + std::to_string(w.kl_final)).c_str() : "",
+                w.seconds);
   if (ppl) std::printf("ppl %.4f (strided, ctx %lld, %lld tokens scored)\n", ppl->ppl, static_cast<long long>(eval_ctx),
                        static_cast<long long>(ppl->tokens_scored));
   if (exported)

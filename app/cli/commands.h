@@ -28,6 +28,8 @@ int run_analyze(const std::vector<std::string>& argv);
 int run_export(const std::vector<std::string>& argv);
 int run_plan(const std::vector<std::string>& argv);
 int run_compare(const std::vector<std::string>& argv);
+int run_report(const std::vector<std::string>& argv);
+int run_dev(const std::vector<std::string>& argv);  // developer tools: `dev synth` (cmd_dev.cpp)
 
 // "a,b,c" → formats; nullopt with `error` set on an unknown name or an empty list.
 std::optional<std::vector<Format>> parse_format_list(const std::string& list, std::string& error);
@@ -42,9 +44,5 @@ double peak_rss_mb();
 
 // Threads for OpenMP/Eigen from --threads (0 = all cores); returns false on a bad value.
 bool apply_threads(long long threads, std::string& error);
-
-// The calibration windows of `options` drawn from the text file `path` (errors name the file).
-Expected<std::vector<int32_t>> calibration_windows(const Tokenizer& tokenizer, const std::string& path,
-                                                   const CalibOptions& options);
 
 }  // namespace lowbit::cli

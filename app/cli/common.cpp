@@ -44,13 +44,4 @@ bool apply_threads(long long threads, std::string& error) {
   return true;
 }
 
-Expected<std::vector<int32_t>> calibration_windows(const Tokenizer& tokenizer, const std::string& path,
-                                                   const CalibOptions& options) {
-  LB_TRY_ASSIGN(std::string text, read_text_file(path));
-  LB_TRY_ASSIGN(std::vector<int32_t> ids, tokenize_text(tokenizer, text, false, path));
-  auto windows = draw_windows(ids, options);
-  if (!windows) return make_error(windows.error().code, path + ": " + windows.error().message);
-  return windows;
-}
-
 }  // namespace lowbit::cli

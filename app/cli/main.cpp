@@ -37,11 +37,20 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--imatrix F.dat] [--threads N]
             per-layer input Hessians and activation statistics, saved in DIR (calibration.json,
             stats.safetensors)
+                  [--views hessian,scale-hessian,landscape,awq,outliers] [--view-bits 2,3,4] [--blocks 0,3]
+                  [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
+                  [--landscape-block K]
+            and the studio's views of the problem (views.json, views.safetensors)
 
   quantize  MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
                   [--act-order] [--static-groups] [--damp X] [--weighted-grids] [--mse] [--no-clip]
                   [--quantize-embeddings] [--eval FILE] [--eval-ctx N] [--threads N]
                   [--layout L.json (instead of --format)] [--out OUT.gguf [--name NAME]]
+            --method cbq (int formats): [--cbq-window K] [--cbq-iters N] [--cbq-lr X] [--cbq-scale-lr X]
+                  [--cbq-rank R] [--cbq-lambda X] [--cbq-batch N] [--cbq-samples N] [--cbq-kl X] [--cbq-kappa X] [--no-cfp]
+            --method onebit (format onebit): [--onebit-iters N per block, 0 = SVID alone] [--onebit-lr X]
+                  [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
+                  [--out DIR (a onebit checkpoint folder)]
   export    MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]
             quantizes as the layout says and writes a GGUF llama.cpp loads, or a GPTQ checkpoint folder
             (int formats)
@@ -51,6 +60,7 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
                   [--ctx N] [--max-windows N] [--calib FILE]
   ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says
+  report    PROJECT.lowbit --pdf OUT.pdf [--title TEXT]   the PDF report of a studio project
             FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)
 
 MODEL is a Hugging Face checkpoint folder, a .safetensors file or a .gguf file.
@@ -78,6 +88,8 @@ int main(int argc, char** argv) {
   if (command == "export") return run_export(args);
   if (command == "plan") return run_plan(args);
   if (command == "compare") return run_compare(args);
+  if (command == "report") return run_report(args);
+  if (command == "dev") return run_dev(args);
   std::fprintf(stderr, "lowbit: unknown command '%s'\n\n%s", command.c_str(), kUsageText);
   return kUsage;
 }

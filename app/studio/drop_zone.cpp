@@ -43,8 +43,18 @@ DropZone::DropZone(QWidget* parent) : QFrame(parent) {
   setMinimumHeight(180);
   setMaximumHeight(280);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+  retranslate();
+}
+
+// The texts painted in the zone are translated as they are drawn.
+void DropZone::retranslate() {
   setAccessibleName(tr("Drop zone for a model"));
   setToolTip(tr("Drop a Hugging Face checkpoint folder, a .safetensors or a .gguf file, or click to choose one"));
+}
+
+void DropZone::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QFrame::changeEvent(event);
 }
 
 QString DropZone::checkpoint_path(const QMimeData* mime) {

@@ -33,9 +33,11 @@ class DropZone : public QFrame {
   void dropEvent(QDropEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;
   void paintEvent(QPaintEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
   void set_drag_active(bool on);
+  void retranslate();
 
   bool drag_active_ = false;
 };

@@ -6,6 +6,7 @@
 #include <QTextStream>
 
 #include "app/studio/main_window.h"
+#include "app/studio/studio_settings.h"
 #include "app/studio/tour.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName(QStringLiteral("Lowbit Studio"));
   QApplication::setApplicationVersion(QStringLiteral(LOWBIT_VERSION));
   QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+  lowbit::apply_saved_settings();  // the language (before any text is made) and the thread count
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QApplication::translate("main", "A desktop studio for compressing language models."));

@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -17,10 +18,16 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include "app/studio/compare_page.h"
 #include "app/studio/drop_zone.h"
+#include "app/studio/export_page.h"
+#include "app/studio/job_center.h"
+#include "app/studio/job_support.h"
+#include "app/studio/jobs_panel.h"
 #include "app/studio/model_page.h"
 #include "app/studio/plan_page.h"
 #include "app/studio/recent_files.h"
+#include "app/studio/settings_dialog.h"
 #include "app/studio/start_page.h"
 #include "app/studio/studio_paths.h"
 #include "widgets/views/tensor_table_model.h"
@@ -39,16 +46,26 @@ QString file_label(const QString& path) {
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  jobs_ = new JobCenter(this);
   opener_ = new ModelOpener(this);
   recent_ = new RecentFiles(this);
 
   start_page_ = new StartPage(recent_, this);
   model_page_ = new ModelPage(this);
   plan_page_ = new PlanPage(this);
+  compare_page_ = new ComparePage(jobs_, this);
+  export_page_ = new ExportPage(jobs_, this);
+  auto plan_source = [this] { return plan_page_->current_layout(); };
+  compare_page_->set_plan_source(plan_source);
+  export_page_->set_plan_source(plan_source);
+  export_page_->set_project_source([this] { return project(); });
+  connect(export_page_, &ExportPage::exported, this, [this](const ProjectExport& e) { exports_.push_back(e); });
   stack_ = new QStackedWidget(this);
   stack_->insertWidget(StartPageIndex, start_page_);
   stack_->insertWidget(ModelPageIndex, model_page_);
   stack_->insertWidget(PlanPageIndex, plan_page_);
+  stack_->insertWidget(ComparePageIndex, compare_page_);
+  stack_->insertWidget(ExportPageIndex, export_page_);
 
   nav_ = new QListWidget(this);
   nav_->setObjectName(QStringLiteral("pageList"));
@@ -62,9 +79,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       "QListWidget#pageList::item:hover:!selected:!disabled { background: rgba(0, 0, 0, 10); }"
       "QListWidget#pageList::item:selected { background: rgba(59, 125, 216, 38); border-left: 3px solid #3b7dd8;"
       " padding-left: 15px; font-weight: bold; }"));
-  nav_->addItem(tr("Start"));
-  nav_->addItem(tr("Model"));
-  nav_->addItem(tr("Budget and plan"));
+  for (int page = 0; page < PageCount; ++page) nav_->addItem(page_title(page));
   connect(nav_, &QListWidget::currentRowChanged, this, [this](int row) {
     if (row >= 0) stack_->setCurrentIndex(row);
   });
@@ -86,9 +101,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   model_status_ = new QLabel(this);
   statusBar()->addPermanentWidget(busy_bar_);
   statusBar()->addPermanentWidget(model_status_);
-  statusBar()->showMessage(tr("Drop a model on the window, or open one from the File menu"));
 
+  build_docks();
   build_menus();
+  retranslate();
   set_model_pages_enabled(false);
   setAcceptDrops(true);
 
@@ -110,38 +126,118 @@ MainWindow::~MainWindow() {
   if (busy_shown_) QApplication::restoreOverrideCursor();
 }
 
+// The texts of the menus and actions are set by retranslate().
 void MainWindow::build_menus() {
-  QMenu* file = menuBar()->addMenu(tr("&File"));
-  QAction* open_file = file->addAction(tr("&Open File…"), this, &MainWindow::choose_file);
-  open_file->setShortcut(QKeySequence::Open);
-  QAction* open_folder = file->addAction(tr("Open &Folder…"), this, &MainWindow::choose_folder);
-  open_folder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-  file->addAction(tr("Open &Demo Model"), this, &MainWindow::open_demo_model);
-  recent_menu_ = file->addMenu(tr("Open &Recent"));
+  QMenu* file = file_menu_ = menuBar()->addMenu(QString());
+  open_file_action_ = file->addAction(QString(), this, &MainWindow::choose_file);
+  open_file_action_->setShortcut(QKeySequence::Open);
+  open_folder_action_ = file->addAction(QString(), this, &MainWindow::choose_folder);
+  open_folder_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  open_demo_action_ = file->addAction(QString(), this, &MainWindow::open_demo_model);
+  open_project_action_ = file->addAction(QString(), this, [this] {
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), settings.value(kLastDirKey).toString(),
+                                                      tr("Lowbit projects (*.lowbit)"));
+    if (!path.isEmpty()) open_project(path);
+  });
+  save_project_action_ = file->addAction(QString(), this, [this] {
+    QString path = project_path_;
+    if (path.isEmpty()) path = QFileDialog::getSaveFileName(this, tr("Save Project"), QString(), tr("Lowbit projects (*.lowbit)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(QStringLiteral(".lowbit"))) path += QStringLiteral(".lowbit");
+    save_project(path);
+  });
+  save_project_action_->setShortcut(QKeySequence::Save);
+  save_project_action_->setEnabled(false);
+  recent_menu_ = file->addMenu(QString());
   connect(recent_, &RecentFiles::changed, this, &MainWindow::refresh_recent_menu);
   refresh_recent_menu();
   file->addSeparator();
-  close_action_ = file->addAction(tr("&Close Model"), this, &MainWindow::close_model);
+  close_action_ = file->addAction(QString(), this, &MainWindow::close_model);
   close_action_->setShortcut(QKeySequence::Close);
   close_action_->setEnabled(false);
   file->addSeparator();
-  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-  quit->setShortcut(QKeySequence::Quit);
+  settings_action_ = file->addAction(QString(), this, [this] { open_settings(); });
+  settings_action_->setShortcut(QKeySequence::Preferences);
+  settings_action_->setMenuRole(QAction::PreferencesRole);
+  file->addSeparator();
+  quit_action_ = file->addAction(QString(), this, &QWidget::close);
+  quit_action_->setShortcut(QKeySequence::Quit);
 
-  QMenu* view = menuBar()->addMenu(tr("&View"));
-  QAction* start = view->addAction(tr("&Start Page"), this, [this] { show_page(StartPageIndex); });
-  start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
-  model_page_action_ = view->addAction(tr("&Model"), this, [this] { show_page(ModelPageIndex); });
+  QMenu* view = view_menu_ = menuBar()->addMenu(QString());
+  start_page_action_ = view->addAction(QString(), this, [this] { show_page(StartPageIndex); });
+  start_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+  model_page_action_ = view->addAction(QString(), this, [this] { show_page(ModelPageIndex); });
   model_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
-  plan_page_action_ = view->addAction(tr("&Budget and Plan"), this, [this] { show_page(PlanPageIndex); });
+  plan_page_action_ = view->addAction(QString(), this, [this] { show_page(PlanPageIndex); });
   plan_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+  compare_page_action_ = view->addAction(QString(), this, [this] { show_page(ComparePageIndex); });
+  compare_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
+  export_page_action_ = view->addAction(QString(), this, [this] { show_page(ExportPageIndex); });
+  export_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
+  view->addSeparator();
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
-  QMenu* help = menuBar()->addMenu(tr("&Help"));
-  help->addAction(tr("&About Lowbit Studio"), this, [this] {
+  QMenu* help = help_menu_ = menuBar()->addMenu(QString());
+  about_action_ = help->addAction(QString(), this, [this] {
     QMessageBox::about(this, tr("About Lowbit Studio"),
                        tr("<b>Lowbit Studio %1</b><p>A desktop studio for compressing large language models.</p>")
                            .arg(QApplication::applicationVersion()));
   });
+}
+
+void MainWindow::retranslate() {
+  file_menu_->setTitle(tr("&File"));
+  open_file_action_->setText(tr("&Open File…"));
+  open_folder_action_->setText(tr("Open &Folder…"));
+  open_demo_action_->setText(tr("Open &Demo Model"));
+  open_project_action_->setText(tr("Open &Project…"));
+  save_project_action_->setText(tr("&Save Project…"));
+  recent_menu_->setTitle(tr("Open &Recent"));
+  close_action_->setText(tr("&Close Model"));
+  settings_action_->setText(tr("Se&ttings…"));
+  quit_action_->setText(tr("&Quit"));
+  view_menu_->setTitle(tr("&View"));
+  start_page_action_->setText(tr("&Start Page"));
+  model_page_action_->setText(tr("&Model"));
+  plan_page_action_->setText(tr("&Budget and Plan"));
+  compare_page_action_->setText(tr("&Compare"));
+  export_page_action_->setText(tr("&Export"));
+  help_menu_->setTitle(tr("&Help"));
+  about_action_->setText(tr("&About Lowbit Studio"));
+  refresh_recent_menu();
+  for (int page = 0; page < nav_->count(); ++page) nav_->item(page)->setText(page_title(page));
+  jobs_dock_->setWindowTitle(tr("Jobs"));  // also the View menu's toggle actions
+  issues_dock_->setWindowTitle(tr("Issues"));
+  update_model_status();
+  update_title();
+  if (!model_ && !busy()) statusBar()->showMessage(tr("Drop a model on the window, or open one from the File menu"));
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QMainWindow::changeEvent(event);
+}
+
+SettingsDialog* MainWindow::open_settings() {
+  if (!settings_dialog_) {
+    settings_dialog_ = new SettingsDialog(this);
+    settings_dialog_->setAttribute(Qt::WA_DeleteOnClose);
+  }
+  settings_dialog_->open();
+  settings_dialog_->raise();
+  return settings_dialog_;
+}
+
+QString MainWindow::page_title(int page) {
+  switch (page) {
+    case StartPageIndex: return tr("Start");
+    case ModelPageIndex: return tr("Model");
+    case PlanPageIndex: return tr("Budget and plan");
+    case ComparePageIndex: return tr("Compare");
+    case ExportPageIndex: return tr("Export");
+    default: return page_key(page);
+  }
 }
 
 int MainWindow::current_page() const { return stack_->currentIndex(); }
@@ -158,6 +254,8 @@ QString MainWindow::page_key(int page) {
     case StartPageIndex: return QStringLiteral("start");
     case ModelPageIndex: return QStringLiteral("model");
     case PlanPageIndex: return QStringLiteral("plan");
+    case ComparePageIndex: return QStringLiteral("compare");
+    case ExportPageIndex: return QStringLiteral("export");
     default: return QStringLiteral("page%1").arg(page);
   }
 }
@@ -184,6 +282,11 @@ void MainWindow::close_model() {
   model_.reset();
   model_page_->set_model(nullptr);
   plan_page_->set_model(nullptr);
+  compare_page_->set_model(nullptr);
+  export_page_->set_model(nullptr);
+  exports_.clear();
+  notes_.clear();
+  project_path_.clear();
   set_model_pages_enabled(false);
   close_action_->setEnabled(false);
   model_status_->clear();
@@ -236,23 +339,28 @@ void MainWindow::on_opened(std::shared_ptr<const OpenedModel> model) {
   last_error_.clear();
   model_page_->set_model(model_);
   plan_page_->set_model(model_);
+  compare_page_->set_model(model_);
+  export_page_->set_model(model_);
+  exports_.clear();
+  notes_.clear();
   recent_->add(model_->path);
   set_model_pages_enabled(true);
   close_action_->setEnabled(true);
-  const Checkpoint& ck = *model_->checkpoint;
-  const QString arch = model_->config ? QString::fromLatin1(arch_name(model_->config->arch)) : tr("unknown architecture");
-  model_status_->setText(tr("%1 · %2 parameters · %3").arg(arch, format_count(ck.parameter_count()), format_bytes(ck.file_bytes())));
+  update_model_status();
   const double s = model_->open_seconds;
   statusBar()->showMessage(s < 1 ? tr("Opened %1 in %2 ms").arg(model_->name, QLocale().toString(s * 1e3, 'f', 0))
                                  : tr("Opened %1 in %2 s").arg(model_->name, QLocale().toString(s, 'f', 1)),
                            8000);
   show_page(ModelPageIndex);
+  if (pending_project_) restore_project();
+  else project_path_.clear();
   update_title();
   emit model_opened(model_->path);
 }
 
 void MainWindow::on_failed(const QString& path, const QString& message) {
   set_busy(false);
+  pending_project_.reset();
   show_error(tr("Cannot open model"), tr("Could not open “%1”.").arg(file_label(path)), message);
   emit open_failed(path, message);
 }
@@ -294,6 +402,16 @@ void MainWindow::refresh_recent_menu() {
   recent_menu_->setEnabled(!recent_->paths().isEmpty());
 }
 
+void MainWindow::update_model_status() {
+  if (!model_) {
+    model_status_->clear();
+    return;
+  }
+  const Checkpoint& ck = *model_->checkpoint;
+  const QString arch = model_->config ? QString::fromLatin1(arch_name(model_->config->arch)) : tr("unknown architecture");
+  model_status_->setText(tr("%1 · %2 parameters · %3").arg(arch, format_count(ck.parameter_count()), format_bytes(ck.file_bytes())));
+}
+
 void MainWindow::update_title() {
   setWindowTitle(model_ ? tr("%1 — Lowbit Studio").arg(model_->name) : tr("Lowbit Studio"));
 }
@@ -303,6 +421,94 @@ void MainWindow::set_model_pages_enabled(bool enabled) {
     nav_->item(page)->setFlags(enabled ? Qt::ItemIsEnabled | Qt::ItemIsSelectable : Qt::NoItemFlags);
   model_page_action_->setEnabled(enabled);
   plan_page_action_->setEnabled(enabled);
+  compare_page_action_->setEnabled(enabled);
+  export_page_action_->setEnabled(enabled);
+  save_project_action_->setEnabled(enabled);
+}
+
+void MainWindow::build_docks() {
+  auto* jobs_dock = jobs_dock_ = new QDockWidget(this);
+  jobs_dock->setObjectName(QStringLiteral("jobsDock"));
+  jobs_dock->setWidget(new JobsPanel(jobs_, jobs_dock));
+  addDockWidget(Qt::BottomDockWidgetArea, jobs_dock);
+  auto* issues_dock = issues_dock_ = new QDockWidget(this);
+  issues_dock->setObjectName(QStringLiteral("issuesDock"));
+  issues_dock->setWidget(new IssuesPanel(jobs_, issues_dock));
+  addDockWidget(Qt::BottomDockWidgetArea, issues_dock);
+  tabifyDockWidget(jobs_dock, issues_dock);
+  jobs_dock->raise();
+  // A new job or a new issue brings its dock to the front.
+  connect(jobs_, &JobCenter::job_added, jobs_dock, [jobs_dock] { jobs_dock->show(), jobs_dock->raise(); });
+  connect(jobs_, &JobCenter::issues_changed, issues_dock, [this, issues_dock] {
+    if (!jobs_->issues().empty() && jobs_->running_count() == 0) issues_dock->show(), issues_dock->raise();
+  });
+}
+
+Project MainWindow::project() const {
+  Project p;
+  if (model_) p.model = path_str(model_->path);
+  p.calibration_file = path_str(plan_page_->calibration_file());
+  p.calibration.samples = plan_page_->calibration_samples();
+  p.calibration.ctx = plan_page_->calibration_ctx();
+  p.calibration.seed = static_cast<uint64_t>(plan_page_->calibration_seed());
+  p.plan = plan_page_->plan_settings();
+  if (auto plan = plan_page_->current_layout()) p.layouts.push_back({"plan", std::move(*plan)});
+  for (const CompareCandidate& c : compare_page_->candidates())
+    if (c.name != "plan") p.layouts.push_back({c.name, c.layout});
+  if (!compare_page_->rows().empty()) {
+    ProjectComparison cmp;
+    cmp.text = path_str(compare_page_->evaluation_text());
+    cmp.ctx = compare_page_->evaluation_ctx();
+    cmp.rows = compare_page_->rows();
+    p.comparison = std::move(cmp);
+  }
+  p.exports = exports_;
+  p.notes = notes_;
+  for (const JobCenter::Issue& issue : jobs_->issues()) p.notes.push_back((issue.source + QStringLiteral(": ") + issue.text).toStdString());
+  return p;
+}
+
+bool MainWindow::save_project(const QString& path) {
+  if (!model_) {
+    last_error_ = tr("Open a model before saving a project.");
+    return false;
+  }
+  if (auto w = write_project(project(), path_str(path)); !w) {
+    show_error(tr("Cannot save project"), tr("Could not save “%1”.").arg(file_label(path)), QString::fromStdString(w.error().message));
+    return false;
+  }
+  project_path_ = path;
+  statusBar()->showMessage(tr("Saved the project %1").arg(file_label(path)), 8000);
+  return true;
+}
+
+bool MainWindow::open_project(const QString& path) {
+  auto p = read_project(path_str(path));
+  if (!p) {
+    show_error(tr("Cannot open project"), tr("Could not open “%1”.").arg(file_label(path)), QString::fromStdString(p.error().message));
+    return false;
+  }
+  pending_project_ = std::move(*p);
+  project_path_ = path;
+  open_path(QFile::decodeName(pending_project_->model.c_str()));
+  return true;
+}
+
+void MainWindow::restore_project() {
+  Project p = std::move(*pending_project_);
+  pending_project_.reset();
+  if (!p.calibration_file.empty())
+    plan_page_->set_calibration(QFile::decodeName(p.calibration_file.c_str()), static_cast<int>(p.calibration.samples),
+                                static_cast<int>(p.calibration.ctx), static_cast<int>(p.calibration.seed));
+  if (p.plan) plan_page_->apply_plan_settings(*p.plan);
+  for (ProjectLayout& l : p.layouts) compare_page_->add_layout(l.name, std::move(l.layout));
+  if (p.comparison) {
+    compare_page_->set_evaluation(QFile::decodeName(p.comparison->text.c_str()), static_cast<int>(p.comparison->ctx), 0);
+    compare_page_->set_rows(std::move(p.comparison->rows));
+  }
+  exports_ = std::move(p.exports);
+  notes_ = std::move(p.notes);
+  statusBar()->showMessage(tr("Opened the project %1").arg(file_label(project_path_)), 8000);
 }
 
 }  // namespace lowbit

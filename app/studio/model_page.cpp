@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QDir>
+#include <QEvent>
 #include <QFileInfo>
 #include <QFrame>
 #include <QGridLayout>
@@ -30,11 +31,13 @@ namespace {
 constexpr int kHistogramBins = 128;
 constexpr int64_t kHistogramMaxElements = int64_t{1} << 22;  // 4 M values: a 16 MB buffer at most
 
-QLabel* add_fact(QGridLayout* grid, int row, int column, const QString& caption, QWidget* parent,
+// The caption's text is set by ModelPage::retranslate().
+QLabel* add_fact(QGridLayout* grid, int row, int column, QLabel** caption, QWidget* parent,
                  QLabel** detail = nullptr) {
   auto* box = new QVBoxLayout;
   box->setSpacing(2);
-  auto* caption_label = new QLabel(caption.toUpper(), parent);
+  auto* caption_label = new QLabel(parent);
+  *caption = caption_label;
   QFont small = caption_label->font();
   small.setPointSizeF(small.pointSizeF() * 0.8);
   small.setBold(true);
@@ -110,19 +113,18 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   grid->setContentsMargins(16, 12, 16, 12);
   grid->setHorizontalSpacing(32);
   grid->setVerticalSpacing(12);
-  architecture_ = add_fact(grid, 0, 0, tr("Architecture"), facts, &architecture_detail_);
-  parameters_ = add_fact(grid, 0, 1, tr("Parameters"), facts);
-  size_ = add_fact(grid, 0, 2, tr("Size on disk"), facts);
-  format_ = add_fact(grid, 1, 0, tr("Format"), facts);
-  dtypes_ = add_fact(grid, 1, 1, tr("Data types"), facts);
-  tokenizer_ = add_fact(grid, 1, 2, tr("Tokenizer"), facts);
+  architecture_ = add_fact(grid, 0, 0, &captions_[0], facts, &architecture_detail_);
+  parameters_ = add_fact(grid, 0, 1, &captions_[1], facts);
+  size_ = add_fact(grid, 0, 2, &captions_[2], facts);
+  format_ = add_fact(grid, 1, 0, &captions_[3], facts);
+  dtypes_ = add_fact(grid, 1, 1, &captions_[4], facts);
+  tokenizer_ = add_fact(grid, 1, 2, &captions_[5], facts);
   grid->setColumnStretch(0, 3);
   grid->setColumnStretch(1, 2);
   grid->setColumnStretch(2, 2);
 
   // Left: the tensor table and its filter.
   filter_ = new QLineEdit(this);
-  filter_->setPlaceholderText(tr("Filter tensors by name or type (e.g. q_proj, layers.3., bf16)"));
   filter_->setClearButtonEnabled(true);
   auto* find = new QAction(this);
   find->setShortcut(QKeySequence::Find);
@@ -160,7 +162,7 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   left_layout->addWidget(table_, 1);
 
   // Right: the weight distribution of the selected tensor.
-  histogram_title_ = new QLabel(tr("Weight distribution"), this);
+  histogram_title_ = new QLabel(this);
   QFont bold = histogram_title_->font();
   bold.setBold(true);
   histogram_title_->setFont(bold);
@@ -170,8 +172,7 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   histogram_stats_ = new QLabel(this);
   histogram_stats_->setForegroundRole(QPalette::PlaceholderText);
   histogram_stats_->setWordWrap(true);
-  log_counts_ = new QCheckBox(tr("Log counts"), this);
-  log_counts_->setToolTip(tr("Show counts on a logarithmic axis, where rare outlier weights stay visible"));
+  log_counts_ = new QCheckBox(this);
   log_counts_->setChecked(true);
   plot_->set_log_counts(true);
   connect(log_counts_, &QCheckBox::toggled, plot_, &HistogramPlot::set_log_counts);
@@ -208,7 +209,34 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { on_current_changed(current); });
   connect(&histogram_watcher_, &QFutureWatcher<HistogramResult>::finished, this, &ModelPage::on_histogram_finished);
+  histogram_title_->setText(tr("Weight distribution"));
   plot_->show_placeholder(tr("Select a tensor to see its weight distribution"));
+  retranslate();
+}
+
+void ModelPage::retranslate() {
+  const QString captions[] = {tr("Architecture"), tr("Parameters"), tr("Size on disk"),
+                              tr("Format"),       tr("Data types"), tr("Tokenizer")};
+  for (int i = 0; i < 6; ++i) captions_[i]->setText(captions[i].toUpper());
+  filter_->setPlaceholderText(tr("Filter tensors by name or type (e.g. q_proj, layers.3., bf16)"));
+  log_counts_->setText(tr("Log counts"));
+  log_counts_->setToolTip(tr("Show counts on a logarithmic axis, where rare outlier weights stay visible"));
+  tensor_model_->retranslate();
+  if (!model_) return;
+  build_summary();
+  update_count_label();
+  const QModelIndex current = table_->currentIndex();
+  if (!current.isValid()) {
+    histogram_title_->setText(tr("Weight distribution"));
+    plot_->show_placeholder(tr("Select a tensor to see its weight distribution"));
+  } else if (!histogram_busy()) {
+    on_current_changed(current);  // the placeholder or the statistics, in the new language
+  }
+}
+
+void ModelPage::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
 }
 
 ModelPage::~ModelPage() {

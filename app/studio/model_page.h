@@ -60,7 +60,11 @@ class ModelPage : public QWidget {
   // The histogram of `tensor` is on screen, or its placeholder says why there is none.
   void histogram_shown(const QString& tensor);
 
+ protected:
+  void changeEvent(QEvent* event) override;
+
  private:
+  void retranslate();
   void build_summary();
   void on_current_changed(const QModelIndex& current);
   void start_histogram(const TensorInfo& tensor);
@@ -79,6 +83,7 @@ class ModelPage : public QWidget {
   QLabel* dtypes_ = nullptr;
   QLabel* format_ = nullptr;
   QLabel* tokenizer_ = nullptr;
+  QLabel* captions_[6] = {};  // architecture, parameters, size, format, data types, tokenizer
   QLineEdit* filter_ = nullptr;
   QLabel* count_ = nullptr;
   QTableView* table_ = nullptr;

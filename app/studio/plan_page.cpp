@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -28,7 +29,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
+#include "app/studio/studio_settings.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
 #include "widgets/views/budget_meter.h"
@@ -47,8 +50,6 @@ const char* const kDefaultFormats[] = {"q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "
 const char* const kLastCalibDirKey = "lastCalibrationDirectory";
 const char* const kLastLayoutDirKey = "lastLayoutDirectory";
 
-QString qstr(const std::string& s) { return QString::fromStdString(s); }
-
 }  // namespace
 
 PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const CancelToken* cancel) {
@@ -56,39 +57,27 @@ PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const Can
   r.formats = in.plan.formats;
   QElapsedTimer clock;
   clock.start();
-  auto failed = [&r](const Error& e) {
-    r.cancelled = e.code == ErrorCode::Cancelled;
-    r.error = qstr(e.message);
-    return r;
-  };
+  auto failed = [&r](const Error& e) { return job_failed(r, e); };
   Progress none;
   Progress& p = progress ? *progress : none;
-  p.report(0, "opening the model");
-  auto model = open_model(QFile::encodeName(in.model_path).toStdString(), true);
-  if (!model) return failed(model.error());
-  Progress load_progress = p.sub(0.0, 0.05);
-  auto weights = load_model(*model->checkpoint, model->config, &load_progress);
-  if (!weights) return failed(weights.error());
+  auto loaded = open_and_load(in.model_path, p);
+  if (!loaded) return failed(loaded.error());
+  const Model& model = loaded->model;
+  const ModelWeights& weights = loaded->weights;
   if (cancel && cancel->cancelled()) return failed({ErrorCode::Cancelled, "cancelled"});
-
-  const std::string calib_path = QFile::encodeName(in.calib_path).toStdString();
-  auto text = read_text_file(calib_path);
-  if (!text) return failed(text.error());
-  auto ids = tokenize_text(*model->tokenizer, *text, false, calib_path);
-  if (!ids) return failed(ids.error());
-  auto windows = draw_windows(*ids, in.calib);
-  if (!windows) return failed({windows.error().code, calib_path + ": " + windows.error().message});
+  auto windows = calibration_windows(*model.tokenizer, path_str(in.calib_path), in.calib);
+  if (!windows) return failed(windows.error());
 
   SensitivityOptions so;
   so.formats = in.plan.formats;
   so.embeddings = in.plan.embeddings;
   so.cache = in.cache;
-  so.model_id = model->checkpoint->path().string();
+  so.model_id = model.checkpoint->path().string();
   Progress sens_progress = p.sub(0.05, 0.98);
-  auto sens = measure_sensitivity(*weights, *windows, in.calib.ctx, so, &sens_progress, cancel);
+  auto sens = measure_sensitivity(weights, *windows, in.calib.ctx, so, &sens_progress, cancel);
   if (!sens) return failed(sens.error());
   p.report(0.98, "planning");
-  auto plan = plan_layout(*model, *weights, *sens, in.plan);
+  auto plan = plan_layout(model, weights, *sens, in.plan);
   if (!plan) return failed(plan.error());
   uint64_t chosen = 0;
   for (const PlanRow& row : plan->rows) chosen += row.bytes;
@@ -118,8 +107,8 @@ PlanPage::~PlanPage() {
 
 void PlanPage::build_ui() {
   budget_kind_ = new QComboBox(this);
-  budget_kind_->addItem(tr("Bits per weight"));
-  budget_kind_->addItem(tr("File size"));
+  budget_kind_->addItem(QString());  // bits per weight (texts: retranslate())
+  budget_kind_->addItem(QString());  // file size
   budget_value_ = new QDoubleSpinBox(this);
   budget_value_->setObjectName(QStringLiteral("budgetValue"));
   auto* budget_row = new QHBoxLayout;
@@ -128,16 +117,13 @@ void PlanPage::build_ui() {
   method_ = new QComboBox(this);
   for (QuantMethod m : {QuantMethod::Rtn, QuantMethod::Gptq, QuantMethod::Awq, QuantMethod::AwqGptq})
     method_->addItem(QString::fromLatin1(quant_method_name(m)), static_cast<int>(m));
-  method_->setToolTip(tr("The method written into the layout, used when it is quantized; sensitivities are measured "
-                         "with round-to-nearest"));
 
   calib_file_ = new QLineEdit(this);
-  calib_file_->setPlaceholderText(tr("a text file"));
-  auto* browse = new QPushButton(tr("Browse…"), this);
-  connect(browse, &QPushButton::clicked, this, &PlanPage::choose_calibration);
+  browse_ = new QPushButton(this);
+  connect(browse_, &QPushButton::clicked, this, &PlanPage::choose_calibration);
   auto* calib_row = new QHBoxLayout;
   calib_row->addWidget(calib_file_, 1);
-  calib_row->addWidget(browse);
+  calib_row->addWidget(browse_);
   samples_ = new QSpinBox(this);
   samples_->setRange(1, 4096);
   samples_->setValue(16);
@@ -148,18 +134,25 @@ void PlanPage::build_ui() {
   seed_->setRange(0, 1 << 30);
   auto* window_row = new QHBoxLayout;
   window_row->addWidget(samples_);
-  window_row->addWidget(new QLabel(tr("windows of"), this));
+  windows_of_ = new QLabel(this);
+  tokens_seed_ = new QLabel(this);
+  window_row->addWidget(windows_of_);
   window_row->addWidget(ctx_);
-  window_row->addWidget(new QLabel(tr("tokens, seed"), this));
+  window_row->addWidget(tokens_seed_);
   window_row->addWidget(seed_);
   window_row->addStretch(1);
 
-  auto* settings = new QGroupBox(tr("Budget"), this);
+  budget_box_ = new QGroupBox(this);
+  auto* settings = budget_box_;
   auto* form = new QFormLayout(settings);
-  form->addRow(tr("Target:"), budget_row);
-  form->addRow(tr("Method:"), method_);
-  form->addRow(tr("Calibration:"), calib_row);
-  form->addRow(tr("Samples:"), window_row);
+  target_label_ = new QLabel(this);
+  method_label_ = new QLabel(this);
+  calib_label_ = new QLabel(this);
+  samples_label_ = new QLabel(this);
+  form->addRow(target_label_, budget_row);
+  form->addRow(method_label_, method_);
+  form->addRow(calib_label_, calib_row);
+  form->addRow(samples_label_, window_row);
 
   formats_ = new QListWidget(this);
   formats_->setObjectName(QStringLiteral("formatMenu"));
@@ -169,7 +162,8 @@ void PlanPage::build_ui() {
     item->setCheckState(Qt::Unchecked);
   }
   set_formats({});
-  auto* menu_box = new QGroupBox(tr("Formats"), this);
+  formats_box_ = new QGroupBox(this);
+  auto* menu_box = formats_box_;
   auto* menu_layout = new QVBoxLayout(menu_box);
   menu_layout->addWidget(formats_);
   formats_->setMaximumHeight(settings->sizeHint().height());
@@ -178,9 +172,9 @@ void PlanPage::build_ui() {
   top->addWidget(settings, 3);
   top->addWidget(menu_box, 1);
 
-  plan_button_ = new QPushButton(tr("Plan"), this);
+  plan_button_ = new QPushButton(this);
   plan_button_->setDefault(true);
-  cancel_button_ = new QPushButton(tr("Cancel"), this);
+  cancel_button_ = new QPushButton(this);
   progress_ = new QProgressBar(this);
   progress_->setRange(0, kProgressSteps);
   progress_->setTextVisible(false);
@@ -216,7 +210,7 @@ void PlanPage::build_ui() {
   table_->horizontalHeader()->setSectionResizeMode(LayerPrecisionModel::TensorColumn, QHeaderView::Stretch);
 
   edits_ = new QLabel(this);
-  save_button_ = new QPushButton(tr("Save Layout…"), this);
+  save_button_ = new QPushButton(this);
   connect(save_button_, &QPushButton::clicked, this, &PlanPage::choose_save_path);
   auto* bottom = new QHBoxLayout;
   bottom->addWidget(edits_, 1);
@@ -231,7 +225,39 @@ void PlanPage::build_ui() {
   layout->addLayout(bottom);
 
   connect(budget_kind_, &QComboBox::currentIndexChanged, this, &PlanPage::on_budget_kind_changed);
+  retranslate();
   on_budget_kind_changed();
+}
+
+void PlanPage::retranslate() {
+  budget_box_->setTitle(tr("Budget"));
+  formats_box_->setTitle(tr("Formats"));
+  target_label_->setText(tr("Target:"));
+  method_label_->setText(tr("Method:"));
+  calib_label_->setText(tr("Calibration:"));
+  samples_label_->setText(tr("Samples:"));
+  windows_of_->setText(tr("windows of"));
+  tokens_seed_->setText(tr("tokens, seed"));
+  budget_kind_->setItemText(0, tr("Bits per weight"));
+  budget_kind_->setItemText(1, tr("File size"));
+  if (!budget_value_->suffix().isEmpty()) budget_value_->setSuffix(tr(" MiB"));
+  method_->setToolTip(tr("The method written into the layout, used when it is quantized; sensitivities are measured "
+                         "with round-to-nearest"));
+  calib_file_->setPlaceholderText(tr("a text file"));
+  browse_->setText(tr("Browse…"));
+  plan_button_->setText(tr("Plan"));
+  cancel_button_->setText(tr("Cancel"));
+  save_button_->setText(tr("Save Layout…"));
+  layer_model_->retranslate();
+  if (has_plan_) {
+    const LayerTotals t = layer_model_->totals();
+    on_totals_changed(t.bytes, t.kld, t.dnll);  // the meter's and the edits line's texts
+  }
+}
+
+void PlanPage::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
 }
 
 void PlanPage::on_budget_kind_changed() {
@@ -306,6 +332,10 @@ void PlanPage::set_calibration(const QString& file, int samples, int ctx, int se
   seed_->setValue(seed);
 }
 
+int PlanPage::calibration_samples() const { return samples_->value(); }
+int PlanPage::calibration_ctx() const { return ctx_->value(); }
+int PlanPage::calibration_seed() const { return seed_->value(); }
+
 QString PlanPage::calibration_file() const { return QDir::fromNativeSeparators(calib_file_->text().trimmed()); }
 
 bool PlanPage::start_plan() {
@@ -330,7 +360,7 @@ bool PlanPage::start_plan() {
   in.calib.seed = static_cast<uint64_t>(seed_->value());
   if (!cache_file_.isEmpty()) {
     QDir().mkpath(QFileInfo(cache_file_).absolutePath());
-    in.cache = QFile::encodeName(cache_file_).toStdString();
+    in.cache = path_str(cache_file_);
   }
   if (auto v = in.plan.validate(); !v) {
     fail(qstr(v.error().message));
@@ -351,6 +381,7 @@ bool PlanPage::start_plan() {
   progress_->setValue(0);
   status_->setText(tr("Measuring sensitivities…"));
   auto job = [in, cancel = cancel_](QPromise<PlanJobResult>& promise) {
+    use_studio_threads();
     promise.setProgressRange(0, kProgressSteps);
     Progress progress([&promise](const ProgressUpdate& u) {
       QString text = qstr(u.stage);
@@ -420,12 +451,8 @@ void PlanPage::on_totals_changed(quint64 bytes, double /*kld*/, double dnll) {
   edits_->setText(edited == 0 ? tr("The planner's layout.") : tr("%n tensor(s) edited since the plan.", nullptr, edited));
 }
 
-bool PlanPage::save_layout(const QString& path) {
-  last_error_.clear();
-  if (!has_plan_) {
-    last_error_ = tr("There is no plan to save.");
-    return false;
-  }
+std::optional<Layout> PlanPage::current_layout() const {
+  if (!has_plan_) return std::nullopt;
   Layout layout = result_.plan.layout;
   for (const auto& [name, format] : layer_model_->chosen_formats()) layout.tensors[name] = format;
   const LayerTotals t = layer_model_->totals();
@@ -447,7 +474,36 @@ bool PlanPage::save_layout(const QString& path) {
                         {"samples", running_.calib.samples},
                         {"ctx", running_.calib.ctx},
                         {"seed", running_.calib.seed}}}};
-  if (auto v = write_layout(layout, QFile::encodeName(path).toStdString()); !v) {
+  return layout;
+}
+
+ProjectPlan PlanPage::plan_settings() const {
+  ProjectPlan p;
+  if (budget_kind_->currentIndex() == 0) p.budget_bpw = budget_value_->value();
+  else p.budget_bytes = static_cast<uint64_t>(std::llround(budget_value_->value() * kMiB));
+  for (const QString& f : checked_formats()) p.formats.push_back(f.toStdString());
+  p.method = quant_method_name(static_cast<QuantMethod>(method_->currentData().toInt()));
+  return p;
+}
+
+void PlanPage::apply_plan_settings(const ProjectPlan& p) {
+  if (p.budget_bpw) set_budget_bpw(*p.budget_bpw);
+  else if (p.budget_bytes) set_budget_bytes(*p.budget_bytes);
+  QStringList formats;
+  for (const auto& f : p.formats) formats << QString::fromStdString(f);
+  if (!formats.isEmpty()) set_formats(formats);
+  if (auto m = quant_method_from_name(p.method)) method_->setCurrentIndex(method_->findData(static_cast<int>(*m)));
+}
+
+bool PlanPage::save_layout(const QString& path) {
+  last_error_.clear();
+  const std::optional<Layout> current = current_layout();
+  if (!current) {
+    last_error_ = tr("There is no plan to save.");
+    return false;
+  }
+  const Layout& layout = *current;
+  if (auto v = write_layout(layout, path_str(path)); !v) {
     last_error_ = qstr(v.error().message);
     status_->setText(tr("Could not save the layout: %1").arg(last_error_));
     return false;

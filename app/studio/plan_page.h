@@ -18,10 +18,12 @@
 #include "app/studio/model_opener.h"
 #include "core/calib/calibration.h"
 #include "core/jobs/progress.h"
+#include "core/io/project_file.h"
 #include "core/plan/planner.h"
 
 class QComboBox;
 class QDoubleSpinBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -81,6 +83,14 @@ class PlanPage : public QWidget {
   void cancel_plan();
   bool busy() const { return watcher_.isRunning(); }
   bool has_plan() const { return has_plan_; }
+  // The plan as edited, with the meter's prediction and the calibration settings; none before a plan.
+  std::optional<Layout> current_layout() const;
+  // The budget, format menu and method as the controls hold them (the project file keeps them).
+  ProjectPlan plan_settings() const;
+  void apply_plan_settings(const ProjectPlan& plan);
+  int calibration_samples() const;
+  int calibration_ctx() const;
+  int calibration_seed() const;
   // Writes the (edited) layout; false and last_error() on failure.
   bool save_layout(const QString& path);
   const QString& last_error() const { return last_error_; }
@@ -96,8 +106,12 @@ class PlanPage : public QWidget {
   // A plan job ended: with a plan in the table (ok), cancelled, or failed (last_error()).
   void plan_finished(bool ok);
 
+ protected:
+  void changeEvent(QEvent* event) override;
+
  private:
   void build_ui();
+  void retranslate();
   void on_budget_kind_changed();
   void on_finished();
   void on_totals_changed(quint64 bytes, double kld, double dnll);
@@ -107,6 +121,15 @@ class PlanPage : public QWidget {
   void fail(const QString& message);
 
   std::shared_ptr<const OpenedModel> model_;
+  QGroupBox* budget_box_ = nullptr;
+  QGroupBox* formats_box_ = nullptr;
+  QLabel* target_label_ = nullptr;
+  QLabel* method_label_ = nullptr;
+  QLabel* calib_label_ = nullptr;
+  QLabel* samples_label_ = nullptr;
+  QLabel* windows_of_ = nullptr;
+  QLabel* tokens_seed_ = nullptr;
+  QPushButton* browse_ = nullptr;
   QComboBox* budget_kind_ = nullptr;
   QDoubleSpinBox* budget_value_ = nullptr;
   QComboBox* method_ = nullptr;

@@ -1,5 +1,6 @@
 #include "app/studio/start_page.h"
 
+#include <QEvent>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -26,56 +27,52 @@ QString display_name(const QString& path) {
 }  // namespace
 
 StartPage::StartPage(RecentFiles* recent, QWidget* parent) : QWidget(parent), recent_(recent) {
-  auto* title = new QLabel(tr("Lowbit Studio"), this);
-  QFont title_font = title->font();
+  title_ = new QLabel(this);
+  QFont title_font = title_->font();
   title_font.setPointSizeF(title_font.pointSizeF() * 2.0);
   title_font.setBold(true);
-  title->setFont(title_font);
-  auto* subtitle = new QLabel(tr("Compress a language model: open a checkpoint to see what it holds, then choose "
-                                 "a bit budget, analyze and quantize it."),
-                              this);
-  subtitle->setWordWrap(true);
-  subtitle->setForegroundRole(QPalette::PlaceholderText);
+  title_->setFont(title_font);
+  subtitle_ = new QLabel(this);
+  subtitle_->setWordWrap(true);
+  subtitle_->setForegroundRole(QPalette::PlaceholderText);
 
   drop_zone_ = new DropZone(this);
 
-  open_file_ = new QPushButton(tr("Open File…"), this);
-  open_folder_ = new QPushButton(tr("Open Folder…"), this);
-  open_demo_ = new QPushButton(tr("Open Demo Model"), this);
-  open_demo_->setToolTip(tr("A small model trained for this studio, to try every page in seconds"));
+  open_file_ = new QPushButton(this);
+  open_folder_ = new QPushButton(this);
+  open_demo_ = new QPushButton(this);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(open_file_);
   buttons->addWidget(open_folder_);
   buttons->addStretch(1);
   buttons->addWidget(open_demo_);
 
-  auto* recent_title = new QLabel(tr("Recent models"), this);
-  QFont section_font = recent_title->font();
+  recent_title_ = new QLabel(this);
+  QFont section_font = recent_title_->font();
   section_font.setBold(true);
-  recent_title->setFont(section_font);
-  clear_recent_ = new QPushButton(tr("Clear"), this);
+  recent_title_->setFont(section_font);
+  clear_recent_ = new QPushButton(this);
   clear_recent_->setFlat(true);
   auto* recent_header = new QHBoxLayout;
-  recent_header->addWidget(recent_title);
+  recent_header->addWidget(recent_title_);
   recent_header->addStretch(1);
   recent_header->addWidget(clear_recent_);
 
   recent_list_ = new QTreeWidget(this);
   recent_list_->setColumnCount(2);
-  recent_list_->setHeaderLabels({tr("Name"), tr("Location")});
   recent_list_->setRootIsDecorated(false);
   recent_list_->setUniformRowHeights(true);
   recent_list_->setAlternatingRowColors(true);
   recent_list_->header()->setStretchLastSection(true);
   recent_list_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
-  recent_empty_ = new QLabel(tr("Models you open appear here."), this);
+  recent_empty_ = new QLabel(this);
   recent_empty_->setForegroundRole(QPalette::PlaceholderText);
 
   // A centred column of readable width, however wide the window.
   auto* column = new QVBoxLayout;
   column->setSpacing(12);
-  column->addWidget(title);
-  column->addWidget(subtitle);
+  column->addWidget(title_);
+  column->addWidget(subtitle_);
   column->addSpacing(8);
   column->addWidget(drop_zone_, 1);
   column->addLayout(buttons);
@@ -101,7 +98,27 @@ StartPage::StartPage(RecentFiles* recent, QWidget* parent) : QWidget(parent), re
   connect(clear_recent_, &QPushButton::clicked, recent_, &RecentFiles::clear);
   connect(recent_list_, &QTreeWidget::itemActivated, this, &StartPage::activate_recent);
   connect(recent_, &RecentFiles::changed, this, &StartPage::refresh_recent);
-  refresh_recent();
+  retranslate();
+}
+
+void StartPage::retranslate() {
+  title_->setText(tr("Lowbit Studio"));
+  subtitle_->setText(tr("Compress a language model: open a checkpoint to see what it holds, then choose "
+                        "a bit budget, analyze and quantize it."));
+  open_file_->setText(tr("Open File…"));
+  open_folder_->setText(tr("Open Folder…"));
+  open_demo_->setText(tr("Open Demo Model"));
+  open_demo_->setToolTip(tr("A small model trained for this studio, to try every page in seconds"));
+  recent_title_->setText(tr("Recent models"));
+  clear_recent_->setText(tr("Clear"));
+  recent_list_->setHeaderLabels({tr("Name"), tr("Location")});
+  recent_empty_->setText(tr("Models you open appear here."));
+  refresh_recent();  // the tooltips of missing files
+}
+
+void StartPage::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
 }
 
 void StartPage::set_busy(bool busy) {

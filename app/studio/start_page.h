@@ -32,11 +32,18 @@ class StartPage : public QWidget {
   void open_folder_requested();
   void open_demo_requested();
 
+ protected:
+  void changeEvent(QEvent* event) override;
+
  private:
+  void retranslate();
   void refresh_recent();
   void activate_recent(QTreeWidgetItem* item);
 
   RecentFiles* recent_;
+  QLabel* title_ = nullptr;
+  QLabel* subtitle_ = nullptr;
+  QLabel* recent_title_ = nullptr;
   DropZone* drop_zone_ = nullptr;
   QPushButton* open_file_ = nullptr;
   QPushButton* open_folder_ = nullptr;

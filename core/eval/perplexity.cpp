@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "core/model/forward.h"
 
@@ -41,13 +42,21 @@ Expected<void> PplOptions::validate() const {
 
 Expected<PplResult> evaluate_perplexity(const ModelWeights& model, std::span<const int32_t> tokens, const PplOptions& opt,
                                         Progress* progress, const CancelToken* cancel, const ModelWeights* reference) {
+  CpuForward cpu(model);
+  std::optional<CpuForward> cpu_reference;
+  if (reference) cpu_reference.emplace(*reference);
+  return evaluate_perplexity(cpu, tokens, opt, progress, cancel, cpu_reference ? &*cpu_reference : nullptr);
+}
+
+Expected<PplResult> evaluate_perplexity(ForwardBackend& model, std::span<const int32_t> tokens, const PplOptions& opt,
+                                        Progress* progress, const CancelToken* cancel, ForwardBackend* reference) {
   LB_TRY_VOID(opt.validate());
-  const ModelConfig& c = model.config;
+  const ModelConfig& c = model.config();
   const int64_t ctx = opt.ctx;
   if (c.learned_positions && ctx > c.max_positions)
     return make_error(ErrorCode::InvalidArgument, "--ctx " + std::to_string(ctx) + " exceeds the model's " +
                                                       std::to_string(c.max_positions) + " positions");
-  if (reference && reference->config.vocab != c.vocab)
+  if (reference && reference->config().vocab != c.vocab)
     return make_error(ErrorCode::InvalidArgument, "KLD: the reference model's vocabulary differs");
   int64_t windows = static_cast<int64_t>(tokens.size()) / ctx;
   if (opt.max_windows > 0) windows = std::min(windows, opt.max_windows);
@@ -68,8 +77,9 @@ Expected<PplResult> evaluate_perplexity(const ModelWeights& model, std::span<con
   std::vector<double> kl_values;
   int64_t top1_same = 0;
   std::vector<int32_t> batch_tokens;
-  std::vector<double> lp, lp_ref;
-  std::vector<MatrixRM> ref_logits;
+  std::vector<double> lp, lp_ref, batch_nll;
+  std::vector<std::vector<float>> ref_logits;
+  const size_t vocab = static_cast<size_t>(c.vocab);
 
   for (int64_t w0 = 0; w0 < windows; w0 += batch) {
     if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "perplexity cancelled");
@@ -77,23 +87,33 @@ Expected<PplResult> evaluate_perplexity(const ModelWeights& model, std::span<con
     batch_tokens.assign(tokens.begin() + w0 * ctx, tokens.begin() + (w0 + nb) * ctx);
     if (opt.method == PplMethod::LlamaCpp && opt.bos)
       for (int64_t b = 0; b < nb; ++b) batch_tokens[static_cast<size_t>(b * ctx)] = *opt.bos;
+    // The targets are the original tokens; only position 0 of a window differs (llama.cpp's BOS),
+    // and it is never a target.
 
-    if (reference) {
-      ref_logits.assign(static_cast<size_t>(nb), MatrixRM());
-      LB_TRY_VOID(forward_windows(*reference, batch_tokens, nb, ctx,
-                                  [&](int64_t b, const MatrixRM& l) { ref_logits[static_cast<size_t>(b)] = l.middleRows(first, per_window); }));
-    }
-    LB_TRY_VOID(forward_windows(model, batch_tokens, nb, ctx, [&](int64_t b, const MatrixRM& logits) {
-      const int32_t* target = tokens.data() + (w0 + b) * ctx;  // original tokens: llama.cpp restores them
-      for (int64_t p = first; p < ctx - 1; ++p) {
-        const float* row = logits.row(p).data();
-        log_softmax(row, c.vocab, lp);
-        const double l = -lp[static_cast<size_t>(target[p + 1])];
+    if (!reference) {
+      batch_nll.resize(static_cast<size_t>(nb * per_window));
+      LB_TRY_VOID(model.nll(batch_tokens, nb, ctx, first, batch_nll));
+      for (const double l : batch_nll) {
         nll += l;
         nll2 += l * l;
         ++count;
-        if (reference) {
-          const float* rrow = ref_logits[static_cast<size_t>(b)].row(p - first).data();
+      }
+    } else {
+      ref_logits.assign(static_cast<size_t>(nb), {});
+      LB_TRY_VOID(reference->logits(batch_tokens, nb, ctx, [&](int64_t b, std::span<const float> l) {
+        const auto rows = l.subspan(static_cast<size_t>(first) * vocab, static_cast<size_t>(per_window) * vocab);
+        ref_logits[static_cast<size_t>(b)].assign(rows.begin(), rows.end());
+      }));
+      LB_TRY_VOID(model.logits(batch_tokens, nb, ctx, [&](int64_t b, std::span<const float> logits) {
+        const int32_t* target = tokens.data() + (w0 + b) * ctx;  // original tokens: llama.cpp restores them
+        for (int64_t p = first; p < ctx - 1; ++p) {
+          const float* row = logits.data() + static_cast<size_t>(p) * vocab;
+          log_softmax(row, c.vocab, lp);
+          const double l = -lp[static_cast<size_t>(target[p + 1])];
+          nll += l;
+          nll2 += l * l;
+          ++count;
+          const float* rrow = ref_logits[static_cast<size_t>(b)].data() + static_cast<size_t>(p - first) * vocab;
           log_softmax(rrow, c.vocab, lp_ref);
           double kl = 0;
           for (int64_t i = 0; i < c.vocab; ++i) {
@@ -103,8 +123,8 @@ Expected<PplResult> evaluate_perplexity(const ModelWeights& model, std::span<con
           kl_values.push_back(std::max(kl, 0.0));
           top1_same += argmax(row, c.vocab) == argmax(rrow, c.vocab);
         }
-      }
-    }));
+      }));
+    }
     if (progress) {
       const double done = static_cast<double>(w0 + nb) / static_cast<double>(windows);
       progress->report(done, "window " + std::to_string(w0 + nb) + "/" + std::to_string(windows) +

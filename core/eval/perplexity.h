@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/eval/forward_backend.h"
 #include "core/jobs/progress.h"
 #include "core/model/weights.h"
 
@@ -56,5 +57,10 @@ struct PplResult {
 Expected<PplResult> evaluate_perplexity(const ModelWeights& model, std::span<const int32_t> tokens,
                                         const PplOptions& options, Progress* progress = nullptr,
                                         const CancelToken* cancel = nullptr, const ModelWeights* reference = nullptr);
+// The same on any backend (core/eval/forward_backend.h): without a reference only the NLL of each
+// scored position comes back from the backend; with one, both backends' logits.
+Expected<PplResult> evaluate_perplexity(ForwardBackend& model, std::span<const int32_t> tokens,
+                                        const PplOptions& options, Progress* progress = nullptr,
+                                        const CancelToken* cancel = nullptr, ForwardBackend* reference = nullptr);
 
 }  // namespace lowbit

@@ -1,15 +1,13 @@
 #include "core/export/gptq_checkpoint.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
+#include "core/export/checkpoint_folder.h"
 #include "core/io/gptq_format.h"
 #include "core/io/mapped_file.h"
 #include "core/io/safetensors_writer.h"
@@ -22,29 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using ojson = nlohmann::ordered_json;
-
-// Files of the source folder a GPTQ folder needs beside the weights (tokenizer, generation settings).
-constexpr const char* kCopiedFiles[] = {"tokenizer.json",
-                                        "tokenizer_config.json",
-                                        "special_tokens_map.json",
-                                        "generation_config.json",
-                                        "tokenizer.model",
-                                        "vocab.json",
-                                        "merges.txt",
-                                        "added_tokens.json"};
-
-bool present(const fs::path& p) {
-  std::error_code ec;
-  return fs::exists(p, ec);
-}
-
-// Whether `inner` is `outer` or lies inside it (both canonical).
-bool within(const fs::path& inner, const fs::path& outer) {
-  auto i = inner.begin(), o = outer.begin();
-  for (; o != outer.end(); ++o, ++i)
-    if (i == inner.end() || *i != *o) return false;
-  return true;
-}
 
 // The settings one packed module is written with.
 struct ModuleFormat {
@@ -63,33 +38,6 @@ ModuleFormat module_format(const Format& f) {
 
 ojson format_json(const ModuleFormat& m) {
   return {{"bits", m.bits}, {"group_size", m.group_size}, {"sym", m.sym}, {"desc_act", false}};
-}
-
-// A temporary sibling folder, removed unless released.
-class TempFolder {
- public:
-  explicit TempFolder(fs::path p) : path_(std::move(p)) {}
-  ~TempFolder() {
-    if (!path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  const fs::path& path() const { return path_; }
-  void release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
-
-Expected<void> write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return make_error(ErrorCode::Io, p.string() + ": cannot be written");
-  return {};
 }
 
 // What the export writes for one quantized linear layer.
@@ -211,72 +159,13 @@ std::span<const uint8_t> as_bytes(const std::vector<T>& v) {
   return {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(T)};
 }
 
-// Puts the finished temporary folder at `out`; an earlier GPTQ folder there is replaced.
-Expected<void> move_into_place(const fs::path& temp, const fs::path& out) {
-  std::error_code ec;
-  if (present(out)) {
-    fs::path old = out;
-    old += ".lowbit-old-" + std::to_string(::getpid());
-    fs::rename(out, old, ec);
-    if (ec)
-      return make_error(ErrorCode::Io, out.string() + ": the earlier export cannot be moved aside: " + ec.message());
-    fs::rename(temp, out, ec);
-    if (ec) {
-      std::error_code ec2;
-      fs::rename(old, out, ec2);
-      return make_error(ErrorCode::Io, out.string() + ": cannot be replaced: " + ec.message());
-    }
-    fs::remove_all(old, ec);
-    return {};
-  }
-  fs::rename(temp, out, ec);
-  if (ec) return make_error(ErrorCode::Io, out.string() + ": the export cannot be moved into place: " + ec.message());
-  return {};
-}
-
-// Whether an existing target may be replaced: an empty folder, or a GPTQ checkpoint folder.
-Expected<void> check_target(const fs::path& out, const fs::path& out_canon, const fs::path& src_canon) {
-  if (out_canon == src_canon || within(src_canon, out_canon))
-    return make_error(ErrorCode::InvalidArgument, out.string() +
-                                                      ": is the source checkpoint's folder (or holds it); "
-                                                      "the export would overwrite its input");
-  if (!present(out)) return {};
-  std::error_code ec;
-  if (!fs::is_directory(out, ec))
-    return make_error(ErrorCode::InvalidArgument, out.string() + ": exists and is not a folder");
-  if (fs::is_empty(out, ec)) return {};
-  auto text = read_text_file(out / "config.json");
-  if (text) {
-    const auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (!j.is_discarded() && is_gptq_config(j)) return {};
-  }
-  return make_error(ErrorCode::InvalidArgument,
-                    out.string() + ": exists and is not a GPTQ checkpoint folder; choose an empty or new folder");
-}
-
 }  // namespace
 
 Expected<GptqExportReport> export_gptq(const Model& source, const ModelWeights& weights, const EncodedTensors& encoded,
                                        const fs::path& out_dir, Progress* progress, const CancelToken* cancel) {
   const auto t0 = Clock::now();
-  if (!source.checkpoint) return make_error(ErrorCode::InvalidArgument, "GPTQ export: no source checkpoint");
-  const Checkpoint& ck = *source.checkpoint;
-  if (ck.kind() == Checkpoint::Kind::Gguf)
-    return make_error(ErrorCode::Unsupported, "GPTQ export: " + ck.path().string() +
-                                                  " is a GGUF file; a GPTQ checkpoint needs a Hugging Face source "
-                                                  "(config.json and its tensor names)");
-  const fs::path src_dir = ck.kind() == Checkpoint::Kind::HfFolder ? ck.path() : ck.path().parent_path();
-  const fs::path src_config = (src_dir.empty() ? fs::path(".") : src_dir) / "config.json";
-  if (!present(src_config))
-    return make_error(ErrorCode::Unsupported, "GPTQ export: " + ck.path().string() + " has no config.json beside it");
-  if (out_dir.empty()) return make_error(ErrorCode::InvalidArgument, "GPTQ export: no output folder given");
-
-  std::error_code ec;
-  const fs::path src_canon = fs::weakly_canonical(src_dir.empty() ? fs::path(".") : src_dir, ec);
-  fs::path out_canon = fs::weakly_canonical(fs::absolute(out_dir, ec), ec);
-  if (ec) return make_error(ErrorCode::Io, out_dir.string() + ": cannot resolve the path: " + ec.message());
-  if (out_canon.filename().empty()) out_canon = out_canon.parent_path();  // a trailing separator
-  LB_TRY_VOID(check_target(out_dir, out_canon, src_canon));
+  LB_TRY_ASSIGN(FolderExport folder,
+                FolderExport::begin(source, out_dir, "GPTQ", [](const nlohmann::json& j) { return is_gptq_config(j); }));
 
   // What goes into model.safetensors: every checkpoint tensor of the model, in load order.
   const auto tensors = checkpoint_tensors(weights);
@@ -325,10 +214,7 @@ Expected<GptqExportReport> export_gptq(const Model& source, const ModelWeights& 
   qc["meta"] = {{"quantizer", {"lowbit-studio"}}};
 
   // config.json: the source's, in its own key order, with the quantization config.
-  LB_TRY_ASSIGN(const std::string config_text, read_text_file(src_config));
-  ojson config = ojson::parse(config_text, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object())
-    return make_error(ErrorCode::Format, src_config.string() + ": not a JSON object");
+  LB_TRY_ASSIGN(ojson config, folder.source_config());
   config["quantization_config"] = qc;
   if (config.contains("dtype"))
     config["dtype"] = "float16";
@@ -351,17 +237,9 @@ Expected<GptqExportReport> export_gptq(const Model& source, const ModelWeights& 
     decls.push_back({m.module + ".g_idx", DType::I32, {m.in}});
   }
 
-  const fs::path parent = out_canon.parent_path();
-  fs::create_directories(parent, ec);
-  if (ec) return make_error(ErrorCode::Io, parent.string() + ": cannot create the folder: " + ec.message());
-  TempFolder temp(parent / ("." + out_canon.filename().string() + ".lowbit-partial-" + std::to_string(::getpid())));
-  fs::remove_all(temp.path(), ec);
-  fs::create_directories(temp.path(), ec);
-  if (ec) return make_error(ErrorCode::Io, temp.path().string() + ": cannot create the folder: " + ec.message());
-
   const int64_t ndecl = static_cast<int64_t>(decls.size());
   LB_TRY_ASSIGN(SafetensorsWriter writer,
-                SafetensorsWriter::create(temp.path() / "model.safetensors", std::move(decls),
+                SafetensorsWriter::create(folder.temp() / "model.safetensors", std::move(decls),
                                           {{"format", "pt"}, {"quantizer", "lowbit-studio"}}));
   int64_t rounded_modules = 0, zero_groups = 0, asym_groups = 0, rounded_tensors = 0, clamped = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -416,24 +294,10 @@ Expected<GptqExportReport> export_gptq(const Model& source, const ModelWeights& 
   if (clamped) rep.warnings.push_back(std::to_string(clamped) + " values beyond fp16's range were clamped to ±65504");
 
   const std::string qc_text = qc.dump(2) + "\n";
-  LB_TRY_VOID(write_text(temp.path() / "config.json", config.dump(2) + "\n"));
-  LB_TRY_VOID(write_text(temp.path() / "quantize_config.json", qc_text));
-  for (const char* f : kCopiedFiles) {
-    const fs::path from = (src_dir.empty() ? fs::path(".") : src_dir) / f;
-    if (!present(from)) continue;
-    fs::copy_file(from, temp.path() / f, fs::copy_options::overwrite_existing, ec);
-    if (ec) return make_error(ErrorCode::Io, from.string() + ": cannot be copied into the export: " + ec.message());
-    // The copy is the user's to change, even when the source's files are read-only.
-    fs::permissions(temp.path() / f, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add, ec);
-  }
+  LB_TRY_VOID(folder.write_text("config.json", config.dump(2) + "\n"));
+  LB_TRY_VOID(folder.write_text("quantize_config.json", qc_text));
   if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "GPTQ export cancelled");
-  for (auto it = fs::directory_iterator(temp.path(), ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    std::error_code size_ec;
-    const auto size = it->file_size(size_ec);
-    if (!size_ec) rep.bytes += size;
-  }
-  LB_TRY_VOID(move_into_place(temp.path(), out_canon));
-  temp.release();
+  LB_TRY_ASSIGN(rep.bytes, folder.finish());
   rep.tensors = ndecl;
   rep.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return rep;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/io/gptq_format.h"
+#include "core/io/onebit_format.h"
 
 namespace lowbit {
 namespace fs = std::filesystem;
@@ -65,6 +66,19 @@ Expected<void> Checkpoint::resolve_gptq(const fs::path& config_path) {
   return add_tensors(resolved);
 }
 
+Expected<void> Checkpoint::resolve_onebit(const fs::path& config_path) {
+  if (!is_onebit_config(config_)) return {};
+  LB_TRY_VOID(check_onebit_config(config_, config_path.string()));
+  // The signs are stored [outputs, inputs] for every architecture; gpt2's Conv1D tensors are read back as [in, out].
+  auto mt = config_.find("model_type");
+  const bool conv1d = mt != config_.end() && mt->is_string() && mt->get<std::string>() == "gpt2";
+  auto keep_alive = std::make_shared<std::vector<std::shared_ptr<SafetensorsFile>>>(shards_);
+  LB_TRY_ASSIGN(auto resolved, onebit_resolve_tensors(tensors_, conv1d, keep_alive, path_.string()));
+  tensors_.clear();
+  index_.clear();
+  return add_tensors(resolved);
+}
+
 Expected<std::shared_ptr<Checkpoint>> Checkpoint::open(const fs::path& path) {
   auto ck = std::make_shared<Checkpoint>();
   ck->path_ = path;
@@ -116,6 +130,7 @@ Expected<std::shared_ptr<Checkpoint>> Checkpoint::open(const fs::path& path) {
     }
     if (present(path / "tokenizer.json")) ck->tokenizer_json_ = path / "tokenizer.json";
     LB_TRY_VOID(ck->resolve_gptq(cfg));
+    LB_TRY_VOID(ck->resolve_onebit(cfg));
     return ck;
   }
 
@@ -137,6 +152,7 @@ Expected<std::shared_ptr<Checkpoint>> Checkpoint::open(const fs::path& path) {
       LB_TRY_ASSIGN(ck->config_, read_json(dir / "config.json"));
       if (!ck->config_.is_object()) return make_error(ErrorCode::Format, (dir / "config.json").string() + ": not a JSON object");
       LB_TRY_VOID(ck->resolve_gptq(dir / "config.json"));
+      LB_TRY_VOID(ck->resolve_onebit(dir / "config.json"));
     }
     if (present(dir / "tokenizer.json")) ck->tokenizer_json_ = dir / "tokenizer.json";
     return ck;

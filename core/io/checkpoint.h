@@ -4,7 +4,8 @@
 // file. Tensors keep the checkpoint's own names; shapes are row-major (see TensorInfo). A GPTQ
 // checkpoint (config.json's quantization_config.quant_method "gptq") lists each quantized layer's
 // `<module>.weight` in place of its packed tensors, dequantized on read (core/io/gptq_format.h), so
-// loading and evaluation work on it unchanged.
+// loading and evaluation work on it unchanged; a onebit checkpoint (quant_method "lowbit-onebit")
+// likewise lists each 1-bit layer's dense weight (core/io/onebit_format.h).
 #pragma once
 
 #include <filesystem>
@@ -57,6 +58,7 @@ class Checkpoint {
 
   Expected<void> add_tensors(const std::vector<TensorInfo>& ts);
   Expected<void> resolve_gptq(const std::filesystem::path& config_path);
+  Expected<void> resolve_onebit(const std::filesystem::path& config_path);
 };
 
 }  // namespace lowbit

@@ -9,7 +9,6 @@
 namespace lowbit {
 namespace {
 
-constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;  // GGML_MAX_DIMS
 constexpr uint64_t kHeaderBytes = 4 + 4 + 8 + 8;
 // The smallest encodings of one key/value pair (empty key, type, a one-byte value) and of one

@@ -50,4 +50,28 @@ Expected<std::string> read_text_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+Expected<void> write_text_file_atomic(const std::filesystem::path& path, const std::string& text) {
+  auto temp = path;
+  temp += ".partial";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) return make_error(ErrorCode::Io, temp.string() + ": cannot be created: " + std::strerror(errno));
+    out << text;
+    out.flush();
+    if (!out) {
+      out.close();
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      return make_error(ErrorCode::Io, temp.string() + ": writing failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    return make_error(ErrorCode::Io, path.string() + ": cannot rename into place: " + ec.message());
+  }
+  return {};
+}
+
 }  // namespace lowbit

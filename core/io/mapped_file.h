@@ -31,5 +31,8 @@ class MappedFile {
 
 // Reads a whole (small) text file, e.g. config.json or an evaluation text.
 Expected<std::string> read_text_file(const std::filesystem::path& path);
+// Writes `text` to path.partial and renames it into place: readers never see a half-written file,
+// and a failed write leaves nothing behind.
+Expected<void> write_text_file_atomic(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace lowbit

@@ -72,6 +72,12 @@ Expected<void> rope_scaling_unsupported(const json& j, const std::string& source
   return {};
 }
 
+// ModelConfig::validate() knows no file; its errors are given the file here.
+Expected<void> validated(const ModelConfig& c, const std::string& source) {
+  if (auto v = c.validate(); !v) return make_error(v.error().code, source + ": " + v.error().message);
+  return {};
+}
+
 Expected<ModelConfig> from_hf(const json& j, const std::string& source) {
   if (!j.is_object()) return make_error(ErrorCode::Format, source + ": config.json is not an object");
   auto mt = j.find("model_type");
@@ -140,7 +146,7 @@ Expected<ModelConfig> from_hf(const json& j, const std::string& source) {
   c.bos_id = r.token("bos_token_id");
   c.eos_id = r.token("eos_token_id");
   if (!r.error.empty()) return make_error(ErrorCode::Format, r.error);
-  LB_TRY_VOID(c.validate());
+  LB_TRY_VOID(validated(c, source));
   return c;
 }
 
@@ -186,7 +192,7 @@ Expected<ModelConfig> from_gguf(const GgufFile& g) {
   c.tied_embeddings = !has_output;
   if (auto b = g.get_int("tokenizer.ggml.bos_token_id")) c.bos_id = static_cast<int32_t>(*b);
   if (auto e = g.get_int("tokenizer.ggml.eos_token_id")) c.eos_id = static_cast<int32_t>(*e);
-  LB_TRY_VOID(c.validate());
+  LB_TRY_VOID(validated(c, source));
   return c;
 }
 

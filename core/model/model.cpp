@@ -1,5 +1,7 @@
 #include "core/model/model.h"
 
+#include "core/io/mapped_file.h"
+
 namespace lowbit {
 
 Expected<Model> open_model(const std::filesystem::path& path, bool with_tokenizer) {
@@ -27,6 +29,19 @@ Expected<std::vector<int32_t>> tokenize_text(const Tokenizer& tokenizer, const s
   auto ids = tokenizer.encode(text, add_bos);
   if (!ids) return make_error(ids.error().code, source_name + ": " + ids.error().message);
   return ids;
+}
+
+Expected<std::vector<int32_t>> tokenize_file(const Tokenizer& tokenizer, const std::string& path) {
+  LB_TRY_ASSIGN(std::string text, read_text_file(path));
+  return tokenize_text(tokenizer, text, false, path);
+}
+
+Expected<std::vector<int32_t>> calibration_windows(const Tokenizer& tokenizer, const std::string& path,
+                                                   const CalibOptions& options) {
+  LB_TRY_ASSIGN(std::vector<int32_t> ids, tokenize_file(tokenizer, path));
+  auto windows = draw_windows(ids, options);
+  if (!windows) return make_error(windows.error().code, path + ": " + windows.error().message);
+  return windows;
 }
 
 }  // namespace lowbit

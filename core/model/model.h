@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/calib/calibration.h"
 #include "core/io/checkpoint.h"
 #include "core/model/config.h"
 #include "core/tokenizer/tokenizer.h"
@@ -26,5 +27,13 @@ Expected<Model> open_model(const std::filesystem::path& path, bool with_tokenize
 // Tokenizes `text` for evaluation with `tokenizer`: add_bos prepends BOS where the tokenizer adds one.
 Expected<std::vector<int32_t>> tokenize_text(const Tokenizer& tokenizer, const std::string& text, bool add_bos,
                                              const std::string& source_name);
+
+// The text file at `path` read and tokenized without BOS (evaluation and calibration text); errors
+// name the file.
+Expected<std::vector<int32_t>> tokenize_file(const Tokenizer& tokenizer, const std::string& path);
+
+// The calibration windows of `options` drawn from the text file `path` (errors name the file).
+Expected<std::vector<int32_t>> calibration_windows(const Tokenizer& tokenizer, const std::string& path,
+                                                   const CalibOptions& options);
 
 }  // namespace lowbit

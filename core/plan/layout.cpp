@@ -1,7 +1,6 @@
 #include "core/plan/layout.h"
 
-#include <fstream>
-#include <sstream>
+#include "core/io/mapped_file.h"
 
 namespace lowbit {
 
@@ -71,7 +70,10 @@ nlohmann::json Layout::to_json() const {
 
 Expected<Layout> Layout::from_json(const nlohmann::json& j, const std::string& source) {
   auto bad = [&](const std::string& what) { return make_error(ErrorCode::Format, source + ": " + what); };
-  if (!j.is_object() || j.value("format", "") != "lowbit-layout") return bad("not a lowbit layout (\"format\": \"lowbit-layout\" missing)");
+  // Not j.value("format", ""): it throws when "format" is there but not a string.
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (format == j.end() || !format->is_string() || format->get_ref<const std::string&>() != "lowbit-layout")
+    return bad("not a lowbit layout (\"format\": \"lowbit-layout\" missing)");
   if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int64_t>() != 1)
     return bad("unsupported layout version (1 is read)");
   Layout l;
@@ -92,33 +94,14 @@ Expected<Layout> Layout::from_json(const nlohmann::json& j, const std::string& s
 }
 
 Expected<Layout> read_layout(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::Io, path.string() + ": cannot be opened");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  LB_TRY_ASSIGN(const std::string text, read_text_file(path));
+  const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return make_error(ErrorCode::Format, path.string() + ": not valid JSON");
   return Layout::from_json(j, path.string());
 }
 
 Expected<void> write_layout(const Layout& layout, const std::filesystem::path& path) {
-  auto temp = path;
-  temp += ".partial";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error(ErrorCode::Io, temp.string() + ": cannot be created");
-    out << layout.to_json().dump(2) << "\n";
-    if (!out) {
-      out.close();
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      return make_error(ErrorCode::Io, temp.string() + ": writing failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return make_error(ErrorCode::Io, path.string() + ": cannot rename into place: " + ec.message());
-  return {};
+  return write_text_file_atomic(path, layout.to_json().dump(2) + "\n");
 }
 
 }  // namespace lowbit

@@ -23,7 +23,15 @@ const char* awq_group_name(AwqGroup g) {
   return names[static_cast<int>(g)];
 }
 
-Expected<MatrixRM> quantize_dequantize(const MatrixRM& w, const Format& f, const std::string& name) {
+Expected<MatrixRM> quantize_dequantize(const MatrixRM& w, const Format& f, const std::string& name, float shrink) {
+  if (shrink != 1.0f) {
+    if (f.kind != Format::Kind::Int || !f.fits(w.cols()) || !(shrink > 0 && shrink < 1))
+      return make_error(ErrorCode::InvalidArgument, name + ": a clip ratio of " + std::to_string(shrink) +
+                                                        " needs an int-family format that fits and a ratio in (0, 1)");
+    MatrixRM out(w.rows(), w.cols());
+    dequantize_int(rtn_int(w.data(), w.rows(), w.cols(), f, shrink), out.data());
+    return out;
+  }
   LB_TRY_ASSIGN(const EncodedTensor t, encode_rtn(w.data(), w.rows(), w.cols(), f, false, name));
   MatrixRM out(w.rows(), w.cols());
   t.dequantize(out.data());
@@ -35,7 +43,7 @@ VectorF awq_scales(const VectorF& mean_abs, double alpha) {
   return s / std::sqrt(s.maxCoeff() * s.minCoeff());
 }
 
-Expected<double> awq_scaled_error(const std::vector<AwqLayer>& layers, const MatrixRM& h, const VectorF& s) {
+Expected<double> awq_scaled_error(const std::vector<AwqLayer>& layers, const MatrixRM& h, const VectorF& s, float shrink) {
   double err = 0;
   const VectorF inv = s.cwiseInverse();
   for (const AwqLayer& l : layers) {
@@ -43,7 +51,7 @@ Expected<double> awq_scaled_error(const std::vector<AwqLayer>& layers, const Mat
       return make_error(ErrorCode::InvalidArgument, "AWQ on " + l.name + ": " + std::to_string(l.w->cols()) +
                                                         " input channels, but the Hessian has " +
                                                         std::to_string(h.rows()));
-    LB_TRY_ASSIGN(const MatrixRM q, quantize_dequantize(*l.w * s.asDiagonal(), l.format, l.name));
+    LB_TRY_ASSIGN(const MatrixRM q, quantize_dequantize(*l.w * s.asDiagonal(), l.format, l.name, shrink));
     const MatrixRM d = q * inv.asDiagonal() - *l.w;
     const MatrixRM dh = d * h;
     err += dh.cwiseProduct(d).cast<double>().sum();

@@ -41,8 +41,10 @@ enum class AwqGroup { Qkv, O, GateUp, Down };
 const char* awq_group_name(AwqGroup g);
 
 // Q(w): the round-to-nearest values of a [rows, cols] matrix in `format` (float types round, the int
-// family takes min-max grids, ggml types their reference quantizer). `name` labels errors.
-Expected<MatrixRM> quantize_dequantize(const MatrixRM& w, const Format& format, const std::string& name);
+// family takes min-max grids, ggml types their reference quantizer). `name` labels errors. `shrink`
+// < 1 (int family only): every min-max range shrunk by that one clip ratio (the studio's clip curve).
+Expected<MatrixRM> quantize_dequantize(const MatrixRM& w, const Format& format, const std::string& name,
+                                       float shrink = 1.0f);
 
 // The scales of one α: s = max(s_x^α, 1e-4), divided by sqrt(max(s) · min(s)).
 VectorF awq_scales(const VectorF& mean_abs, double alpha);
@@ -55,8 +57,9 @@ struct AwqLayer {
 };
 
 // Σ_layers tr(ΔW H ΔWᵀ), ΔW = Q(W·diag(s))·diag(s)⁻¹ − W: the output error of the group after
-// scaling by s and rounding (h: [in, in], the Hessian of the unscaled input).
-Expected<double> awq_scaled_error(const std::vector<AwqLayer>& layers, const MatrixRM& h, const VectorF& s);
+// scaling by s and rounding (h: [in, in], the Hessian of the unscaled input); `shrink` as above.
+Expected<double> awq_scaled_error(const std::vector<AwqLayer>& layers, const MatrixRM& h, const VectorF& s,
+                                  float shrink = 1.0f);
 
 struct AwqSearchResult {
   double alpha = 0;

@@ -98,7 +98,7 @@ Expected<void> validate_awq(const QuantizeOptions& o) {
 
 Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptions& o,
                                             const std::vector<int32_t>& calib_tokens, Progress* progress,
-                                            const CancelToken* cancel) {
+                                            const CancelToken* cancel, const AwqObserver& observer) {
   LB_TRY_VOID(validate_awq(o));
   const bool with_gptq = o.method == QuantMethod::AwqGptq;
   const std::string method = quant_method_name(o.method);
@@ -125,11 +125,13 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
       gs.h = st.hessian();
       if (auto why = awq_fold_blocker(m.config, blk, g)) {
         gs.note = *why;
+        if (observer) LB_TRY_VOID(observer({b, g, nullptr, gs.note, layers, &gs.h, st.mean_abs()}));
       } else {
         LB_TRY_ASSIGN(const AwqSearchResult sr, awq_search_scale(layers, gs.h, st.mean_abs(), o.awq));
         LB_TRY_VOID(awq_apply_scale(m.config, blk, g, sr.scales));
         gs.alpha = sr.alpha;
         gs.h = awq_scaled_hessian(gs.h, sr.scales);
+        if (observer) LB_TRY_VOID(observer({b, g, &sr, gs.note, layers, &gs.h, st.mean_abs()}));
       }
       groups.emplace(g, std::move(gs));
     }

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "core/quant/quantize_model.h"
@@ -21,8 +23,24 @@ namespace lowbit {
 // The checks quantize_model's options need for methods awq and awq+gptq.
 Expected<void> validate_awq(const QuantizeOptions& options);
 
+// What the driver decided for one group, shown to an observer (the studio's AWQ curves) after the α
+// search and the folding, before the block is quantized: `layers` then point at the scaled weights
+// and `h` is the Hessian of their scaled input; `search` is null when the group was left unscaled
+// (`note` says why; `layers` and `h` are then the unscaled ones and `mean_abs` lets a viewer run the
+// search anyway).
+struct AwqGroupDecision {
+  int64_t block = 0;
+  AwqGroup group = AwqGroup::Qkv;
+  const AwqSearchResult* search = nullptr;
+  std::string note;
+  std::vector<AwqLayer> layers;
+  const MatrixRM* h = nullptr;
+  VectorF mean_abs;  // of the unscaled input
+};
+using AwqObserver = std::function<Expected<void>(const AwqGroupDecision&)>;
+
 Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptions& options,
                                             const std::vector<int32_t>& calib_tokens, Progress* progress = nullptr,
-                                            const CancelToken* cancel = nullptr);
+                                            const CancelToken* cancel = nullptr, const AwqObserver& observer = {});
 
 }  // namespace lowbit

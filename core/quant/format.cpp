@@ -61,7 +61,8 @@ uint64_t Format::bytes(int64_t rows, int64_t cols) const {
       const uint64_t scales = groups * r * 2;
       return qweight + qzeros + scales + c * 4;
     }
-    case Kind::OneBit: return (r * c + 7) / 8 + 2 * (r + c);
+    // The onebit checkpoint (core/io/onebit_format.h): rows of packed signs, fp16 g [cols] and h [rows].
+    case Kind::OneBit: return r * ((c + 7) / 8) + 2 * (r + c);
   }
   return 0;
 }
@@ -71,6 +72,11 @@ double Format::bits_per_weight(int64_t rows, int64_t cols) const {
     // The information content: codes, fp16 scales, and zero points where asymmetric.
     const double g = static_cast<double>(group_size(cols));
     return bits + 16.0 / g + (symmetric ? 0.0 : bits / g);
+  }
+  if (kind == Kind::OneBit) {
+    // One sign per weight and one fp16 value per row and per column: 1 + 16·(rows+cols)/(rows·cols).
+    const double r = static_cast<double>(rows), c = static_cast<double>(cols);
+    return 1.0 + 16.0 * (r + c) / (r * c);
   }
   return 8.0 * static_cast<double>(bytes(rows, cols)) / (static_cast<double>(rows) * static_cast<double>(cols));
 }

@@ -28,7 +28,8 @@ struct Format {
   static Format integer(int bits, int64_t group, bool symmetric) { return {Kind::Int, DType::F32, bits, group, symmetric}; }
 
   std::string name() const;
-  // Bits per weight of a rows × cols tensor in this format (scales and zeros included).
+  // Bits per weight of a rows × cols tensor in this format (scales and zeros included; onebit:
+  // 1 + 16·(rows+cols)/(rows·cols), shape-dependent).
   double bits_per_weight(int64_t rows, int64_t cols) const;
   // Bytes of a rows × cols tensor in this format.
   uint64_t bytes(int64_t rows, int64_t cols) const;

@@ -7,6 +7,8 @@
 #include <cmath>
 
 #include "core/quant/awq_model.h"
+#include "core/quant/onebit_distill.h"
+#include "core/quant/cbq.h"
 #include "core/quant/ggml_formats.h"
 #include "core/quant/int_quant.h"
 #include "core/tensor/ggml_dequant.h"
@@ -63,6 +65,8 @@ const char* quant_method_name(QuantMethod m) {
     case QuantMethod::Gptq: return "gptq";
     case QuantMethod::Awq: return "awq";
     case QuantMethod::AwqGptq: return "awq+gptq";
+    case QuantMethod::OneBit: return "onebit";
+    case QuantMethod::Cbq: return "cbq";
   }
   return "rtn";
 }
@@ -72,6 +76,8 @@ std::optional<QuantMethod> quant_method_from_name(const std::string& n) {
   if (n == "gptq") return QuantMethod::Gptq;
   if (n == "awq") return QuantMethod::Awq;
   if (n == "awq+gptq") return QuantMethod::AwqGptq;
+  if (n == "onebit") return QuantMethod::OneBit;
+  if (n == "cbq") return QuantMethod::Cbq;
   return std::nullopt;
 }
 
@@ -136,7 +142,11 @@ Expected<void> QuantizeOptions::validate() const {
     LB_TRY_VOID(calib.validate());
   }
   if (method == QuantMethod::Awq || method == QuantMethod::AwqGptq) LB_TRY_VOID(validate_awq(*this));
-  if (format.kind == Format::Kind::OneBit) return make_error(ErrorCode::Unsupported, "format onebit needs --method onebit (not implemented yet)");
+  if (method == QuantMethod::OneBit) return validate_onebit(*this);
+  if (method == QuantMethod::Cbq) return validate_cbq(*this);
+  if (format.kind == Format::Kind::OneBit) return make_error(ErrorCode::Unsupported, "format onebit needs --method onebit");
+  for (const auto& [name, f] : per_tensor)
+    if (f.kind == Format::Kind::OneBit) return make_error(ErrorCode::Unsupported, name + ": format onebit needs --method onebit");
   return {};
 }
 
@@ -179,7 +189,11 @@ Expected<QuantizeResult> quantize_model(ModelWeights& m, const QuantizeOptions& 
   LB_TRY_VOID(o.validate());
   const auto t0 = Clock::now();
   QuantizeResult res;
-  if (o.method == QuantMethod::Awq || o.method == QuantMethod::AwqGptq) {
+  if (o.method == QuantMethod::OneBit) {
+    LB_TRY_ASSIGN(res, onebit_quantize_model(m, o, calib_tokens, progress, cancel));
+  } else if (o.method == QuantMethod::Cbq) {
+    LB_TRY_ASSIGN(res, cbq_quantize_model(m, o, calib_tokens, progress, cancel));
+  } else if (o.method == QuantMethod::Awq || o.method == QuantMethod::AwqGptq) {
     LB_TRY_ASSIGN(res, awq_quantize_model(m, o, calib_tokens, progress, cancel));
   } else {
     LB_TRY_ASSIGN(res, quantize_blocks(m, o, calib_tokens, progress, cancel));

@@ -3,7 +3,8 @@
 // reports per-layer errors. RTN works tensor by tensor; GPTQ goes block by block as the GPTQ paper
 // does: the Hessians of block k come from calibration windows run through blocks < k already
 // quantized, and only one block's activations are held at a time. AWQ and AWQ+GPTQ go block by block
-// too (core/quant/awq_model.h).
+// too (core/quant/awq_model.h), as does OneBit (SVID + distillation, core/quant/onebit_distill.h);
+// CBQ trains windows of consecutive blocks (core/quant/cbq.h).
 #pragma once
 
 #include <map>
@@ -19,10 +20,12 @@
 #include "core/quant/encoded.h"
 #include "core/quant/format.h"
 #include "core/quant/gptq.h"
+#include "core/quant/onebit.h"
+#include "core/quant/cbq.h"
 
 namespace lowbit {
 
-enum class QuantMethod { Rtn, Gptq, Awq, AwqGptq };  // names: rtn, gptq, awq, awq+gptq
+enum class QuantMethod { Rtn, Gptq, Awq, AwqGptq, OneBit, Cbq };  // names: rtn, gptq, awq, awq+gptq, onebit, cbq
 const char* quant_method_name(QuantMethod m);
 std::optional<QuantMethod> quant_method_from_name(const std::string& name);
 
@@ -49,6 +52,8 @@ struct QuantizeOptions {
   bool fp16_scales = false;                  // int family: scales rounded to fp16 before codes are chosen (GPTQ export)
   GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
   AwqOptions awq;                            // α grid and clip search (methods awq, awq+gptq)
+  OneBitOptions onebit;                      // distillation after SVID (method onebit, format onebit)
+  CbqOptions cbq;                            // cross-block windows, LoRA-Rounding, CFP (method cbq)
   CalibOptions calib;
   Expected<void> validate() const;
 };
@@ -73,6 +78,8 @@ struct QuantizeResult {
   double seconds = 0;
   std::vector<std::string> warnings;
   EncodedTensors encoded;  // with keep_encoded: checkpoint tensor name → codes (fused slots stacked)
+  OneBitResult onebit;     // method onebit: the 1-bit layers (always kept) and the per-block report
+  CbqReport cbq;           // method cbq: per-window loss curves and probe errors
 };
 
 // Records one layer's codes under its checkpoint tensor (stacking the slots of a fused tensor).

@@ -43,7 +43,9 @@ float f16_to_f32(uint16_t h) {
 
 uint16_t f32_to_f16(float f) {
 #if defined(__F16C__)
-  return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+  // _mm_cvtps_ph rather than _cvtss_sh: clang's _cvtss_sh macro expands to a compound literal,
+  // which -Wpedantic rejects in C++.
+  return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
 #else
   const float scale_to_inf = std::bit_cast<float>(0x77800000u);
   const float scale_to_zero = std::bit_cast<float>(0x08800000u);

@@ -89,7 +89,9 @@ Expected<BpeModel> BpeModel::build(Vocab vocab, const std::vector<std::pair<std:
   m.merges_.reserve(merges.size());
   const std::string& prefix = m.options_.continuing_subword_prefix;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const auto& [a, b] = merges[rank];
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& a = merges[rank].first;
+    const std::string& b = merges[rank].second;
     const auto where = [&] {
       return source + ": model.merges[" + std::to_string(rank) + "] ('" + a + "', '" + b + "')";
     };

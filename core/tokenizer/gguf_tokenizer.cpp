@@ -383,7 +383,7 @@ Expected<std::unique_ptr<Tokenizer>> load_gguf_tokenizer(const GgufFile& gguf, c
 
   t->scores.assign(n, 0.0f);
   if (const GgufValue* s = gguf.find("tokenizer.ggml.scores")) {
-    if (s->type != GgufType::ARRAY || s->array_size() < n)
+    if (s->type != GgufType::ARRAY || s->elem_type == GgufType::STRING || s->array_size() < n)
       return fail(ErrorCode::Format, "tokenizer.ggml.scores is not an array of " + std::to_string(n) + " numbers");
     for (size_t i = 0; i < n; ++i)
       t->scores[i] = s->floats.empty() ? static_cast<float>(s->ints[i]) : static_cast<float>(s->floats[i]);

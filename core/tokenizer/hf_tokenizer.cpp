@@ -18,6 +18,8 @@ namespace {
 
 // Words longer than this are not cached (a tokenizer without pre-tokenizer sees whole lines).
 constexpr size_t kMaxCachedWord = 256;
+// Vocabulary ids may leave at most this many ids unused (see parse_vocab).
+constexpr int64_t kMaxUnusedIds = int64_t{1} << 16;
 
 class HfTokenizer final : public Tokenizer {
  public:
@@ -122,6 +124,8 @@ Expected<Vocab> parse_vocab(const Json& model, const JsonPath& at) {
   if (!v->is_object()) return json_type_error(at.child("vocab"), "an object of token: id", *v);
   Vocab vocab;
   vocab.reserve(v->size());
+  int64_t max_id = -1;
+  std::string max_token;
   for (auto it = v->begin(); it != v->end(); ++it) {
     if (!it.value().is_number_integer())
       return json_type_error(at.child("vocab").child("\"" + it.key() + "\""), "an integer id", it.value());
@@ -130,7 +134,14 @@ Expected<Vocab> parse_vocab(const Json& model, const JsonPath& at) {
       return make_error(ErrorCode::Format, at.child("vocab").str() + ": id " + std::to_string(id) + " of token '" +
                                                it.key() + "' is out of range");
     vocab.emplace(it.key(), static_cast<int32_t>(id));
+    if (id > max_id) max_id = id, max_token = it.key();
   }
+  // The tokenizer keeps a dense id → token table, so a vocabulary whose ids leave millions unused
+  // (a damaged id such as 2147483000) would cost gigabytes; real vocabularies are dense.
+  if (max_id >= static_cast<int64_t>(vocab.size()) + kMaxUnusedIds)
+    return make_error(ErrorCode::Format, at.child("vocab").str() + ": id " + std::to_string(max_id) + " of token '" +
+                                             max_token + "' leaves more than " + std::to_string(kMaxUnusedIds) +
+                                             " ids unused (the vocabulary has " + std::to_string(vocab.size()) + " tokens)");
   return vocab;
 }
 

@@ -23,6 +23,7 @@ Expected<std::unique_ptr<Device>> Device::create(const DeviceOptions& options) {
 }
 
 Expected<void> Device::open(const DeviceOptions& options) {
+  max_device_bytes_ = options.max_device_bytes;
   LB_TRY_ASSIGN(instance_, Instance::create(InstanceOptions{.validation = options.validation}));
   LB_TRY_ASSIGN(std::vector<PhysicalDevice> devices, enumerate_physical_devices(instance_));
 

@@ -28,6 +28,10 @@ struct PipelineDesc;
 struct DeviceOptions {
   int device_index = -1;    // into list_devices(); -1 picks the best usable device
   bool validation = false;  // Khronos validation layer (development only; must be installed)
+  // The most device-local memory the buffers on this device may hold together; 0: no limit but the
+  // device's own. A buffer beyond it is ErrorCode::OutOfMemory, as if the device had run out: how a
+  // smaller GPU is emulated and how tests force the out-of-memory path.
+  uint64_t max_device_bytes = 0;
 
   Expected<void> validate() const;
 };
@@ -55,6 +59,12 @@ class Device {
   const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
   uint64_t max_allocation_bytes() const { return max_allocation_bytes_; }
 
+  // Device-local memory held by this device's buffers now, and the limit on it (0: none). Buffers
+  // created and destroyed through Buffer keep the count; the limit can be changed between jobs.
+  uint64_t device_bytes_in_use() const { return device_bytes_in_use_; }
+  uint64_t max_device_bytes() const { return max_device_bytes_; }
+  void set_max_device_bytes(uint64_t bytes) { max_device_bytes_ = bytes; }
+
   VkPhysicalDevice physical_device() const { return physical_.handle; }
   VkDevice handle() const { return device_; }
   VkQueue queue() const { return queue_; }
@@ -69,12 +79,16 @@ class Device {
   Device() = default;
   Expected<void> open(const DeviceOptions& options);
 
+  friend class Buffer;  // keeps device_bytes_in_use_
+
   Instance instance_;
   PhysicalDevice physical_;
   DeviceFeatures features_;
   VkPhysicalDeviceLimits limits_{};
   VkPhysicalDeviceMemoryProperties memory_{};
   uint64_t max_allocation_bytes_ = 0;
+  uint64_t max_device_bytes_ = 0;
+  uint64_t device_bytes_in_use_ = 0;
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   VkCommandPool command_pool_ = VK_NULL_HANDLE;

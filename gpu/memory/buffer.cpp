@@ -1,5 +1,6 @@
 #include "gpu/memory/buffer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -25,8 +26,9 @@ const char* use_name(MemoryUse use) {
 
 std::string describe_bytes(uint64_t bytes) {
   char text[64];
-  std::snprintf(text, sizeof(text), "%llu bytes (%.2f GiB)", static_cast<unsigned long long>(bytes),
-                static_cast<double>(bytes) / (1ull << 30));
+  const bool gib = bytes >= (1ull << 30);
+  std::snprintf(text, sizeof(text), "%llu bytes (%.2f %s)", static_cast<unsigned long long>(bytes),
+                static_cast<double>(bytes) / (gib ? (1ull << 30) : (1ull << 20)), gib ? "GiB" : "MiB");
   return text;
 }
 
@@ -87,6 +89,12 @@ Expected<Buffer> Buffer::create(Device& device, uint64_t bytes, MemoryUse use) {
   if (req.size > heap.size)
     return make_error(ErrorCode::OutOfMemory, "cannot allocate " + what + ": larger than the whole memory heap (" +
                                                   describe_bytes(heap.size) + ")");
+  if (use == MemoryUse::Device && device.max_device_bytes_ > 0 &&
+      req.size > device.max_device_bytes_ - std::min(device.max_device_bytes_, device.device_bytes_in_use_))
+    return make_error(ErrorCode::OutOfMemory,
+                      "out of device memory on " + device.info().name + ": needed " + describe_bytes(req.size) +
+                          " more with " + describe_bytes(device.device_bytes_in_use_) + " in use, limit " +
+                          describe_bytes(device.max_device_bytes_) + " (DeviceOptions::max_device_bytes)");
 
   VkMemoryAllocateInfo alloc{};
   alloc.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
@@ -97,6 +105,11 @@ Expected<Buffer> Buffer::create(Device& device, uint64_t bytes, MemoryUse use) {
     b.memory_ = VK_NULL_HANDLE;
     const auto error = vk_error(result, "vkAllocateMemory").error;
     return make_error(error.code, "cannot allocate " + what + ": " + error.message);
+  }
+  if (use == MemoryUse::Device) {
+    b.owner_ = &device;
+    b.counted_bytes_ = req.size;
+    device.device_bytes_in_use_ += req.size;
   }
   LB_VK_TRY(vkBindBufferMemory(b.device_, b.buffer_, b.memory_, 0));
   if (use != MemoryUse::Device) {
@@ -126,6 +139,8 @@ Buffer::Buffer(Buffer&& other) noexcept {
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
     release();
+    owner_ = std::exchange(other.owner_, nullptr);
+    counted_bytes_ = std::exchange(other.counted_bytes_, 0);
     device_ = other.device_;
     buffer_ = std::exchange(other.buffer_, VK_NULL_HANDLE);
     memory_ = std::exchange(other.memory_, VK_NULL_HANDLE);
@@ -147,6 +162,9 @@ void Buffer::release() {
   buffer_ = VK_NULL_HANDLE;
   memory_ = VK_NULL_HANDLE;
   mapped_ = nullptr;
+  if (owner_) owner_->device_bytes_in_use_ -= counted_bytes_;
+  owner_ = nullptr;
+  counted_bytes_ = 0;
 }
 
 }  // namespace lowbit::gpu

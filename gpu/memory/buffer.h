@@ -2,7 +2,9 @@
 // what shaders read and write), Upload (host-visible, coherent, mapped: staging towards the device)
 // and Readback (host-visible, coherent, cached where possible, mapped: staging back to the host).
 // Every buffer can be a storage buffer and a transfer source or destination. An allocation that
-// cannot succeed is ErrorCode::OutOfMemory, naming the size asked and the memory it was asked of.
+// cannot succeed is ErrorCode::OutOfMemory, naming the size asked and the memory it was asked of;
+// so is a device-local buffer that would take the device past DeviceOptions::max_device_bytes.
+// Device-local buffers are counted in Device::device_bytes_in_use() while they live.
 // BufferRange names the part of a buffer a dispatch binds. A Buffer must die before its Device.
 #pragma once
 
@@ -42,6 +44,8 @@ class Buffer {
  private:
   void release();
 
+  Device* owner_ = nullptr;  // for the device-local byte count
+  uint64_t counted_bytes_ = 0;
   VkDevice device_ = VK_NULL_HANDLE;
   VkBuffer buffer_ = VK_NULL_HANDLE;
   VkDeviceMemory memory_ = VK_NULL_HANDLE;

@@ -1,8 +1,10 @@
 // `lowbit analyze` end to end on the bundled demo model: the folder it writes opens as a
-// CalibrationSet with every block's statistics, its JSON says what was measured, and bad arguments
-// are usage errors or failures that name the file.
+// CalibrationSet with every block's statistics, its JSON says what was measured, --views adds the
+// studio's views files and their summary, and bad arguments are usage errors or failures that name
+// the file.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.h"
@@ -34,6 +36,47 @@ TEST(CliAnalyze, WritesAFolderTheStudioReadsBack) {
   // A Hessian 2/n Σ x xᵀ has a positive diagonal on a trained model's normed inputs.
   for (int64_t i = 0; i < 256; ++i) EXPECT_GT((*h)[static_cast<size_t>(i * 256 + i)], 0.0f);
   std::filesystem::remove_all(out);
+}
+
+TEST(CliAnalyze, ViewsWriteTheirFilesAndSummary) {
+  const auto out = std::filesystem::temp_directory_path() / ("lowbit_cli_views_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  // One thread: the AWQ curves run many small parallel loops whose OpenMP barriers spin (≈ 8× the CPU
+  // time with 2 threads on a busy machine).
+  auto r = run_lowbit({"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "2", "--ctx", "32",
+                       "--out", out.string(), "--json", "--threads", "1", "--views", "hessian,scale-hessian,landscape,awq,outliers",
+                       "--view-bits", "2", "--blocks", "1,3", "--landscape-points", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["blocks"], 4);  // the calibration summary as before
+  ASSERT_TRUE(j.contains("views"));
+  for (const char* k : {"hessian", "scale_hessian", "landscape", "awq", "outliers", "seconds", "files"})
+    EXPECT_TRUE(j["views"].contains(k)) << k;
+  EXPECT_EQ(j["views"]["scale_hessian"][0]["diagonal"].size(), 4u);
+  for (const char* f : {"calibration.json", "stats.safetensors", "views.json", "views.safetensors"})
+    EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
+  std::ifstream in(out / "views.json");
+  const auto v = nlohmann::json::parse(in);
+  EXPECT_EQ(v["format"], "lowbit-views");
+  EXPECT_EQ(v["version"], 1);
+  EXPECT_EQ(v["hessian"]["blocks"], (std::vector<int>{1, 3}));
+  EXPECT_EQ(v["hessian"]["layers"].size(), 2u * 4u * 2u);  // blocks × inputs × {fp, b2}
+  EXPECT_EQ(v["landscape"][0]["loss"].size(), 3u);
+  EXPECT_EQ(v["awq"][0]["groups"].size(), 16u);
+  // Plain progress lines (stderr is not a terminal) end with the last stage.
+  EXPECT_NE(r.err.find("views written"), std::string::npos) << r.err;
+  std::filesystem::remove_all(out);
+}
+
+TEST(CliAnalyze, BadViewArguments) {
+  const std::string calib = (kDemo / "demo-calib.txt").string();
+  auto r = run_lowbit({"analyze", kDemo.string(), "--calib", calib, "--out", "/tmp/lowbit_never", "--views", "hessian,heatmap", "--json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("heatmap"), std::string::npos) << r.out;
+  EXPECT_EQ(run_lowbit({"analyze", kDemo.string(), "--calib", calib, "--out", "/tmp/lowbit_never", "--views", "awq", "--view-bits", "1"}).exit_code, 2);
+  EXPECT_EQ(run_lowbit({"analyze", kDemo.string(), "--calib", calib, "--out", "/tmp/lowbit_never", "--view-bits", "2"}).exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/lowbit_never"));
 }
 
 TEST(CliAnalyze, BadArguments) {

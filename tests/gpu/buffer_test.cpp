@@ -1,6 +1,7 @@
 // Buffers, transfers and the recorder's bookkeeping on every Vulkan device present: round trips
 // through device-local memory, offsets, an allocation that cannot succeed (OutOfMemory naming the
-// size), an empty buffer. Skips with a message where there is no Vulkan device.
+// size), the device-memory limit of DeviceOptions (counted, enforced, given back), an empty buffer.
+// Skips with a message where there is no Vulkan device.
 #include "gpu/memory/buffer.h"
 
 #include <gtest/gtest.h>
@@ -12,9 +13,9 @@
 #include <vector>
 
 #include "gpu/device/device.h"
-#include "gpu_test_support.h"
 #include "gpu/memory/transfer.h"
 #include "gpu/pipeline/command_recorder.h"
+#include "gpu_test_support.h"
 
 namespace lowbit::gpu {
 namespace {
@@ -61,6 +62,38 @@ TEST(Buffer, ImpossibleAllocationIsOutOfMemoryNamingTheSize) {
     EXPECT_NE(buffer.error().message.find(std::to_string(huge)), std::string::npos) << buffer.error().message;
     std::printf("[ %s ] %s\n", device.info().name.c_str(), buffer.error().message.c_str());
   }
+}
+
+TEST(Buffer, DeviceMemoryLimitIsCountedAndEnforced) {
+  auto list = list_devices();
+  if (!list || list->empty()) GTEST_SKIP() << "no Vulkan device here";
+  auto opened = Device::create(DeviceOptions{.device_index = 0, .max_device_bytes = 1 << 20});
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  Device& device = **opened;
+  EXPECT_EQ(device.max_device_bytes(), 1u << 20);
+  EXPECT_EQ(device.device_bytes_in_use(), 0u);
+  {
+    auto a = Buffer::create(device, 600 << 10, MemoryUse::Device);
+    ASSERT_TRUE(a.has_value()) << a.error().message;
+    const uint64_t in_use = device.device_bytes_in_use();
+    EXPECT_GE(in_use, 600u << 10);
+    // Host-visible staging is not device-local memory and does not count.
+    auto staging = Buffer::create(device, 2 << 20, MemoryUse::Upload);
+    ASSERT_TRUE(staging.has_value()) << staging.error().message;
+    EXPECT_EQ(device.device_bytes_in_use(), in_use);
+    auto b = Buffer::create(device, 600 << 10, MemoryUse::Device);
+    ASSERT_FALSE(b.has_value());
+    EXPECT_EQ(b.error().code, ErrorCode::OutOfMemory);
+    EXPECT_NE(b.error().message.find("out of device memory"), std::string::npos) << b.error().message;
+    EXPECT_NE(b.error().message.find("limit 1048576 bytes"), std::string::npos) << b.error().message;
+    EXPECT_EQ(device.device_bytes_in_use(), in_use);
+    Buffer moved = std::move(*a);  // the count follows the memory, not the object
+    EXPECT_EQ(device.device_bytes_in_use(), in_use);
+  }
+  EXPECT_EQ(device.device_bytes_in_use(), 0u);
+  device.set_max_device_bytes(0);  // no limit
+  auto big = Buffer::create(device, 2 << 20, MemoryUse::Device);
+  EXPECT_TRUE(big.has_value()) << big.error().message;
 }
 
 TEST(Buffer, EmptyBufferIsInvalid) {

@@ -1,5 +1,6 @@
 #include "widgets/plots/histogram_plot.h"
 
+#include <QEvent>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <qcustomplot.h>
@@ -71,9 +72,25 @@ HistogramPlot::HistogramPlot(QWidget* parent) : QWidget(parent), plot_(new Canva
 
   set_axis_labels(tr("weight value"), tr("count"));
   show_placeholder(tr("No data"));
+  default_labels_ = default_placeholder_ = true;
+}
+
+void HistogramPlot::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) {
+    const bool defaults = default_labels_;
+    if (defaults)
+      set_axis_labels(tr("weight value"), tr("count"));
+    else
+      set_axis_labels(plot_->xAxis->label(), count_label_);  // the "(log scale)" suffix
+    default_labels_ = defaults;
+    if (default_placeholder_ && placeholder_->visible()) placeholder_->setText(tr("No data"));
+    queue_replot();
+  }
+  QWidget::changeEvent(event);
 }
 
 void HistogramPlot::set_axis_labels(const QString& x, const QString& y) {
+  default_labels_ = false;
   plot_->xAxis->setLabel(x);
   count_label_ = y;
   plot_->yAxis->setLabel(log_counts_ ? tr("%1 (log scale)").arg(y) : y);
@@ -99,6 +116,7 @@ void HistogramPlot::set_histogram(const HistogramData& histogram) {
 }
 
 void HistogramPlot::show_placeholder(const QString& text) {
+  default_placeholder_ = false;
   histogram_ = {};
   bars_->data()->clear();
   placeholder_->setText(text);

@@ -39,6 +39,10 @@ class HistogramPlot : public QWidget {
  signals:
   void log_counts_changed(bool on);
 
+ protected:
+  // On QEvent::LanguageChange: the default axis labels and placeholder, and the "(log scale)" suffix.
+  void changeEvent(QEvent* event) override;
+
  private:
   void apply_ranges();
   void queue_replot();
@@ -50,6 +54,8 @@ class HistogramPlot : public QWidget {
   HistogramData histogram_;
   QString count_label_;
   bool log_counts_ = false;
+  bool default_labels_ = false;       // the axis labels are the constructor's
+  bool default_placeholder_ = false;  // the placeholder on screen is the constructor's
 };
 
 }  // namespace lowbit

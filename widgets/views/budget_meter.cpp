@@ -1,5 +1,6 @@
 #include "widgets/views/budget_meter.h"
 
+#include <QEvent>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLocale>
@@ -15,8 +16,8 @@ namespace {
 
 constexpr int kBarSteps = 1000;
 
-QLabel* caption(const QString& text, QWidget* parent) {
-  auto* l = new QLabel(text, parent);
+QLabel* caption(QWidget* parent) {
+  auto* l = new QLabel(parent);
   l->setStyleSheet(QStringLiteral("color: palette(mid);"));
   return l;
 }
@@ -42,14 +43,15 @@ BudgetMeter::BudgetMeter(QWidget* parent) : QWidget(parent) {
   bytes_label_ = figure(this);
   bpw_label_ = figure(this);
   ppl_label_ = figure(this);
-  bpw_label_->setToolTip(tr("Bits per weight of the whole file: 8 × bytes / all parameters"));
-  ppl_label_->setToolTip(tr("The unquantized perplexity on the calibration windows × exp(Σ predicted ΔNLL)"));
+  bytes_caption_ = caption(this);
+  bpw_caption_ = caption(this);
+  ppl_caption_ = caption(this);
 
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
-  grid->addWidget(caption(tr("File size / budget"), this), 0, 0);
-  grid->addWidget(caption(tr("Bits per weight"), this), 0, 1);
-  grid->addWidget(caption(tr("Predicted perplexity"), this), 0, 2);
+  grid->addWidget(bytes_caption_, 0, 0);
+  grid->addWidget(bpw_caption_, 0, 1);
+  grid->addWidget(ppl_caption_, 0, 2);
   grid->addWidget(bytes_label_, 1, 0);
   grid->addWidget(bpw_label_, 1, 1);
   grid->addWidget(ppl_label_, 1, 2);
@@ -57,7 +59,21 @@ BudgetMeter::BudgetMeter(QWidget* parent) : QWidget(parent) {
   grid->setColumnStretch(0, 2);
   grid->setColumnStretch(1, 1);
   grid->setColumnStretch(2, 1);
+  retranslate();
+}
+
+void BudgetMeter::retranslate() {
+  bytes_caption_->setText(tr("File size / budget"));
+  bpw_caption_->setText(tr("Bits per weight"));
+  ppl_caption_->setText(tr("Predicted perplexity"));
+  bpw_label_->setToolTip(tr("Bits per weight of the whole file: 8 × bytes / all parameters"));
+  ppl_label_->setToolTip(tr("The unquantized perplexity on the calibration windows × exp(Σ predicted ΔNLL)"));
   refresh();
+}
+
+void BudgetMeter::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
 }
 
 void BudgetMeter::set_budget(quint64 budget_bytes, qint64 parameters, double baseline_ppl) {

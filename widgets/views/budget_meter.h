@@ -34,13 +34,20 @@ class BudgetMeter : public QWidget {
   QString bytes_text() const;
   QString ppl_text() const;
 
+ protected:
+  void changeEvent(QEvent* event) override;
+
  private:
   void refresh();
+  void retranslate();
 
   QProgressBar* bar_ = nullptr;
   QLabel* bytes_label_ = nullptr;
   QLabel* bpw_label_ = nullptr;
   QLabel* ppl_label_ = nullptr;
+  QLabel* bytes_caption_ = nullptr;
+  QLabel* bpw_caption_ = nullptr;
+  QLabel* ppl_caption_ = nullptr;
   quint64 budget_ = 0, bytes_ = 0;
   qint64 parameters_ = 0;
   double baseline_ppl_ = 0, dnll_ = 0;

@@ -185,6 +185,11 @@ Qt::ItemFlags LayerPrecisionModel::flags(const QModelIndex& index) const {
   return f;
 }
 
+void LayerPrecisionModel::retranslate() {
+  emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+  if (!rows_.isEmpty()) emit dataChanged(index(0, 0), index(static_cast<int>(rows_.size()) - 1, ColumnCount - 1));
+}
+
 QVariant LayerPrecisionModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
   switch (section) {

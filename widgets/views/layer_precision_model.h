@@ -87,6 +87,8 @@ class LayerPrecisionModel : public QAbstractTableModel {
   bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
   Qt::ItemFlags flags(const QModelIndex& index) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+  // After a language change: tells the views that the headers and tooltips changed (they ask again).
+  void retranslate();
 
  signals:
   void totals_changed(quint64 bytes, double kld, double dnll);

@@ -29,6 +29,11 @@ const TensorInfo* TensorTableModel::tensor_at(int row) const {
   return &checkpoint_->tensors()[static_cast<size_t>(row)];
 }
 
+void TensorTableModel::retranslate() {
+  emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+  if (rowCount() > 0) emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
 int TensorTableModel::rowCount(const QModelIndex& parent) const {
   if (parent.isValid() || !checkpoint_) return 0;
   return static_cast<int>(checkpoint_->tensors().size());
@@ -152,6 +157,8 @@ bool natural_less(const QString& a, const QString& b) {
 }
 
 QString format_bytes(quint64 bytes) {
+  // Below 1 KiB Qt writes "%1 bytes" in its own translation context, which the studio does not ship.
+  if (bytes < 1024) return QCoreApplication::translate("lowbit::format", "%1 bytes").arg(QLocale().toString(bytes));
   return QLocale().formattedDataSize(static_cast<qint64>(bytes), 1, QLocale::DataSizeIecFormat);
 }
 

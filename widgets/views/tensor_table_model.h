@@ -32,6 +32,8 @@ class TensorTableModel : public QAbstractTableModel {
   int columnCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+  // After a language change: tells the views that the headers and texts changed (they ask again).
+  void retranslate();
 
  private:
   std::shared_ptr<const Checkpoint> checkpoint_;

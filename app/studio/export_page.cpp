@@ -1,0 +1,285 @@
+#include "app/studio/export_page.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include "app/report/report_pdf.h"
+#include "app/studio/job_center.h"
+#include "app/studio/job_support.h"
+#include "app/studio/studio_paths.h"
+#include "core/io/mapped_file.h"
+#include "core/model/model.h"
+
+namespace lowbit {
+
+namespace {
+
+}  // namespace
+
+ExportJobResult run_export_job(const ExportJobInput& in, Progress& progress, const CancelToken& cancel) {
+  ExportJobResult r;
+  QElapsedTimer clock;
+  clock.start();
+  auto failed = [&r](const Error& e) { return job_failed(r, e); };
+  auto loaded = open_and_load(in.model_path, progress);
+  if (!loaded) return failed(loaded.error());
+  std::vector<int32_t> windows;
+  if (in.layout.method != QuantMethod::Rtn) {
+    auto w = calibration_windows(*loaded->model.tokenizer, path_str(in.calib_path), in.options.calib);
+    if (!w) return failed(w.error());
+    windows = std::move(*w);
+  }
+  Progress run = progress.sub(0.05, 1.0);
+  auto x = export_layout(loaded->model, loaded->weights, in.layout, path_str(in.out_path), windows, in.options, &run, &cancel);
+  if (!x) return failed(x.error());
+  r.path = QFile::decodeName(x->path.c_str());
+  r.bytes = x->bytes;
+  r.bits_per_weight = x->bits_per_weight;
+  for (const auto& w : x->warnings) r.warnings << qstr(w);
+  r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
+  return r;
+}
+
+ExportPage::ExportPage(JobCenter* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+  build_ui();
+  connect(&watcher_, &QFutureWatcher<ExportJobResult>::finished, this, &ExportPage::on_finished);
+}
+
+ExportPage::~ExportPage() { watcher_.waitForFinished(); }
+
+void ExportPage::build_ui() {
+  source_ = new QComboBox(this);
+  source_->addItem(QString());  // the current plan (texts: retranslate())
+  source_->addItem(QString());  // a layout file
+  layout_file_ = new QLineEdit(this);
+  browse_layout_ = new QPushButton(this);
+  connect(browse_layout_, &QPushButton::clicked, this, [this] {
+    const QString p = QFileDialog::getOpenFileName(this, tr("Layout to Export"), QString(), tr("Layouts (*.json)"));
+    if (!p.isEmpty()) set_layout_file(p);
+  });
+  auto* layout_row = new QHBoxLayout;
+  layout_row->addWidget(source_);
+  layout_row->addWidget(layout_file_, 1);
+  layout_row->addWidget(browse_layout_);
+  auto update_source = [this] { layout_file_->setEnabled(source_->currentIndex() == 1); };
+  connect(source_, &QComboBox::currentIndexChanged, this, update_source);
+  update_source();
+
+  target_ = new QComboBox(this);
+  target_->addItem(QString(), static_cast<int>(ExportTarget::Gguf));
+  target_->addItem(QString(), static_cast<int>(ExportTarget::Gptq));
+  connect(target_, &QComboBox::currentIndexChanged, this, &ExportPage::suggest_out_path);
+  out_path_ = new QLineEdit(this);
+  browse_out_ = new QPushButton(this);
+  connect(browse_out_, &QPushButton::clicked, this, [this] {
+    const bool gguf = target_->currentData().toInt() == static_cast<int>(ExportTarget::Gguf);
+    const QString p = gguf ? QFileDialog::getSaveFileName(this, tr("Export to"), out_path_->text(), tr("GGUF files (*.gguf)"))
+                           : QFileDialog::getExistingDirectory(this, tr("Export into Folder"), out_path_->text());
+    if (!p.isEmpty()) out_path_->setText(QDir::toNativeSeparators(p));
+  });
+  auto* out_row = new QHBoxLayout;
+  out_row->addWidget(out_path_, 1);
+  out_row->addWidget(browse_out_);
+
+  box_ = new QGroupBox(this);
+  auto* box = box_;
+  auto* form = new QFormLayout(box);
+  layout_label_ = new QLabel(this);
+  format_label_ = new QLabel(this);
+  output_label_ = new QLabel(this);
+  form->addRow(layout_label_, layout_row);
+  form->addRow(format_label_, target_);
+  form->addRow(output_label_, out_row);
+
+  export_button_ = new QPushButton(this);
+  export_button_->setDefault(true);
+  connect(export_button_, &QPushButton::clicked, this, [this] { start_export(); });
+  report_button_ = new QPushButton(this);
+  connect(report_button_, &QPushButton::clicked, this, [this] {
+    const QString p = QFileDialog::getSaveFileName(this, tr("Write Report"), QString(), tr("PDF files (*.pdf)"));
+    if (!p.isEmpty()) write_report(p);
+  });
+  status_ = new QLabel(this);
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(export_button_);
+  buttons->addWidget(report_button_);
+  buttons->addStretch(1);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(24, 18, 24, 18);
+  layout->addWidget(box);
+  layout->addLayout(buttons);
+  layout->addWidget(status_);
+  layout->addStretch(1);
+  retranslate();
+}
+
+void ExportPage::retranslate() {
+  box_->setTitle(tr("Export"));
+  layout_label_->setText(tr("Layout:"));
+  format_label_->setText(tr("Format:"));
+  output_label_->setText(tr("Output:"));
+  source_->setItemText(0, tr("The current plan"));
+  source_->setItemText(1, tr("A layout file"));
+  layout_file_->setPlaceholderText(tr("layout.json"));
+  browse_layout_->setText(tr("Browse…"));
+  browse_out_->setText(tr("Browse…"));
+  target_->setItemText(0, tr("GGUF (llama.cpp)"));
+  target_->setItemText(1, tr("GPTQ checkpoint (int formats)"));
+  export_button_->setText(tr("Export"));
+  report_button_->setText(tr("Report PDF…"));
+}
+
+void ExportPage::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
+}
+
+void ExportPage::set_model(std::shared_ptr<const OpenedModel> model) {
+  model_ = std::move(model);
+  status_->clear();
+  last_export_.reset();
+  suggest_out_path();
+  export_button_->setEnabled(model_ != nullptr);
+}
+
+void ExportPage::suggest_out_path() {
+  if (!model_) return;
+  const QFileInfo info(model_->path);
+  const QDir dir = info.isDir() ? QDir(info.absoluteFilePath() + QStringLiteral("/..")) : info.absoluteDir();
+  const QString base = info.isDir() ? info.fileName() : info.completeBaseName();
+  const bool gguf = target_->currentData().toInt() == static_cast<int>(ExportTarget::Gguf);
+  out_path_->setText(QDir::toNativeSeparators(QDir::cleanPath(dir.filePath(base + (gguf ? QStringLiteral("-lowbit.gguf") : QStringLiteral("-lowbit-gptq"))))));
+}
+
+bool ExportPage::set_layout_file(const QString& path) {
+  source_->setCurrentIndex(1);
+  layout_file_->setText(QDir::toNativeSeparators(path));
+  return QFileInfo(path).isFile();
+}
+
+void ExportPage::use_current_plan() { source_->setCurrentIndex(0); }
+
+void ExportPage::set_target(ExportTarget to, const QString& out_path) {
+  target_->setCurrentIndex(target_->findData(static_cast<int>(to)));
+  out_path_->setText(QDir::toNativeSeparators(out_path));
+}
+
+bool ExportPage::start_export() {
+  if (busy()) return false;
+  last_error_.clear();
+  if (!model_) {
+    fail(tr("Open a model first."));
+    return false;
+  }
+  ExportJobInput in;
+  in.model_path = model_->path;
+  if (source_->currentIndex() == 0) {
+    std::optional<Layout> plan = plan_source_ ? plan_source_() : std::nullopt;
+    if (!plan) {
+      fail(tr("There is no plan yet: plan a layout on the Budget and plan page, or choose a layout file."));
+      return false;
+    }
+    in.layout = std::move(*plan);
+    in.layout_name = tr("current plan");
+  } else {
+    const QString file = QDir::fromNativeSeparators(layout_file_->text().trimmed());
+    auto l = read_layout(path_str(file));
+    if (!l) {
+      fail(qstr(l.error().message));
+      return false;
+    }
+    in.layout = std::move(*l);
+    in.layout_name = QFileInfo(file).fileName();
+  }
+  in.out_path = QDir::fromNativeSeparators(out_path_->text().trimmed());
+  if (in.out_path.isEmpty()) {
+    fail(tr("Choose where to write the export."));
+    return false;
+  }
+  in.options.to = static_cast<ExportTarget>(target_->currentData().toInt());
+  in.calib_path = default_calibration_text(model_->path);
+  const auto& pred = in.layout.predicted;
+  if (pred.is_object() && pred.contains("calibration") && pred["calibration"].is_object()) {
+    const auto& cal = pred["calibration"];
+    if (cal.contains("file") && cal["file"].is_string()) in.calib_path = qstr(cal["file"].get<std::string>());
+    if (cal.contains("samples") && cal["samples"].is_number_integer()) in.options.calib.samples = cal["samples"].get<int64_t>();
+    if (cal.contains("ctx") && cal["ctx"].is_number_integer()) in.options.calib.ctx = cal["ctx"].get<int64_t>();
+  }
+  running_ = in;
+  status_->setText(tr("Exporting to %1…").arg(QDir::toNativeSeparators(in.out_path)));
+  export_button_->setEnabled(false);
+  watcher_.setFuture(jobs_->run<ExportJobResult>(
+      tr("Export %1").arg(QFileInfo(in.out_path).fileName()),
+      [in](Progress& p, const CancelToken& c) { return run_export_job(in, p, c); }));
+  return true;
+}
+
+void ExportPage::on_finished() {
+  const ExportJobResult r = watcher_.future().resultCount() > 0 ? watcher_.result() : ExportJobResult{};
+  export_button_->setEnabled(model_ != nullptr);
+  if (r.cancelled) {
+    last_error_ = tr("cancelled");
+    status_->setText(tr("Cancelled; nothing was written."));
+    emit export_finished(false);
+    return;
+  }
+  if (!r.error.isEmpty()) {
+    fail(tr("Export failed: %1").arg(r.error));
+    emit export_finished(false);
+    return;
+  }
+  last_export_ = r;
+  const QLocale l;
+  status_->setText(tr("Wrote %1: %2 bytes, %3 bits per weight, in %4 s.")
+                       .arg(QDir::toNativeSeparators(r.path), l.toString(r.bytes), l.toString(r.bits_per_weight, 'f', 3),
+                            l.toString(r.seconds, 'f', 1)));
+  ProjectExport record;
+  record.path = path_str(r.path);
+  record.to = export_target_name(running_.options.to);
+  record.layout = running_.layout_name.toStdString();
+  record.bytes = r.bytes;
+  record.bits_per_weight = r.bits_per_weight;
+  record.seconds = r.seconds;
+  emit exported(record);
+  emit export_finished(true);
+}
+
+bool ExportPage::write_report(const QString& pdf_path) {
+  last_error_.clear();
+  if (!project_source_) {
+    fail(tr("There is no project to report on."));
+    return false;
+  }
+  const Project project = project_source_();
+  auto r = write_report_pdf(project, path_str(pdf_path));
+  if (!r) {
+    fail(tr("The report could not be written: %1").arg(qstr(r.error().message)));
+    return false;
+  }
+  status_->setText(tr("Wrote the report %1 (%n page(s)).", nullptr, r->pages).arg(QDir::toNativeSeparators(pdf_path)));
+  for (const QString& w : r->warnings) jobs_->add_issue(tr("Report"), w);
+  return true;
+}
+
+void ExportPage::fail(const QString& message) {
+  last_error_ = message;
+  status_->setText(message);
+}
+
+}  // namespace lowbit

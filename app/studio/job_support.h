@@ -1,0 +1,37 @@
+// What the studio's job functions (plan, compare, export) share: Qt ↔ std strings and paths, a core
+// error turned into the job's result, and opening + loading the model at the start of a job.
+#pragma once
+
+#include <QString>
+#include <string>
+
+#include "core/jobs/progress.h"
+#include "core/model/model.h"
+#include "core/model/weights.h"
+#include "core/util/expected.h"
+
+namespace lowbit {
+
+inline QString qstr(const std::string& s) { return QString::fromStdString(s); }
+// A path of the file dialogs in the encoding of the file system.
+std::string path_str(const QString& path);
+
+// `r` marked failed (or cancelled, for ErrorCode::Cancelled) with the message of `e`; R is one of
+// the job results JobCenter reads (`QString error`, `bool cancelled`).
+template <class R>
+R job_failed(R& r, const Error& e) {
+  r.cancelled = e.code == ErrorCode::Cancelled;
+  r.error = qstr(e.message);
+  return r;
+}
+
+struct LoadedModel {
+  Model model;
+  ModelWeights weights;
+};
+
+// Opens the checkpoint at `path` with its tokenizer and loads its weights, reporting "opening the
+// model" and then the load over the first 5 % of `progress`.
+Expected<LoadedModel> open_and_load(const QString& path, Progress& progress);
+
+}  // namespace lowbit

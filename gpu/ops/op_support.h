@@ -1,0 +1,39 @@
+// Shared by the ops of the forward pass (norm, rope, attention, activation, add, embed,
+// log_softmax_nll): checking that a device buffer is large enough and that a size fits the shaders'
+// 32-bit indices (each an Error naming the op), getting a variant's pipeline, and dispatching over
+// a 2-D grid of workgroups so that more groups than maxComputeWorkGroupCount[0] can run (the shaders
+// read the linear index back through gpu/shaders/common/grid.glsl).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/util/expected.h"
+#include "gpu/device/device.h"
+#include "gpu/memory/buffer.h"
+#include "gpu/pipeline/command_recorder.h"
+#include "gpu/pipeline/pipeline.h"
+
+namespace lowbit::gpu {
+
+// InvalidArgument unless `buffer` holds at least `bytes`.
+Expected<void> check_op_buffer(const char* op, const char* name, const Buffer& buffer, uint64_t bytes);
+// InvalidArgument unless 0 < value; Unsupported unless value < 2^32 (the shaders index with uint).
+Expected<void> check_op_size(const char* op, const char* name, uint64_t value, bool may_be_zero = false);
+
+// The pipeline of `shader` (its own local size) on the recorder's device.
+Expected<const Pipeline*> op_pipeline(CommandRecorder& recorder, ShaderId shader, uint32_t bindings,
+                                      uint32_t push_constant_bytes);
+
+// One workgroup per row (group_index() in the shader) for the bound pipeline.
+Expected<void> dispatch_rows(CommandRecorder& recorder, uint64_t rows);
+// At least n invocations of `pipeline`, the bound one (element_index() in the shader; 1-D local size).
+Expected<void> dispatch_elements(CommandRecorder& recorder, const Pipeline& pipeline, uint64_t n);
+
+// A device-local buffer of at least `bytes` (4 for none), for the host-span wrappers of the ops;
+// they create their buffers before their recorder so that the buffers outlive its submission.
+Expected<Buffer> op_buffer(Device& device, uint64_t bytes);
+
+}  // namespace lowbit::gpu

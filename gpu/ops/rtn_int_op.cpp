@@ -1,0 +1,86 @@
+#include "gpu/ops/rtn_int_op.h"
+
+#include <string>
+#include <vector>
+
+#include "gpu/ops/op_support.h"
+
+namespace lowbit::gpu {
+namespace {
+
+// Mirrors `Params` in gpu/shaders/rtn_int.comp.
+struct RtnIntPush {
+  uint32_t rows;
+  uint32_t cols;
+  uint32_t group;
+  uint32_t groups;
+  uint32_t bits;
+  uint32_t symmetric;
+  uint32_t fp16_scales;
+  float shrink;
+};
+static_assert(sizeof(RtnIntPush) == 32, "RtnIntPush must match the push-constant block of rtn_int.comp");
+
+constexpr const char* kOp = "rtn_int";
+
+}  // namespace
+
+Expected<void> RtnIntShape::validate() const {
+  if (format.kind != Format::Kind::Int || format.bits < 2 || format.bits > 8)
+    return make_error(ErrorCode::InvalidArgument, "rtn_int: " + format.name() + " is not of the int family");
+  if (rows <= 0 || cols <= 0 || !format.fits(cols))
+    return make_error(ErrorCode::InvalidArgument, "rtn_int: " + format.name() + " does not fit a tensor of " +
+                                                      std::to_string(rows) + " × " + std::to_string(cols));
+  if (!(shrink > 0.0f && shrink <= 1.0f))
+    return make_error(ErrorCode::InvalidArgument, "rtn_int: shrink " + std::to_string(shrink) + " is not in (0, 1]");
+  LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(rows * cols)));
+  return check_op_size(kOp, "2·rows·groups", static_cast<uint64_t>(2 * rows * groups()));
+}
+
+Expected<void> record_rtn_int(CommandRecorder& recorder, const RtnIntShape& shape, const Buffer& w, const Buffer& codes,
+                              const Buffer& grids) {
+  LB_TRY_VOID(shape.validate());
+  const uint64_t n = static_cast<uint64_t>(shape.rows * shape.cols) * 4;
+  const uint64_t g = static_cast<uint64_t>(shape.rows * shape.groups()) * 8;
+  LB_TRY_VOID(check_op_buffer(kOp, "w", w, n));
+  LB_TRY_VOID(check_op_buffer(kOp, "codes", codes, n));
+  LB_TRY_VOID(check_op_buffer(kOp, "grids", grids, g));
+  LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, ShaderId::rtn_int, 3, sizeof(RtnIntPush)));
+  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, n), BufferRange(codes, 0, n), BufferRange(grids, 0, g)}));
+  recorder.push(RtnIntPush{static_cast<uint32_t>(shape.rows), static_cast<uint32_t>(shape.cols),
+                           static_cast<uint32_t>(shape.format.group_size(shape.cols)),
+                           static_cast<uint32_t>(shape.groups()), static_cast<uint32_t>(shape.format.bits),
+                           shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u, shape.shrink});
+  return dispatch_rows(recorder, static_cast<uint64_t>(shape.rows * shape.groups()));
+}
+
+Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<const float> w) {
+  LB_TRY_VOID(shape.validate());
+  if (w.size() != static_cast<size_t>(shape.rows * shape.cols))
+    return make_error(ErrorCode::InvalidArgument, "rtn_int: w holds " + std::to_string(w.size()) + " floats, " +
+                                                      std::to_string(shape.rows * shape.cols) + " expected");
+  std::vector<uint32_t> codes(w.size());
+  std::vector<float> grids(static_cast<size_t>(2 * shape.rows * shape.groups()));
+  LB_TRY_ASSIGN(Buffer wb, op_buffer(device, w.size_bytes()));
+  LB_TRY_ASSIGN(Buffer cb, op_buffer(device, codes.size() * 4));
+  LB_TRY_ASSIGN(Buffer gb, op_buffer(device, grids.size() * 4));
+  LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+  LB_TRY_VOID(rec.upload(wb, std::as_bytes(w)));
+  rec.barrier();
+  LB_TRY_VOID(record_rtn_int(rec, shape, wb, cb, gb));
+  rec.barrier();
+  LB_TRY_VOID(rec.download(cb, std::as_writable_bytes(std::span<uint32_t>(codes))));
+  LB_TRY_VOID(rec.download(gb, std::as_writable_bytes(std::span<float>(grids))));
+  LB_TRY_VOID(rec.submit_and_wait());
+
+  IntTensor t;
+  t.format = shape.format;
+  t.rows = shape.rows;
+  t.cols = shape.cols;
+  t.codes.assign(codes.begin(), codes.end());
+  t.grids.resize(grids.size() / 2);
+  for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
+  return t;
+}
+
+}  // namespace lowbit::gpu

@@ -1,0 +1,82 @@
+#version 450
+// attention: causal softmax attention of B windows of T tokens, every head, as core's forward pass
+// computes it: out[b·T + i, h] = Σ_j softmax_j(q_i · k_j · scale) v_j over j in [lo, i], where
+// lo = max(0, i − window + 1) with a sliding window and 0 without (window = 0), and head h reads
+// key/value head h / (heads / kv_heads) (grouped-query attention). q and out are [B·T, heads·hd],
+// k and v [B·T, kv_heads·hd], row-major.
+// One invocation per query row: it walks its keys CHUNK at a time with the online softmax (running
+// maximum and normalizer, its output accumulator rescaled when the maximum grows), so memory does
+// not grow with T and no invocation waits for another (no barriers, no shared memory). A workgroup
+// holds 64 consecutive queries of one (window, head): they read the same key and value rows at
+// nearly the same time, which the caches serve. fp32 throughout. The query and the accumulator live
+// in registers sized by MAX_HEAD_DIM, one variant per bound (64, 128, 256); head_dim ≤ MAX_HEAD_DIM.
+// Group counts: ceil(T / 64) × heads × B.
+
+#define LOCAL 64u
+#define CHUNK 8u
+#ifndef MAX_HEAD_DIM
+#error "define MAX_HEAD_DIM (variants attention_64, attention_128, attention_256)"
+#endif
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer QBuf { float q[]; };
+layout(std430, set = 0, binding = 1) readonly buffer KBuf { float k[]; };
+layout(std430, set = 0, binding = 2) readonly buffer VBuf { float v[]; };
+layout(std430, set = 0, binding = 3) writeonly buffer OutBuf { float o[]; };
+
+// Mirrored by AttentionPush in gpu/ops/attention_op.cpp.
+layout(push_constant) uniform Params {
+  uint T;
+  uint heads;
+  uint kv_heads;
+  uint head_dim;
+  uint window;  // 0: full causal attention
+  float scale;  // 1 / sqrt(head_dim)
+} p;
+
+void main() {
+  const uint i = gl_WorkGroupID.x * LOCAL + gl_LocalInvocationID.x;
+  if (i >= p.T) return;
+  const uint h = gl_WorkGroupID.y;
+  const uint b = gl_WorkGroupID.z;
+  const uint hd = p.head_dim;
+  const uint q_stride = p.heads * hd;
+  const uint kv_stride = p.kv_heads * hd;
+  const uint q_at = (b * p.T + i) * q_stride + h * hd;
+  const uint kv0 = b * p.T * kv_stride + (h / (p.heads / p.kv_heads)) * hd;  // key/value row 0 of the window
+
+  float qv[MAX_HEAD_DIM];
+  float acc[MAX_HEAD_DIM];
+  for (uint d = 0u; d < hd; ++d) {
+    qv[d] = q[q_at + d];
+    acc[d] = 0.0;
+  }
+  const uint lo = (p.window > 0u && i + 1u > p.window) ? i + 1u - p.window : 0u;
+  float m = -3.402823466e38;  // running maximum
+  float l = 0.0;              // running normalizer
+  for (uint j0 = lo; j0 <= i; j0 += CHUNK) {
+    const uint n = min(CHUNK, i + 1u - j0);
+    float s[CHUNK];
+    float chunk_max = -3.402823466e38;
+    for (uint c = 0u; c < n; ++c) {
+      const uint kb = kv0 + (j0 + c) * kv_stride;
+      float dot = 0.0;
+      for (uint d = 0u; d < hd; ++d) dot += qv[d] * k[kb + d];
+      s[c] = dot * p.scale;
+      chunk_max = max(chunk_max, s[c]);
+    }
+    const float m_new = max(m, chunk_max);
+    const float correction = exp(m - m_new);
+    m = m_new;
+    l *= correction;
+    for (uint d = 0u; d < hd; ++d) acc[d] *= correction;
+    for (uint c = 0u; c < n; ++c) {
+      const float e = exp(s[c] - m);
+      l += e;
+      const uint vb = kv0 + (j0 + c) * kv_stride;
+      for (uint d = 0u; d < hd; ++d) acc[d] += e * v[vb + d];
+    }
+  }
+  const float inv = 1.0 / l;
+  for (uint d = 0u; d < hd; ++d) o[q_at + d] = acc[d] * inv;
+}

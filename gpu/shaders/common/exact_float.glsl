@@ -1,0 +1,96 @@
+// Float arithmetic that must match the CPU bit for bit where Vulkan's own is not exact enough:
+// OpFDiv may be off by 2.5 ulp and the rounding of fp16 conversions is the implementation's, while
+// core's quantizers divide with IEEE round-to-nearest-even and round scales to fp16 the same way.
+// Addition, subtraction, multiplication, min, max and roundEven are exact in Vulkan and used as is.
+// Everything here works on the bit patterns with integer arithmetic, subnormals included.
+#ifndef LOWBIT_COMMON_EXACT_FLOAT_GLSL
+#define LOWBIT_COMMON_EXACT_FLOAT_GLSL
+
+// a / b rounded to nearest even, for finite a and finite b != 0 (IEEE binary32 division).
+float div_rn(float a, float b) {
+  const uint ua = floatBitsToUint(a), ub = floatBitsToUint(b);
+  const uint sign = (ua ^ ub) & 0x80000000u;
+  int ea = int((ua >> 23) & 0xFFu), eb = int((ub >> 23) & 0xFFu);
+  uint ma = ua & 0x7FFFFFu, mb = ub & 0x7FFFFFu;
+  if (ea == 0 && ma == 0u) return uintBitsToFloat(sign);
+  // Significands in [2^23, 2^24), subnormals normalized.
+  if (ea == 0) {
+    ea = 1;
+    while ((ma & 0x800000u) == 0u) {
+      ma <<= 1;
+      --ea;
+    }
+  } else {
+    ma |= 0x800000u;
+  }
+  if (eb == 0) {
+    eb = 1;
+    while ((mb & 0x800000u) == 0u) {
+      mb <<= 1;
+      --eb;
+    }
+  } else {
+    mb |= 0x800000u;
+  }
+  int e = ea - eb + 127;  // biased exponent of the quotient once ma / mb is in [1, 2)
+  if (ma < mb) {
+    ma <<= 1;
+    --e;
+  }
+  // 26 quotient bits by long division: q in [2^25, 2^26), sticky: a non-zero remainder.
+  uint q = 0u, r = ma;
+  for (int i = 0; i < 26; ++i) {
+    q <<= 1;
+    if (r >= mb) {
+      r -= mb;
+      q |= 1u;
+    }
+    r <<= 1;
+  }
+  const bool sticky = r != 0u;
+  // Keep 24 bits (fewer for a subnormal result) and round once.
+  int shift = 2;
+  if (e <= 0) {
+    shift += 1 - e;
+    if (shift > 27) return uintBitsToFloat(sign);  // below half the smallest subnormal
+  }
+  const uint kept0 = q >> shift;
+  const uint rest = q & ((1u << shift) - 1u);
+  const uint half_ = 1u << (shift - 1);
+  const uint kept = kept0 + ((rest > half_ || (rest == half_ && (sticky || (kept0 & 1u) == 1u))) ? 1u : 0u);
+  if (e <= 0) return uintBitsToFloat(sign | kept);  // kept == 2^23 is the smallest normal, as it should be
+  // kept includes the implicit bit (2^23), which adds one to the exponent field; a carry to 2^24
+  // moves to the next binade by itself.
+  const uint bits = (uint(e - 1) << 23) + kept;
+  return uintBitsToFloat(sign | (bits >= 0x7F800000u ? 0x7F800000u : bits));
+}
+
+// The IEEE binary16 bit pattern nearest to f (ties to even; overflow to infinity), as F16C does.
+uint f32_to_f16_bits(float f) {
+  const uint u = floatBitsToUint(f);
+  const uint sign = (u >> 16) & 0x8000u;
+  const uint a = u & 0x7FFFFFFFu;
+  if (a >= 0x7F800000u) return sign | (a > 0x7F800000u ? 0x7E00u : 0x7C00u);
+  if (a >= 0x477FF000u) return sign | 0x7C00u;  // 65520 and up round to infinity
+  if (a < 0x38800000u) {                         // below 2^-14: a subnormal half, or zero
+    const int e = int(a >> 23);
+    if (e < 102) return sign;  // below 2^-25
+    const uint m = (a & 0x7FFFFFu) | 0x800000u;
+    const uint shift = uint(126 - e);  // m · 2^(e−150) in units of 2^-24
+    const uint kept = m >> shift, rest = m & ((1u << shift) - 1u), half_ = 1u << (shift - 1u);
+    return sign | (kept + ((rest > half_ || (rest == half_ && (kept & 1u) == 1u)) ? 1u : 0u));
+  }
+  const uint r = a - 0x38000000u;  // exponent bias 127 → 15
+  const uint kept = r >> 13, rest = r & 0x1FFFu;
+  return sign | (kept + ((rest > 0x1000u || (rest == 0x1000u && (kept & 1u) == 1u)) ? 1u : 0u));
+}
+
+// The float value of a finite binary16 bit pattern.
+float f16_bits_to_f32(uint h) {
+  const uint sign = (h & 0x8000u) << 16;
+  const uint e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+  if (e == 0u) return uintBitsToFloat(sign) + (((h & 0x8000u) != 0u) ? -1.0 : 1.0) * float(m) * 5.9604644775390625e-8;
+  return uintBitsToFloat(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+#endif  // LOWBIT_COMMON_EXACT_FLOAT_GLSL

@@ -1,0 +1,254 @@
+// The studio end to end on the demo model (resources/demo: 4 blocks, tiny), as a user drives it: a
+// simulated drop of the model folder on the window → plan at 3.5 bits per weight → one layer's
+// format changed by hand (the meter follows) → Compare (the plan against a uniform format) → Export
+// GGUF → the PDF report, whose text (pdftotext) names the model and holds the layout table → the
+// project saved and reopened. Also: the event loop stays responsive while a job runs (the longest gap
+// between 10 ms timer ticks stays under 100 ms), and Cancel stops an export within a second,
+// leaving no file behind.
+#include <QDir>
+#include <QDropEvent>
+#include <QElapsedTimer>
+#include <QMimeData>
+#include <QProcess>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QUrl>
+
+#include "app/studio/compare_page.h"
+#include "app/studio/export_page.h"
+#include "app/studio/job_center.h"
+#include "app/studio/main_window.h"
+#include "app/studio/plan_page.h"
+#include "app/studio/studio_paths.h"
+#include "core/io/checkpoint.h"
+#include "widgets/views/budget_meter.h"
+#include "widgets/views/layer_precision_model.h"
+
+using lowbit::ComparePage;
+using lowbit::ExportPage;
+using lowbit::JobCenter;
+using lowbit::LayerPrecisionModel;
+using lowbit::MainWindow;
+using lowbit::PlanPage;
+
+namespace {
+
+QString demo_model() {
+  const QString source = qEnvironmentVariable("LOWBIT_SOURCE_DIR");
+  const QString in_source = QDir(source).filePath(QStringLiteral("resources/demo"));
+  if (!source.isEmpty() && QFileInfo::exists(QDir(in_source).filePath(QStringLiteral("model.safetensors")))) return in_source;
+  return lowbit::find_demo_model().path;
+}
+
+// Drops `path` on the window as a file manager would.
+void drop_on(QWidget& target, const QString& path) {
+  QMimeData mime;
+  mime.setUrls({QUrl::fromLocalFile(path)});
+  const QPoint at = target.rect().center();
+  QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(&target, &enter);
+  QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(&target, &drop);
+}
+
+bool plan(PlanPage* page, double bpw) {
+  page->set_cache_file({});
+  page->set_calibration(page->calibration_file(), 2, 32);
+  page->set_budget_bpw(bpw);
+  QSignalSpy finished(page, &PlanPage::plan_finished);
+  if (!page->start_plan()) return false;
+  if (!finished.wait(60'000) && finished.count() == 0) return false;
+  return finished.at(0).at(0).toBool();
+}
+
+QString pdf_text(const QString& pdf) {
+  QProcess p;
+  p.start(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), pdf, QStringLiteral("-")});
+  if (!p.waitForFinished(30'000)) return {};
+  return QString::fromUtf8(p.readAllStandardOutput());
+}
+
+}  // namespace
+
+class StudioFlowTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("Lowbit"));
+    QCoreApplication::setApplicationName(QStringLiteral("lowbit-studio-test"));
+    if (demo_model().isEmpty()) QSKIP("the demo model (resources/demo) is absent");
+  }
+
+  void init() { QSettings().clear(); }
+
+  void drop_plan_edit_compare_export_report() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    MainWindow window;
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::model_opened);
+    drop_on(window, demo_model());
+    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+
+    // Plan at 3.5 bits per weight, then move one tensor to q8_0: the meter grows by that row's bytes.
+    PlanPage* plan_page = window.plan_page();
+    QVERIFY2(plan(plan_page, 3.5), qPrintable(plan_page->last_error()));
+    LayerPrecisionModel* rows = plan_page->layer_model();
+    int row = 0;
+    while (row < rows->rowCount() && rows->format_at(row) == QStringLiteral("q8_0")) ++row;
+    QVERIFY(row < rows->rowCount());
+    const QString edited = rows->rows().at(row).tensor;
+    const quint64 before = plan_page->meter()->file_bytes();
+    QVERIFY(rows->setData(rows->index(row, LayerPrecisionModel::FormatColumn), QStringLiteral("q8_0")));
+    QVERIFY(plan_page->meter()->file_bytes() > before);
+    QCOMPARE(plan_page->current_layout()->tensors.at(edited.toStdString()).name(), std::string("q8_0"));
+
+    // Compare the edited plan with uniform q8_0 on a few windows of the demo's validation text.
+    window.show_page(MainWindow::ComparePageIndex);
+    ComparePage* compare = window.compare_page();
+    QVERIFY(compare->add_plan());
+    compare->set_uniform_formats({QStringLiteral("q8_0")});
+    compare->set_evaluation(QDir(demo_model()).filePath(QStringLiteral("demo-valid.txt")), 32, 4);
+    QSignalSpy compared(compare, &ComparePage::compare_finished);
+    QVERIFY2(compare->start_compare(), qPrintable(compare->last_error()));
+    QVERIFY(compared.wait(120'000) || compared.count() == 1);
+    QVERIFY2(compared.at(0).at(0).toBool(), qPrintable(compare->last_error()));
+    QCOMPARE(compare->rows().size(), size_t(2));
+    QCOMPARE(compare->table()->rowCount(), 2);
+    for (const auto& r : compare->rows()) {
+      QVERIFY(r.ppl > 1 && std::isfinite(r.ppl));
+      QVERIFY(r.file_bytes.has_value());
+      QVERIFY(r.kld.has_value());
+    }
+    // The plan is smaller than uniform q8_0.
+    QVERIFY(*compare->rows()[0].file_bytes < *compare->rows()[1].file_bytes);
+    const JobCenter* jobs = window.jobs();
+    QVERIFY(!jobs->jobs().empty());
+    QCOMPARE(jobs->jobs().back().state, JobCenter::State::Done);
+
+    // Export the plan as GGUF; the file opens as a checkpoint with the edited tensor in q8_0.
+    window.show_page(MainWindow::ExportPageIndex);
+    ExportPage* exporter = window.export_page();
+    const QString gguf = dir.filePath(QStringLiteral("demo-plan.gguf"));
+    exporter->use_current_plan();
+    exporter->set_target(lowbit::ExportTarget::Gguf, gguf);
+    QSignalSpy exported(exporter, &ExportPage::export_finished);
+    QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
+    QVERIFY(exported.wait(120'000) || exported.count() == 1);
+    QVERIFY2(exported.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
+    QVERIFY(QFileInfo(gguf).isFile());
+    QCOMPARE(quint64(QFileInfo(gguf).size()), exporter->last_export()->bytes);
+    auto ck = lowbit::Checkpoint::open(QFile::encodeName(gguf).toStdString());
+    QVERIFY2(ck.has_value(), ck ? "" : ck.error().message.c_str());
+
+    // The report names the model and lists the layout's tensors with their formats.
+    const QString pdf = dir.filePath(QStringLiteral("report.pdf"));
+    QVERIFY2(exporter->write_report(pdf), qPrintable(exporter->last_error()));
+    QVERIFY(QFileInfo(pdf).size() > 1000);
+    QVERIFY(!QFileInfo::exists(pdf + QStringLiteral(".partial")));
+    const QString text = pdf_text(pdf);
+    QVERIFY2(!text.isEmpty(), "pdftotext read nothing (is poppler-utils installed?)");
+    QVERIFY(text.contains(QStringLiteral("Quantization report: demo")));
+    QVERIFY(text.contains(edited));
+    QVERIFY(text.contains(QStringLiteral("q8_0")));
+    QVERIFY(text.contains(QStringLiteral("Summary: layouts compared")));
+    QVERIFY(text.contains(QStringLiteral("demo-plan.gguf")));
+
+    // Save the project and reopen it in a new window: layouts, comparison and exports come back.
+    const QString project = dir.filePath(QStringLiteral("demo.lowbit"));
+    QVERIFY(window.save_project(project));
+    MainWindow reopened;
+    QSignalSpy reopened_model(&reopened, &MainWindow::model_opened);
+    QVERIFY(reopened.open_project(project));
+    QVERIFY(reopened_model.wait(30'000) || reopened_model.count() == 1);
+    QCOMPARE(reopened.compare_page()->rows().size(), size_t(2));
+    QCOMPARE(reopened.compare_page()->candidates().size(), size_t(2));  // the plan and "plan 1"
+    const lowbit::Project p = reopened.project();
+    QCOMPARE(p.exports.size(), size_t(1));
+    QCOMPARE(p.exports[0].bytes, exporter->last_export()->bytes);
+    QCOMPARE(p.comparison->rows[0].ppl, compare->rows()[0].ppl);
+  }
+
+  void the_event_loop_stays_responsive_while_a_job_runs() {
+    MainWindow window;
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::model_opened);
+    window.open_path(demo_model());
+    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    ComparePage* compare = window.compare_page();
+    compare->set_uniform_formats({QStringLiteral("q4_k"), QStringLiteral("q6_k"), QStringLiteral("q8_0")});
+    compare->set_evaluation(QDir(demo_model()).filePath(QStringLiteral("demo-valid.txt")), 128, 0);
+    QSignalSpy compared(compare, &ComparePage::compare_finished);
+    QElapsedTimer clock;
+    qint64 last = 0, longest = 0;
+    int ticks = 0;
+    QTimer timer;
+    timer.setInterval(10);
+    connect(&timer, &QTimer::timeout, this, [&] {
+      const qint64 now = clock.elapsed();
+      longest = std::max(longest, now - last);
+      last = now;
+      ++ticks;
+    });
+    QVERIFY(compare->start_compare());
+    clock.start();
+    timer.start();
+    QVERIFY(compared.wait(180'000) || compared.count() == 1);
+    timer.stop();
+    QVERIFY2(compared.at(0).at(0).toBool(), qPrintable(compare->last_error()));
+    QVERIFY2(ticks > 20, "the job ended too soon to measure anything");
+    QVERIFY2(longest < 100, qPrintable(QStringLiteral("longest gap between ticks: %1 ms over %2 ticks").arg(longest).arg(ticks)));
+  }
+
+  void cancel_stops_an_export_within_a_second_and_leaves_no_file() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    MainWindow window;
+    QSignalSpy opened(&window, &MainWindow::model_opened);
+    window.open_path(demo_model());
+    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    // A GPTQ layout on many calibration windows: long enough to cancel in the middle.
+    lowbit::Layout layout;
+    {
+      auto ck = lowbit::Checkpoint::open(QFile::encodeName(demo_model()).toStdString());
+      QVERIFY(ck.has_value());
+      layout.method = lowbit::QuantMethod::Gptq;
+      for (const auto& t : (*ck)->tensors())
+        if (t.shape.size() == 2 && t.name.find("layers.") != std::string::npos) layout.tensors[t.name] = *lowbit::Format::parse("q4_k");
+      layout.predicted = {{"calibration", {{"samples", 256}, {"ctx", 128}}}};
+    }
+    const QString layout_path = dir.filePath(QStringLiteral("gptq.layout.json"));
+    QVERIFY(lowbit::write_layout(layout, QFile::encodeName(layout_path).toStdString()).has_value());
+    ExportPage* exporter = window.export_page();
+    QVERIFY(exporter->set_layout_file(layout_path));
+    const QString out = dir.filePath(QStringLiteral("cancelled.gguf"));
+    exporter->set_target(lowbit::ExportTarget::Gguf, out);
+    QSignalSpy finished(exporter, &ExportPage::export_finished);
+    QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
+    JobCenter* jobs = window.jobs();
+    const int id = jobs->jobs().back().id;
+    // Cancel once the job is under way (past opening the model).
+    QTRY_VERIFY_WITH_TIMEOUT(jobs->job(id)->fraction > 0.06 || finished.count() > 0, 60'000);
+    QVERIFY2(finished.count() == 0, "the export ended before it could be cancelled");
+    QElapsedTimer clock;
+    clock.start();
+    jobs->cancel(id);
+    QVERIFY(finished.wait(10'000) || finished.count() == 1);
+    const qint64 ms = clock.elapsed();
+    QVERIFY(!finished.at(0).at(0).toBool());
+    QVERIFY2(ms < 1000, qPrintable(QStringLiteral("cancel took %1 ms").arg(ms)));
+    QCOMPARE(jobs->job(id)->state, JobCenter::State::Cancelled);
+    QVERIFY(!QFileInfo::exists(out));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), qsizetype(1));  // only the layout
+  }
+};
+
+QTEST_MAIN(StudioFlowTest)
+#include "studio_flow_test.moc"

@@ -1,0 +1,1517 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>lowbit::BitsBarChart</name>
+    <message>
+        <source>tensor, by decoder block</source>
+        <translation>张量（按解码器块）</translation>
+    </message>
+    <message>
+        <source>bits per weight</source>
+        <translation>每权重比特数</translation>
+    </message>
+    <message>
+        <source>No layout</source>
+        <translation>没有布局</translation>
+    </message>
+    <message>
+        <source>target %1 bpw</source>
+        <translation>目标 %1 bpw</translation>
+    </message>
+    <message>
+        <source>%1 — %2, %3 bpw</source>
+        <translation>%1 — %2，%3 bpw</translation>
+    </message>
+    <message>
+        <source> (block %1)</source>
+        <translation>（第 %1 块）</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::BudgetMeter</name>
+    <message>
+        <source>File size / budget</source>
+        <translation>文件大小 / 预算</translation>
+    </message>
+    <message>
+        <source>Bits per weight</source>
+        <translation>每权重比特数</translation>
+    </message>
+    <message>
+        <source>Predicted perplexity</source>
+        <translation>预测困惑度</translation>
+    </message>
+    <message>
+        <source>Bits per weight of the whole file: 8 × bytes / all parameters</source>
+        <translation>整个文件的每权重比特数：8 × 字节数 / 全部参数量</translation>
+    </message>
+    <message>
+        <source>The unquantized perplexity on the calibration windows × exp(Σ predicted ΔNLL)</source>
+        <translation>未量化模型在校准窗口上的困惑度 × exp(Σ 预测 ΔNLL)</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>%1 of %2 bytes</source>
+        <translation>%1 / %2 字节</translation>
+    </message>
+    <message>
+        <source>%1 bytes</source>
+        <translation>%1 字节</translation>
+    </message>
+    <message>
+        <source>%1 (unquantized %2)</source>
+        <translation>%1（未量化 %2）</translation>
+    </message>
+    <message>
+        <source> — %1 over</source>
+        <translation> — 超出 %1</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ChannelMaxPlot</name>
+    <message>
+        <source>channels</source>
+        <translation>通道</translation>
+    </message>
+    <message>
+        <source>outlier channels</source>
+        <translation>离群通道</translation>
+    </message>
+    <message>
+        <source>input channel</source>
+        <translation>输入通道</translation>
+    </message>
+    <message>
+        <source>max |x|</source>
+        <translation>最大 |x|</translation>
+    </message>
+    <message>
+        <source>No activation statistics</source>
+        <translation>没有激活统计</translation>
+    </message>
+    <message>
+        <source>max |x| (log scale)</source>
+        <translation>最大 |x|（对数刻度）</translation>
+    </message>
+    <message>
+        <source>outlier channels (%1)</source>
+        <translation>离群通道（%1）</translation>
+    </message>
+    <message>
+        <source>coarse fence Q3 + %1·IQR = %2</source>
+        <translation>粗栅栏 Q3 + %1·IQR = %2</translation>
+    </message>
+    <message>
+        <source>CFP threshold %1</source>
+        <translation>CFP 阈值 %1</translation>
+    </message>
+    <message>
+        <source>channel %1: max |x| %2</source>
+        <translation>通道 %1：最大 |x| %2</translation>
+    </message>
+    <message>
+        <source> (outlier)</source>
+        <translation>（离群）</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ColourMapPlot</name>
+    <message>
+        <source>value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>%1, log scale</source>
+        <translation>%1，对数刻度</translation>
+    </message>
+    <message>
+        <source> (no positive values)</source>
+        <translation>（没有正值）</translation>
+    </message>
+    <message numerus="yes">
+        <source> (%n cell(s) ≤ 0 shown at %1)</source>
+        <translation>
+            <numerusform>（%n 个 ≤ 0 的单元格以 %1 显示）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1, centred at 0</source>
+        <translation>%1，以 0 为中心</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ComparePage</name>
+    <message>
+        <source>Add a Layout</source>
+        <translation>添加布局</translation>
+    </message>
+    <message>
+        <source>Layouts (*.json)</source>
+        <translation>布局 (*.json)</translation>
+    </message>
+    <message>
+        <source>Evaluation Text</source>
+        <translation>评估文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>文本文件 (*.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Layouts</source>
+        <translation>布局</translation>
+    </message>
+    <message>
+        <source>Uniform formats (RTN)</source>
+        <translation>统一格式（RTN）</translation>
+    </message>
+    <message>
+        <source>Evaluation</source>
+        <translation>评估</translation>
+    </message>
+    <message>
+        <source>Add Current Plan</source>
+        <translation>添加当前规划</translation>
+    </message>
+    <message>
+        <source>Add Layout File…</source>
+        <translation>添加布局文件…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>a text file</source>
+        <translation>一个文本文件</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文本：</translation>
+    </message>
+    <message>
+        <source>Context:</source>
+        <translation>上下文：</translation>
+    </message>
+    <message>
+        <source>Windows:</source>
+        <translation>窗口数：</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Layout</source>
+        <translation>布局</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Bits/weight</source>
+        <translation>比特/权重</translation>
+    </message>
+    <message>
+        <source>Perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>Predicted</source>
+        <translation>预测值</translation>
+    </message>
+    <message>
+        <source>KLD</source>
+        <translation>KLD</translation>
+    </message>
+    <message>
+        <source>Top-1</source>
+        <translation>Top-1</translation>
+    </message>
+    <message>
+        <source>Time (s)</source>
+        <translation>时间（秒）</translation>
+    </message>
+    <message>
+        <source>There is no plan yet: plan a layout on the Budget and plan page first.</source>
+        <translation>还没有规划：请先在“预算与规划”页面规划一个布局。</translation>
+    </message>
+    <message>
+        <source>Open a model first.</source>
+        <translation>请先打开一个模型。</translation>
+    </message>
+    <message>
+        <source>Add a layout or check a uniform format to compare.</source>
+        <translation>请添加一个布局或勾选一种统一格式以进行比较。</translation>
+    </message>
+    <message>
+        <source>Choose an evaluation text file.</source>
+        <translation>请选择一个评估文本文件。</translation>
+    </message>
+    <message>
+        <source>The evaluation file %1 does not exist.</source>
+        <translation>评估文件 %1 不存在。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Comparing %n layout(s)…</source>
+        <translation>
+            <numerusform>正在比较 %n 个布局…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Compare %1</source>
+        <translation>比较 %1</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>Compare failed: %1</source>
+        <translation>比较失败：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Compared %n layout(s) in %1 s.</source>
+        <translation>
+            <numerusform>已在 %1 秒内比较 %n 个布局。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ComparisonChart</name>
+    <message>
+        <source>uniform formats</source>
+        <translation>统一格式</translation>
+    </message>
+    <message>
+        <source>plans</source>
+        <translation>规划</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>No layouts measured yet</source>
+        <translation>尚未测量任何布局</translation>
+    </message>
+    <message>
+        <source>perplexity (log scale)</source>
+        <translation>困惑度（对数刻度）</translation>
+    </message>
+    <message>
+        <source>file size (%1)</source>
+        <translation>文件大小（%1）</translation>
+    </message>
+    <message>
+        <source>unquantized %1</source>
+        <translation>未量化 %1</translation>
+    </message>
+    <message>
+        <source>%1 — %2 %3</source>
+        <translation>%1 — %2 %3</translation>
+    </message>
+    <message>
+        <source>, %1 bpw</source>
+        <translation>，%1 bpw</translation>
+    </message>
+    <message>
+        <source>, perplexity %1</source>
+        <translation>，困惑度 %1</translation>
+    </message>
+    <message>
+        <source> (plan)</source>
+        <translation>（规划）</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::CurvePlot</name>
+    <message>
+        <source>x</source>
+        <translation>x</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>No data yet</source>
+        <translation>暂无数据</translation>
+    </message>
+    <message>
+        <source>%1 (log scale)</source>
+        <translation>%1（对数刻度）</translation>
+    </message>
+    <message>
+        <source>%1 — %2 %3, %4 %5</source>
+        <translation>%1 — %2 %3，%4 %5</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::DropZone</name>
+    <message>
+        <source>Drop zone for a model</source>
+        <translation>模型拖放区</translation>
+    </message>
+    <message>
+        <source>Drop a Hugging Face checkpoint folder, a .safetensors or a .gguf file, or click to choose one</source>
+        <translation>拖入一个 Hugging Face 检查点文件夹、.safetensors 或 .gguf 文件，或单击以选择</translation>
+    </message>
+    <message>
+        <source>Release to open the model</source>
+        <translation>松开以打开模型</translation>
+    </message>
+    <message>
+        <source>Drop a model here</source>
+        <translation>将模型拖放到这里</translation>
+    </message>
+    <message>
+        <source>A Hugging Face checkpoint folder, a .safetensors file or a .gguf file — or click to choose one</source>
+        <translation>Hugging Face 检查点文件夹、.safetensors 文件或 .gguf 文件 — 或单击以选择</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ExportPage</name>
+    <message>
+        <source>Layout to Export</source>
+        <translation>要导出的布局</translation>
+    </message>
+    <message>
+        <source>Layouts (*.json)</source>
+        <translation>布局 (*.json)</translation>
+    </message>
+    <message>
+        <source>Export to</source>
+        <translation>导出到</translation>
+    </message>
+    <message>
+        <source>GGUF files (*.gguf)</source>
+        <translation>GGUF 文件 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Export into Folder</source>
+        <translation>导出到文件夹</translation>
+    </message>
+    <message>
+        <source>Write Report</source>
+        <translation>写入报告</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Layout:</source>
+        <translation>布局：</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>Output:</source>
+        <translation>输出：</translation>
+    </message>
+    <message>
+        <source>The current plan</source>
+        <translation>当前规划</translation>
+    </message>
+    <message>
+        <source>A layout file</source>
+        <translation>布局文件</translation>
+    </message>
+    <message>
+        <source>layout.json</source>
+        <translation>layout.json</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>GGUF (llama.cpp)</source>
+        <translation>GGUF（llama.cpp）</translation>
+    </message>
+    <message>
+        <source>GPTQ checkpoint (int formats)</source>
+        <translation>GPTQ 检查点（int 格式）</translation>
+    </message>
+    <message>
+        <source>Report PDF…</source>
+        <translation>PDF 报告…</translation>
+    </message>
+    <message>
+        <source>Open a model first.</source>
+        <translation>请先打开一个模型。</translation>
+    </message>
+    <message>
+        <source>There is no plan yet: plan a layout on the Budget and plan page, or choose a layout file.</source>
+        <translation>还没有规划：请在“预算与规划”页面规划一个布局，或选择一个布局文件。</translation>
+    </message>
+    <message>
+        <source>current plan</source>
+        <translation>当前规划</translation>
+    </message>
+    <message>
+        <source>Choose where to write the export.</source>
+        <translation>请选择导出文件的写入位置。</translation>
+    </message>
+    <message>
+        <source>Exporting to %1…</source>
+        <translation>正在导出到 %1…</translation>
+    </message>
+    <message>
+        <source>Export %1</source>
+        <translation>导出 %1</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Cancelled; nothing was written.</source>
+        <translation>已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>导出失败：%1</translation>
+    </message>
+    <message>
+        <source>Wrote %1: %2 bytes, %3 bits per weight, in %4 s.</source>
+        <translation>已写入 %1：%2 字节，每权重 %3 比特，用时 %4 秒。</translation>
+    </message>
+    <message>
+        <source>There is no project to report on.</source>
+        <translation>没有可生成报告的项目。</translation>
+    </message>
+    <message>
+        <source>The report could not be written: %1</source>
+        <translation>无法写入报告：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote the report %1 (%n page(s)).</source>
+        <translation>
+            <numerusform>已写入报告 %1（%n 页）。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>报告</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::HeatmapPlot</name>
+    <message>
+        <source>column j</source>
+        <translation>列 j</translation>
+    </message>
+    <message>
+        <source>row i</source>
+        <translation>行 i</translation>
+    </message>
+    <message>
+        <source>|H|</source>
+        <translation>|H|</translation>
+    </message>
+    <message>
+        <source>No matrix</source>
+        <translation>没有矩阵</translation>
+    </message>
+    <message>
+        <source>Empty matrix</source>
+        <translation>空矩阵</translation>
+    </message>
+    <message>
+        <source>%1 × %2</source>
+        <translation>%1 × %2</translation>
+    </message>
+    <message>
+        <source>|value|</source>
+        <translation>|值|</translation>
+    </message>
+    <message>
+        <source>magnitude</source>
+        <translation>幅值</translation>
+    </message>
+    <message>
+        <source>i %1, j %2: %3</source>
+        <translation>i %1，j %2：%3</translation>
+    </message>
+    <message>
+        <source>
+cell of rows %1–%2, columns %3–%4: max %5</source>
+        <translation>
+第 %1–%2 行、第 %3–%4 列的单元格：最大值 %5</translation>
+    </message>
+    <message>
+        <source>%1, drawn as %2 × %3 cells, each the max %4 of a %5 × %5 block</source>
+        <translation>%1，绘制为 %2 × %3 个单元格，每个单元格为 %5 × %5 块的最大 %4</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::HistogramPlot</name>
+    <message>
+        <source>weight value</source>
+        <translation>权重值</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>计数</translation>
+    </message>
+    <message>
+        <source>No data</source>
+        <translation>没有数据</translation>
+    </message>
+    <message>
+        <source>%1 (log scale)</source>
+        <translation>%1（对数刻度）</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::IssuesPanel</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Job</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Issue</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::JobCenter</name>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n s left</source>
+        <translation>
+            <numerusform>大约还剩 %n 秒</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>about %1 min %2 s left</source>
+        <translation>大约还剩 %1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>about %1 h %2 min left</source>
+        <translation>大约还剩 %1 小时 %2 分</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::JobsPanel</name>
+    <message>
+        <source>Job</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>Clear finished</source>
+        <translation>清除已结束的任务</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::LandscapePlot</name>
+    <message>
+        <source>No landscape</source>
+        <translation>没有损失地形</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>No landscape: the grid is empty or its sizes disagree</source>
+        <translation>没有损失地形：网格为空或其尺寸不一致</translation>
+    </message>
+    <message>
+        <source>min %1</source>
+        <translation>最小值 %1</translation>
+    </message>
+    <message>
+        <source>%1 %2, %3 %4: %5 %6</source>
+        <translation>%1 %2，%3 %4：%5 %6</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::LayerPrecisionModel</name>
+    <message>
+        <source>Mean KL divergence of the next-token distributions when only this tensor is quantized</source>
+        <translation>仅量化此张量时，下一个词元分布的平均 KL 散度</translation>
+    </message>
+    <message>
+        <source>Predicted change of the mean negative log-likelihood (nats per token)</source>
+        <translation>平均负对数似然的预测变化（每词元奈特数）</translation>
+    </message>
+    <message>
+        <source>Edited; the planner chose %1</source>
+        <translation>已编辑；规划器选择的是 %1</translation>
+    </message>
+    <message>
+        <source>Block</source>
+        <translation>块</translation>
+    </message>
+    <message>
+        <source>Tensor</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Sensitivity (KLD)</source>
+        <translation>敏感度（KLD）</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>Bits</source>
+        <translation>比特</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Predicted ΔNLL</source>
+        <translation>预测 ΔNLL</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::MainWindow</name>
+    <message>
+        <source>Open Project</source>
+        <translation>打开项目</translation>
+    </message>
+    <message>
+        <source>Lowbit projects (*.lowbit)</source>
+        <translation>Lowbit 项目 (*.lowbit)</translation>
+    </message>
+    <message>
+        <source>Save Project</source>
+        <translation>保存项目</translation>
+    </message>
+    <message>
+        <source>About Lowbit Studio</source>
+        <translation>关于 Lowbit Studio</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Lowbit Studio %1&lt;/b&gt;&lt;p&gt;A desktop studio for compressing large language models.&lt;/p&gt;</source>
+        <translation>&lt;b&gt;Lowbit Studio %1&lt;/b&gt;&lt;p&gt;用于压缩大语言模型的桌面工作室。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open File…</source>
+        <translation>打开文件(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Folder…</source>
+        <translation>打开文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Demo Model</source>
+        <translation>打开演示模型(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Project…</source>
+        <translation>打开项目(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save Project…</source>
+        <translation>保存项目(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Close Model</source>
+        <translation>关闭模型(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Se&amp;ttings…</source>
+        <translation>设置(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Start Page</source>
+        <translation>起始页(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Budget and Plan</source>
+        <translation>预算与规划(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Compare</source>
+        <translation>比较(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>导出(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Lowbit Studio</source>
+        <translation>关于 Lowbit Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Jobs</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Issues</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Drop a model on the window, or open one from the File menu</source>
+        <translation>将模型拖放到窗口上，或从“文件”菜单中打开</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Budget and plan</source>
+        <translation>预算与规划</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>No demo model</source>
+        <translation>没有演示模型</translation>
+    </message>
+    <message>
+        <source>The demo model is not installed.</source>
+        <translation>未安装演示模型。</translation>
+    </message>
+    <message>
+        <source>Looked in:
+%1
+
+Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source>
+        <translation>已查找：
+%1
+
+将 LOWBIT_DEMO_MODEL 设置为一个检查点文件夹或文件即可使用其他模型。</translation>
+    </message>
+    <message>
+        <source>Open Model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>Model files (*.safetensors *.gguf);;All files (*)</source>
+        <translation>模型文件 (*.safetensors *.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open Model Folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <source>Opening %1…</source>
+        <translation>正在打开 %1…</translation>
+    </message>
+    <message>
+        <source>Opened %1 in %2 ms</source>
+        <translation>已打开 %1，用时 %2 毫秒</translation>
+    </message>
+    <message>
+        <source>Opened %1 in %2 s</source>
+        <translation>已打开 %1，用时 %2 秒</translation>
+    </message>
+    <message>
+        <source>Cannot open model</source>
+        <translation>无法打开模型</translation>
+    </message>
+    <message>
+        <source>Could not open “%1”.</source>
+        <translation>无法打开“%1”。</translation>
+    </message>
+    <message>
+        <source>Clear Recent Models</source>
+        <translation>清除最近的模型</translation>
+    </message>
+    <message>
+        <source>unknown architecture</source>
+        <translation>未知架构</translation>
+    </message>
+    <message>
+        <source>%1 · %2 parameters · %3</source>
+        <translation>%1 · %2 参数 · %3</translation>
+    </message>
+    <message>
+        <source>%1 — Lowbit Studio</source>
+        <translation>%1 — Lowbit Studio</translation>
+    </message>
+    <message>
+        <source>Lowbit Studio</source>
+        <translation>Lowbit Studio</translation>
+    </message>
+    <message>
+        <source>Open a model before saving a project.</source>
+        <translation>请先打开一个模型再保存项目。</translation>
+    </message>
+    <message>
+        <source>Cannot save project</source>
+        <translation>无法保存项目</translation>
+    </message>
+    <message>
+        <source>Could not save “%1”.</source>
+        <translation>无法保存“%1”。</translation>
+    </message>
+    <message>
+        <source>Saved the project %1</source>
+        <translation>已保存项目 %1</translation>
+    </message>
+    <message>
+        <source>Cannot open project</source>
+        <translation>无法打开项目</translation>
+    </message>
+    <message>
+        <source>Opened the project %1</source>
+        <translation>已打开项目 %1</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ModelOpener</name>
+    <message>
+        <source>GGUF vocabulary (%1, %2 tokens)</source>
+        <translation>GGUF 词表（%1，%2 个词元）</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ModelPage</name>
+    <message>
+        <source>Hugging Face folder, %1 shards</source>
+        <translation>Hugging Face 文件夹，%1 个分片</translation>
+    </message>
+    <message>
+        <source>Hugging Face folder</source>
+        <translation>Hugging Face 文件夹</translation>
+    </message>
+    <message>
+        <source>safetensors file</source>
+        <translation>safetensors 文件</translation>
+    </message>
+    <message>
+        <source>GGUF v%1</source>
+        <translation>GGUF v%1</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Weight distribution</source>
+        <translation>权重分布</translation>
+    </message>
+    <message>
+        <source>Select a tensor to see its weight distribution</source>
+        <translation>选择一个张量以查看其权重分布</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Size on disk</source>
+        <translation>磁盘大小</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>Data types</source>
+        <translation>数据类型</translation>
+    </message>
+    <message>
+        <source>Tokenizer</source>
+        <translation>分词器</translation>
+    </message>
+    <message>
+        <source>Filter tensors by name or type (e.g. q_proj, layers.3., bf16)</source>
+        <translation>按名称或类型筛选张量（例如 q_proj、layers.3.、bf16）</translation>
+    </message>
+    <message>
+        <source>Log counts</source>
+        <translation>对数计数</translation>
+    </message>
+    <message>
+        <source>Show counts on a logarithmic axis, where rare outlier weights stay visible</source>
+        <translation>在对数坐标轴上显示计数，使稀少的离群权重仍然可见</translation>
+    </message>
+    <message>
+        <source>%1 layers · hidden %2 · %3 heads</source>
+        <translation>%1 层 · 隐藏维度 %2 · %3 个注意力头</translation>
+    </message>
+    <message>
+        <source> (%1 KV)</source>
+        <translation>（%1 个 KV 头）</translation>
+    </message>
+    <message>
+        <source> · vocab %1</source>
+        <translation> · 词表 %1</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>The architecture could not be read; tensors are shown as stored.</source>
+        <translation>无法读取架构；张量按存储形式显示。</translation>
+    </message>
+    <message>
+        <source>%1 parameters</source>
+        <translation>%1 个参数</translation>
+    </message>
+    <message>
+        <source>%1 bytes</source>
+        <translation>%1 字节</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>%1 tensors</source>
+        <translation>%1 个张量</translation>
+    </message>
+    <message>
+        <source>%1 of %2 tensors</source>
+        <translation>%1 / %2 个张量</translation>
+    </message>
+    <message>
+        <source>Histograms are shown for 2-D weight tensors; this one is %1-D.</source>
+        <translation>直方图仅显示二维权重张量；此张量为 %1 维。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>No histogram for this tensor</source>
+        <translation>此张量没有直方图</translation>
+    </message>
+    <message>
+        <source>This tensor has no finite values</source>
+        <translation>此张量没有有限值</translation>
+    </message>
+    <message>
+        <source>mean %1 · std %2 · max |w| %3 · %4 values</source>
+        <translation>均值 %1 · 标准差 %2 · 最大 |w| %3 · %4 个值</translation>
+    </message>
+    <message>
+        <source> (sampled %1 of %2 rows)</source>
+        <translation>（采样 %2 行中的 %1 行）</translation>
+    </message>
+    <message>
+        <source> · %1 non-finite</source>
+        <translation> · %1 个非有限值</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::PlanPage</name>
+    <message>
+        <source>Budget</source>
+        <translation>预算</translation>
+    </message>
+    <message>
+        <source>Formats</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>Target:</source>
+        <translation>目标：</translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation>方法：</translation>
+    </message>
+    <message>
+        <source>Calibration:</source>
+        <translation>校准：</translation>
+    </message>
+    <message>
+        <source>Samples:</source>
+        <translation>样本：</translation>
+    </message>
+    <message>
+        <source>windows of</source>
+        <translation>个窗口，每个</translation>
+    </message>
+    <message>
+        <source>tokens, seed</source>
+        <translation>个词元，随机种子</translation>
+    </message>
+    <message>
+        <source>Bits per weight</source>
+        <translation>每权重比特数</translation>
+    </message>
+    <message>
+        <source>File size</source>
+        <translation>文件大小</translation>
+    </message>
+    <message>
+        <source> MiB</source>
+        <translation> MiB</translation>
+    </message>
+    <message>
+        <source>The method written into the layout, used when it is quantized; sensitivities are measured with round-to-nearest</source>
+        <translation>写入布局的方法，在量化时使用；敏感度使用就近舍入（RTN）测量</translation>
+    </message>
+    <message>
+        <source>a text file</source>
+        <translation>一个文本文件</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>规划</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Save Layout…</source>
+        <translation>保存布局…</translation>
+    </message>
+    <message>
+        <source>Open a model first.</source>
+        <translation>请先打开一个模型。</translation>
+    </message>
+    <message>
+        <source>Choose a calibration text file.</source>
+        <translation>请选择一个校准文本文件。</translation>
+    </message>
+    <message>
+        <source>The calibration file %1 does not exist.</source>
+        <translation>校准文件 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>Measuring sensitivities…</source>
+        <translation>正在测量敏感度…</translation>
+    </message>
+    <message>
+        <source> — about %1 s left</source>
+        <translation> — 大约还剩 %1 秒</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Planning failed: %1</source>
+        <translation>规划失败：%1</translation>
+    </message>
+    <message>
+        <source>Planned %1 tensors in %2 s (sensitivities: %3 measured, %4 cached).</source>
+        <translation>已在 %2 秒内规划 %1 个张量（敏感度：%3 个已测量，%4 个来自缓存）。</translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation>警告：%1</translation>
+    </message>
+    <message>
+        <source>The planner&apos;s layout.</source>
+        <translation>规划器给出的布局。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tensor(s) edited since the plan.</source>
+        <translation>
+            <numerusform>自规划以来已编辑 %n 个张量。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>There is no plan to save.</source>
+        <translation>没有可保存的规划。</translation>
+    </message>
+    <message>
+        <source>Could not save the layout: %1</source>
+        <translation>无法保存布局：%1</translation>
+    </message>
+    <message>
+        <source>Saved the layout to %1.</source>
+        <translation>已将布局保存到 %1。</translation>
+    </message>
+    <message>
+        <source>Calibration Text</source>
+        <translation>校准文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>文本文件 (*.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Save Layout</source>
+        <translation>保存布局</translation>
+    </message>
+    <message>
+        <source>Layouts (*.json);;All files (*)</source>
+        <translation>布局 (*.json);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>&amp;Backend:</source>
+        <translation>后端(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>Vulkan &amp;device:</source>
+        <translation>Vulkan 设备(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Threads:</source>
+        <translation>线程数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Vulkan (GPU)</source>
+        <translation>Vulkan（GPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>Studio jobs run on the CPU in this version; the backend and device chosen here are saved for later versions. The command line runs on Vulkan with --backend vulkan.</source>
+        <translation>此版本中工作室的任务均在 CPU 上运行；此处选择的后端和设备会保存下来供以后的版本使用。命令行可通过 --backend vulkan 在 Vulkan 上运行。</translation>
+    </message>
+    <message>
+        <source>Studio jobs run on the CPU in this version. This build has no Vulkan backend.</source>
+        <translation>此版本中工作室的任务均在 CPU 上运行。此构建不包含 Vulkan 后端。</translation>
+    </message>
+    <message>
+        <source>No Vulkan device: %1</source>
+        <translation>没有 Vulkan 设备：%1</translation>
+    </message>
+    <message>
+        <source>No Vulkan in this build</source>
+        <translation>此构建不包含 Vulkan</translation>
+    </message>
+    <message>
+        <source>All cores (%1)</source>
+        <translation>全部核心（%1）</translation>
+    </message>
+    <message>
+        <source>Threads used by the CPU backend&apos;s matrix products and quantizers; 0 uses every core</source>
+        <translation>CPU 后端的矩阵乘法和量化器使用的线程数；0 表示使用全部核心</translation>
+    </message>
+    <message>
+        <source>The language of the studio; it changes at once</source>
+        <translation>工作室的界面语言；更改后立即生效</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::SpectrumPlot</name>
+    <message>
+        <source>rank</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>eigenvalue</source>
+        <translation>特征值</translation>
+    </message>
+    <message>
+        <source>No spectrum</source>
+        <translation>没有谱</translation>
+    </message>
+    <message>
+        <source>%1 (log scale)</source>
+        <translation>%1（对数刻度）</translation>
+    </message>
+    <message numerus="yes">
+        <source> (%n value(s) ≤ 0 not shown)</source>
+        <translation>
+            <numerusform>（%n 个 ≤ 0 的值未显示）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No positive values to draw on a log axis</source>
+        <translation>没有可在对数坐标轴上绘制的正值</translation>
+    </message>
+    <message>
+        <source>No finite values</source>
+        <translation>没有有限值</translation>
+    </message>
+    <message>
+        <source>%1 — %2 %3: %4</source>
+        <translation>%1 — %2 %3：%4</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::StartPage</name>
+    <message>
+        <source>Lowbit Studio</source>
+        <translation>Lowbit Studio</translation>
+    </message>
+    <message>
+        <source>Compress a language model: open a checkpoint to see what it holds, then choose a bit budget, analyze and quantize it.</source>
+        <translation>压缩语言模型：打开一个检查点查看其内容，然后选择比特预算，进行分析和量化。</translation>
+    </message>
+    <message>
+        <source>Open File…</source>
+        <translation>打开文件…</translation>
+    </message>
+    <message>
+        <source>Open Folder…</source>
+        <translation>打开文件夹…</translation>
+    </message>
+    <message>
+        <source>Open Demo Model</source>
+        <translation>打开演示模型</translation>
+    </message>
+    <message>
+        <source>A small model trained for this studio, to try every page in seconds</source>
+        <translation>为本工作室训练的小模型，几秒钟即可试用每个页面</translation>
+    </message>
+    <message>
+        <source>Recent models</source>
+        <translation>最近的模型</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Models you open appear here.</source>
+        <translation>你打开的模型会显示在这里。</translation>
+    </message>
+    <message>
+        <source>%1 no longer exists</source>
+        <translation>%1 已不存在</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::StudioTour</name>
+    <message>
+        <source>the tour timed out</source>
+        <translation>导览超时</translation>
+    </message>
+    <message>
+        <source>cannot create %1</source>
+        <translation>无法创建 %1</translation>
+    </message>
+    <message>
+        <source>no demo model found; give one with --model PATH</source>
+        <translation>未找到演示模型；请用 --model PATH 指定一个</translation>
+    </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>无法写入 %1</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::TensorTableModel</name>
+    <message>
+        <source>scalar</source>
+        <translation>标量</translation>
+    </message>
+    <message>
+        <source>%1 bytes</source>
+        <translation>%1 字节</translation>
+    </message>
+    <message>
+        <source>%1
+in %2</source>
+        <translation>%1
+位于 %2</translation>
+    </message>
+    <message>
+        <source>Tensor</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::format</name>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 B</translation>
+    </message>
+    <message>
+        <source>%1 M</source>
+        <translation>%1 M</translation>
+    </message>
+    <message>
+        <source>%1 K</source>
+        <translation>%1 K</translation>
+    </message>
+    <message>
+        <source>%1 bytes</source>
+        <translation>%1 字节</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>A desktop studio for compressing language models.</source>
+        <translation>用于压缩语言模型的桌面工作室。</translation>
+    </message>
+    <message>
+        <source>Save a screenshot of every page into DIR, then exit.</source>
+        <translation>将每个页面的截图保存到 DIR，然后退出。</translation>
+    </message>
+    <message>
+        <source>The model to open (default for --tour: the demo model).</source>
+        <translation>要打开的模型（--tour 的默认值：演示模型）。</translation>
+    </message>
+    <message>
+        <source>A checkpoint folder, .safetensors or .gguf file.</source>
+        <translation>检查点文件夹、.safetensors 或 .gguf 文件。</translation>
+    </message>
+</context>
+</TS>
