@@ -4,7 +4,7 @@
 
 namespace lowbit {
 
-std::string path_str(const QString& path) { return path_str(path); }
+std::string path_str(const QString& path) { return QFile::encodeName(path).toStdString(); }
 
 Expected<LoadedModel> open_and_load(const QString& path, Progress& progress) {
   progress.report(0, "opening the model");

@@ -18,15 +18,19 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include "app/studio/analyze_page.h"
 #include "app/studio/compare_page.h"
 #include "app/studio/drop_zone.h"
 #include "app/studio/export_page.h"
+#include "app/studio/hessian_page.h"
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/jobs_panel.h"
 #include "app/studio/model_page.h"
+#include "app/studio/outlier_page.h"
 #include "app/studio/plan_page.h"
 #include "app/studio/recent_files.h"
+#include "app/studio/scale_loss_page.h"
 #include "app/studio/settings_dialog.h"
 #include "app/studio/start_page.h"
 #include "app/studio/studio_paths.h"
@@ -52,6 +56,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   start_page_ = new StartPage(recent_, this);
   model_page_ = new ModelPage(this);
+  analyze_page_ = new AnalyzePage(jobs_, this);
+  hessian_page_ = new HessianPage(this);
+  scale_loss_page_ = new ScaleLossPage(this);
+  outlier_page_ = new OutlierPage(this);
+  connect(analyze_page_, &AnalyzePage::views_changed, this, [this](std::shared_ptr<const ViewsFile> views) {
+    hessian_page_->set_views(views);
+    scale_loss_page_->set_views(views);
+    outlier_page_->set_views(views);
+  });
   plan_page_ = new PlanPage(this);
   compare_page_ = new ComparePage(jobs_, this);
   export_page_ = new ExportPage(jobs_, this);
@@ -63,6 +76,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   stack_ = new QStackedWidget(this);
   stack_->insertWidget(StartPageIndex, start_page_);
   stack_->insertWidget(ModelPageIndex, model_page_);
+  stack_->insertWidget(AnalyzePageIndex, analyze_page_);
+  stack_->insertWidget(HessianPageIndex, hessian_page_);
+  stack_->insertWidget(ScaleLossPageIndex, scale_loss_page_);
+  stack_->insertWidget(OutliersPageIndex, outlier_page_);
   stack_->insertWidget(PlanPageIndex, plan_page_);
   stack_->insertWidget(ComparePageIndex, compare_page_);
   stack_->insertWidget(ExportPageIndex, export_page_);
@@ -165,16 +182,11 @@ void MainWindow::build_menus() {
   quit_action_->setShortcut(QKeySequence::Quit);
 
   QMenu* view = view_menu_ = menuBar()->addMenu(QString());
-  start_page_action_ = view->addAction(QString(), this, [this] { show_page(StartPageIndex); });
-  start_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
-  model_page_action_ = view->addAction(QString(), this, [this] { show_page(ModelPageIndex); });
-  model_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
-  plan_page_action_ = view->addAction(QString(), this, [this] { show_page(PlanPageIndex); });
-  plan_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
-  compare_page_action_ = view->addAction(QString(), this, [this] { show_page(ComparePageIndex); });
-  compare_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
-  export_page_action_ = view->addAction(QString(), this, [this] { show_page(ExportPageIndex); });
-  export_page_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
+  for (int page = 0; page < PageCount; ++page) {
+    QAction* a = view->addAction(QString(), this, [this, page] { show_page(page); });
+    if (page < 9) a->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + page)));
+    page_actions_.push_back(a);
+  }
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
@@ -198,11 +210,7 @@ void MainWindow::retranslate() {
   settings_action_->setText(tr("Se&ttings…"));
   quit_action_->setText(tr("&Quit"));
   view_menu_->setTitle(tr("&View"));
-  start_page_action_->setText(tr("&Start Page"));
-  model_page_action_->setText(tr("&Model"));
-  plan_page_action_->setText(tr("&Budget and Plan"));
-  compare_page_action_->setText(tr("&Compare"));
-  export_page_action_->setText(tr("&Export"));
+  for (int page = 0; page < PageCount; ++page) page_actions_[static_cast<size_t>(page)]->setText(page_title(page));
   help_menu_->setTitle(tr("&Help"));
   about_action_->setText(tr("&About Lowbit Studio"));
   refresh_recent_menu();
@@ -233,6 +241,10 @@ QString MainWindow::page_title(int page) {
   switch (page) {
     case StartPageIndex: return tr("Start");
     case ModelPageIndex: return tr("Model");
+    case AnalyzePageIndex: return tr("Analyze");
+    case HessianPageIndex: return tr("Hessian");
+    case ScaleLossPageIndex: return tr("Scale-loss");
+    case OutliersPageIndex: return tr("Outliers");
     case PlanPageIndex: return tr("Budget and plan");
     case ComparePageIndex: return tr("Compare");
     case ExportPageIndex: return tr("Export");
@@ -253,6 +265,10 @@ QString MainWindow::page_key(int page) {
   switch (page) {
     case StartPageIndex: return QStringLiteral("start");
     case ModelPageIndex: return QStringLiteral("model");
+    case AnalyzePageIndex: return QStringLiteral("analyze");
+    case HessianPageIndex: return QStringLiteral("hessian");
+    case ScaleLossPageIndex: return QStringLiteral("scale-loss");
+    case OutliersPageIndex: return QStringLiteral("outliers");
     case PlanPageIndex: return QStringLiteral("plan");
     case ComparePageIndex: return QStringLiteral("compare");
     case ExportPageIndex: return QStringLiteral("export");
@@ -281,6 +297,7 @@ bool MainWindow::open_demo_model() {
 void MainWindow::close_model() {
   model_.reset();
   model_page_->set_model(nullptr);
+  analyze_page_->set_model(nullptr);
   plan_page_->set_model(nullptr);
   compare_page_->set_model(nullptr);
   export_page_->set_model(nullptr);
@@ -338,6 +355,7 @@ void MainWindow::on_opened(std::shared_ptr<const OpenedModel> model) {
   model_ = std::move(model);
   last_error_.clear();
   model_page_->set_model(model_);
+  analyze_page_->set_model(model_);
   plan_page_->set_model(model_);
   compare_page_->set_model(model_);
   export_page_->set_model(model_);
@@ -419,10 +437,7 @@ void MainWindow::update_title() {
 void MainWindow::set_model_pages_enabled(bool enabled) {
   for (int page = ModelPageIndex; page < PageCount; ++page)
     nav_->item(page)->setFlags(enabled ? Qt::ItemIsEnabled | Qt::ItemIsSelectable : Qt::NoItemFlags);
-  model_page_action_->setEnabled(enabled);
-  plan_page_action_->setEnabled(enabled);
-  compare_page_action_->setEnabled(enabled);
-  export_page_action_->setEnabled(enabled);
+  for (int page = ModelPageIndex; page < PageCount; ++page) page_actions_[static_cast<size_t>(page)]->setEnabled(enabled);
   save_project_action_->setEnabled(enabled);
 }
 
@@ -451,6 +466,7 @@ Project MainWindow::project() const {
   p.calibration.samples = plan_page_->calibration_samples();
   p.calibration.ctx = plan_page_->calibration_ctx();
   p.calibration.seed = static_cast<uint64_t>(plan_page_->calibration_seed());
+  p.analysis_dir = path_str(analyze_page_->views_dir());
   p.plan = plan_page_->plan_settings();
   if (auto plan = plan_page_->current_layout()) p.layouts.push_back({"plan", std::move(*plan)});
   for (const CompareCandidate& c : compare_page_->candidates())
@@ -500,6 +516,8 @@ void MainWindow::restore_project() {
   if (!p.calibration_file.empty())
     plan_page_->set_calibration(QFile::decodeName(p.calibration_file.c_str()), static_cast<int>(p.calibration.samples),
                                 static_cast<int>(p.calibration.ctx), static_cast<int>(p.calibration.seed));
+  if (!p.analysis_dir.empty() && !analyze_page_->open_views(QFile::decodeName(p.analysis_dir.c_str())))
+    jobs_->add_issue(tr("Project"), tr("The analysis of the project could not be opened: %1").arg(analyze_page_->last_error()));
   if (p.plan) plan_page_->apply_plan_settings(*p.plan);
   for (ProjectLayout& l : p.layouts) compare_page_->add_layout(l.name, std::move(l.layout));
   if (p.comparison) {

@@ -1,5 +1,5 @@
 // MainWindow: the studio's frame — a page list on the left, a QStackedWidget of pages (start, model,
-// budget and plan, compare, export), the jobs and issues docks over the JobCenter every long job runs
+// analyze, the Hessian, scale-loss and outlier views, budget and plan, compare, export), the jobs and issues docks over the JobCenter every long job runs
 // through, the File and View menus, the project file (*.lowbit), and a status bar with a busy
 // indicator while a model opens. It owns the ModelOpener, so every open of a path,
 // dropped, chosen, recent or demo, goes through open_path() and ends in model_opened or
@@ -27,7 +27,11 @@ class QStackedWidget;
 
 namespace lowbit {
 
+class AnalyzePage;
 class ComparePage;
+class HessianPage;
+class OutlierPage;
+class ScaleLossPage;
 class ExportPage;
 class JobCenter;
 class ModelPage;
@@ -40,7 +44,18 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Page { StartPageIndex, ModelPageIndex, PlanPageIndex, ComparePageIndex, ExportPageIndex, PageCount };
+  enum Page {
+    StartPageIndex,
+    ModelPageIndex,
+    AnalyzePageIndex,
+    HessianPageIndex,
+    ScaleLossPageIndex,
+    OutliersPageIndex,
+    PlanPageIndex,
+    ComparePageIndex,
+    ExportPageIndex,
+    PageCount
+  };
 
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -62,6 +77,10 @@ class MainWindow : public QMainWindow {
 
   StartPage* start_page() const { return start_page_; }
   ModelPage* model_page() const { return model_page_; }
+  AnalyzePage* analyze_page() const { return analyze_page_; }
+  HessianPage* hessian_page() const { return hessian_page_; }
+  ScaleLossPage* scale_loss_page() const { return scale_loss_page_; }
+  OutlierPage* outlier_page() const { return outlier_page_; }
   PlanPage* plan_page() const { return plan_page_; }
   ComparePage* compare_page() const { return compare_page_; }
   ExportPage* export_page() const { return export_page_; }
@@ -116,6 +135,10 @@ class MainWindow : public QMainWindow {
   QStackedWidget* stack_ = nullptr;
   StartPage* start_page_ = nullptr;
   ModelPage* model_page_ = nullptr;
+  AnalyzePage* analyze_page_ = nullptr;
+  HessianPage* hessian_page_ = nullptr;
+  ScaleLossPage* scale_loss_page_ = nullptr;
+  OutlierPage* outlier_page_ = nullptr;
   PlanPage* plan_page_ = nullptr;
   ComparePage* compare_page_ = nullptr;
   ExportPage* export_page_ = nullptr;
@@ -136,16 +159,12 @@ class MainWindow : public QMainWindow {
   QAction* open_project_action_ = nullptr;
   QAction* settings_action_ = nullptr;
   QAction* quit_action_ = nullptr;
-  QAction* start_page_action_ = nullptr;
+  std::vector<QAction*> page_actions_;  // View › one per page, Ctrl+1 …
   QAction* about_action_ = nullptr;
   QDockWidget* jobs_dock_ = nullptr;
   QDockWidget* issues_dock_ = nullptr;
   QPointer<SettingsDialog> settings_dialog_;
   QAction* close_action_ = nullptr;
-  QAction* model_page_action_ = nullptr;
-  QAction* plan_page_action_ = nullptr;
-  QAction* compare_page_action_ = nullptr;
-  QAction* export_page_action_ = nullptr;
   QAction* save_project_action_ = nullptr;
   QPointer<QMessageBox> error_box_;
   QString last_error_;

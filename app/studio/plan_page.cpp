@@ -63,7 +63,7 @@ PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const Can
   auto loaded = open_and_load(in.model_path, p);
   if (!loaded) return failed(loaded.error());
   const Model& model = loaded->model;
-  const ModelWeights& weights = loaded->weights;
+  ModelWeights& weights = loaded->weights;
   if (cancel && cancel->cancelled()) return failed({ErrorCode::Cancelled, "cancelled"});
   auto windows = calibration_windows(*model.tokenizer, path_str(in.calib_path), in.calib);
   if (!windows) return failed(windows.error());

@@ -4,6 +4,7 @@
 #include <QPixmap>
 #include <QTextStream>
 
+#include "app/studio/analyze_page.h"
 #include "app/studio/main_window.h"
 #include "app/studio/model_page.h"
 #include "app/studio/plan_page.h"
@@ -45,6 +46,22 @@ void StudioTour::visit(int page) {
       if (!mp->select_tensor(mp->representative_tensor())) on_page_ready(page);
     }, Qt::SingleShotConnection);
     window_->open_path(model_path_);
+    return;
+  }
+  if (page == MainWindow::AnalyzePageIndex) {
+    // A quick analysis (few, short windows; a 7 × 7 landscape) that fills the three view pages.
+    AnalyzePage* ap = window_->analyze_page();
+    ap->set_calibration(ap->calibration_file(), 4, 64);
+    ap->set_landscape_points(7);
+    window_->show_page(page);
+    connect(ap, &AnalyzePage::analyze_finished, this, [this, page](bool ok) {
+      if (!ok) return fail(tr("the analysis failed: %1").arg(window_->analyze_page()->last_error()));
+      on_page_ready(page);
+    }, Qt::SingleShotConnection);
+    if (!ap->start_analyze()) {
+      disconnect(ap, &AnalyzePage::analyze_finished, this, nullptr);
+      fail(tr("the analysis could not start: %1").arg(ap->last_error()));
+    }
     return;
   }
   if (page == MainWindow::PlanPageIndex) {
