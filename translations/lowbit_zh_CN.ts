@@ -2,6 +2,173 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>lowbit::AnalyzePage</name>
+    <message>
+        <source>Calibration Text</source>
+        <translation>校准文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>文本文件 (*.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Views</source>
+        <translation>视图</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文本：</translation>
+    </message>
+    <message>
+        <source>Samples:</source>
+        <translation>样本数：</translation>
+    </message>
+    <message>
+        <source>Context:</source>
+        <translation>上下文：</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>随机种子：</translation>
+    </message>
+    <message>
+        <source>a text file</source>
+        <translation>一个文本文件</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Hessians at full precision and at 2, 3 and 4 bits</source>
+        <translation>全精度及 2、3、4 位下的 Hessian 矩阵</translation>
+    </message>
+    <message>
+        <source>Scale Hessian (blocks × blocks)</source>
+        <translation>缩放 Hessian（块 × 块）</translation>
+    </message>
+    <message>
+        <source>Scale-loss landscape of two blocks</source>
+        <translation>两个块的缩放-损失地形图</translation>
+    </message>
+    <message>
+        <source>AWQ α and clip-ratio curves</source>
+        <translation>AWQ α 与截断比曲线</translation>
+    </message>
+    <message>
+        <source>Weight and activation outliers</source>
+        <translation>权重与激活离群值</translation>
+    </message>
+    <message>
+        <source>Landscape points per axis:</source>
+        <translation>地形图每轴点数：</translation>
+    </message>
+    <message>
+        <source>Analyze</source>
+        <translation>分析</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Open a model first.</source>
+        <translation>请先打开一个模型。</translation>
+    </message>
+    <message>
+        <source>An analysis is already running.</source>
+        <translation>已有一个分析正在运行。</translation>
+    </message>
+    <message>
+        <source>Choose at least one view.</source>
+        <translation>请至少选择一个视图。</translation>
+    </message>
+    <message>
+        <source>Choose a calibration text file.</source>
+        <translation>请选择一个校准文本文件。</translation>
+    </message>
+    <message>
+        <source>The calibration file %1 does not exist.</source>
+        <translation>校准文件 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder for analyses %1.</source>
+        <translation>无法创建分析结果文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>Analyze %1</source>
+        <translation>分析 %1</translation>
+    </message>
+    <message>
+        <source>Analyzing %1 calibration windows of %2 tokens…</source>
+        <translation>正在分析 %1 个长度为 %2 个词元的校准窗口…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Cancelled; the views shown before are kept.</source>
+        <translation>已取消；之前显示的视图保持不变。</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Analysis failed: %1</source>
+        <translation>分析失败：%1</translation>
+    </message>
+    <message>
+        <source>Analyzed in %1 s; the Hessian, scale-loss and outlier pages show the results.</source>
+        <translation>分析用时 %1 秒；Hessian、缩放-损失和离群值页面显示结果。</translation>
+    </message>
+    <message>
+        <source>Cannot open the analysis %1: %2</source>
+        <translation>无法打开分析 %1：%2</translation>
+    </message>
+    <message>
+        <source>No analysis yet: choose the calibration and the views, then Analyze.</source>
+        <translation>尚无分析：请选择校准设置和视图，然后点击“分析”。</translation>
+    </message>
+    <message>
+        <source>%1 (%2, %3 blocks): %4 windows of %5 tokens, seed %6.</source>
+        <translation>%1（%2，%3 个块）：%4 个窗口，每个 %5 个词元，随机种子 %6。</translation>
+    </message>
+    <message>
+        <source>Saved in %1</source>
+        <translation>保存在 %1</translation>
+    </message>
+    <message>
+        <source>Hessians: %1 layers × %2 levels (%3).</source>
+        <translation>Hessian：%1 层 × %2 个级别（%3）。</translation>
+    </message>
+    <message>
+        <source>Scale Hessian at %1 bits: base loss %2, %3 loss evaluations.</source>
+        <translation>%1 位缩放 Hessian：基准损失 %2，损失评估 %3 次。</translation>
+    </message>
+    <message>
+        <source>Landscape at %1 bits over blocks %2 and %3: %4 × %4 points.</source>
+        <translation>%1 位下块 %2 与块 %3 的地形图：%4 × %4 个点。</translation>
+    </message>
+    <message>
+        <source>AWQ curves at %1 bits: %2 groups.</source>
+        <translation>%1 位 AWQ 曲线：%2 个组。</translation>
+    </message>
+    <message>
+        <source>Outliers: %1 weight histograms; %2 outlier channels over %3 layer inputs.</source>
+        <translation>离群值：%1 个权重直方图；%3 个层输入中共 %2 个离群通道。</translation>
+    </message>
+    <message>
+        <source>Time: %1.</source>
+        <translation>用时：%1。</translation>
+    </message>
+</context>
+<context>
     <name>lowbit::BitsBarChart</name>
     <message>
         <source>tensor, by decoder block</source>
@@ -578,6 +745,81 @@ cell of rows %1–%2, columns %3–%4: max %5</source>
     </message>
 </context>
 <context>
+    <name>lowbit::HessianPage</name>
+    <message>
+        <source>Layer:</source>
+        <translation>层：</translation>
+    </message>
+    <message>
+        <source>Spectrum:</source>
+        <translation>谱：</translation>
+    </message>
+    <message>
+        <source>eigenvalues</source>
+        <translation>特征值</translation>
+    </message>
+    <message>
+        <source>diagonal</source>
+        <translation>对角线</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Trace</source>
+        <translation>迹</translation>
+    </message>
+    <message>
+        <source>Off-diagonal mass</source>
+        <translation>非对角质量</translation>
+    </message>
+    <message>
+        <source>Mean |corr|</source>
+        <translation>平均 |相关系数|</translation>
+    </message>
+    <message>
+        <source>λ min</source>
+        <translation>λ 最小值</translation>
+    </message>
+    <message>
+        <source>λ max</source>
+        <translation>λ 最大值</translation>
+    </message>
+    <message>
+        <source>Effective rank</source>
+        <translation>有效秩</translation>
+    </message>
+    <message>
+        <source>block %1 · %2 input</source>
+        <translation>块 %1 · %2 输入</translation>
+    </message>
+    <message>
+        <source>Run Analyze with the Hessian view</source>
+        <translation>请运行包含 Hessian 视图的分析</translation>
+    </message>
+    <message>
+        <source>full precision</source>
+        <translation>全精度</translation>
+    </message>
+    <message>
+        <source>earlier blocks at %1 bits</source>
+        <translation>前面的块为 %1 位</translation>
+    </message>
+    <message>
+        <source>rank</source>
+        <translation>秩序号</translation>
+    </message>
+    <message>
+        <source>eigenvalue</source>
+        <translation>特征值</translation>
+    </message>
+    <message>
+        <source>diagonal entry</source>
+        <translation>对角元素</translation>
+    </message>
+</context>
+<context>
     <name>lowbit::HistogramPlot</name>
     <message>
         <source>weight value</source>
@@ -820,26 +1062,6 @@ cell of rows %1–%2, columns %3–%4: max %5</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <source>&amp;Start Page</source>
-        <translation>起始页(&amp;S)</translation>
-    </message>
-    <message>
-        <source>&amp;Model</source>
-        <translation>模型(&amp;M)</translation>
-    </message>
-    <message>
-        <source>&amp;Budget and Plan</source>
-        <translation>预算与规划(&amp;B)</translation>
-    </message>
-    <message>
-        <source>&amp;Compare</source>
-        <translation>比较(&amp;C)</translation>
-    </message>
-    <message>
-        <source>&amp;Export</source>
-        <translation>导出(&amp;E)</translation>
-    </message>
-    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
@@ -972,6 +1194,30 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source>Opened the project %1</source>
         <translation>已打开项目 %1</translation>
+    </message>
+    <message>
+        <source>Analyze</source>
+        <translation>分析</translation>
+    </message>
+    <message>
+        <source>Hessian</source>
+        <translation>Hessian</translation>
+    </message>
+    <message>
+        <source>Scale-loss</source>
+        <translation>缩放-损失</translation>
+    </message>
+    <message>
+        <source>Outliers</source>
+        <translation>离群值</translation>
+    </message>
+    <message>
+        <source>Project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>The analysis of the project could not be opened: %1</source>
+        <translation>无法打开项目的分析：%1</translation>
     </message>
 </context>
 <context>
@@ -1114,6 +1360,79 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source> · %1 non-finite</source>
         <translation> · %1 个非有限值</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::OutlierPage</name>
+    <message>
+        <source>Activations of:</source>
+        <translation>激活来自：</translation>
+    </message>
+    <message>
+        <source>Tensor</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>Block</source>
+        <translation>块</translation>
+    </message>
+    <message>
+        <source>Part</source>
+        <translation>部分</translation>
+    </message>
+    <message>
+        <source>Kurtosis</source>
+        <translation>峰度</translation>
+    </message>
+    <message>
+        <source>Max |w|</source>
+        <translation>最大 |w|</translation>
+    </message>
+    <message>
+        <source>Std</source>
+        <translation>标准差</translation>
+    </message>
+    <message>
+        <source>block %1 · %2 input</source>
+        <translation>块 %1 · %2 输入</translation>
+    </message>
+    <message>
+        <source>block</source>
+        <translation>块</translation>
+    </message>
+    <message>
+        <source>kurtosis</source>
+        <translation>峰度</translation>
+    </message>
+    <message>
+        <source>Run Analyze with the outlier view</source>
+        <translation>请运行包含离群值视图的分析</translation>
+    </message>
+    <message>
+        <source>%1 (%2, block %3): weight</source>
+        <translation>%1（%2，块 %3）：权重</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>计数</translation>
+    </message>
+    <message>
+        <source>block %1 · %2 input: max |x| per channel</source>
+        <translation>块 %1 · %2 输入：各通道最大 |x|</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>No outlier channels above the fine fence.</source>
+        <translation>没有通道超过精细阈值。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n outlier channel(s); the largest: %1</source>
+        <translation>
+            <numerusform>%n 个离群通道；最大的：%1</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1267,6 +1586,73 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source>Layouts (*.json);;All files (*)</source>
         <translation>布局 (*.json);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>lowbit::ScaleLossPage</name>
+    <message>
+        <source>Bits:</source>
+        <translation>位数：</translation>
+    </message>
+    <message>
+        <source>AWQ group:</source>
+        <translation>AWQ 组：</translation>
+    </message>
+    <message>
+        <source>%1 bits</source>
+        <translation>%1 位</translation>
+    </message>
+    <message>
+        <source>block %1 · %2</source>
+        <translation>块 %1 · %2</translation>
+    </message>
+    <message>
+        <source>α (scales = mean |x|^α)</source>
+        <translation>α（缩放 = 平均 |x|^α）</translation>
+    </message>
+    <message>
+        <source>output error</source>
+        <translation>输出误差</translation>
+    </message>
+    <message>
+        <source>clip ratio</source>
+        <translation>截断比</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>∂²L/∂cᵢ∂cⱼ</source>
+        <translation>∂²L/∂cᵢ∂cⱼ</translation>
+    </message>
+    <message>
+        <source>c (block %1)</source>
+        <translation>c（块 %1）</translation>
+    </message>
+    <message>
+        <source>Calibration loss over two blocks&apos; scales, %1</source>
+        <translation>两个块缩放上的校准损失，%1</translation>
+    </message>
+    <message>
+        <source>Run Analyze with the landscape view</source>
+        <translation>请运行包含地形图视图的分析</translation>
+    </message>
+    <message>
+        <source>block</source>
+        <translation>块</translation>
+    </message>
+    <message>
+        <source>Hessian of the loss over per-block scales, %1</source>
+        <translation>损失关于各块缩放的 Hessian，%1</translation>
+    </message>
+    <message>
+        <source>Run Analyze with the scale Hessian view</source>
+        <translation>请运行包含缩放 Hessian 视图的分析</translation>
+    </message>
+    <message>
+        <source>Run Analyze with the AWQ view</source>
+        <translation>请运行包含 AWQ 视图的分析</translation>
     </message>
 </context>
 <context>
@@ -1437,6 +1823,14 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source>cannot write %1</source>
         <translation>无法写入 %1</translation>
+    </message>
+    <message>
+        <source>the analysis failed: %1</source>
+        <translation>分析失败：%1</translation>
+    </message>
+    <message>
+        <source>the analysis could not start: %1</source>
+        <translation>分析无法启动：%1</translation>
     </message>
 </context>
 <context>

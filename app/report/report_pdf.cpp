@@ -10,11 +10,16 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/analysis/views_file.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
 #include "widgets/plots/bits_bar_chart.h"
+#include "widgets/plots/channel_max_plot.h"
 #include "widgets/plots/comparison_chart.h"
+#include "widgets/plots/curve_plot.h"
+#include "widgets/plots/heatmap_plot.h"
 #include "widgets/plots/plot_render.h"
+#include "widgets/plots/spectrum_plot.h"
 
 namespace lowbit {
 
@@ -244,6 +249,84 @@ QString analysis_section(const fs::path& dir, QStringList& warnings) {
   return h + QStringLiteral("</table>");
 }
 
+// The views of `lowbit analyze --views` (views.json in the analysis folder), when there are any: |H|
+// of the layer whose Hessian gains the most off-diagonal mass at the lowest bit width, at full
+// precision and at that width, with the spectra of every level; the channel maxima of the layer input
+// with the most outlier channels, with its fences; kurtosis per block and part.
+void analysis_figures(PageFlow& flow, const fs::path& dir, QStringList& warnings) {
+  std::error_code ec;
+  if (!fs::exists(dir / "views.json", ec)) return;
+  auto views = ViewsFile::open(dir);
+  if (!views) {
+    warnings << QStringLiteral("analysis views: %1").arg(qstr(views.error().message));
+    return;
+  }
+  const ViewsData& d = views->data();
+  if (d.hessian && !d.hessian->layers.empty()) {
+    const std::vector<std::string>& levels = d.hessian->levels;
+    const std::string low = levels.size() > 1 ? levels[1] : levels.front();
+    const HessianSummary* pick = nullptr;
+    for (const HessianSummary& s : d.hessian->layers)
+      if (s.level == low && (!pick || s.offdiag_mass > pick->offdiag_mass)) pick = &s;
+    if (pick) {
+      const QString input = QString::fromLatin1(linear_input_name(pick->input));
+      flow.html(QStringLiteral("<h2>Hessian of block %1, %2 input</h2><p>|H| at full precision and with the earlier blocks at "
+                               "%3 (the layer whose Hessian has the most off-diagonal mass there: %4), then the eigenvalue "
+                               "spectra of every level.</p>")
+                    .arg(pick->block)
+                    .arg(esc(input.toStdString()), esc(low), QLocale().toString(pick->offdiag_mass, 'g', 4)));
+      std::vector<SeriesData> spectra;
+      for (const std::string& level : levels) {
+        if (auto e = views->hessian_eigenvalues(pick->block, pick->input, level))
+          spectra.push_back(sorted_spectrum(level, std::vector<double>(e->begin(), e->end())));
+        if (level != "fp" && level != low) continue;
+        auto h = views->hessian(pick->block, pick->input, level);
+        if (!h) {
+          warnings << QStringLiteral("analysis views: %1").arg(qstr(h.error().message));
+          continue;
+        }
+        MatrixData m;
+        m.rows = m.cols = pick->channels;
+        m.values = std::move(*h);
+        m.title = "|H|, " + (level == "fp" ? std::string("full precision") : "earlier blocks at " + level.substr(1) + " bits");
+        HeatmapPlot plot;
+        plot.set_matrix(std::move(m));
+        flow.chart(plot.plot(), 0.4);
+      }
+      SpectrumPlot spectrum;
+      spectrum.set_spectra(std::move(spectra));
+      flow.chart(spectrum.plot(), 0.3);
+    }
+  }
+  if (d.outliers && !d.outliers->inputs.empty()) {
+    const InputOutliers* pick = &d.outliers->inputs.front();
+    for (const InputOutliers& in : d.outliers->inputs)
+      if (in.outlier_count > pick->outlier_count) pick = &in;
+    const QString input = QString::fromLatin1(linear_input_name(pick->input));
+    flow.html(QStringLiteral("<h2>Outliers</h2><p>Largest |x| per channel of block %1's %2 input (%3 outlier channels "
+                             "beyond the fences), then the kurtosis of every weight matrix by block.</p>")
+                  .arg(pick->block)
+                  .arg(esc(input.toStdString()))
+                  .arg(static_cast<qlonglong>(pick->outlier_count)));
+    if (auto max_abs = views->max_abs(pick->block, pick->input)) {
+      ChannelMaxData data;
+      data.max_abs = std::move(*max_abs);
+      data.coarse_fence = pick->cfp.coarse_threshold;
+      data.fine_threshold = pick->cfp.threshold;
+      data.outliers = pick->cfp.outliers;
+      ChannelMaxPlot plot;
+      plot.set_log_y(true);
+      plot.set_channels(std::move(data));
+      flow.chart(plot.plot(), 0.3);
+    }
+    CurvePlot kurtosis;
+    kurtosis.set_axis_labels(QStringLiteral("block"), QStringLiteral("kurtosis"));
+    kurtosis.set_log_y(true);
+    for (const SeriesData& s : kurtosis_by_part(d.outliers->weights)) kurtosis.set_series(s);
+    flow.chart(kurtosis.plot(), 0.3);
+  }
+}
+
 QString exports_section(const Project& p) {
   const QLocale l;
   QString h;
@@ -335,6 +418,7 @@ Expected<ReportSummary> write_report_pdf(const Project& project, const fs::path&
     if (!project.analysis_dir.empty()) {
       const QString a = analysis_section(project.analysis_dir, summary.warnings);
       if (!a.isEmpty()) flow.html(a);
+      analysis_figures(flow, project.analysis_dir, summary.warnings);
     }
     flow.html(exports_section(project));
     summary.pages = flow.pages();

@@ -133,14 +133,7 @@ void OutlierPage::set_views(std::shared_ptr<const ViewsFile> views) {
   // Kurtosis over blocks, a curve per part.
   kurtosis_->show_placeholder(ov ? QString() : tr("Run Analyze with the outlier view"));
   if (ov) {
-    std::vector<SeriesData> parts;
-    for (const WeightHistogram& w : ov->weights) {
-      auto it = std::find_if(parts.begin(), parts.end(), [&](const SeriesData& s) { return s.name == w.part; });
-      if (it == parts.end()) it = parts.insert(parts.end(), SeriesData{w.part, {}, {}});
-      it->x.push_back(static_cast<double>(w.block));
-      it->y.push_back(w.kurtosis);
-    }
-    for (const SeriesData& s : parts) kurtosis_->set_series(s);
+    for (const SeriesData& s : kurtosis_by_part(ov->weights)) kurtosis_->set_series(s);
   }
   retranslate();
   if (table_->rowCount() > 0) table_->selectRow(0);

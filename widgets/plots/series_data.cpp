@@ -26,4 +26,15 @@ SeriesData sorted_spectrum(std::string name, std::span<const double> values) {
   return s;
 }
 
+std::vector<SeriesData> kurtosis_by_part(const std::vector<WeightHistogram>& weights) {
+  std::vector<SeriesData> parts;
+  for (const WeightHistogram& w : weights) {
+    auto it = std::find_if(parts.begin(), parts.end(), [&](const SeriesData& s) { return s.name == w.part; });
+    if (it == parts.end()) it = parts.insert(parts.end(), SeriesData{w.part, {}, {}});
+    it->x.push_back(static_cast<double>(w.block));
+    it->y.push_back(w.kurtosis);
+  }
+  return parts;
+}
+
 }  // namespace lowbit

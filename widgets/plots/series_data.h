@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/outliers.h"
+
 namespace lowbit {
 
 struct SeriesData {
@@ -29,5 +31,9 @@ int64_t series_minimum(const SeriesData& series);
 // The finite `values` sorted from largest to smallest, over their rank (x empty): the view of an
 // eigenvalue spectrum or of a Hessian's diagonal.
 SeriesData sorted_spectrum(std::string name, std::span<const double> values);
+
+// Kurtosis over blocks, one series per part (q, k, …, down) in the order the parts first appear: the
+// outlier view's and the report's kurtosis chart.
+std::vector<SeriesData> kurtosis_by_part(const std::vector<WeightHistogram>& weights);
 
 }  // namespace lowbit

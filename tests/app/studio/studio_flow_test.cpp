@@ -1,5 +1,6 @@
 // The studio end to end on the demo model (resources/demo: 4 blocks, tiny), as a user drives it: a
-// simulated drop of the model folder on the window → plan at 3.5 bits per weight → one layer's
+// simulated drop of the model folder on the window → analyze
+// (Hessian and outlier views) → plan at 3.5 bits per weight → one layer's
 // format changed by hand (the meter follows) → Compare (the plan against a uniform format) → Export
 // GGUF → the PDF report, whose text (pdftotext) names the model and holds the layout table → the
 // project saved and reopened. Also: the event loop stays responsive while a job runs (the longest gap
@@ -19,15 +20,18 @@
 #include <QTimer>
 #include <QUrl>
 
+#include "app/studio/analyze_page.h"
 #include "app/studio/compare_page.h"
+#include "app/studio/hessian_page.h"
+#include "app/studio/outlier_page.h"
 #include "app/studio/export_page.h"
 #include "app/studio/job_center.h"
 #include "app/studio/main_window.h"
 #include "app/studio/plan_page.h"
-#include "app/studio/studio_paths.h"
 #include "core/io/checkpoint.h"
 #include "widgets/views/budget_meter.h"
 #include "widgets/views/layer_precision_model.h"
+#include "tests/app/studio/studio_test_support.h"
 
 using lowbit::ComparePage;
 using lowbit::ExportPage;
@@ -36,14 +40,10 @@ using lowbit::LayerPrecisionModel;
 using lowbit::MainWindow;
 using lowbit::PlanPage;
 
-namespace {
+using lowbit::test::demo_model;
+using lowbit::test::open_demo;
 
-QString demo_model() {
-  const QString source = qEnvironmentVariable("LOWBIT_SOURCE_DIR");
-  const QString in_source = QDir(source).filePath(QStringLiteral("resources/demo"));
-  if (!source.isEmpty() && QFileInfo::exists(QDir(in_source).filePath(QStringLiteral("model.safetensors")))) return in_source;
-  return lowbit::find_demo_model().path;
-}
+namespace {
 
 // Drops `path` on the window as a file manager would.
 void drop_on(QWidget& target, const QString& path) {
@@ -96,6 +96,18 @@ class StudioFlowTest : public QObject {
     QSignalSpy opened(&window, &MainWindow::model_opened);
     drop_on(window, demo_model());
     QVERIFY(opened.wait(30'000) || opened.count() == 1);
+
+    // Analyze (Hessians and outliers on 2 windows of 32 tokens): the view pages fill.
+    lowbit::AnalyzePage* analyzer = window.analyze_page();
+    analyzer->set_output_root(dir.filePath(QStringLiteral("analyses")));
+    analyzer->set_calibration(analyzer->calibration_file(), 2, 32);
+    analyzer->set_view_kinds({lowbit::ViewKind::Hessian, lowbit::ViewKind::Outliers});
+    QSignalSpy analyzed(analyzer, &lowbit::AnalyzePage::analyze_finished);
+    QVERIFY2(analyzer->start_analyze(), qPrintable(analyzer->last_error()));
+    QVERIFY(analyzed.wait(60'000) || analyzed.count() == 1);
+    QVERIFY2(analyzed.at(0).at(0).toBool(), qPrintable(analyzer->last_error()));
+    QVERIFY(window.hessian_page()->layer_count() > 0);
+    QVERIFY(window.outlier_page()->weight_table()->rowCount() > 0);
 
     // Plan at 3.5 bits per weight, then move one tensor to q8_0: the meter grows by that row's bytes.
     PlanPage* plan_page = window.plan_page();
@@ -160,6 +172,8 @@ class StudioFlowTest : public QObject {
     QVERIFY(text.contains(QStringLiteral("q8_0")));
     QVERIFY(text.contains(QStringLiteral("Summary: layouts compared")));
     QVERIFY(text.contains(QStringLiteral("demo-plan.gguf")));
+    QVERIFY(text.contains(QStringLiteral("Hessian of block")));  // the analysis' figures
+    QVERIFY(text.contains(QStringLiteral("Outliers")));
 
     // Save the project and reopen it in a new window: layouts, comparison and exports come back.
     const QString project = dir.filePath(QStringLiteral("demo.lowbit"));

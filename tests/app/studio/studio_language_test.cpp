@@ -19,24 +19,20 @@
 #include "app/studio/main_window.h"
 #include "app/studio/model_page.h"
 #include "app/studio/plan_page.h"
-#include "app/studio/studio_paths.h"
 #include "widgets/plots/comparison_chart.h"
 #include "widgets/plots/histogram_plot.h"
 #include "widgets/views/budget_meter.h"
 #include "widgets/views/layer_precision_model.h"
 #include "widgets/views/tensor_table_model.h"
+#include "tests/app/studio/studio_test_support.h"
 #include <qcustomplot.h>
 
 using lowbit::MainWindow;
 
-namespace {
+using lowbit::test::demo_model;
+using lowbit::test::open_demo;
 
-QString demo_model() {
-  const QString source = qEnvironmentVariable("LOWBIT_SOURCE_DIR");
-  const QString in_source = QDir(source).filePath(QStringLiteral("resources/demo"));
-  if (!source.isEmpty() && QFileInfo::exists(QDir(in_source).filePath(QStringLiteral("model.safetensors")))) return in_source;
-  return lowbit::find_demo_model().path;
-}
+namespace {
 
 QListWidget* page_list(const MainWindow& window) { return window.findChild<QListWidget*>(QStringLiteral("pageList")); }
 

@@ -14,32 +14,17 @@
 
 #include "app/studio/main_window.h"
 #include "app/studio/plan_page.h"
-#include "app/studio/studio_paths.h"
 #include "core/plan/layout.h"
 #include "widgets/views/budget_meter.h"
 #include "widgets/views/layer_precision_model.h"
+#include "tests/app/studio/studio_test_support.h"
 
 using lowbit::LayerPrecisionModel;
 using lowbit::MainWindow;
 using lowbit::PlanPage;
 
-namespace {
-
-QString demo_model() {
-  const QString source = qEnvironmentVariable("LOWBIT_SOURCE_DIR");
-  const QString in_source = QDir(source).filePath(QStringLiteral("resources/demo"));
-  if (!source.isEmpty() && QFileInfo::exists(QDir(in_source).filePath(QStringLiteral("model.safetensors")))) return in_source;
-  return lowbit::find_demo_model().path;
-}
-
-// Opens the demo model in `window`; false when it did not open.
-bool open_demo(MainWindow& window) {
-  QSignalSpy opened(&window, &MainWindow::model_opened);
-  window.open_path(demo_model());
-  return opened.wait(30'000) || opened.count() == 1;
-}
-
-}  // namespace
+using lowbit::test::demo_model;
+using lowbit::test::open_demo;
 
 class StudioPlanTest : public QObject {
   Q_OBJECT
