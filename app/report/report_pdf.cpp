@@ -321,7 +321,6 @@ void analysis_figures(PageFlow& flow, const fs::path& dir, QStringList& warnings
     }
     CurvePlot kurtosis;
     kurtosis.set_axis_labels(QStringLiteral("block"), QStringLiteral("kurtosis"));
-    kurtosis.set_log_y(true);
     for (const SeriesData& s : kurtosis_by_part(d.outliers->weights)) kurtosis.set_series(s);
     flow.chart(kurtosis.plot(), 0.3);
   }

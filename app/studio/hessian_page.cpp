@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QEvent>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -45,7 +46,7 @@ HessianPage::HessianPage(QWidget* parent) : QWidget(parent) {
   connect(spectrum_kind_, &QComboBox::currentIndexChanged, this, [this] { show_layer(); });
 
   heatmap_row_ = new QWidget(this);
-  auto* row = new QHBoxLayout(heatmap_row_);
+  auto* row = new QGridLayout(heatmap_row_);
   row->setContentsMargins(0, 0, 0, 0);
   spectrum_ = new SpectrumPlot(this);
   table_ = new QTableWidget(0, kColumns, this);
@@ -53,14 +54,15 @@ HessianPage::HessianPage(QWidget* parent) : QWidget(parent) {
   table_->verticalHeader()->hide();
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  auto* bottom = new QSplitter(Qt::Horizontal, this);
-  bottom->addWidget(spectrum_);
-  bottom->addWidget(table_);
-  bottom->setStretchFactor(0, 1);
-  bottom->setStretchFactor(1, 1);
-  auto* split = new QSplitter(Qt::Vertical, this);
+  // The heatmaps (2 × 2 for four levels) take the left, the spectra and the figures the right.
+  auto* side = new QSplitter(Qt::Vertical, this);
+  side->addWidget(spectrum_);
+  side->addWidget(table_);
+  side->setStretchFactor(0, 3);
+  side->setStretchFactor(1, 2);
+  auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(heatmap_row_);
-  split->addWidget(bottom);
+  split->addWidget(side);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
 
@@ -113,7 +115,8 @@ void HessianPage::set_views(std::shared_ptr<const ViewsFile> views) {
     for (size_t i = 0; i < std::max<size_t>(1, levels_.size()); ++i) {
       auto* h = new HeatmapPlot(heatmap_row_);
       h->setObjectName(QStringLiteral("hessianHeatmap%1").arg(i));
-      heatmap_row_->layout()->addWidget(h);
+      // Two per row: four levels read as a 2 × 2 grid with room for square cells.
+      static_cast<QGridLayout*>(heatmap_row_->layout())->addWidget(h, static_cast<int>(i / 2), static_cast<int>(i % 2));
       heatmaps_.push_back(h);
     }
   }

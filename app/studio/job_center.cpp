@@ -55,6 +55,7 @@ void JobCenter::finish_job(int id, const QString& error, bool cancelled, const Q
   const bool was_cancelled = cancelled || (j->cancel && j->cancel->cancelled());
   j->state = !error.isEmpty() && !was_cancelled ? State::Failed : was_cancelled ? State::Cancelled : State::Done;
   j->message = error;
+  j->seconds = static_cast<double>(j->clock.elapsed()) / 1000.0;
   if (j->state == State::Done) j->fraction = 1;
   const QString title = j->title;
   emit job_changed(id);

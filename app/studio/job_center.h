@@ -42,6 +42,7 @@ class JobCenter : public QObject {
     State state = State::Running;
     QString message;  // the error of a failed job
     QElapsedTimer clock;
+    double seconds = 0;  // how long it ran, once it ended
     std::shared_ptr<CancelToken> cancel;
     // Seconds left at the rate so far, -1 while unknown (before 1 % and 1 s: early guesses swing
     // wildly). Computed from the clock, so it counts down between progress reports.

@@ -111,7 +111,7 @@ void JobsPanel::refresh(int id) {
     item->setText(kStage, running ? j->stage : j->state == JobCenter::State::Failed ? j->message : JobCenter::state_name(j->state));
     item->setToolTip(kStage, item->text(kStage));
     item->setText(kEta, running ? JobCenter::eta_text(j->eta_s())
-                                : QLocale().toString(static_cast<double>(j->clock.elapsed()) / 1000.0, 'f', 1) + tr(" s"));
+                                : QLocale().toString(j->seconds, 'f', 1) + tr(" s"));
     if (auto* cancel = qobject_cast<QPushButton*>(tree_->itemWidget(item, kCancel))) {
       cancel->setEnabled(running && !(j->cancel && j->cancel->cancelled()));
       if (!running) tree_->removeItemWidget(item, kCancel);

@@ -452,6 +452,7 @@ void MainWindow::build_docks() {
   addDockWidget(Qt::BottomDockWidgetArea, issues_dock);
   tabifyDockWidget(jobs_dock, issues_dock);
   jobs_dock->raise();
+  resizeDocks({jobs_dock}, {150}, Qt::Vertical);  // the pages keep most of the height
   // A new job or a new issue brings its dock to the front.
   connect(jobs_, &JobCenter::job_added, jobs_dock, [jobs_dock] { jobs_dock->show(), jobs_dock->raise(); });
   connect(jobs_, &JobCenter::issues_changed, issues_dock, [this, issues_dock] {

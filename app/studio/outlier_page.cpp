@@ -62,7 +62,6 @@ OutlierPage::OutlierPage(QWidget* parent) : QWidget(parent) {
   histogram_->set_log_counts(true);
   kurtosis_ = new CurvePlot(this);
   kurtosis_->setObjectName(QStringLiteral("outlierKurtosis"));
-  kurtosis_->set_log_y(true);
 
   input_label_ = new QLabel(this);
   input_combo_ = new QComboBox(this);
@@ -128,6 +127,11 @@ void OutlierPage::set_views(std::shared_ptr<const ViewsFile> views) {
     input_combo_->clear();
     for (size_t i = 0; i < inputs_.size(); ++i) input_combo_->addItem(QString());
     input_combo_->setEnabled(!inputs_.empty());
+    // First the input with the most outlier channels: the one worth looking at.
+    int most = 0;
+    for (size_t i = 0; ov && i < ov->inputs.size(); ++i)
+      if (ov->inputs[i].outlier_count > ov->inputs[static_cast<size_t>(most)].outlier_count) most = static_cast<int>(i);
+    if (!inputs_.empty()) input_combo_->setCurrentIndex(most);
   }
   fill_table();
   // Kurtosis over blocks, a curve per part.

@@ -5,6 +5,7 @@
 #include <QTextStream>
 
 #include "app/studio/analyze_page.h"
+#include "app/studio/hessian_page.h"
 #include "app/studio/main_window.h"
 #include "app/studio/model_page.h"
 #include "app/studio/plan_page.h"
@@ -13,7 +14,7 @@
 namespace lowbit {
 
 namespace {
-constexpr int kTimeoutMs = 120'000;
+constexpr int kTimeoutMs = 300'000;
 }
 
 StudioTour::StudioTour(MainWindow* window, QString out_dir, QString model_path, QObject* parent)
@@ -75,6 +76,10 @@ void StudioTour::visit(int page) {
       on_page_ready(page);
     }
     return;
+  }
+  if (page == MainWindow::HessianPageIndex && window_->model() && window_->model()->config) {
+    // The last block's FFN input: block 0 has no earlier blocks, so its levels would all look alike.
+    window_->hessian_page()->select_layer(window_->model()->config->n_layers - 1, LinearInput::kDown);
   }
   window_->show_page(page);
   on_page_ready(page);
