@@ -86,13 +86,16 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
     DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
     BlockStats stats;
     for (LinearInput i : kLinearInputs) stats.emplace(i, InputStats(linear_input_channels(m.config, i)));
+    // Polled per chunk too: a block of many long windows takes seconds, and Cancel should not.
     for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
       const int64_t n = std::min(chunk, S - s0);
       MatrixRM xs = x.middleRows(s0 * T, n * T);
       block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
     }
     LB_TRY_VOID(sink(b, stats));
     for (int64_t s0 = 0; s0 < S; s0 += chunk) {
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
       const int64_t n = std::min(chunk, S - s0);
       MatrixRM xs = x.middleRows(s0 * T, n * T);
       block_forward(m.config, blk, xs, n, T);

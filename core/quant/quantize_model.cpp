@@ -248,6 +248,7 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
       for (auto& [which, st] : stats) hessians.emplace(which, st.hessian());
       for (const auto& r : refs) {
         if (r.block != b) continue;
+        if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
         const auto ts = Clock::now();
         Linear& l = linear_of(m, r);
         GptqOptions g = o.gptq;
