@@ -18,6 +18,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/gguf.h"
 #include "core/io/mapped_file.h"
+#include "core/io/project_file.h"
 #include "core/io/safetensors.h"
 #include "core/model/config.h"
 #include "core/plan/layout.h"
@@ -178,6 +179,15 @@ TEST(FuzzSeeds, LayoutSeedsRead) {
   for (const auto& p : files) {
     const auto l = read_layout(p);
     EXPECT_TRUE(l) << (l ? "" : l.error().message);
+  }
+}
+
+TEST(FuzzSeeds, ProjectSeedsRead) {
+  const auto files = seeds("project");
+  ASSERT_FALSE(files.empty()) << seeds_dir() / "project" << " has no seeds";
+  for (const auto& p : files) {
+    const auto project = read_project(p);
+    EXPECT_TRUE(project) << (project ? "" : project.error().message);
   }
 }
 

@@ -6,7 +6,7 @@ are checked in so that the fuzz build needs no Python. Standard library only.
 Seeds reach the parsers' main branches: every safetensors dtype family, GGUF v2 and v3 with metadata
 of every value type, ggml block tensors and both tokenizer models (llama/SentencePiece and gpt2/BPE),
 tokenizer.json files using each supported normalizer, pre-tokenizer, decoder and post-processor,
-and layout files with each format family.
+layout files with each format family, and project files from minimal to complete.
 """
 import json
 import os
@@ -298,11 +298,36 @@ def write_layouts():
                                             "tensors": {"a": "q2_k", "b": "q3_k", "c": "q4_0", "d": "q5_1", "e": "f16"}}))
 
 
+# ---------------------------------------------------------------- projects
+
+def write_projects():
+    write("project", "minimal.lowbit", '{"format": "lowbit-project", "version": 1, "model": "model"}')
+    write("project", "full.lowbit", json.dumps({
+        "format": "lowbit-project", "version": 1, "model": "models/demo",
+        "calibration": {"file": "calib.txt", "samples": 16, "ctx": 256, "seed": 3},
+        "analysis_dir": "analysis",
+        "plan": {"budget_bpw": 3.5, "formats": ["q2_k", "q4_k", "q8_0"], "method": "gptq"},
+        "layouts": [{"name": "plan 1", "layout": {"format": "lowbit-layout", "version": 1, "method": "gptq",
+                                                  "tensors": {"model.layers.0.mlp.down_proj.weight": "q4_k"}}}],
+        "comparison": {"text": "/data/valid.txt", "ctx": 256, "rows": [
+            {"name": "plan 1", "method": "gptq", "ppl": 31.9, "ppl_stderr": 0.2, "seconds": 4.5, "file_bytes": 123456,
+             "bits_per_weight": 4.2, "kld": {"mean": 0.01, "p99": 0.2, "top1_agreement": 0.97}, "predicted_ppl": 31.8,
+             "warnings": ["w"]},
+            {"name": "q8_0", "method": "rtn", "ppl": 31.77, "file_bytes": None, "bits_per_weight_linear": 8.5}]},
+        "exports": [{"path": "out/model.gguf", "to": "gguf", "layout": "plan 1", "bytes": 123456,
+                     "bits_per_weight": 4.2, "seconds": 3.0}],
+        "notes": ["Hessian of layer 3 not positive definite; damping raised to 0.05"]}, indent=1))
+    write("project", "bytes_budget.lowbit", json.dumps({
+        "format": "lowbit-project", "version": 1, "model": "/abs/model.gguf", "analysis_dir": None,
+        "plan": {"budget_bytes": 1000000, "formats": ["q3_k"], "method": "rtn"}, "layouts": [], "exports": [], "notes": []}))
+
+
 if __name__ == "__main__":
     write_safetensors()
     write_gguf()
     write_tokenizers()
     write_layouts()
+    write_projects()
     for target in sorted(os.listdir(CORPUS)):
         files = sorted(os.listdir(os.path.join(CORPUS, target)))
         sizes = [os.path.getsize(os.path.join(CORPUS, target, f)) for f in files]
