@@ -1654,6 +1654,26 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <source>Run Analyze with the AWQ view</source>
         <translation>请运行包含 AWQ 视图的分析</translation>
     </message>
+    <message>
+        <source>Adam step</source>
+        <translation>Adam 步数</translation>
+    </message>
+    <message>
+        <source>CBQ loss</source>
+        <translation>CBQ 损失</translation>
+    </message>
+    <message>
+        <source>Export a CBQ layout to see its loss per window</source>
+        <translation>导出一个 CBQ 布局以查看每个窗口的损失</translation>
+    </message>
+    <message>
+        <source>blocks %1–%2</source>
+        <translation>块 %1–%2</translation>
+    </message>
+    <message>
+        <source>block %1</source>
+        <translation>块 %1</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::SettingsDialog</name>

@@ -48,6 +48,7 @@ ExportJobResult run_export_job(const ExportJobInput& in, Progress& progress, con
   r.path = QFile::decodeName(x->path.c_str());
   r.bytes = x->bytes;
   r.bits_per_weight = x->bits_per_weight;
+  r.cbq = std::move(x->quantized.cbq);
   for (const auto& w : x->warnings) r.warnings << qstr(w);
   r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
   return r;

@@ -39,6 +39,7 @@ struct ExportJobResult {
   quint64 bytes = 0;
   double bits_per_weight = 0;
   double seconds = 0;
+  CbqReport cbq;  // a CBQ layout's per-window loss curves (empty otherwise)
   QString error;
   bool cancelled = false;
   QStringList warnings;

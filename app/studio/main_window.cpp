@@ -72,7 +72,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   compare_page_->set_plan_source(plan_source);
   export_page_->set_plan_source(plan_source);
   export_page_->set_project_source([this] { return project(); });
-  connect(export_page_, &ExportPage::exported, this, [this](const ProjectExport& e) { exports_.push_back(e); });
+  connect(export_page_, &ExportPage::exported, this, [this](const ProjectExport& e) {
+    exports_.push_back(e);
+    if (!export_page_->last_export()->cbq.windows.empty()) scale_loss_page_->set_cbq_report(export_page_->last_export()->cbq);
+  });
   stack_ = new QStackedWidget(this);
   stack_->insertWidget(StartPageIndex, start_page_);
   stack_->insertWidget(ModelPageIndex, model_page_);
@@ -298,6 +301,7 @@ void MainWindow::close_model() {
   model_.reset();
   model_page_->set_model(nullptr);
   analyze_page_->set_model(nullptr);
+  scale_loss_page_->set_cbq_report({});
   plan_page_->set_model(nullptr);
   compare_page_->set_model(nullptr);
   export_page_->set_model(nullptr);
@@ -356,6 +360,7 @@ void MainWindow::on_opened(std::shared_ptr<const OpenedModel> model) {
   last_error_.clear();
   model_page_->set_model(model_);
   analyze_page_->set_model(model_);
+  scale_loss_page_->set_cbq_report({});
   plan_page_->set_model(model_);
   compare_page_->set_model(model_);
   export_page_->set_model(model_);

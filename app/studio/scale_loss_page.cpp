@@ -43,11 +43,15 @@ ScaleLossPage::ScaleLossPage(QWidget* parent) : QWidget(parent) {
   alpha_->setObjectName(QStringLiteral("awqAlpha"));
   clip_ = new CurvePlot(this);
   clip_->setObjectName(QStringLiteral("awqClip"));
+  cbq_ = new CurvePlot(this);
+  cbq_->setObjectName(QStringLiteral("cbqLoss"));
+  cbq_->set_log_y(true);
   auto* grid = new QGridLayout;
   grid->addWidget(landscape_, 0, 0);
   grid->addWidget(scale_hessian_, 0, 1);
   grid->addWidget(alpha_, 1, 0);
   grid->addWidget(clip_, 1, 1);
+  grid->addWidget(cbq_, 0, 2, 2, 1);  // the whole right column: one curve per window
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(24, 18, 24, 18);
@@ -69,8 +73,10 @@ void ScaleLossPage::retranslate() {
   clip_->set_axis_labels(tr("clip ratio"), tr("output error"));
   landscape_->set_value_label(tr("loss"));
   scale_hessian_->set_value_label(tr("∂²L/∂cᵢ∂cⱼ"));
+  cbq_->set_axis_labels(tr("Adam step"), tr("CBQ loss"));
   show_scales();
   show_awq();
+  show_cbq();
 }
 
 void ScaleLossPage::changeEvent(QEvent* event) {
@@ -179,6 +185,23 @@ void ScaleLossPage::show_awq() {
       alpha_->set_series({name, g.alphas, g.alpha_error});
       clip_->set_series({name, g.clip_ratios, g.clip_error});
     }
+}
+
+void ScaleLossPage::set_cbq_report(const CbqReport& report) {
+  cbq_report_ = report;
+  show_cbq();
+}
+
+void ScaleLossPage::show_cbq() {
+  cbq_->show_placeholder(cbq_report_.windows.empty() ? tr("Export a CBQ layout to see its loss per window") : QString());
+  for (const CbqWindowReport& w : cbq_report_.windows) {
+    SeriesData s;
+    s.name = (w.blocks > 1 ? tr("blocks %1–%2").arg(w.first_block).arg(w.first_block + w.blocks - 1)
+                           : tr("block %1").arg(w.first_block))
+                 .toStdString();
+    s.y.assign(w.loss.begin(), w.loss.end());
+    cbq_->set_series(s);
+  }
 }
 
 }  // namespace lowbit

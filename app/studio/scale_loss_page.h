@@ -3,7 +3,8 @@
 // at 4 bits, a narrow valley at 2) and the blocks × blocks Hessian of that loss over per-block scales
 // (signed, on a diverging colour scale); for the chosen AWQ group (block · qkv/o/gate_up/down), AWQ's
 // output error against α and against the clip ratio, one curve per bit width, each minimum marked.
-// Everything comes from an analysis' views.json (core/analysis/views_file.h).
+// Everything comes from an analysis' views.json (core/analysis/views_file.h), except CBQ's loss over
+// the Adam steps of each window of blocks, which comes from the last CBQ run (an Export of a CBQ layout).
 #pragma once
 
 #include <QWidget>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/analysis/views_file.h"
+#include "core/quant/cbq.h"
 
 class QComboBox;
 class QLabel;
@@ -29,6 +31,8 @@ class ScaleLossPage : public QWidget {
   explicit ScaleLossPage(QWidget* parent = nullptr);
 
   void set_views(std::shared_ptr<const ViewsFile> views);
+  // CBQ's per-window loss curves (one series per window of blocks); an empty report clears them.
+  void set_cbq_report(const CbqReport& report);
   // The bit widths any scale view was computed at, ascending.
   const std::vector<int>& bits() const { return bits_; }
   bool select_bits(int bits);
@@ -39,6 +43,7 @@ class ScaleLossPage : public QWidget {
   LandscapePlot* scale_hessian() const { return scale_hessian_; }
   CurvePlot* alpha_curves() const { return alpha_; }
   CurvePlot* clip_curves() const { return clip_; }
+  CurvePlot* cbq_curves() const { return cbq_; }
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -47,6 +52,7 @@ class ScaleLossPage : public QWidget {
   void retranslate();
   void show_scales();
   void show_awq();
+  void show_cbq();
 
   std::shared_ptr<const ViewsFile> views_;
   std::vector<int> bits_;
@@ -59,6 +65,8 @@ class ScaleLossPage : public QWidget {
   LandscapePlot* scale_hessian_ = nullptr;
   CurvePlot* alpha_ = nullptr;
   CurvePlot* clip_ = nullptr;
+  CurvePlot* cbq_ = nullptr;
+  CbqReport cbq_report_;
 };
 
 }  // namespace lowbit

@@ -3,7 +3,8 @@
 // Hessian page (|H| at fp and at 2/3/4 bits with matching sizes, spectra, the summary table), the
 // scale-loss page (landscape with its minimum, the 4 × 4 scale Hessian, AWQ α and clip curves per
 // bit width) and the outlier page (weight table, log-count histogram, kurtosis per part, channel
-// maxima with fences); Cancel leaves no folder behind and keeps the views; the project file brings
+// maxima with fences); a CBQ layout exported from the Export page puts its per-window loss curves on
+// the scale-loss page; Cancel leaves no folder behind and keeps the views; the project file brings
 // the analysis back.
 #include <QCheckBox>
 #include <QDir>
@@ -15,10 +16,13 @@
 #include <QTest>
 
 #include "app/studio/analyze_page.h"
+#include "app/studio/export_page.h"
 #include "app/studio/hessian_page.h"
 #include "app/studio/job_center.h"
 #include "app/studio/outlier_page.h"
 #include "app/studio/scale_loss_page.h"
+#include "core/io/checkpoint.h"
+#include "core/plan/layout.h"
 #include "tests/app/studio/studio_test_support.h"
 #include "widgets/plots/channel_max_plot.h"
 #include "widgets/plots/curve_plot.h"
@@ -164,6 +168,39 @@ class StudioAnalysisTest : public QObject {
     QVERIFY(page->views() != nullptr);
     QCOMPARE(window.outlier_page()->weight_table()->rowCount(), 28);
     QCOMPARE(window.jobs()->jobs().back().state, lowbit::JobCenter::State::Cancelled);
+  }
+
+  // A CBQ layout exported from the Export page: its per-window loss curves reach the scale-loss page.
+  void a_cbq_export_shows_its_loss_curves() {
+    QTemporaryDir dir;
+    MainWindow window;
+    QVERIFY(lowbit::test::open_demo(window));
+    lowbit::ScaleLossPage* sp = window.scale_loss_page();
+    QCOMPARE(sp->cbq_curves()->series_count(), 0);
+    lowbit::Layout layout;
+    {
+      auto ck = lowbit::Checkpoint::open(QFile::encodeName(lowbit::test::demo_model()).toStdString());
+      QVERIFY(ck.has_value());
+      layout.method = lowbit::QuantMethod::Cbq;
+      for (const auto& t : (*ck)->tensors())
+        if (t.shape.size() == 2 && t.name.find("layers.") != std::string::npos) layout.tensors[t.name] = *lowbit::Format::parse("int4g64a");
+      layout.predicted = {{"calibration", {{"samples", 8}, {"ctx", 32}}}};
+    }
+    const QString layout_path = dir.filePath(QStringLiteral("cbq.layout.json"));
+    QVERIFY(lowbit::write_layout(layout, QFile::encodeName(layout_path).toStdString()).has_value());
+    lowbit::ExportPage* exporter = window.export_page();
+    QVERIFY(exporter->set_layout_file(layout_path));
+    exporter->set_target(lowbit::ExportTarget::Gptq, dir.filePath(QStringLiteral("demo-cbq")));
+    QSignalSpy finished(exporter, &lowbit::ExportPage::export_finished);
+    QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
+    QVERIFY(finished.wait(120'000) || finished.count() == 1);
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
+    const lowbit::CbqReport& report = exporter->last_export()->cbq;
+    QCOMPARE(report.windows.size(), size_t(3));  // 4 blocks, windows of 2 sliding by 1
+    QCOMPARE(sp->cbq_curves()->series_count(), 3);
+    QCOMPARE(sp->cbq_curves()->point_count(0), static_cast<int>(report.windows[0].loss.size()));
+    QVERIFY(sp->cbq_curves()->point_count(0) > 0);
+    QCOMPARE(sp->cbq_curves()->series_name(0), QStringLiteral("blocks 0–1"));
   }
 
   void bad_input_is_refused_with_a_message() {
