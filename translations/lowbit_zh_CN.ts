@@ -458,15 +458,15 @@
         <source>Compare failed: %1</source>
         <translation>比较失败：%1</translation>
     </message>
-    <message numerus="yes">
-        <source>Compared %n layout(s) in %1 s.</source>
-        <translation>
-            <numerusform>已在 %1 秒内比较 %n 个布局。</numerusform>
-        </translation>
-    </message>
     <message>
         <source>—</source>
         <translation>—</translation>
+    </message>
+    <message numerus="yes">
+        <source>Compared %n layout(s) in %1 s on %2.</source>
+        <translation>
+            <numerusform>已在 %2 上比较 %n 个布局，用时 %1 秒。</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1706,14 +1706,6 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <translation>CPU</translation>
     </message>
     <message>
-        <source>Studio jobs run on the CPU in this version; the backend and device chosen here are saved for later versions. The command line runs on Vulkan with --backend vulkan.</source>
-        <translation>此版本中工作室的任务均在 CPU 上运行；此处选择的后端和设备会保存下来供以后的版本使用。命令行可通过 --backend vulkan 在 Vulkan 上运行。</translation>
-    </message>
-    <message>
-        <source>Studio jobs run on the CPU in this version. This build has no Vulkan backend.</source>
-        <translation>此版本中工作室的任务均在 CPU 上运行。此构建不包含 Vulkan 后端。</translation>
-    </message>
-    <message>
         <source>No Vulkan device: %1</source>
         <translation>没有 Vulkan 设备：%1</translation>
     </message>
@@ -1736,6 +1728,14 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Compare evaluates its layouts on the backend and device chosen here; analysis, planning and quantization run on the CPU in this version.</source>
+        <translation>“比较”在此处选择的后端和设备上评估其布局；本版本中分析、规划和量化在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Every studio job runs on the CPU: this build has no Vulkan backend.</source>
+        <translation>所有工作室任务都在 CPU 上运行：此构建不含 Vulkan 后端。</translation>
     </message>
 </context>
 <context>

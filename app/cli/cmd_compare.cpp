@@ -1,12 +1,16 @@
 // lowbit compare MODEL --layouts A.json B.json ... [--uniform q3_k,q4_k] --text FILE [--ctx N] [--max-windows N]
 //                      [--calib FILE --samples N --calib-ctx N --seed S] [--quantize-embeddings]
+//                      [--backend cpu|vulkan [--device N] [--max-device-mb MB]]
 // Evaluates several layouts (and uniform formats) of one model in one run: for each, the size of its
 // GGUF export (exact; an estimate for int formats), bits per weight of the whole file, perplexity and
-// KL divergence against the unquantized model on the same windows, and the time it took.
+// KL divergence against the unquantized model on the same windows, and the time it took. Quantization
+// runs on the CPU; with --backend vulkan the evaluations run on the device (the CPU, with a warning,
+// when there is none or it does not support the model).
 #include <cstdio>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/eval/compare.h"
 #include "core/io/mapped_file.h"
@@ -19,7 +23,7 @@ int run_compare(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv,
                           {{"text", "ctx", "max-windows", "uniform", "calib", "samples", "calib-ctx", "seed", "threads", "method",
-                            "backend", "device"},
+                            "backend", "device", "max-device-mb"},
                            {"json", "quiet", "quantize-embeddings"},
                            {"layouts"}},
                           err);
@@ -36,7 +40,15 @@ int run_compare(const std::vector<std::string>& argv) {
   co.ctx = args->get_int("calib-ctx", 256, err);
   co.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
   const long long threads = args->get_int("threads", 0, err);
+  const long long device_index = args->get_int("device", -1, err);
+  const long long max_device_mb = args->get_int("max-device-mb", 0, err);
   if (!err.empty()) return usage_error("compare", err, json);
+  const std::string backend = args->get("backend").value_or("cpu");
+  if (backend != "cpu" && backend != "vulkan") return usage_error("compare", "--backend must be cpu or vulkan", json);
+  if (device_index < -1 || max_device_mb < 0)
+    return usage_error("compare", "--device must be 0, 1, ... and --max-device-mb not negative", json);
+  if (backend != "vulkan" && (args->get("device") || args->get("max-device-mb")))
+    return usage_error("compare", "--device and --max-device-mb need --backend vulkan", json);
   if (!apply_threads(threads, err)) return usage_error("compare", err, json);
   const auto uniform_method = quant_method_from_name(args->get("method").value_or("rtn"));
   if (!uniform_method) return usage_error("compare", "--method must be rtn, gptq, awq or awq+gptq", json);
@@ -48,7 +60,6 @@ int run_compare(const std::vector<std::string>& argv) {
   }
   const auto layout_paths = args->get_all("layouts");
   if (layout_paths.empty() && uniform.empty()) return usage_error("compare", "give --layouts A.json ... and/or --uniform FMT,...", json);
-  if (args->get("backend").value_or("cpu") != "cpu") return fail({ErrorCode::Unsupported, "--backend vulkan is not implemented for compare yet"}, json);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -78,9 +89,14 @@ int run_compare(const std::vector<std::string>& argv) {
     windows = std::move(*w);
   }
 
+  // Quantization runs on the CPU; the evaluations on the Vulkan device when one is open.
+  std::vector<std::string> warnings;
+  EvalDevice device;
+  if (backend == "vulkan") device.open(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, warnings);
   CompareOptions cmp;
   cmp.ppl = po;
   cmp.calib = co;
+  cmp.forward = device.forward();
   auto result = compare_layouts(*model, *original, candidates, *ids, windows, cmp, &progress, &interrupt_token());
   if (!result) {
     term.finish();
@@ -90,8 +106,10 @@ int run_compare(const std::vector<std::string>& argv) {
   nlohmann::json rows = nlohmann::json::array();
   for (const CompareRow& r : *result) rows.push_back(compare_row_to_json(r));
   term.finish();
+  for (const auto& w : warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (json) {
-    print_json({{"ok", true}, {"text", *text_path}, {"ctx", po.ctx}, {"parameters", params}, {"results", rows}, {"backend", "cpu"}});
+    print_json({{"ok", true}, {"text", *text_path}, {"ctx", po.ctx}, {"parameters", params}, {"results", rows},
+                {"backend", result->empty() ? std::string("cpu") : result->front().backend}, {"warnings", warnings}});
     return kOk;
   }
   std::printf("%-28s %12s %8s %10s %10s %8s\n", "layout", "bytes", "bpw", "ppl", "KLD", "top-1");

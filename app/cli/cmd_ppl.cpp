@@ -10,63 +10,32 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/eval/perplexity.h"
 #include "core/io/mapped_file.h"
 #include "core/model/forward.h"
 #include "core/model/model.h"
 #include "core/plan/layout.h"
-#if LOWBIT_HAVE_VULKAN
-#include "gpu/device/device.h"
-#include "gpu/model/vulkan_forward.h"
-#endif
 
 namespace lowbit::cli {
 namespace {
 
-// The backends a job evaluates with: the CPU, or the Vulkan forward pass on one opened device.
+// The model's (and reference's) backend: Vulkan where the device is open and supports the model
+// (the reference then on the same backend), else the CPU with a warning. Errors other than an
+// unsupported model (out of device memory, a lost device) fail.
 struct Backends {
-#if LOWBIT_HAVE_VULKAN
-  std::unique_ptr<gpu::Device> device;  // declared first: it outlives the engines
-#endif
   std::unique_ptr<ForwardBackend> model, reference;
 };
 
-// Opens the Vulkan device for --backend vulkan; nullptr (and a warning) when there is none.
-#if LOWBIT_HAVE_VULKAN
-std::unique_ptr<gpu::Device> open_vulkan(int index, uint64_t max_bytes, std::vector<std::string>& warnings) {
-  auto device = gpu::Device::create(gpu::DeviceOptions{.device_index = index, .max_device_bytes = max_bytes});
-  if (device) return std::move(*device);
-  warnings.push_back("the Vulkan backend is unavailable (" + device.error().message +
-                     "); perplexity was computed on the CPU");
-  return nullptr;
-}
-#endif
-
-// The model's (and reference's) backend: Vulkan where the device is open and supports the model,
-// else the CPU. Errors other than an unsupported model (out of device memory, a lost device) fail.
-Expected<void> make_backends(Backends& b, const ModelWeights& model, const ModelWeights* reference,
+Expected<void> make_backends(Backends& b, const EvalDevice& device, const ModelWeights& model, const ModelWeights* reference,
                              std::vector<std::string>& warnings) {
-#if LOWBIT_HAVE_VULKAN
-  if (b.device) {
-    auto m = gpu::VulkanForward::create(*b.device, model);
-    if (m && reference) {
-      auto r = gpu::VulkanForward::create(*b.device, *reference);
-      if (!r) return Unexpected{r.error()};
-      b.reference = std::move(*r);
-    }
-    if (m) {
-      b.model = std::move(*m);
-      return {};
-    }
-    if (m.error().code != ErrorCode::Unsupported) return Unexpected{m.error()};
-    warnings.push_back("the Vulkan forward pass does not support this model (" + m.error().message +
-                       "); perplexity was computed on the CPU");
-    b.device.reset();
+  std::string note;
+  LB_TRY_ASSIGN(b.model, make_forward(device.forward(), model, &note));
+  if (!note.empty()) warnings.push_back("the Vulkan forward pass does not support this model (" + note + ")");
+  if (reference) {
+    LB_TRY_ASSIGN(b.reference, make_forward(b.model->name() == "cpu" ? ForwardFactory() : device.forward(), *reference));
   }
-#endif
-  b.model = std::make_unique<CpuForward>(model);
-  if (reference) b.reference = std::make_unique<CpuForward>(*reference);
   return {};
 }
 
@@ -109,14 +78,9 @@ int run_ppl(const std::vector<std::string>& argv) {
   if (auto v = opt.validate(); !v) return usage_error("ppl", v.error().message, json);
 
   std::vector<std::string> warnings;
+  EvalDevice device;  // declared before the engines made on it, so it outlives them
   Backends backends;
-  if (backend == "vulkan") {
-#if LOWBIT_HAVE_VULKAN
-    backends.device = open_vulkan(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, warnings);
-#else
-    warnings.push_back("this build has no Vulkan backend (LOWBIT_VULKAN=OFF); perplexity was computed on the CPU");
-#endif
-  }
+  if (backend == "vulkan") device.open(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, warnings);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -166,7 +130,7 @@ int run_ppl(const std::vector<std::string>& argv) {
     for (const auto& w : q->warnings) warnings.push_back(w);
     quantized = std::move(*q);
   }
-  if (auto made = make_backends(backends, *weights, reference ? &*reference : nullptr, warnings); !made) {
+  if (auto made = make_backends(backends, device, *weights, reference ? &*reference : nullptr, warnings); !made) {
     term.finish();
     return fail(made.error(), json);
   }

@@ -22,9 +22,14 @@
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
+#include "app/studio/studio_settings.h"
 #include "core/calib/calibration.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
+#ifdef LOWBIT_HAVE_VULKAN
+#include "gpu/device/device.h"
+#include "gpu/model/vulkan_forward.h"
+#endif
 
 namespace lowbit {
 
@@ -58,10 +63,26 @@ CompareJobResult run_compare_job(const CompareJobInput& in, Progress& progress, 
     if (!w) return failed(w.error());
     windows = std::move(*w);
   }
+  // The evaluations on the Settings' backend: a Vulkan device opened in the job (it outlives the
+  // engines compare_layouts makes on it), else the CPU with a warning.
+  CompareOptions options = in.options;
+#ifdef LOWBIT_HAVE_VULKAN
+  std::unique_ptr<gpu::Device> device;
+  if (in.backend == QLatin1String("vulkan")) {
+    auto d = gpu::Device::create(gpu::DeviceOptions{.device_index = in.device});
+    if (d) {
+      device = std::move(*d);
+      options.forward = gpu::vulkan_forward_factory(*device);
+    } else {
+      r.warnings << qstr("the Vulkan backend is unavailable (" + d.error().message + "); evaluated on the CPU");
+    }
+  }
+#endif
   Progress run = progress.sub(0.05, 1.0);
-  auto rows = compare_layouts(model, loaded->weights, candidates, *ids, windows, in.options, &run, &cancel);
+  auto rows = compare_layouts(model, loaded->weights, candidates, *ids, windows, options, &run, &cancel);
   if (!rows) return failed(rows.error());
   r.rows = std::move(*rows);
+  r.backend = r.rows.empty() ? QStringLiteral("cpu") : qstr(r.rows.front().backend);
   for (const CompareRow& row : r.rows)
     for (const std::string& w : row.warnings) r.warnings << qstr(row.name + ": " + w);
   r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
@@ -290,6 +311,9 @@ bool ComparePage::start_compare() {
     return false;
   }
   in.calib_path = default_calibration_text(model_->path);
+  const StudioSettings settings = StudioSettings::load();
+  in.backend = settings.backend;
+  in.device = settings.device;
   in.options.ppl.ctx = ctx_->value();
   in.options.ppl.max_windows = max_windows_->value();
   // Layouts from the planner carry their calibration settings; GPTQ/AWQ candidates use them.
@@ -334,8 +358,8 @@ void ComparePage::on_finished() {
   }
   rows_ = r.rows;
   show_rows();
-  status_->setText(tr("Compared %n layout(s) in %1 s.", nullptr, static_cast<int>(rows_.size()))
-                       .arg(QLocale().toString(r.seconds, 'f', 1)));
+  status_->setText(tr("Compared %n layout(s) in %1 s on %2.", nullptr, static_cast<int>(rows_.size()))
+                       .arg(QLocale().toString(r.seconds, 'f', 1), r.backend));
   emit compare_finished(true);
 }
 

@@ -36,10 +36,13 @@ struct CompareJobInput {
   QString text_path;
   QString calib_path;  // needed when a candidate's method is not RTN
   CompareOptions options;
+  QString backend = QStringLiteral("cpu");  // where the evaluations run (the Settings' choice)
+  int device = -1;                           // the Vulkan device index (-1: the best)
 };
 
 struct CompareJobResult {
   std::vector<CompareRow> rows;
+  QString backend;  // where the evaluations ran
   double seconds = 0;
   QString error;
   bool cancelled = false;

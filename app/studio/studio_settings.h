@@ -1,7 +1,8 @@
 // StudioSettings: what the Settings dialog chooses — the backend and Vulkan device, the number of
 // compute threads and the language — kept in QSettings and applied at start-up (main.cpp) and on
-// every change. Every studio job runs on the CPU in this version, so the backend and device are
-// only stored; the thread count is applied. OpenMP keeps its thread count per thread, and jobs run
+// every change. Compare evaluates on the chosen backend and device (a Vulkan device opened by the
+// job; the CPU, with a warning, when it cannot be); the other jobs run on the CPU in this version.
+// The thread count is applied. OpenMP keeps its thread count per thread, and jobs run
 // on Qt's thread pool, so a job calls use_studio_threads() in its worker before it computes;
 // apply_compute_threads() also sets the calling thread's (as `lowbit --threads` does).
 #pragma once

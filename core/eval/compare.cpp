@@ -18,6 +18,7 @@ nlohmann::json compare_row_to_json(const CompareRow& r) {
   row[r.bits_whole_file ? "bits_per_weight" : "bits_per_weight_linear"] = r.bits_per_weight;
   if (r.kld) row["kld"] = {{"mean", r.kld->mean}, {"p99", r.kld->p99}, {"top1_agreement", r.kld->top1_agreement}};
   if (r.predicted_ppl) row["predicted_ppl"] = *r.predicted_ppl;
+  if (!r.backend.empty()) row["backend"] = r.backend;
   if (!r.warnings.empty()) row["warnings"] = r.warnings;
   return row;
 }
@@ -56,6 +57,7 @@ Expected<CompareRow> compare_row_from_json(const nlohmann::json& j, const std::s
     r.kld = s;
   }
   if (j.contains("predicted_ppl") && j["predicted_ppl"].is_number()) r.predicted_ppl = j["predicted_ppl"].get<double>();
+  if (j.contains("backend") && j["backend"].is_string()) r.backend = j["backend"].get<std::string>();
   if (j.contains("warnings") && j["warnings"].is_array())
     for (const auto& w : j["warnings"])
       if (w.is_string()) r.warnings.push_back(w.get<std::string>());
@@ -88,6 +90,9 @@ Expected<std::vector<CompareRow>> compare_layouts(const Model& model, const Mode
   const double params = static_cast<double>(checkpoint_parameters(model));
   const double n = static_cast<double>(candidates.size());
   std::vector<CompareRow> rows;
+  // The reference's backend is made once; each candidate's holds its quantized weights.
+  std::string fallback;
+  LB_TRY_ASSIGN(std::unique_ptr<ForwardBackend> reference, make_forward(options.forward, original, &fallback));
   for (size_t i = 0; i < candidates.size(); ++i) {
     const CompareCandidate& c = candidates[i];
     const auto t0 = std::chrono::steady_clock::now();
@@ -100,7 +105,10 @@ Expected<std::vector<CompareRow>> compare_layouts(const Model& model, const Mode
     auto q = quantize_model(w, qo, windows, &qp, cancel);
     if (!q) return make_error(q.error().code, c.name + ": " + q.error().message);
     Progress ep = p.sub((at + 0.5) / n, (at + 1) / n);
-    auto r = evaluate_perplexity(w, eval_tokens, options.ppl, &ep, cancel, &original);
+    std::string note;
+    auto engine = make_forward(options.forward, w, &note);
+    if (!engine) return make_error(engine.error().code, c.name + ": " + engine.error().message);
+    auto r = evaluate_perplexity(**engine, eval_tokens, options.ppl, &ep, cancel, reference.get());
     if (!r) return make_error(r.error().code, c.name + ": " + r.error().message);
     CompareRow row;
     row.name = c.name;
@@ -109,6 +117,9 @@ Expected<std::vector<CompareRow>> compare_layouts(const Model& model, const Mode
     row.ppl_stderr = r->ppl_stderr;
     row.kld = r->kld;
     row.warnings = q->warnings;
+    row.backend = (*engine)->name();
+    for (const std::string* n : {&fallback, &note})
+      if (!n->empty()) row.warnings.push_back(*n);
     if (auto size = gguf_file_size(model, original, c.layout.tensors)) {
       row.file_bytes = *size;
       row.bits_per_weight = 8.0 * static_cast<double>(*size) / params;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/calib/calibration.h"
+#include "core/eval/forward_backend.h"
 #include "core/eval/perplexity.h"
 #include "core/model/model.h"
 #include "core/plan/layout.h"
@@ -33,12 +34,14 @@ struct CompareRow {
   bool bits_whole_file = false;
   std::optional<double> predicted_ppl;  // what the planner predicted for the layout, when it did
   double seconds = 0;
+  std::string backend;                  // where it was evaluated: "cpu", "vulkan"; empty when unknown
   std::vector<std::string> warnings;
 };
 
 struct CompareOptions {
   PplOptions ppl;
   CalibOptions calib;  // the windows below were drawn with these (non-RTN methods)
+  ForwardFactory forward;  // where the evaluations run (core/eval/forward_backend.h); empty: the CPU
   Expected<void> validate() const;
 };
 

@@ -46,4 +46,15 @@ Expected<void> CpuForward::logits(std::span<const int32_t> tokens, int64_t B, in
   });
 }
 
+Expected<std::unique_ptr<ForwardBackend>> make_forward(const ForwardFactory& factory, const ModelWeights& weights,
+                                                      std::string* fallback_note) {
+  if (factory) {
+    auto made = factory(weights);
+    if (made) return std::move(*made);
+    if (made.error().code != ErrorCode::Unsupported) return Unexpected{made.error()};
+    if (fallback_note) *fallback_note = made.error().message + "; evaluated on the CPU";
+  }
+  return std::unique_ptr<ForwardBackend>(std::make_unique<CpuForward>(weights));
+}
+
 }  // namespace lowbit

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -55,6 +56,16 @@ class CpuForward final : public ForwardBackend {
  private:
   const ModelWeights* weights_;
 };
+
+// Makes the backend an evaluation runs on for given weights (which outlive it). Empty: the CPU. An
+// error with ErrorCode::Unsupported means "not on this backend" (the caller falls back to the CPU and
+// says so); other errors (out of device memory, a lost device) fail the evaluation.
+using ForwardFactory = std::function<Expected<std::unique_ptr<ForwardBackend>>(const ModelWeights&)>;
+
+// The factory's backend for `weights`, the CPU's when the factory is empty or answers Unsupported
+// (then `fallback_note` says why).
+Expected<std::unique_ptr<ForwardBackend>> make_forward(const ForwardFactory& factory, const ModelWeights& weights,
+                                                      std::string* fallback_note = nullptr);
 
 // −log softmax(row)[target] with the normalizer in double: the one definition every backend's
 // scoring is compared with.

@@ -63,7 +63,8 @@ Expected<OneBitExportReport> export_onebit(const Model& source, const ModelWeigh
   for (const auto& [name, l] : layers) {
     if (!linears.count(name))
       return make_error(ErrorCode::InvalidArgument, "onebit export: '" + name + "' is not a linear layer of a decoder block of this model");
-    auto it = std::find_if(tensors.begin(), tensors.end(), [&](const CheckpointTensor& t) { return t.name == name; });
+    const std::string& tensor_name = name;  // clang 14 cannot capture a structured binding
+    auto it = std::find_if(tensors.begin(), tensors.end(), [&](const CheckpointTensor& t) { return t.name == tensor_name; });
     const std::vector<int64_t> expect = conv1d ? std::vector<int64_t>{l.cols, l.rows} : std::vector<int64_t>{l.rows, l.cols};
     if (it == tensors.end() || it->shape != expect || l.signs.size() != static_cast<size_t>(l.rows * onebit_row_bytes(l.cols)) ||
         l.g.size() != static_cast<size_t>(l.cols) || l.h.size() != static_cast<size_t>(l.rows))

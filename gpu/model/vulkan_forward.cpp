@@ -340,4 +340,11 @@ Expected<void> VulkanForward::Impl::nll(std::span<const int32_t> tokens, int64_t
   return {};
 }
 
+ForwardFactory vulkan_forward_factory(Device& device, const VulkanForwardOptions& options) {
+  return [&device, options](const ModelWeights& weights) -> Expected<std::unique_ptr<ForwardBackend>> {
+    LB_TRY_ASSIGN(std::unique_ptr<VulkanForward> engine, VulkanForward::create(device, weights, options));
+    return std::unique_ptr<ForwardBackend>(std::move(engine));
+  };
+}
+
 }  // namespace lowbit::gpu

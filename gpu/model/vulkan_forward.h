@@ -61,4 +61,9 @@ class VulkanForward final : public ForwardBackend {
   std::unique_ptr<Impl> impl_;
 };
 
+// A ForwardFactory (core/eval/forward_backend.h) making VulkanForward engines on `device`, which must
+// outlive the factory and its engines. A model the forward pass does not support is
+// ErrorCode::Unsupported, so that make_forward falls back to the CPU.
+ForwardFactory vulkan_forward_factory(Device& device, const VulkanForwardOptions& options = {});
+
 }  // namespace lowbit::gpu

@@ -1,8 +1,11 @@
 // The Settings dialog: the thread count and the language are applied at once and saved in
 // QSettings; a job run through the JobCenter computes with the chosen thread count in its worker
-// thread; the backend choice says honestly that studio jobs run on the CPU, and a build without
-// Vulkan offers only the CPU with its device list disabled. Saved settings are applied at start-up.
+// thread; the backend note says which jobs use the chosen backend (compare) and which run on the
+// CPU, and a build without Vulkan offers only the CPU with its device list disabled. Saved settings
+// are applied at start-up. Compare on the Vulkan backend measures what the CPU measures (or, with
+// no usable device, falls back to the CPU and says so).
 #include <QComboBox>
+#include <cmath>
 #include <QLabel>
 #include <QSettings>
 #include <QSignalSpy>
@@ -10,12 +13,14 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include "app/studio/compare_page.h"
 #include "app/studio/job_center.h"
 #include "app/studio/language.h"
 #include "app/studio/main_window.h"
 #include "app/studio/settings_dialog.h"
 #include "app/studio/studio_settings.h"
 #include "core/model/forward.h"
+#include "tests/app/studio/studio_test_support.h"
 
 using lowbit::SettingsDialog;
 using lowbit::StudioSettings;
@@ -93,12 +98,12 @@ class StudioSettingsTest : public QObject {
     QTRY_COMPARE(dialog.windowTitle(), QStringLiteral("Settings"));
   }
 
-  void the_backend_says_studio_jobs_run_on_the_cpu() {
+  void the_backend_note_says_where_jobs_run() {
     SettingsDialog dialog;
     QComboBox* backend = dialog.backend_box();
     QCOMPARE(backend->itemData(0).toString(), QStringLiteral("cpu"));
     QCOMPARE(backend->currentData().toString(), QStringLiteral("cpu"));
-    QVERIFY(dialog.backend_note()->text().contains(QStringLiteral("run on the CPU in this version")));
+    QVERIFY(dialog.backend_note()->text().contains(QStringLiteral("on the CPU")));
     QVERIFY(!dialog.device_box()->isEnabled());  // CPU chosen, or no Vulkan at all
     if (!lowbit::vulkan_in_build()) {
       QCOMPARE(backend->count(), 1);
@@ -109,7 +114,7 @@ class StudioSettingsTest : public QObject {
     backend->setCurrentIndex(backend->findData(QStringLiteral("vulkan")));
     QCOMPARE(QSettings().value(QLatin1String(StudioSettings::kBackendKey)).toString(), QStringLiteral("vulkan"));
     QCOMPARE(StudioSettings::load().backend, QStringLiteral("vulkan"));
-    QVERIFY(dialog.backend_note()->text().contains(QStringLiteral("run on the CPU in this version")));
+    QVERIFY(dialog.backend_note()->text().contains(QStringLiteral("Compare evaluates")));
   }
 
   void saved_settings_are_applied_at_start_up() {
@@ -128,6 +133,37 @@ class StudioSettingsTest : public QObject {
     QVERIFY(dialog->isVisible());
     QCOMPARE(window.open_settings(), dialog);  // one at a time
     dialog->close();
+  }
+
+  void compare_on_vulkan_measures_what_the_cpu_measures() {
+    const QString demo = lowbit::test::demo_model();
+    if (demo.isEmpty()) QSKIP("the demo model (resources/demo) is absent");
+    lowbit::CompareJobInput in;
+    in.model_path = demo;
+    in.uniform = {*lowbit::Format::parse("q8_0"), *lowbit::Format::parse("q4_k")};
+    in.text_path = QDir(demo).filePath(QStringLiteral("demo-valid.txt"));
+    in.options.ppl.ctx = 32;
+    in.options.ppl.max_windows = 4;
+    lowbit::Progress progress;
+    lowbit::CancelToken cancel;
+    const lowbit::CompareJobResult cpu = lowbit::run_compare_job(in, progress, cancel);
+    QVERIFY2(cpu.error.isEmpty(), qPrintable(cpu.error));
+    QCOMPARE(cpu.backend, QStringLiteral("cpu"));
+    in.backend = QStringLiteral("vulkan");
+    const lowbit::CompareJobResult gpu = lowbit::run_compare_job(in, progress, cancel);
+    QVERIFY2(gpu.error.isEmpty(), qPrintable(gpu.error));
+    if (!lowbit::vulkan_in_build() || gpu.backend == QStringLiteral("cpu")) {
+      QVERIFY(!lowbit::vulkan_in_build() || !gpu.warnings.isEmpty());  // the fallback is said
+      QSKIP("no usable Vulkan device: compare fell back to the CPU");
+    }
+    QCOMPARE(gpu.backend, QStringLiteral("vulkan"));
+    QCOMPARE(gpu.rows.size(), cpu.rows.size());
+    for (size_t i = 0; i < cpu.rows.size(); ++i) {
+      QVERIFY2(std::abs(gpu.rows[i].ppl / cpu.rows[i].ppl - 1) < 1e-4,
+               qPrintable(QStringLiteral("%1: %2 vs %3").arg(QString::fromStdString(cpu.rows[i].name)).arg(gpu.rows[i].ppl).arg(cpu.rows[i].ppl)));
+      QVERIFY(gpu.rows[i].kld.has_value());
+      QVERIFY(std::abs(gpu.rows[i].kld->mean - cpu.rows[i].kld->mean) < 1e-4 + 1e-3 * cpu.rows[i].kld->mean);
+    }
   }
 };
 

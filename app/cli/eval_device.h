@@ -1,0 +1,35 @@
+// EvalDevice: the Vulkan device of `--backend vulkan [--device N] [--max-device-mb MB]` for the
+// commands that evaluate (ppl, compare). open() tries the device; when the build has no Vulkan
+// backend or the device cannot be opened it adds a warning and forward() stays empty, so evaluations
+// run on the CPU (make_forward of core/eval/forward_backend.h). The device outlives every engine
+// made from forward(): keep the EvalDevice alive as long as they are.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/eval/forward_backend.h"
+
+namespace lowbit::cli {
+
+class EvalDevice {
+ public:
+  EvalDevice();
+  ~EvalDevice();
+  EvalDevice(const EvalDevice&) = delete;
+  EvalDevice& operator=(const EvalDevice&) = delete;
+
+  // index -1: the best usable device; max_bytes 0: no limit but the device's.
+  void open(int index, uint64_t max_bytes, std::vector<std::string>& warnings);
+  bool is_open() const;
+  // Engines on the device; empty when none is open.
+  ForwardFactory forward() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lowbit::cli
