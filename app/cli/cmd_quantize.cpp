@@ -1,6 +1,7 @@
 // lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq (--format FMT | --layout L.json) [--calib FILE --samples N
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
+//                       [--resume (gptq: continue an interrupted run from PATH.resume/)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
 //                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
@@ -9,7 +10,9 @@
 //                       [--cbq-kl X] [--cbq-kappa X] [--no-cfp] [--eval FILE] [--out PATH (gptq)]
 // lowbit export   MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]: the same run, the
 //                       layout's method, and the file written is the point.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -27,6 +30,37 @@
 namespace lowbit::cli {
 
 namespace {
+
+// What a resume folder is checked against: the model's files (path, size, modification time) and
+// the command line, less the options that do not change the result.
+std::string run_id(const std::string& model, const std::vector<std::string>& argv) {
+  namespace fs = std::filesystem;
+  std::string id = "model " + fs::absolute(model).lexically_normal().string();
+  std::error_code ec;
+  std::vector<fs::path> files;
+  if (fs::is_directory(model, ec)) {
+    for (const auto& e : fs::directory_iterator(model, ec))
+      if (e.is_regular_file(ec)) files.push_back(e.path());
+  } else {
+    files.push_back(model);
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    const auto size = fs::file_size(f, ec);
+    const auto time = fs::last_write_time(f, ec).time_since_epoch().count();
+    id += ";" + f.filename().string() + " " + std::to_string(size) + " " + std::to_string(time);
+  }
+  id += ";args";
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--resume" || argv[i] == "--quiet" || argv[i] == "--json") continue;
+    if (argv[i] == "--threads") {
+      ++i;
+      continue;
+    }
+    id += " " + argv[i];
+  }
+  return id;
+}
 
 int quantize_or_export(const std::vector<std::string>& argv, const std::string& command) {
   std::string err;
@@ -115,8 +149,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   for (const char* unsupported : {"backend", "device"})
     if (args->get(unsupported) && !(std::string(unsupported) == "backend" && args->get("backend") == "cpu"))
       return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
-  for (const char* unsupported : {"resume", "dry-run"})
-    if (args->flag(unsupported)) return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
+  if (args->flag("dry-run")) return fail({ErrorCode::Unsupported, "--dry-run is not implemented yet"}, json);
+  if (args->flag("resume") && !out_path) return usage_error(cmd, "--resume needs --out PATH (the run's results are kept in PATH.resume)", json);
   if (!layout)
     if (auto v = opt.validate(); !v) return fail(v.error(), json);
   const auto calib_path = args->get("calib");
@@ -152,6 +186,17 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     auto with_tok = open_model(args->positional()[0], true);
     if (!with_tok) return fail(with_tok.error(), json);
     model->tokenizer = with_tok->tokenizer;
+  }
+
+  // GPTQ keeps every finished block in OUT.resume/ until the file is written; --resume reuses them.
+  std::filesystem::path resume_dir;
+  if (out_path && opt.method == QuantMethod::Gptq) {
+    resume_dir = *out_path + ".resume";
+    opt.resume_dir = resume_dir;
+    opt.resume = args->flag("resume");
+    opt.run_id = run_id(args->positional()[0], argv);
+  } else if (args->flag("resume")) {
+    return fail({ErrorCode::Unsupported, std::string("--resume is supported for --method gptq only, not ") + quant_method_name(opt.method)}, json);
   }
 
   std::vector<int32_t> calib;
@@ -232,7 +277,14 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     }
   }
   term.finish();
+  if (!resume_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(resume_dir, ec);  // the file is written: nothing left to resume
+  }
   for (const auto& w : r->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
+  if (r->resumed_blocks > 0)
+    std::fprintf(stderr, "lowbit: resumed: %lld block(s) restored from %s\n", static_cast<long long>(r->resumed_blocks),
+                 resume_dir.string().c_str());
 
   if (json) {
     nlohmann::json layers = nlohmann::json::array();
@@ -252,6 +304,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
                           {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"},
                           {"mse", opt.mse_clip}, {"quantize_embeddings", opt.quantize_embeddings},
                           {"peak_rss_mb", peak_rss_mb()}};
+    if (!resume_dir.empty()) out["resumed_blocks"] = r->resumed_blocks;
     if (opt.method != QuantMethod::Rtn && calib_path)
       out["calibration"] = {{"file", *calib_path}, {"samples", opt.calib.samples}, {"ctx", opt.calib.ctx}, {"seed", opt.calib.seed},
                             {"act_order", opt.gptq.act_order}, {"damp", opt.gptq.damp},

@@ -46,6 +46,7 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
                   [--act-order] [--static-groups] [--damp X] [--weighted-grids] [--mse] [--no-clip]
                   [--quantize-embeddings] [--eval FILE] [--eval-ctx N] [--threads N]
                   [--layout L.json (instead of --format)] [--out OUT.gguf [--name NAME]]
+                  [--resume (gptq: continue an interrupted --out run from OUT.resume/)]
             --method cbq (int formats): [--cbq-window K] [--cbq-iters N] [--cbq-lr X] [--cbq-scale-lr X]
                   [--cbq-rank R] [--cbq-lambda X] [--cbq-batch N] [--cbq-samples N] [--cbq-kl X] [--cbq-kappa X] [--no-cfp]
             --method onebit (format onebit): [--onebit-iters N per block, 0 = SVID alone] [--onebit-lr X]

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "core/quant/awq_model.h"
+#include "core/quant/block_cache.h"
 #include "core/quant/onebit_distill.h"
 #include "core/quant/cbq.h"
 #include "core/quant/ggml_formats.h"
@@ -130,6 +132,8 @@ Linear& linear_of(ModelWeights& m, const LinearRef& r) {
 }
 
 Expected<void> QuantizeOptions::validate() const {
+  if ((!resume_dir.empty() || resume) && method != QuantMethod::Gptq)
+    return make_error(ErrorCode::Unsupported, std::string("resuming is supported for method gptq only, not ") + quant_method_name(method));
   if (method == QuantMethod::Gptq) {
     GptqOptions g = gptq;
     g.format = format;
@@ -242,8 +246,17 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
       if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(refs.size()), "RTN " + refs[i].tensor);
     }
   } else {
-    // Block by block: the Hessians of block b come from the windows run through blocks < b, already quantized.
+    // Block by block: the Hessians of block b come from the windows run through blocks < b, already
+    // quantized; each finished block is kept in the resume folder, and restored from it when resuming.
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(token_hash(calib_tokens)));
+    const std::string fingerprint = o.run_id + ";calibration " + hash + ";blocks " + std::to_string(m.blocks.size());
+    LB_TRY_ASSIGN(BlockCache cache, BlockCache::open(o.resume_dir, fingerprint, o.resume));
     auto quantize_block = [&](int64_t b, BlockStats& stats) -> Expected<void> {
+      LB_TRY_ASSIGN(const bool restored, cache.restore(b, refs, m, res, bits));
+      if (restored) return {};
+      const size_t layers_before = res.layers.size(), warnings_before = res.warnings.size();
+      const double bits_before = bits;
       std::map<LinearInput, MatrixRM> hessians;
       for (auto& [which, st] : stats) hessians.emplace(which, st.hessian());
       for (const auto& r : refs) {
@@ -270,9 +283,10 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, encoded_from_gptq(std::move(q), g.format, l.w.rows(), l.w.cols())));
         account(r, g.format, before, l.w, &h, seconds_since(ts));
       }
-      return {};
+      return cache.save(b, refs, m, res, layers_before, warnings_before, bits - bits_before);
     };
     LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, quantize_block, progress, cancel));
+    res.resumed_blocks = cache.restored_blocks();
   }
   res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
   res.seconds = seconds_since(t0);

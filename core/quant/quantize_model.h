@@ -7,6 +7,7 @@
 // CBQ trains windows of consecutive blocks (core/quant/cbq.h).
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -55,6 +56,12 @@ struct QuantizeOptions {
   OneBitOptions onebit;                      // distillation after SVID (method onebit, format onebit)
   CbqOptions cbq;                            // cross-block windows, LoRA-Rounding, CFP (method cbq)
   CalibOptions calib;
+  // Method gptq: each block's results go into `resume_dir` as it completes (core/quant/block_cache.h);
+  // with `resume` the blocks an interrupted run left there are reused. `run_id` names the run (model
+  // and options) in the folder's fingerprint, with a hash of the calibration windows. Empty: none.
+  std::filesystem::path resume_dir;
+  bool resume = false;
+  std::string run_id;
   Expected<void> validate() const;
 };
 
@@ -80,6 +87,7 @@ struct QuantizeResult {
   EncodedTensors encoded;  // with keep_encoded: checkpoint tensor name → codes (fused slots stacked)
   OneBitResult onebit;     // method onebit: the 1-bit layers (always kept) and the per-block report
   CbqReport cbq;           // method cbq: per-window loss curves and probe errors
+  int64_t resumed_blocks = 0;  // blocks restored from the resume folder instead of quantized
 };
 
 // Records one layer's codes under its checkpoint tensor (stacking the slots of a fused tensor).

@@ -1,0 +1,256 @@
+#include "core/quant/block_cache.h"
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <system_error>
+
+#include "core/io/mapped_file.h"
+#include "core/io/safetensors.h"
+#include "core/io/safetensors_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace lowbit {
+
+namespace {
+
+constexpr const char* kFormat = "lowbit-resume";
+
+nlohmann::json report_to_json(const LayerReport& r) {
+  return {{"tensor", r.tensor},
+          {"part", r.part},
+          {"format", r.format},
+          {"rows", r.rows},
+          {"cols", r.cols},
+          {"weight_rel_error", r.weight_rel_error},
+          {"output_rel_error", r.output_rel_error},
+          {"seconds", r.seconds},
+          {"awq_alpha", r.awq_alpha},
+          {"awq_clip", r.awq_clip},
+          {"note", r.note}};
+}
+
+LayerReport report_from_json(const nlohmann::json& j) {
+  LayerReport r;
+  r.tensor = j.at("tensor").get<std::string>();
+  r.part = j.at("part").get<std::string>();
+  r.format = j.at("format").get<std::string>();
+  r.rows = j.at("rows").get<int64_t>();
+  r.cols = j.at("cols").get<int64_t>();
+  r.weight_rel_error = j.at("weight_rel_error").get<double>();
+  r.output_rel_error = j.at("output_rel_error").get<double>();
+  r.seconds = j.at("seconds").get<double>();
+  r.awq_alpha = j.at("awq_alpha").get<double>();
+  r.awq_clip = j.at("awq_clip").get<double>();
+  r.note = j.at("note").get<std::string>();
+  return r;
+}
+
+std::string weight_name(const LinearRef& r) { return "w." + r.tensor + "." + slot_name(r.slot); }
+
+std::span<const uint8_t> as_bytes(const float* p, size_t n) { return {reinterpret_cast<const uint8_t*>(p), n * sizeof(float)}; }
+
+// The checkpoint tensors of block b, in the order of `refs` (a fused tensor once).
+std::vector<std::string> block_tensors(int64_t b, const std::vector<LinearRef>& refs) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const LinearRef& r : refs)
+    if (r.block == b && seen.insert(r.tensor).second) out.push_back(r.tensor);
+  return out;
+}
+
+}  // namespace
+
+uint64_t token_hash(std::span<const int32_t> tokens) {
+  uint64_t h = 1469598103934665603ull;
+  for (int32_t t : tokens) {
+    uint32_t v = static_cast<uint32_t>(t);
+    for (int k = 0; k < 4; ++k) {
+      h ^= (v >> (8 * k)) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+Expected<BlockCache> BlockCache::open(const fs::path& dir, const std::string& fingerprint, bool resume) {
+  BlockCache c;
+  if (dir.empty()) return c;
+  c.dir_ = dir;
+  c.fingerprint_ = fingerprint;
+  const fs::path run = dir / "run.json";
+  std::error_code ec;
+  if (resume && fs::exists(run, ec)) {
+    LB_TRY_ASSIGN(std::string text, read_text_file(run));
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("format", std::string()) != kFormat || !j.contains("fingerprint") ||
+        !j["fingerprint"].is_string())
+      return make_error(ErrorCode::Format, run.string() + ": not the resume folder of a lowbit run");
+    if (j["fingerprint"].get<std::string>() != fingerprint)
+      return make_error(ErrorCode::Format, dir.string() + ": this resume folder belongs to another run (the model, the "
+                                                   "options or the calibration windows differ); remove it or run without --resume");
+    return c;
+  }
+  // A fresh run: whatever an earlier one left goes.
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::Io, dir.string() + ": cannot create the resume folder: " + ec.message());
+  const nlohmann::json j = {{"format", kFormat}, {"version", 1}, {"fingerprint", fingerprint}};
+  LB_TRY_VOID(write_text_file_atomic(run, j.dump(1) + "\n"));
+  return c;
+}
+
+fs::path BlockCache::block_file(int64_t b) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "block-%05lld.safetensors", static_cast<long long>(b));
+  return dir_ / name;
+}
+
+Expected<void> BlockCache::save(int64_t b, const std::vector<LinearRef>& refs, ModelWeights& m, const QuantizeResult& res,
+                                size_t layers_before, size_t warnings_before, double block_bits) const {
+  if (!enabled()) return {};
+  std::vector<SafetensorsDecl> decls;
+  nlohmann::json meta = {{"block", b}, {"bits", block_bits}};
+  int64_t weights = 0;
+  for (const LinearRef& r : refs) {
+    if (r.block != b) continue;
+    const Linear& l = linear_of(m, r);
+    decls.push_back({weight_name(r), DType::F32, {l.w.rows(), l.w.cols()}});
+    weights += static_cast<int64_t>(l.w.size());
+  }
+  meta["quantized_weights"] = weights;
+  nlohmann::json encoded = nlohmann::json::object();
+  for (const std::string& t : block_tensors(b, refs)) {
+    auto it = res.encoded.find(t);
+    if (it == res.encoded.end()) continue;
+    const EncodedTensor& e = it->second;
+    encoded[t] = {{"format", e.format.name()}, {"rows", e.rows}, {"cols", e.cols}};
+    if (e.format.kind == Format::Kind::Int) {
+      decls.push_back({"enc." + t + ".codes", DType::U8, {static_cast<int64_t>(e.ints.codes.size())}});
+      decls.push_back({"enc." + t + ".grids", DType::F32, {static_cast<int64_t>(e.ints.grids.size()), 2}});
+    } else {
+      decls.push_back({"enc." + t + ".bytes", DType::U8, {static_cast<int64_t>(e.bytes.size())}});
+    }
+  }
+  meta["encoded"] = encoded;
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = layers_before; i < res.layers.size(); ++i) layers.push_back(report_to_json(res.layers[i]));
+  meta["layers"] = layers;
+  meta["warnings"] = std::vector<std::string>(res.warnings.begin() + static_cast<std::ptrdiff_t>(warnings_before), res.warnings.end());
+
+  LB_TRY_ASSIGN(SafetensorsWriter w, SafetensorsWriter::create(block_file(b), decls,
+                                                                {{"format", kFormat}, {"fingerprint", fingerprint_}, {"block", meta.dump()}}));
+  for (const LinearRef& r : refs) {
+    if (r.block != b) continue;
+    const Linear& l = linear_of(m, r);
+    LB_TRY_VOID(w.write(weight_name(r), as_bytes(l.w.data(), static_cast<size_t>(l.w.size()))));
+  }
+  for (const std::string& t : block_tensors(b, refs)) {
+    auto it = res.encoded.find(t);
+    if (it == res.encoded.end()) continue;
+    const EncodedTensor& e = it->second;
+    if (e.format.kind == Format::Kind::Int) {
+      LB_TRY_VOID(w.write("enc." + t + ".codes", std::span<const uint8_t>(e.ints.codes)));
+      std::vector<float> grids;
+      grids.reserve(e.ints.grids.size() * 2);
+      for (const IntGrid& g : e.ints.grids) grids.insert(grids.end(), {g.scale, g.zero});
+      LB_TRY_VOID(w.write("enc." + t + ".grids", std::span<const float>(grids)));
+    } else {
+      LB_TRY_VOID(w.write("enc." + t + ".bytes", std::span<const uint8_t>(e.bytes)));
+    }
+  }
+  return w.finish();
+}
+
+Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs, ModelWeights& m, QuantizeResult& res,
+                                   double& bits) {
+  if (!enabled()) return false;
+  const fs::path file = block_file(b);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return false;
+  auto bad = [&file](const std::string& what) { return make_error(ErrorCode::Format, file.string() + ": " + what); };
+  LB_TRY_ASSIGN(std::shared_ptr<SafetensorsFile> st, SafetensorsFile::open(file));
+  const auto& md = st->metadata();
+  auto fp = md.find("fingerprint");
+  auto blk = md.find("block");
+  if (fp == md.end() || fp->second != fingerprint_ || blk == md.end()) return bad("not a block of this run");
+  const auto meta = nlohmann::json::parse(blk->second, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object()) return bad("the block's metadata is not JSON");
+  std::map<std::string, const TensorInfo*> by_name;
+  for (const TensorInfo& t : st->tensors()) by_name[t.name] = &t;
+  auto tensor = [&](const std::string& name, DType dtype, uint64_t bytes) -> Expected<const TensorInfo*> {
+    auto it = by_name.find(name);
+    if (it == by_name.end() || it->second->dtype != dtype || it->second->nbytes != bytes) return bad("tensor " + name + " is missing or has the wrong size");
+    return it->second;
+  };
+  // Check everything before changing the model: a damaged block leaves the run as it was.
+  for (const LinearRef& r : refs) {
+    if (r.block != b) continue;
+    const Linear& l = linear_of(m, r);
+    LB_TRY_VOID(tensor(weight_name(r), DType::F32, static_cast<uint64_t>(l.w.size()) * sizeof(float)));
+  }
+  try {
+    EncodedTensors restored;
+    for (const auto& [name, e] : meta.at("encoded").items()) {
+      EncodedTensor t;
+      const auto f = Format::parse(e.at("format").get<std::string>());
+      if (!f) return bad("unknown format of " + name);
+      t.format = *f;
+      t.rows = e.at("rows").get<int64_t>();
+      t.cols = e.at("cols").get<int64_t>();
+      if (f->kind == Format::Kind::Int) {
+        auto codes = by_name.find("enc." + name + ".codes");
+        auto grids = by_name.find("enc." + name + ".grids");
+        if (codes == by_name.end() || grids == by_name.end() || grids->second->nbytes % (2 * sizeof(float)) != 0)
+          return bad("the codes of " + name + " are missing");
+        t.ints.format = *f;
+        t.ints.rows = t.rows;
+        t.ints.cols = t.cols;
+        t.ints.codes.assign(codes->second->data, codes->second->data + codes->second->nbytes);
+        const size_t n = grids->second->nbytes / (2 * sizeof(float));
+        t.ints.grids.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+          std::memcpy(&t.ints.grids[i].scale, grids->second->data + 8 * i, sizeof(float));
+          std::memcpy(&t.ints.grids[i].zero, grids->second->data + 8 * i + 4, sizeof(float));
+        }
+        if (static_cast<int64_t>(n) != t.rows * t.ints.groups()) return bad("the grids of " + name + " do not match its shape");
+      } else {
+        auto bytes = by_name.find("enc." + name + ".bytes");
+        if (bytes == by_name.end()) return bad("the codes of " + name + " are missing");
+        t.bytes.assign(bytes->second->data, bytes->second->data + bytes->second->nbytes);
+      }
+      restored.emplace(name, std::move(t));
+    }
+    std::vector<LayerReport> layers;
+    for (const auto& l : meta.at("layers")) layers.push_back(report_from_json(l));
+    const auto warnings = meta.at("warnings").get<std::vector<std::string>>();
+    const double block_bits = meta.at("bits").get<double>();
+    const int64_t weights = meta.at("quantized_weights").get<int64_t>();
+    // All read: now the model and the result change.
+    for (const LinearRef& r : refs) {
+      if (r.block != b) continue;
+      Linear& l = linear_of(m, r);
+      std::memcpy(l.w.data(), by_name.at(weight_name(r))->data, static_cast<size_t>(l.w.size()) * sizeof(float));
+    }
+    for (auto& [name, t] : restored) res.encoded[name] = std::move(t);
+    for (auto& l : layers) res.layers.push_back(std::move(l));
+    for (const auto& w : warnings) res.warnings.push_back(w);
+    res.quantized_weights += weights;
+    bits += block_bits;
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("malformed block metadata: ") + e.what());
+  }
+  ++restored_;
+  return true;
+}
+
+void BlockCache::remove() const {
+  if (!enabled()) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+}  // namespace lowbit

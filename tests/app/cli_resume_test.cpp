@@ -1,0 +1,124 @@
+// `lowbit quantize --method gptq --out F` keeps each finished block in F.resume/; killed (SIGKILL) at
+// a random block and rerun with --resume it writes the same file, byte for byte, as an uninterrupted
+// run, and removes the folder. A resume folder of another run is refused; --resume without --out or
+// with another method is a usage error. The demo model (resources/demo, 4 blocks) keeps it quick.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <thread>
+
+#include "cli_support.h"
+
+namespace lowbit {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_lowbit;
+
+fs::path demo() { return test::source_dir() / "resources" / "demo"; }
+
+std::vector<std::string> gptq_args(const fs::path& out) {
+  return {"quantize", demo().string(), "--method", "gptq", "--format", "q4_k", "--calib", (demo() / "demo-calib.txt").string(),
+          "--samples", "96", "--ctx", "128", "--out", out.string(), "--quiet"};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
+  if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
+  const auto dir = test::fresh_temp_dir("resume");
+  const fs::path whole = dir / "whole.gguf", resumed = dir / "resumed.gguf";
+  const auto a = run_lowbit(gptq_args(whole));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_FALSE(fs::exists(dir / "whole.gguf.resume")) << "a completed run leaves no resume folder";
+
+  // Kill the run once block k (1 or 2 of 0..3, drawn at random) is saved.
+  std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const int k = 1 + static_cast<int>(rng() % 2);
+  char name[40];
+  std::snprintf(name, sizeof name, "block-%05d.safetensors", k);
+  const fs::path marker = dir / "resumed.gguf.resume" / name;
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::vector<std::string> args = gptq_args(resumed);
+    std::vector<char*> cargv;
+    const std::string bin = (test::bin_dir() / "lowbit").string();
+    cargv.push_back(const_cast<char*>(bin.c_str()));
+    for (auto& s : args) cargv.push_back(s.data());
+    cargv.push_back(nullptr);
+    execv(bin.c_str(), cargv.data());
+    _exit(127);
+  }
+  bool killed = false;
+  for (int i = 0; i < 60'000 && !killed; ++i) {
+    if (fs::exists(marker)) {
+      killed = ::kill(pid, SIGKILL) == 0;
+      break;
+    }
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;  // it finished before block k was seen
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(killed && WIFSIGNALED(status)) << "the run ended before block " << k << " could be interrupted";
+  ASSERT_FALSE(fs::exists(resumed)) << "a killed run leaves no output file";
+  ASSERT_TRUE(fs::exists(dir / "resumed.gguf.resume" / "run.json"));
+
+  auto args = gptq_args(resumed);
+  args.push_back("--resume");
+  const auto b = run_lowbit(args);
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.err.find("block(s) restored"), std::string::npos) << b.err;
+  EXPECT_EQ(slurp(whole), slurp(resumed)) << "killed at block " << k;
+  EXPECT_FALSE(fs::exists(dir / "resumed.gguf.resume"));
+  fs::remove_all(dir);
+}
+
+TEST(CliResume, AFolderOfAnotherRunIsRefused) {
+  if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
+  const auto dir = test::fresh_temp_dir("resume_other");
+  const fs::path out = dir / "m.gguf";
+  fs::create_directories(dir / "m.gguf.resume");
+  test::write_file(dir / "m.gguf.resume" / "run.json", R"({"format": "lowbit-resume", "version": 1, "fingerprint": "another run"})");
+  auto args = gptq_args(out);
+  args.push_back("--resume");
+  const auto r = run_lowbit(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("belongs to another run"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("m.gguf.resume"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  // Without --resume the stale folder is replaced and the run completes.
+  args.pop_back();
+  const auto fresh = run_lowbit(args);
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_TRUE(fs::exists(out));
+  fs::remove_all(dir);
+}
+
+TEST(CliResume, ResumeNeedsOutAndGptq) {
+  const auto no_out = run_lowbit({"quantize", demo().string(), "--method", "gptq", "--format", "q4_k", "--calib",
+                                  (demo() / "demo-calib.txt").string(), "--resume"});
+  EXPECT_EQ(no_out.exit_code, 2) << no_out.err;
+  EXPECT_NE(no_out.err.find("--resume needs --out"), std::string::npos) << no_out.err;
+  const auto dir = test::fresh_temp_dir("resume_rtn");
+  const auto rtn = run_lowbit({"quantize", demo().string(), "--method", "rtn", "--format", "q4_k", "--out",
+                               (dir / "r.gguf").string(), "--resume"});
+  EXPECT_EQ(rtn.exit_code, 1) << rtn.err;
+  EXPECT_NE(rtn.err.find("gptq only"), std::string::npos) << rtn.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lowbit
