@@ -229,6 +229,15 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   }
   std::optional<GgufExportReport> exported;
   double onebit_file_bpw = 0;  // bytes of the 1-bit layers' tensors in the file per weight
+  // The fields every writer's report shares, in the GGUF report's shape.
+  auto common_report = [](const auto& x) {
+    GgufExportReport rep;
+    rep.path = x.path;
+    rep.bytes = x.bytes;
+    rep.tensors = x.tensors;
+    rep.seconds = x.seconds;
+    return rep;
+  };
   if (out_path) {
     Progress xprog = progress.sub(0.8, 1.0);
     if (to == "onebit") {
@@ -238,11 +247,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
         return fail(x.error(), json);
       }
       for (const auto& w : x->warnings) r->warnings.push_back(w);
-      GgufExportReport rep;  // the common fields of the report
-      rep.path = x->path;
-      rep.bytes = x->bytes;
-      rep.tensors = x->tensors;
-      rep.seconds = x->seconds;
+      GgufExportReport rep = common_report(*x);
       for (const auto& t : checkpoint_tensors(*weights)) {
         int64_t n = 1;
         for (int64_t d : t.shape) n *= d;
@@ -268,12 +273,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
         return fail(x.error(), json);
       }
       for (const auto& w : x->warnings) r->warnings.push_back(w);
-      GgufExportReport rep;  // the common fields of the report
-      rep.path = x->path;
-      rep.bytes = x->bytes;
-      rep.tensors = x->tensors;
-      rep.seconds = x->seconds;
-      exported = std::move(rep);
+      exported = common_report(*x);
     }
   }
   term.finish();

@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 
+#include "app/studio/job_support.h"
 #include "app/studio/model_opener.h"
 #include "core/analysis/views.h"
 #include "core/analysis/views_file.h"
@@ -39,13 +40,9 @@ struct AnalyzeJobInput {
   ViewsOptions views;
 };
 
-struct AnalyzeJobResult {
+struct AnalyzeJobResult : JobOutcome {
   QString dir;
   std::shared_ptr<const ViewsFile> views;
-  double seconds = 0;
-  QString error;
-  bool cancelled = false;
-  QStringList warnings;
 };
 
 // The worker's half (tests may call it directly).

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "app/studio/job_support.h"
 #include "app/studio/model_opener.h"
 #include "core/eval/compare.h"
 
@@ -40,13 +41,9 @@ struct CompareJobInput {
   int device = -1;                           // the Vulkan device index (-1: the best)
 };
 
-struct CompareJobResult {
+struct CompareJobResult : JobOutcome {
   std::vector<CompareRow> rows;
   QString backend;  // where the evaluations ran
-  double seconds = 0;
-  QString error;
-  bool cancelled = false;
-  QStringList warnings;
 };
 
 // The worker's half (tests may call it directly).

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/studio/job_support.h"
 #include "app/studio/model_opener.h"
 #include "core/export/export_layout.h"
 #include "core/io/project_file.h"
@@ -34,15 +35,11 @@ struct ExportJobInput {
   LayoutExportOptions options;
 };
 
-struct ExportJobResult {
+struct ExportJobResult : JobOutcome {
   QString path;
   quint64 bytes = 0;
   double bits_per_weight = 0;
-  double seconds = 0;
   CbqReport cbq;  // a CBQ layout's per-window loss curves (empty otherwise)
-  QString error;
-  bool cancelled = false;
-  QStringList warnings;
 };
 
 ExportJobResult run_export_job(const ExportJobInput& input, Progress& progress, const CancelToken& cancel);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 #include <string>
 
 #include "core/jobs/progress.h"
@@ -15,6 +16,15 @@ namespace lowbit {
 inline QString qstr(const std::string& s) { return QString::fromStdString(s); }
 // A path of the file dialogs in the encoding of the file system.
 std::string path_str(const QString& path);
+
+// What every job result carries besides its payload, read by JobCenter (state, issues) and set by
+// job_failed(): the error of a failed job, whether it was cancelled, its warnings and its run time.
+struct JobOutcome {
+  double seconds = 0;
+  QString error;
+  bool cancelled = false;
+  QStringList warnings;
+};
 
 // `r` marked failed (or cancelled, for ErrorCode::Cancelled) with the message of `e`; R is one of
 // the job results JobCenter reads (`QString error`, `bool cancelled`).
