@@ -11,11 +11,13 @@
 // lowbit export   MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]: the same run, the
 //                       layout's method, and the file written is the point.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/dry_run.h"
 #include "app/cli/terminal_progress.h"
 #include "core/calib/calibration.h"
 #include "core/eval/perplexity.h"
@@ -149,7 +151,15 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   for (const char* unsupported : {"backend", "device"})
     if (args->get(unsupported) && !(std::string(unsupported) == "backend" && args->get("backend") == "cpu"))
       return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
-  if (args->flag("dry-run")) return fail({ErrorCode::Unsupported, "--dry-run is not implemented yet"}, json);
+  const bool eval = args->get("eval").has_value();
+  // Methods that go block by block stream the model when nothing needs it whole (an evaluation
+  // does): one decoder block in memory at a time, written to the output as soon as it is final.
+  const bool block_method = opt.method == QuantMethod::Rtn || opt.method == QuantMethod::Gptq;
+  const bool streaming = out_path && block_method && !eval;
+  const bool dry_run = args->flag("dry-run");
+  if (dry_run && !block_method)
+    return fail({ErrorCode::Unsupported, std::string("--dry-run estimates methods rtn and gptq; not yet ") + quant_method_name(opt.method)}, json);
+  if (dry_run && eval) return usage_error(cmd, "--dry-run estimates a quantization, not an evaluation: drop --eval", json);
   if (args->flag("resume") && !out_path) return usage_error(cmd, "--resume needs --out PATH (the run's results are kept in PATH.resume)", json);
   if (!layout)
     if (auto v = opt.validate(); !v) return fail(v.error(), json);
@@ -164,8 +174,10 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   // The tokenizer is needed only to read text (calibration, evaluation).
   auto model = open_model(args->positional()[0], calib_path.has_value() || args->get("eval").has_value());
   if (!model) return fail(model.error(), json);
-  auto weights = load_model(*model->checkpoint, model->config);
+  const auto t_load = std::chrono::steady_clock::now();
+  auto weights = load_model(*model->checkpoint, model->config, nullptr, !(streaming || dry_run));
   if (!weights) return fail(weights.error(), json);
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   if (layout) {
     if (auto v = layout->validate(*weights); !v) return fail({v.error().code, *args->get("layout") + ": " + v.error().message}, json);
     QuantizeOptions lo = layout->options(*weights);
@@ -205,7 +217,32 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     if (!windows) return fail(windows.error(), json);
     calib = std::move(*windows);
   }
-  const bool eval = args->get("eval").has_value();
+  if (dry_run) {
+    term.finish();
+    return dry_run_quantize(*model, *weights, opt, calib, DryRunTarget{out_path.value_or(""), to, load_seconds}, json);
+  }
+
+  // Streaming: the output is declared now, from the formats the quantizer will produce, and each
+  // block is written, then freed, as soon as the quantizer is done with it.
+  std::optional<GgufStream> gguf_stream;
+  std::optional<GptqStream> gptq_stream;
+  if (streaming) {
+    const auto formats = planned_formats(*weights, opt);
+    if (to == "gguf") {
+      GgufExportOptions xo;
+      xo.name = args->get("name").value_or("");
+      auto st = GgufStream::begin(*model, *weights, formats, *out_path, xo);
+      if (!st) return fail(st.error(), json);
+      gguf_stream.emplace(std::move(*st));
+    } else {
+      auto st = GptqStream::begin(*model, *weights, formats, *out_path);
+      if (!st) return fail(st.error(), json);
+      gptq_stream.emplace(std::move(*st));
+    }
+    opt.stream = stream_blocks(*model->checkpoint, *weights, [&](int64_t b, const EncodedTensors& enc) {
+      return gguf_stream ? gguf_stream->write_block(b, enc) : gptq_stream->write_block(b, enc);
+    });
+  }
   const double q_end = out_path ? (eval ? 0.5 : 0.8) : (eval ? 0.6 : 1.0);
   Progress qprog = progress.sub(0.0, q_end);
   auto r = quantize_model(*weights, opt, calib, &qprog, &interrupt_token());
@@ -259,7 +296,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     } else if (to == "gguf") {
       GgufExportOptions xo;
       xo.name = args->get("name").value_or("");
-      auto x = export_gguf(*model, *weights, r->encoded, *out_path, xo, &xprog, &interrupt_token());
+      auto x = gguf_stream ? gguf_stream->finish(r->encoded, &xprog, &interrupt_token())
+                           : export_gguf(*model, *weights, r->encoded, *out_path, xo, &xprog, &interrupt_token());
       if (!x) {
         term.finish();
         return fail(x.error(), json);
@@ -267,7 +305,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
       for (const auto& w : x->warnings) r->warnings.push_back(w);
       exported = std::move(*x);
     } else {
-      auto x = export_gptq(*model, *weights, r->encoded, *out_path, &xprog, &interrupt_token());
+      auto x = gptq_stream ? gptq_stream->finish(r->encoded, &xprog, &interrupt_token())
+                           : export_gptq(*model, *weights, r->encoded, *out_path, &xprog, &interrupt_token());
       if (!x) {
         term.finish();
         return fail(x.error(), json);
@@ -303,7 +342,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
                           {"bits_per_weight", r->bits_per_weight}, {"quantized_weights", r->quantized_weights},
                           {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"},
                           {"mse", opt.mse_clip}, {"quantize_embeddings", opt.quantize_embeddings},
-                          {"peak_rss_mb", peak_rss_mb()}};
+                          {"peak_rss_mb", peak_rss_mb()}, {"streamed", streaming}};
     if (!resume_dir.empty()) out["resumed_blocks"] = r->resumed_blocks;
     if (opt.method != QuantMethod::Rtn && calib_path)
       out["calibration"] = {{"file", *calib_path}, {"samples", opt.calib.samples}, {"ctx", opt.calib.ctx}, {"seed", opt.calib.seed},

@@ -72,7 +72,7 @@ int64_t linear_input_channels(const ModelConfig& c, LinearInput input) {
 }
 
 Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,
-                                   Progress* progress, const CancelToken* cancel) {
+                                   Progress* progress, const CancelToken* cancel, const BlockHooks& hooks) {
   if (ctx < 1 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0)
     return make_error(ErrorCode::InvalidArgument, "calibration tokens do not form whole windows of " + std::to_string(ctx));
   const int64_t T = ctx;
@@ -83,6 +83,7 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
   const int64_t nblocks = static_cast<int64_t>(m.blocks.size());
   for (int64_t b = 0; b < nblocks; ++b) {
     if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
+    if (hooks.before) LB_TRY_VOID(hooks.before(b));
     DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
     BlockStats stats;
     for (LinearInput i : kLinearInputs) stats.emplace(i, InputStats(linear_input_channels(m.config, i)));
@@ -101,6 +102,7 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
       block_forward(m.config, blk, xs, n, T);
       x.middleRows(s0 * T, n * T) = xs;
     }
+    if (hooks.after) LB_TRY_VOID(hooks.after(b));
     if (progress)
       progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks),
                        "block " + std::to_string(b + 1) + "/" + std::to_string(nblocks));

@@ -42,9 +42,16 @@ using BlockStats = std::map<LinearInput, InputStats>;
 // before the windows advance through it.
 using BlockStatsSink = std::function<Expected<void>(int64_t block, BlockStats& stats)>;
 
+// Called before block b is first used and after the windows went through it (streaming: load it,
+// then write and free it); either may be empty.
+struct BlockHooks {
+  std::function<Expected<void>(int64_t block)> before, after;
+};
+
 // `windows`: S windows of `ctx` tokens, row-major (from draw_windows).
 Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,
-                                   Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+                                   Progress* progress = nullptr, const CancelToken* cancel = nullptr,
+                                   const BlockHooks& hooks = {});
 
 struct AnalyzeInfo {
   std::string model;  // as the user named it

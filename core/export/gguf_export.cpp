@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "core/export/gguf_vocab.h"
 #include "core/io/gguf_writer.h"
@@ -13,9 +14,11 @@
 namespace lowbit {
 namespace {
 
-// One tensor of the file: its declaration and how to produce its bytes when its turn comes.
+// One tensor of the file: its declaration, the decoder block it belongs to (-1: model-wide) and how
+// to produce its bytes when its turn comes.
 struct Item {
   GgufTensorDecl decl;
+  int64_t block = -1;
   std::function<Expected<std::vector<uint8_t>>()> bytes;
 };
 
@@ -65,61 +68,66 @@ VectorF permute(const VectorF& v, const std::vector<int64_t>& order) {
   return out;
 }
 
+// Declares the file's tensors from the model's shapes and produces their bytes on demand, so the
+// blocks of a streaming export need to be in memory only when their tensors are written.
 struct Builder {
-  Builder(const Model& s, const ModelWeights& weights, const EncodedTensors& e) : source(s), w(weights), encoded(e) {}
+  Builder(const Model& s, const ModelWeights& weights, const EncodedTensors& e) : source(s), w(weights), encoded(&e) {}
   const Model& source;
   const ModelWeights& w;
-  const EncodedTensors& encoded;
-  const std::map<std::string, Format>* formats = nullptr;  // sizing a layout: formats instead of encodings
+  const EncodedTensors* encoded;  // looked up when a tensor is written (a streaming export re-points it)
+  const std::map<std::string, Format>* formats = nullptr;  // declared formats (sizing, streaming) instead of encodings
   DType float_type = DType::F16;
+  int64_t block = -1;  // the block the next declarations belong to
   std::vector<Item> items;
   std::map<DType, int64_t> weights_by_type;  // over quantizable 2-D tensors, for file_type
   int64_t parameters = 0;
 
-  // A 1-D tensor, always f32 (llama.cpp requires f32 norms).
-  void vec(const std::string& name, VectorF v) {
-    if (v.size() == 0) return;
-    parameters += v.size();
-    auto data = std::make_shared<VectorF>(std::move(v));
-    items.push_back({{name, DType::F32, {data->size()}}, [data] { return Expected<std::vector<uint8_t>>(float_bytes(data->data(), static_cast<size_t>(data->size()), DType::F32)); }});
+  // A 1-D tensor of `len` values, always f32 (llama.cpp requires f32 norms).
+  void vec(const std::string& name, int64_t len, std::function<VectorF()> values) {
+    if (len == 0) return;
+    parameters += len;
+    items.push_back({{name, DType::F32, {len}}, block, [values, len, name]() -> Expected<std::vector<uint8_t>> {
+                       const VectorF v = values();
+                       if (v.size() != len)
+                         return make_error(ErrorCode::InvalidArgument, name + ": " + std::to_string(v.size()) + " values, declared " + std::to_string(len));
+                       return float_bytes(v.data(), static_cast<size_t>(v.size()), DType::F32);
+                     }});
   }
 
-  // A 2-D tensor: the encoding of `source_name` when the quantizer kept one, else `m` in the float type.
-  // `order`: llama q/k row reordering (empty: none). `m` is produced lazily by `values`.
+  // A 2-D tensor: the encoding of `source_name` (declared from `formats`, or from the encodings the
+  // quantizer kept), else `values()` in the float type. `order`: llama q/k row reordering (empty: none).
   Expected<void> mat(const std::string& name, const std::string& source_name, std::function<MatrixRM()> values, int64_t rows,
                      int64_t cols, std::vector<int64_t> order = {}) {
     parameters += rows * cols;
+    std::optional<Format> format;
     if (formats && !source_name.empty()) {
-      if (auto f = formats->find(source_name); f != formats->end()) {
-        if (f->second.kind != Format::Kind::Ggml && f->second.kind != Format::Kind::Float)
-          return make_error(ErrorCode::Unsupported, source_name + ": format " + f->second.name() + " is not a GGUF type");
-        weights_by_type[f->second.dtype] += rows * cols;
-        items.push_back({{name, f->second.dtype, {rows, cols}}, {}});
-        return {};
-      }
+      if (auto f = formats->find(source_name); f != formats->end()) format = f->second;
+    } else if (!source_name.empty()) {
+      if (auto it = encoded->find(source_name); it != encoded->end()) format = it->second.format;
     }
-    auto it = source_name.empty() ? encoded.end() : encoded.find(source_name);
-    if (it != encoded.end()) {
-      const EncodedTensor& t = it->second;
-      if (t.format.kind != Format::Kind::Ggml && t.format.kind != Format::Kind::Float)
-        return make_error(ErrorCode::Unsupported, source_name + ": format " + t.format.name() +
-                                                      " is not a GGUF type (export the int family with --to gptq)");
-      if (t.rows != rows || t.cols != cols)
-        return make_error(ErrorCode::InvalidArgument, source_name + ": encoded as " + std::to_string(t.rows) + "×" + std::to_string(t.cols) +
-                                                          " but the model has " + std::to_string(rows) + "×" + std::to_string(cols));
-      weights_by_type[t.format.dtype] += rows * cols;
-      const EncodedTensor* tp = &t;
-      items.push_back({{name, t.format.dtype, {rows, cols}}, [tp, order] {
-                         return Expected<std::vector<uint8_t>>(order.empty() ? tp->bytes : permute_rows(*tp, order).bytes);
-                       }});
-      return {};
-    }
-    weights_by_type[float_type] += rows * cols;
-    const DType ft = float_type;
-    items.push_back({{name, ft, {rows, cols}}, [values, order, ft] {
-                       MatrixRM m = values();
-                       if (!order.empty()) m = permute(m, order);
-                       return Expected<std::vector<uint8_t>>(float_bytes(m.data(), static_cast<size_t>(m.size()), ft));
+    if (format && format->kind != Format::Kind::Ggml && format->kind != Format::Kind::Float)
+      return make_error(ErrorCode::Unsupported, source_name + ": format " + format->name() +
+                                                    " is not a GGUF type (export the int family with --to gptq)");
+    const DType type = format ? format->dtype : float_type;
+    weights_by_type[type] += rows * cols;
+    const EncodedTensors* const* enc = &encoded;
+    const bool coded = format.has_value();
+    items.push_back({{name, type, {rows, cols}}, block, [=]() -> Expected<std::vector<uint8_t>> {
+                       if (!coded) {
+                         MatrixRM m = values();
+                         if (!order.empty()) m = permute(m, order);
+                         return float_bytes(m.data(), static_cast<size_t>(m.size()), type);
+                       }
+                       auto it = (*enc)->find(source_name);
+                       if (it == (*enc)->end())
+                         return make_error(ErrorCode::InvalidArgument, source_name + ": declared as " + std::string(dtype_name(type)) +
+                                                                           " but the quantizer produced no codes for it");
+                       const EncodedTensor& t = it->second;
+                       if (t.format.dtype != type || t.rows != rows || t.cols != cols)
+                         return make_error(ErrorCode::InvalidArgument, source_name + ": encoded as " + t.format.name() + " " +
+                                                                           std::to_string(t.rows) + "×" + std::to_string(t.cols) + " but declared " +
+                                                                           dtype_name(type) + " " + std::to_string(rows) + "×" + std::to_string(cols));
+                       return order.empty() ? t.bytes : permute_rows(t, order).bytes;
                      }});
     return {};
   }
@@ -227,48 +235,52 @@ Expected<FilePlan> plan_file(const Model& source, const ModelWeights& w, const E
   const ModelTensorNames& n = w.names;
   const int64_t hd = c.hidden;
 
+  // Shapes and which tensors exist come from the config (as load_model's), never from the blocks'
+  // values: a streaming export declares the file before any block is loaded.
+  const int64_t nq = c.n_heads * c.head_dim, nkv = c.n_kv_heads * c.head_dim, F = c.ffn;
+  const bool layer_norm = c.norm == NormKind::Layer, gpt2 = c.arch == Arch::Gpt2;
   LB_TRY_VOID(b.mat("token_embd.weight", n.tok_embd, [&] { return w.tok_embd; }, w.tok_embd.rows(), w.tok_embd.cols()));
   if (c.learned_positions) LB_TRY_VOID(b.mat("position_embd.weight", "", [&] { return w.pos_embd; }, w.pos_embd.rows(), w.pos_embd.cols()));
   for (int64_t i = 0; i < c.n_layers; ++i) {
     const DecoderBlock& blk = w.blocks[static_cast<size_t>(i)];
     const BlockTensorNames& bn = n.blocks[static_cast<size_t>(i)];
     const std::string p = "blk." + std::to_string(i) + ".";
-    b.vec(p + "attn_norm.weight", blk.attn_norm);
-    b.vec(p + "attn_norm.bias", blk.attn_norm_b);
+    b.block = i;
+    b.vec(p + "attn_norm.weight", hd, [&blk] { return blk.attn_norm; });
+    if (layer_norm) b.vec(p + "attn_norm.bias", hd, [&blk] { return blk.attn_norm_b; });
     if (!bn.qkv.empty()) {
-      const int64_t rows = blk.q.w.rows() + blk.k.w.rows() + blk.v.w.rows();
-      LB_TRY_VOID(b.mat(p + "attn_qkv.weight", bn.qkv, [&blk] { return stack({&blk.q.w, &blk.k.w, &blk.v.w}); }, rows, hd));
-      if (blk.q.has_bias()) b.vec(p + "attn_qkv.bias", stack({&blk.q.b, &blk.k.b, &blk.v.b}));
+      LB_TRY_VOID(b.mat(p + "attn_qkv.weight", bn.qkv, [&blk] { return stack({&blk.q.w, &blk.k.w, &blk.v.w}); }, nq + 2 * nkv, hd));
+      if (c.qkv_bias) b.vec(p + "attn_qkv.bias", nq + 2 * nkv, [&blk] { return stack({&blk.q.b, &blk.k.b, &blk.v.b}); });
     } else {
-      LB_TRY_VOID(b.mat(p + "attn_q.weight", bn.q, [&blk] { return blk.q.w; }, blk.q.w.rows(), blk.q.w.cols(), q_order));
-      if (blk.q.has_bias()) b.vec(p + "attn_q.bias", reorder ? permute(blk.q.b, q_order) : blk.q.b);
-      LB_TRY_VOID(b.mat(p + "attn_k.weight", bn.k, [&blk] { return blk.k.w; }, blk.k.w.rows(), blk.k.w.cols(), k_order));
-      if (blk.k.has_bias()) b.vec(p + "attn_k.bias", reorder ? permute(blk.k.b, k_order) : blk.k.b);
-      LB_TRY_VOID(b.mat(p + "attn_v.weight", bn.v, [&blk] { return blk.v.w; }, blk.v.w.rows(), blk.v.w.cols()));
-      if (blk.v.has_bias()) b.vec(p + "attn_v.bias", blk.v.b);
+      LB_TRY_VOID(b.mat(p + "attn_q.weight", bn.q, [&blk] { return blk.q.w; }, nq, hd, q_order));
+      if (c.qkv_bias) b.vec(p + "attn_q.bias", nq, [&blk, reorder, q_order] { return reorder ? permute(blk.q.b, q_order) : blk.q.b; });
+      LB_TRY_VOID(b.mat(p + "attn_k.weight", bn.k, [&blk] { return blk.k.w; }, nkv, hd, k_order));
+      if (c.qkv_bias) b.vec(p + "attn_k.bias", nkv, [&blk, reorder, k_order] { return reorder ? permute(blk.k.b, k_order) : blk.k.b; });
+      LB_TRY_VOID(b.mat(p + "attn_v.weight", bn.v, [&blk] { return blk.v.w; }, nkv, hd));
+      if (c.qkv_bias) b.vec(p + "attn_v.bias", nkv, [&blk] { return blk.v.b; });
     }
-    if (c.qk_norm) {
-      b.vec(p + "attn_q_norm.weight", blk.q_norm);
-      b.vec(p + "attn_k_norm.weight", blk.k_norm);
+    if (!bn.q_norm.empty()) {
+      b.vec(p + "attn_q_norm.weight", c.head_dim, [&blk] { return blk.q_norm; });
+      b.vec(p + "attn_k_norm.weight", c.head_dim, [&blk] { return blk.k_norm; });
     }
-    LB_TRY_VOID(b.mat(p + "attn_output.weight", bn.o, [&blk] { return blk.o.w; }, blk.o.w.rows(), blk.o.w.cols()));
-    if (blk.o.has_bias()) b.vec(p + "attn_output.bias", blk.o.b);
-    b.vec(p + "ffn_norm.weight", blk.ffn_norm);
-    b.vec(p + "ffn_norm.bias", blk.ffn_norm_b);
+    LB_TRY_VOID(b.mat(p + "attn_output.weight", bn.o, [&blk] { return blk.o.w; }, hd, nq));
+    if (gpt2) b.vec(p + "attn_output.bias", hd, [&blk] { return blk.o.b; });
+    b.vec(p + "ffn_norm.weight", hd, [&blk] { return blk.ffn_norm; });
+    if (layer_norm) b.vec(p + "ffn_norm.bias", hd, [&blk] { return blk.ffn_norm_b; });
     if (!bn.gate_up.empty()) {
       // llama.cpp's phi3 splits its fused ffn_up as HF does: the first half is the gate.
-      LB_TRY_VOID(b.mat(p + "ffn_up.weight", bn.gate_up, [&blk] { return stack({&blk.gate.w, &blk.up.w}); },
-                        blk.gate.w.rows() + blk.up.w.rows(), hd));
+      LB_TRY_VOID(b.mat(p + "ffn_up.weight", bn.gate_up, [&blk] { return stack({&blk.gate.w, &blk.up.w}); }, 2 * F, hd));
     } else {
-      if (blk.gate.w.size()) LB_TRY_VOID(b.mat(p + "ffn_gate.weight", bn.gate, [&blk] { return blk.gate.w; }, blk.gate.w.rows(), blk.gate.w.cols()));
-      LB_TRY_VOID(b.mat(p + "ffn_up.weight", bn.up, [&blk] { return blk.up.w; }, blk.up.w.rows(), blk.up.w.cols()));
-      if (blk.up.has_bias()) b.vec(p + "ffn_up.bias", blk.up.b);
+      if (!bn.gate.empty()) LB_TRY_VOID(b.mat(p + "ffn_gate.weight", bn.gate, [&blk] { return blk.gate.w; }, F, hd));
+      LB_TRY_VOID(b.mat(p + "ffn_up.weight", bn.up, [&blk] { return blk.up.w; }, F, hd));
+      if (gpt2) b.vec(p + "ffn_up.bias", F, [&blk] { return blk.up.b; });
     }
-    LB_TRY_VOID(b.mat(p + "ffn_down.weight", bn.down, [&blk] { return blk.down.w; }, blk.down.w.rows(), blk.down.w.cols()));
-    if (blk.down.has_bias()) b.vec(p + "ffn_down.bias", blk.down.b);
+    LB_TRY_VOID(b.mat(p + "ffn_down.weight", bn.down, [&blk] { return blk.down.w; }, hd, F));
+    if (gpt2) b.vec(p + "ffn_down.bias", hd, [&blk] { return blk.down.b; });
   }
-  b.vec("output_norm.weight", w.final_norm);
-  b.vec("output_norm.bias", w.final_norm_b);
+  b.block = -1;
+  b.vec("output_norm.weight", hd, [&] { return w.final_norm; });
+  if (layer_norm) b.vec("output_norm.bias", hd, [&] { return w.final_norm_b; });
   if (w.lm_head.size()) LB_TRY_VOID(b.mat("output.weight", n.lm_head, [&] { return w.lm_head; }, w.lm_head.rows(), w.lm_head.cols()));
 
   // Metadata.
@@ -304,33 +316,80 @@ Expected<uint64_t> gguf_file_size(const Model& source, const ModelWeights& w, co
   return GgufWriter::size_of(plan.md, declarations(*plan.b));
 }
 
-Expected<GgufExportReport> export_gguf(const Model& source, const ModelWeights& w, const EncodedTensors& encoded,
-                                       const std::filesystem::path& out, const GgufExportOptions& options, Progress* progress,
-                                       const CancelToken* cancel) {
-  const auto t0 = std::chrono::steady_clock::now();
-  LB_TRY_VOID(check_not_source(source.checkpoint->path(), out));
-  LB_TRY_ASSIGN(FilePlan plan, plan_file(source, w, encoded, nullptr, options));
-  const Builder& b = *plan.b;
-  const GgufMetadata& md = plan.md;
-  GgufExportReport rep;
-  rep.file_type = plan.file_type;
-  rep.warnings = std::move(plan.warnings);
-  std::vector<GgufTensorDecl> decls;
-  for (const auto& it : b.items) decls.push_back(it.decl);
-  LB_TRY_ASSIGN(GgufWriter writer, GgufWriter::create(out, md, std::move(decls)));
-  for (size_t i = 0; i < b.items.size(); ++i) {
-    if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "export cancelled; " + out.string() + " was not written");
-    LB_TRY_ASSIGN(const std::vector<uint8_t> bytes, b.items[i].bytes());
-    LB_TRY_VOID(writer.write(b.items[i].decl.name, bytes));
-    if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(b.items.size()), "writing " + b.items[i].decl.name);
+struct GgufStream::State {
+  std::chrono::steady_clock::time_point t0;
+  std::filesystem::path out;
+  FilePlan plan;
+  std::optional<GgufWriter> writer;
+  size_t written = 0;
+
+  Expected<void> write_items(int64_t block, const EncodedTensors& encoded, Progress* progress, const CancelToken* cancel) {
+    Builder& b = *plan.b;
+    b.encoded = &encoded;
+    for (size_t i = 0; i < b.items.size(); ++i) {
+      const Item& it = b.items[i];
+      if (it.block != block) continue;
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "export cancelled; " + out.string() + " was not written");
+      LB_TRY_ASSIGN(const std::vector<uint8_t> bytes, it.bytes());
+      LB_TRY_VOID(writer->write(it.decl.name, bytes));
+      ++written;
+      if (progress) progress->report(static_cast<double>(written) / static_cast<double>(b.items.size()), "writing " + it.decl.name);
+    }
+    return {};
   }
-  LB_TRY_ASSIGN(rep.bytes, writer.finish());
-  rep.path = out;
+};
+
+GgufStream::GgufStream() = default;
+GgufStream::GgufStream(GgufStream&&) noexcept = default;
+GgufStream& GgufStream::operator=(GgufStream&&) noexcept = default;
+GgufStream::~GgufStream() = default;
+
+Expected<GgufStream> GgufStream::begin(const Model& source, const ModelWeights& w, const std::map<std::string, Format>& formats,
+                                       const std::filesystem::path& out, const GgufExportOptions& options) {
+  static const EncodedTensors none;
+  GgufStream st;
+  st.s_ = std::make_unique<State>();
+  State& s = *st.s_;
+  s.t0 = std::chrono::steady_clock::now();
+  s.out = out;
+  LB_TRY_VOID(check_not_source(source.checkpoint->path(), out));
+  LB_TRY_ASSIGN(s.plan, plan_file(source, w, none, &formats, options));
+  s.plan.b->formats = nullptr;  // declared; from now on the codes are looked up as tensors are written
+  LB_TRY_ASSIGN(GgufWriter writer, GgufWriter::create(out, s.plan.md, declarations(*s.plan.b)));
+  s.writer.emplace(std::move(writer));
+  return st;
+}
+
+uint64_t GgufStream::file_size() const { return s_->writer->file_size(); }
+
+Expected<void> GgufStream::write_block(int64_t block, const EncodedTensors& encoded) {
+  return s_->write_items(block, encoded, nullptr, nullptr);
+}
+
+Expected<GgufExportReport> GgufStream::finish(const EncodedTensors& encoded, Progress* progress, const CancelToken* cancel) {
+  State& s = *s_;
+  LB_TRY_VOID(s.write_items(-1, encoded, progress, cancel));
+  GgufExportReport rep;
+  LB_TRY_ASSIGN(rep.bytes, s.writer->finish());
+  const Builder& b = *s.plan.b;
+  rep.path = s.out;
+  rep.file_type = s.plan.file_type;
+  rep.warnings = s.plan.warnings;
   rep.tensors = static_cast<int64_t>(b.items.size());
   rep.parameters = b.parameters;
   rep.bits_per_weight = b.parameters ? 8.0 * static_cast<double>(rep.bytes) / static_cast<double>(b.parameters) : 0;
-  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.t0).count();
   return rep;
+}
+
+Expected<GgufExportReport> export_gguf(const Model& source, const ModelWeights& w, const EncodedTensors& encoded,
+                                       const std::filesystem::path& out, const GgufExportOptions& options, Progress* progress,
+                                       const CancelToken* cancel) {
+  std::map<std::string, Format> formats;
+  for (const auto& [name, t] : encoded) formats.emplace(name, t.format);
+  LB_TRY_ASSIGN(GgufStream stream, GgufStream::begin(source, w, formats, out, options));
+  for (int64_t b = 0; b < w.config.n_layers; ++b) LB_TRY_VOID(stream.s_->write_items(b, encoded, progress, cancel));
+  return stream.finish(encoded, progress, cancel);
 }
 
 }  // namespace lowbit

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,31 @@ struct GgufExportReport {
 Expected<GgufExportReport> export_gguf(const Model& source, const ModelWeights& weights, const EncodedTensors& encoded,
                                        const std::filesystem::path& out, const GgufExportOptions& options = {},
                                        Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+
+// Streaming, for a model too large to hold: the file is declared from `formats` (what each quantized
+// tensor will be, planned_formats) before any block is quantized; write_block(b) writes block b's
+// tensors once the quantizer is done with it (values in weights.blocks[b], codes in `encoded`) so the
+// block can be freed; finish() writes the model-wide tensors and puts the file in place. The file is
+// byte for byte export_gguf's, which is this with every block resident. A stream dropped before
+// finish() leaves nothing behind.
+class GgufStream {
+ public:
+  static Expected<GgufStream> begin(const Model& source, const ModelWeights& weights, const std::map<std::string, Format>& formats,
+                                    const std::filesystem::path& out, const GgufExportOptions& options = {});
+  GgufStream(GgufStream&&) noexcept;
+  GgufStream& operator=(GgufStream&&) noexcept;
+  ~GgufStream();
+  Expected<void> write_block(int64_t block, const EncodedTensors& encoded);
+  Expected<GgufExportReport> finish(const EncodedTensors& encoded, Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+  uint64_t file_size() const;
+
+ private:
+  GgufStream();
+  struct State;
+  std::unique_ptr<State> s_;
+  friend Expected<GgufExportReport> export_gguf(const Model&, const ModelWeights&, const EncodedTensors&, const std::filesystem::path&,
+                                                const GgufExportOptions&, Progress*, const CancelToken*);
+};
 
 // The exact size of the GGUF export of `source` with `formats` (checkpoint tensor → format; others in
 // the float type), without quantizing or writing anything: what a size budget is checked against.

@@ -24,6 +24,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,5 +50,30 @@ struct GptqExportReport {
 Expected<GptqExportReport> export_gptq(const Model& source, const ModelWeights& weights, const EncodedTensors& encoded,
                                        const std::filesystem::path& out_dir, Progress* progress = nullptr,
                                        const CancelToken* cancel = nullptr);
+
+// The exact size of the export's model.safetensors for `formats` (the folder adds config.json and the
+// source's tokenizer files), without quantizing or writing anything.
+Expected<uint64_t> gptq_weights_file_size(const ModelWeights& weights, const std::map<std::string, Format>& formats);
+
+// Streaming (core/export/gguf_export.h's GgufStream, for the GPTQ folder): declared from `formats`
+// before any block is quantized, written block by block, finished with the model-wide tensors; the
+// same folder as export_gptq's.
+class GptqStream {
+ public:
+  static Expected<GptqStream> begin(const Model& source, const ModelWeights& weights, const std::map<std::string, Format>& formats,
+                                    const std::filesystem::path& out_dir);
+  GptqStream(GptqStream&&) noexcept;
+  GptqStream& operator=(GptqStream&&) noexcept;
+  ~GptqStream();
+  Expected<void> write_block(int64_t block, const EncodedTensors& encoded);
+  Expected<GptqExportReport> finish(const EncodedTensors& encoded, Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+
+ private:
+  GptqStream();
+  struct State;
+  std::unique_ptr<State> s_;
+  friend Expected<GptqExportReport> export_gptq(const Model&, const ModelWeights&, const EncodedTensors&, const std::filesystem::path&,
+                                                Progress*, const CancelToken*);
+};
 
 }  // namespace lowbit

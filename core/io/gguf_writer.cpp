@@ -131,22 +131,18 @@ namespace {
 
 struct Header {
   std::vector<uint8_t> bytes;  // padded to the alignment
-  std::vector<uint64_t> sizes;
-  uint64_t alignment = 32;
+  std::vector<SlotFile::Slot> slots;
   uint64_t file_size = 0;
 };
 
 Expected<Header> build_header(const std::filesystem::path& path, const GgufMetadata& metadata, const std::vector<GgufTensorDecl>& tensors) {
-  struct {
-    uint64_t alignment_ = 32;
-    std::vector<uint64_t> sizes_;
-    uint64_t file_size_ = 0;
-  } w;
+  uint64_t alignment = 32;
+  std::vector<SlotFile::Slot> slots;
   if (const GgufValue* a = metadata.find("general.alignment")) {
     const uint64_t al = a->type == GgufType::U32 ? a->u : 0;
     if (al == 0 || (al & (al - 1)) != 0)
       return make_error(ErrorCode::InvalidArgument, path.string() + ": general.alignment must be a power of two (u32)");
-    w.alignment_ = al;
+    alignment = al;
   }
   Buf h;
   h.raw("GGUF", 4);
@@ -182,13 +178,15 @@ Expected<Header> build_header(const std::filesystem::path& path, const GgufMetad
     h.put<uint32_t>(static_cast<uint32_t>(id));
     h.put<uint64_t>(offset);
     const uint64_t bytes = dtype_bytes(t.dtype, n);
-    w.sizes_.push_back(bytes);
-    offset = align_up(offset + bytes, w.alignment_);
+    slots.push_back({t.name, offset, bytes});
+    // Padding after every tensor, the last included, as ggml's and gguf-py's writers do.
+    offset = align_up(offset + bytes, alignment);
   }
   const uint64_t header = h.b.size();
-  h.b.resize(align_up(header, w.alignment_), 0);
-  w.file_size_ = h.b.size() + offset;
-  return Header{std::move(h.b), std::move(w.sizes_), w.alignment_, w.file_size_};
+  h.b.resize(align_up(header, alignment), 0);
+  for (auto& s : slots) s.offset += h.b.size();
+  const uint64_t file_size = h.b.size() + offset;
+  return Header{std::move(h.b), std::move(slots), file_size};
 }
 
 }  // namespace
@@ -201,70 +199,12 @@ Expected<uint64_t> GgufWriter::size_of(const GgufMetadata& metadata, const std::
 Expected<GgufWriter> GgufWriter::create(const std::filesystem::path& path, const GgufMetadata& metadata,
                                         std::vector<GgufTensorDecl> tensors) {
   LB_TRY_ASSIGN(Header h, build_header(path, metadata, tensors));
-  GgufWriter w;
-  w.path_ = path;
-  w.temp_ = path;
-  w.temp_ += ".partial";
-  w.alignment_ = h.alignment;
-  w.sizes_ = std::move(h.sizes);
-  w.file_size_ = h.file_size;
-  w.tensors_ = std::move(tensors);
-  w.out_.open(w.temp_, std::ios::binary | std::ios::trunc);
-  if (!w.out_) return make_error(ErrorCode::Io, w.temp_.string() + ": cannot be created for writing");
-  w.out_.write(reinterpret_cast<const char*>(h.bytes.data()), static_cast<std::streamsize>(h.bytes.size()));
-  if (!w.out_) return make_error(ErrorCode::Io, w.temp_.string() + ": writing the header failed (disk full?)");
-  return w;
+  LB_TRY_ASSIGN(SlotFile file, SlotFile::create(path, h.bytes, std::move(h.slots), h.file_size));
+  return GgufWriter(std::move(file), h.file_size);
 }
 
-GgufWriter::GgufWriter(GgufWriter&&) noexcept = default;
-GgufWriter& GgufWriter::operator=(GgufWriter&&) noexcept = default;
+Expected<void> GgufWriter::write(const std::string& name, std::span<const uint8_t> bytes) { return file_.write(name, bytes); }
 
-GgufWriter::~GgufWriter() {
-  if (!done_ && !temp_.empty()) {
-    if (out_.is_open()) out_.close();
-    std::error_code ec;
-    std::filesystem::remove(temp_, ec);
-  }
-}
-
-Expected<void> GgufWriter::pad(uint64_t written) {
-  static const char zeros[256] = {};
-  uint64_t n = align_up(written, alignment_) - written;
-  while (n > 0) {
-    const uint64_t k = std::min<uint64_t>(n, sizeof zeros);
-    out_.write(zeros, static_cast<std::streamsize>(k));
-    n -= k;
-  }
-  return {};
-}
-
-Expected<void> GgufWriter::write(const std::string& name, std::span<const uint8_t> bytes) {
-  if (next_ >= tensors_.size())
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " was not declared (all are written)");
-  if (tensors_[next_].name != name)
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " written out of order; expected " + tensors_[next_].name);
-  if (bytes.size() != sizes_[next_])
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " has " + std::to_string(bytes.size()) +
-                                                      " bytes; its declaration needs " + std::to_string(sizes_[next_]));
-  out_.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  LB_TRY_VOID(pad(bytes.size()));  // after every tensor, the last included, as ggml's and gguf-py's writers do
-  if (!out_) return make_error(ErrorCode::Io, temp_.string() + ": writing tensor " + name + " failed (disk full?)");
-  ++next_;
-  return {};
-}
-
-Expected<uint64_t> GgufWriter::finish() {
-  if (next_ != tensors_.size())
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": only " + std::to_string(next_) + " of " +
-                                                      std::to_string(tensors_.size()) + " tensors were written");
-  out_.flush();
-  if (!out_) return make_error(ErrorCode::Io, temp_.string() + ": flushing failed (disk full?)");
-  out_.close();
-  std::error_code ec;
-  std::filesystem::rename(temp_, path_, ec);
-  if (ec) return make_error(ErrorCode::Io, path_.string() + ": cannot rename " + temp_.filename().string() + " into place: " + ec.message());
-  done_ = true;
-  return std::filesystem::file_size(path_);
-}
+Expected<uint64_t> GgufWriter::finish() { return file_.finish(); }
 
 }  // namespace lowbit

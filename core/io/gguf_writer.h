@@ -1,6 +1,6 @@
 // GgufWriter: writes a GGUF v3 file whose metadata and tensors are declared up front (so the header,
-// with every tensor's offset, goes out first) and whose tensor data then arrives tensor by tensor in
-// the declared order: an exporter holds one tensor at a time. Layout as the GGUF specification and
+// with every tensor's offset, goes out first) and whose tensor data then arrives tensor by tensor, in
+// any order (core/io/slot_file.h): an exporter holds one tensor at a time. Layout as the GGUF specification and
 // llama.cpp's gguf writer: magic, version 3, tensor and key/value counts, key/values, tensor infos
 // (ggml's ne[] is the row-major shape reversed; offsets relative to the data section), padding to
 // the alignment (general.alignment, default 32) before the data and after every tensor. The file
@@ -10,12 +10,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/io/gguf.h"
+#include "core/io/slot_file.h"
 #include "core/tensor/dtype.h"
 #include "core/util/expected.h"
 
@@ -52,11 +52,7 @@ class GgufWriter {
   // Validates the declarations (ggml types, unique names, rows whole blocks), writes the header.
   static Expected<GgufWriter> create(const std::filesystem::path& path, const GgufMetadata& metadata,
                                      std::vector<GgufTensorDecl> tensors);
-  GgufWriter(GgufWriter&&) noexcept;
-  GgufWriter& operator=(GgufWriter&&) noexcept;
-  ~GgufWriter();  // removes the temporary file unless finish() succeeded
-
-  // The data of the next declared tensor: exactly its bytes (dtype_bytes of its elements).
+  // The data of a declared tensor not yet written: exactly its bytes (dtype_bytes of its elements).
   Expected<void> write(const std::string& name, std::span<const uint8_t> bytes);
   // All tensors written: flushes, closes and renames into place. Returns the file's size.
   Expected<uint64_t> finish();
@@ -67,16 +63,9 @@ class GgufWriter {
   static Expected<uint64_t> size_of(const GgufMetadata& metadata, const std::vector<GgufTensorDecl>& tensors);
 
  private:
-  GgufWriter() = default;
-  Expected<void> pad(uint64_t written);
-  std::filesystem::path path_, temp_;
-  std::vector<GgufTensorDecl> tensors_;
-  std::vector<uint64_t> sizes_;
-  uint64_t alignment_ = 32;
+  GgufWriter(SlotFile file, uint64_t file_size) : file_(std::move(file)), file_size_(file_size) {}
+  SlotFile file_;  // removes the temporary file unless finish() succeeded
   uint64_t file_size_ = 0;
-  size_t next_ = 0;
-  std::ofstream out_;
-  bool done_ = false;
 };
 
 }  // namespace lowbit

@@ -29,6 +29,10 @@ class MappedFile {
   std::string path_;
 };
 
+// Tells the OS this process is done with bytes [p, p + n) of a mapping (the whole pages inside it):
+// they leave its resident set but stay in the page cache, and reading them again maps them back.
+void drop_mapped_pages(const uint8_t* p, uint64_t n);
+
 // Reads a whole (small) text file, e.g. config.json or an evaluation text.
 Expected<std::string> read_text_file(const std::filesystem::path& path);
 // Writes `text` to path.partial and renames it into place: readers never see a half-written file,

@@ -21,16 +21,21 @@ const char* safetensors_dtype_name(DType type) {
   }
 }
 
-Expected<SafetensorsWriter> SafetensorsWriter::create(const std::filesystem::path& path, std::vector<SafetensorsDecl> tensors,
-                                                      const std::map<std::string, std::string>& metadata) {
-  SafetensorsWriter w;
-  w.path_ = path;
-  w.temp_ = path;
-  w.temp_ += ".partial";
+namespace {
+
+struct Layout {
+  std::vector<uint8_t> header;  // length and JSON
+  std::vector<SlotFile::Slot> slots;
+  uint64_t file_size = 0;
+};
+
+Expected<Layout> layout(const std::filesystem::path& path, const std::vector<SafetensorsDecl>& tensors,
+                        const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::set<std::string> names;
   uint64_t offset = 0;
+  std::vector<SlotFile::Slot> slots;
   for (const auto& t : tensors) {
     const char* dt = safetensors_dtype_name(t.dtype);
     if (!dt) return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor " + t.name + " has dtype " +
@@ -44,59 +49,37 @@ Expected<SafetensorsWriter> SafetensorsWriter::create(const std::filesystem::pat
     }
     const uint64_t bytes = dtype_bytes(t.dtype, n);
     header[t.name] = {{"dtype", dt}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
-    w.sizes_.push_back(bytes);
+    slots.push_back({t.name, offset, bytes});
     offset += bytes;
   }
   std::string json = header.dump();
   json.append((8 - json.size() % 8) % 8, ' ');
-  w.tensors_ = std::move(tensors);
-  w.out_.open(w.temp_, std::ios::binary | std::ios::trunc);
-  if (!w.out_) return make_error(ErrorCode::Io, w.temp_.string() + ": cannot be created for writing");
-  uint8_t len[8];
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(json.size()) >> (8 * i));
-  w.out_.write(reinterpret_cast<const char*>(len), 8);
-  w.out_.write(json.data(), static_cast<std::streamsize>(json.size()));
-  if (!w.out_) return make_error(ErrorCode::Io, w.temp_.string() + ": writing the header failed");
-  return w;
+  std::vector<uint8_t> head(8 + json.size());
+  for (int i = 0; i < 8; ++i) head[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<uint64_t>(json.size()) >> (8 * i));
+  std::copy(json.begin(), json.end(), head.begin() + 8);
+  for (auto& s : slots) s.offset += head.size();
+  const uint64_t file_size = head.size() + offset;
+  return Layout{std::move(head), std::move(slots), file_size};
 }
 
-SafetensorsWriter::SafetensorsWriter(SafetensorsWriter&&) noexcept = default;
-SafetensorsWriter& SafetensorsWriter::operator=(SafetensorsWriter&&) noexcept = default;
+}  // namespace
 
-SafetensorsWriter::~SafetensorsWriter() {
-  if (!done_ && !temp_.empty()) {
-    if (out_.is_open()) out_.close();
-    std::error_code ec;
-    std::filesystem::remove(temp_, ec);
-  }
+Expected<SafetensorsWriter> SafetensorsWriter::create(const std::filesystem::path& path, std::vector<SafetensorsDecl> tensors,
+                                                      const std::map<std::string, std::string>& metadata) {
+  LB_TRY_ASSIGN(Layout l, layout(path, tensors, metadata));
+  LB_TRY_ASSIGN(SlotFile file, SlotFile::create(path, l.header, std::move(l.slots), l.file_size));
+  return SafetensorsWriter(std::move(file));
 }
 
-Expected<void> SafetensorsWriter::write(const std::string& name, std::span<const uint8_t> bytes) {
-  if (next_ >= tensors_.size())
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " was not declared (all are written)");
-  if (tensors_[next_].name != name)
-    return make_error(ErrorCode::InvalidArgument,
-                      path_.string() + ": tensor " + name + " written out of order; expected " + tensors_[next_].name);
-  if (bytes.size() != sizes_[next_])
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": tensor " + name + " has " + std::to_string(bytes.size()) +
-                                                      " bytes; its declaration needs " + std::to_string(sizes_[next_]));
-  out_.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out_) return make_error(ErrorCode::Io, temp_.string() + ": writing tensor " + name + " failed (disk full?)");
-  ++next_;
-  return {};
+Expected<uint64_t> SafetensorsWriter::size_of(const std::vector<SafetensorsDecl>& tensors, const std::map<std::string, std::string>& metadata) {
+  LB_TRY_ASSIGN(const Layout l, layout("(size estimate)", tensors, metadata));
+  return l.file_size;
 }
+
+Expected<void> SafetensorsWriter::write(const std::string& name, std::span<const uint8_t> bytes) { return file_.write(name, bytes); }
 
 Expected<void> SafetensorsWriter::finish() {
-  if (next_ != tensors_.size())
-    return make_error(ErrorCode::InvalidArgument, path_.string() + ": " + std::to_string(tensors_.size() - next_) +
-                                                      " declared tensors were not written (next: " + tensors_[next_].name + ")");
-  out_.flush();
-  out_.close();
-  if (!out_) return make_error(ErrorCode::Io, temp_.string() + ": closing failed (disk full?)");
-  std::error_code ec;
-  std::filesystem::rename(temp_, path_, ec);
-  if (ec) return make_error(ErrorCode::Io, path_.string() + ": cannot be moved into place: " + ec.message());
-  done_ = true;
+  LB_TRY_VOID(file_.finish());
   return {};
 }
 

@@ -1,6 +1,6 @@
 // SafetensorsWriter: writes a .safetensors file whose tensors are declared up front (name, dtype,
-// shape) and whose data then arrives tensor by tensor in the declared order, so a producer never
-// holds more than one tensor (calibration statistics block by block; GPTQ checkpoint export). The
+// shape) and whose data then arrives tensor by tensor, in any order (core/io/slot_file.h), so a
+// producer never holds more than one tensor (calibration statistics block by block; GPTQ checkpoint export). The
 // header follows the format exactly: an 8-byte little-endian length, JSON padded with spaces to a
 // multiple of 8, data offsets relative to the data area, tensors packed in order. The file is
 // written under a temporary name and renamed by finish(): a cancelled or failed job leaves nothing.
@@ -8,12 +8,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/io/slot_file.h"
 #include "core/tensor/dtype.h"
 #include "core/util/expected.h"
 
@@ -33,26 +33,20 @@ class SafetensorsWriter {
   // Validates the declarations (known dtypes, unique names, non-negative shapes), writes the header.
   static Expected<SafetensorsWriter> create(const std::filesystem::path& path, std::vector<SafetensorsDecl> tensors,
                                             const std::map<std::string, std::string>& metadata = {});
-  SafetensorsWriter(SafetensorsWriter&&) noexcept;
-  SafetensorsWriter& operator=(SafetensorsWriter&&) noexcept;
-  ~SafetensorsWriter();  // removes the temporary file unless finish() succeeded
-
-  // The data of the next declared tensor; its size must be the declared shape × dtype size.
+  // The data of a declared tensor not yet written (any order); its size must be the declared shape ×
+  // dtype size.
   Expected<void> write(const std::string& name, std::span<const uint8_t> bytes);
   Expected<void> write(const std::string& name, std::span<const float> values) {
     return write(name, {reinterpret_cast<const uint8_t*>(values.data()), values.size_bytes()});
   }
   // All tensors written: flushes, closes and renames the file into place.
   Expected<void> finish();
+  // The size a file of these declarations would have, without writing it.
+  static Expected<uint64_t> size_of(const std::vector<SafetensorsDecl>& tensors, const std::map<std::string, std::string>& metadata = {});
 
  private:
-  SafetensorsWriter() = default;
-  std::filesystem::path path_, temp_;
-  std::vector<SafetensorsDecl> tensors_;
-  std::vector<uint64_t> sizes_;
-  size_t next_ = 0;
-  std::ofstream out_;
-  bool done_ = false;
+  explicit SafetensorsWriter(SlotFile file) : file_(std::move(file)) {}
+  SlotFile file_;  // removes the temporary file unless finish() succeeded
 };
 
 }  // namespace lowbit

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/io/mapped_file.h"
+
 namespace lowbit {
 namespace {
 
@@ -13,6 +15,7 @@ struct Slot {
   bool optional = false;
   std::function<void(std::span<const float>)> assign;
   std::function<void(std::span<float>)> read;
+  int64_t block = -1;  // the decoder block it belongs to; -1: embeddings, final norm, head
 };
 
 void copy_vector(VectorF& dst, std::span<const float> v) {
@@ -58,6 +61,7 @@ std::vector<Slot> make_slots(ModelWeights& m, bool gguf) {
   for (size_t i = 0; i < m.names.blocks.size(); ++i) {
     const BlockTensorNames& n = m.names.blocks[i];
     DecoderBlock& b = m.blocks[i];
+    const size_t first = s.size();
     auto linear = [&](const std::string& name, int64_t out, int64_t in, Linear& dst, bool bias) {
       if (c.conv1d_weights) {
         s.push_back({name, {in, out}, false, [&dst, in, out](auto v) { copy_conv1d(dst.w, v, in, out, 0, out); },
@@ -138,6 +142,7 @@ std::vector<Slot> make_slots(ModelWeights& m, bool gguf) {
       linear(n.up, F, H, b.up, c.arch == Arch::Gpt2);
     }
     linear(n.down, H, F, b.down, c.arch == Arch::Gpt2);
+    for (size_t k = first; k < s.size(); ++k) s[k].block = static_cast<int64_t>(i);
   }
   (void)gguf;
   return s;
@@ -149,39 +154,60 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return r + "]";
 }
 
-}  // namespace
-
-Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& config, Progress* progress) {
-  ModelWeights m;
-  m.config = config;
-  m.names = tensor_names(config, ck.kind() == Checkpoint::Kind::Gguf);
-  m.blocks.resize(static_cast<size_t>(config.n_layers));
+// Loads the slots of `block` (-1: the model-wide tensors; kAllBlocks: everything). The mapped pages
+// of each tensor are dropped once decoded: they stay in the page cache but do not count against the
+// process, so streaming a model through memory keeps its resident size to what it holds in fp32.
+constexpr int64_t kAllBlocks = -2;
+Expected<void> load_slots(const Checkpoint& ck, ModelWeights& m, int64_t block, Progress* progress) {
   auto slots = make_slots(m, ck.kind() == Checkpoint::Kind::Gguf);
   std::vector<float> buf;
   for (size_t i = 0; i < slots.size(); ++i) {
     const Slot& slot = slots[i];
+    if (block != kAllBlocks && slot.block != block) continue;
     const TensorInfo* t = ck.find(slot.name);
     if (!t) {
       if (slot.optional) continue;
       return make_error(ErrorCode::Format, ck.path().string() + ": tensor '" + slot.name + "' is missing (expected " +
-                                               shape_str(slot.shape) + " for " + config.model_type + ")");
+                                               shape_str(slot.shape) + " for " + m.config.model_type + ")");
     }
     if (t->shape != slot.shape)
       return make_error(ErrorCode::Format, t->file + ": tensor '" + slot.name + "' has shape " + t->shape_string() +
                                                ", expected " + shape_str(slot.shape) + " from the model config");
     buf.resize(static_cast<size_t>(t->numel()));
     LB_TRY_VOID(decode_to_f32(*t, buf.data()));
+    if (t->data) drop_mapped_pages(t->data, t->nbytes);
     slot.assign(buf);
     if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(slots.size()), "loading " + slot.name);
   }
+  return {};
+}
+
+}  // namespace
+
+Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& config, Progress* progress, bool blocks) {
+  ModelWeights m;
+  m.config = config;
+  m.names = tensor_names(config, ck.kind() == Checkpoint::Kind::Gguf);
+  m.blocks.resize(static_cast<size_t>(config.n_layers));
+  LB_TRY_VOID(load_slots(ck, m, blocks ? kAllBlocks : -1, progress));
   return m;
 }
+
+Expected<void> load_block(const Checkpoint& ck, ModelWeights& m, int64_t block) {
+  if (block < 0 || block >= static_cast<int64_t>(m.blocks.size()))
+    return make_error(ErrorCode::InvalidArgument, "load_block: the model has no block " + std::to_string(block));
+  return load_slots(ck, m, block, nullptr);
+}
+
+void release_block(ModelWeights& m, int64_t block) { m.blocks[static_cast<size_t>(block)] = DecoderBlock{}; }
+
+bool block_loaded(const ModelWeights& m, int64_t block) { return m.blocks[static_cast<size_t>(block)].attn_norm.size() > 0; }
 
 std::vector<CheckpointTensor> checkpoint_tensors(const ModelWeights& m) {
   // make_slots only binds references; reading through them does not change the weights.
   auto slots = make_slots(const_cast<ModelWeights&>(m), m.names.tok_embd == "token_embd.weight");
   std::vector<CheckpointTensor> out;
-  for (const auto& slot : slots) out.push_back({slot.name, slot.shape});
+  for (const auto& slot : slots) out.push_back({slot.name, slot.shape, slot.block});
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "core/jobs/progress.h"
 #include "core/model/config.h"
 #include "core/model/tensor_names.h"
+#include "core/quant/encoded.h"
 #include "core/tensor/eigen_types.h"
 
 namespace lowbit {
@@ -43,7 +44,22 @@ struct ModelWeights {
   const MatrixRM& output() const { return lm_head.size() ? lm_head : tok_embd; }
 };
 
-Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& config, Progress* progress = nullptr);
+// With `blocks` false only the model-wide tensors (embeddings, final norm, head) are loaded and the
+// decoder blocks stay empty: a streaming job loads each block when it needs it (load_block) and frees
+// it when it is done with it (release_block), so its memory is one block, not the model.
+Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& config, Progress* progress = nullptr,
+                                  bool blocks = true);
+Expected<void> load_block(const Checkpoint& ck, ModelWeights& weights, int64_t block);
+void release_block(ModelWeights& weights, int64_t block);
+bool block_loaded(const ModelWeights& weights, int64_t block);
+
+// What a streaming job does around each decoder block: `load` before the block is first used,
+// `done` once it is final (its codes in `encoded`): write it out, then free it. Empty: resident.
+struct BlockStream {
+  std::function<Expected<void>(int64_t block)> load;
+  std::function<Expected<void>(int64_t block, EncodedTensors& encoded)> done;
+  explicit operator bool() const { return static_cast<bool>(load); }
+};
 
 // Replaces checkpoint tensor `name` (values in the checkpoint's own shape and layout) in `weights`.
 Expected<void> set_tensor(ModelWeights& weights, const std::string& name, std::span<const float> values);
@@ -54,6 +70,7 @@ Expected<void> set_tensor(ModelWeights& weights, const std::string& name, std::s
 struct CheckpointTensor {
   std::string name;
   std::vector<int64_t> shape;
+  int64_t block = -1;  // the decoder block it belongs to; -1: model-wide
 };
 std::vector<CheckpointTensor> checkpoint_tensors(const ModelWeights& weights);
 Expected<std::vector<float>> get_tensor(const ModelWeights& weights, const std::string& name);

@@ -11,9 +11,9 @@ std::optional<std::pair<int64_t, int64_t>> quantizable_shape(const ModelWeights&
   std::optional<std::pair<int64_t, int64_t>> shape;
   for (const LinearRef& r : block_linears(m)) {
     if (r.tensor != tensor) continue;
-    const Linear& l = linear_of(const_cast<ModelWeights&>(m), r);
-    if (!shape) shape = std::pair<int64_t, int64_t>{0, l.w.cols()};
-    shape->first += l.w.rows();
+    const auto [rows, cols] = linear_shape(m.config, r.slot);  // from the config: the blocks may not be loaded
+    if (!shape) shape = std::pair<int64_t, int64_t>{0, cols};
+    shape->first += rows;
   }
   return shape;
 }

@@ -110,7 +110,7 @@ std::vector<LinearRef> block_linears(const ModelWeights& m) {
     out.push_back({i, LinearSlot::K, fused_qkv ? n.qkv : n.k});
     out.push_back({i, LinearSlot::V, fused_qkv ? n.qkv : n.v});
     out.push_back({i, LinearSlot::O, n.o});
-    if (m.blocks[static_cast<size_t>(i)].gate.w.size()) out.push_back({i, LinearSlot::Gate, n.gate_up.empty() ? n.gate : n.gate_up});
+    if (!n.gate.empty() || !n.gate_up.empty()) out.push_back({i, LinearSlot::Gate, n.gate_up.empty() ? n.gate : n.gate_up});
     out.push_back({i, LinearSlot::Up, n.gate_up.empty() ? n.up : n.gate_up});
     out.push_back({i, LinearSlot::Down, n.down});
   }
@@ -131,7 +131,48 @@ Linear& linear_of(ModelWeights& m, const LinearRef& r) {
   return b.q;
 }
 
+std::pair<int64_t, int64_t> linear_shape(const ModelConfig& c, LinearSlot slot) {
+  const int64_t nq = c.n_heads * c.head_dim, nkv = c.n_kv_heads * c.head_dim;
+  switch (slot) {
+    case LinearSlot::Q: return {nq, c.hidden};
+    case LinearSlot::K:
+    case LinearSlot::V: return {nkv, c.hidden};
+    case LinearSlot::O: return {c.hidden, nq};
+    case LinearSlot::Gate:
+    case LinearSlot::Up: return {c.ffn, c.hidden};
+    case LinearSlot::Down: return {c.hidden, c.ffn};
+  }
+  return {0, 0};
+}
+
+BlockStream stream_blocks(const Checkpoint& ck, ModelWeights& w,
+                          std::function<Expected<void>(int64_t block, const EncodedTensors& encoded)> write) {
+  BlockStream s;
+  s.load = [&ck, &w](int64_t b) { return load_block(ck, w, b); };
+  s.done = [&w, write = std::move(write)](int64_t b, EncodedTensors& encoded) -> Expected<void> {
+    if (write) LB_TRY_VOID(write(b, encoded));
+    for (const auto& r : block_linears(w))
+      if (r.block == b) encoded.erase(r.tensor);
+    release_block(w, b);
+    return {};
+  };
+  return s;
+}
+
+std::map<std::string, Format> planned_formats(const ModelWeights& m, const QuantizeOptions& o) {
+  std::map<std::string, Format> out;
+  for (const auto& r : block_linears(m)) out[r.tensor] = format_for(o, r.tensor);
+  if (o.quantize_embeddings) {
+    out[m.names.tok_embd] = format_for(o, m.names.tok_embd);
+    if (!m.names.lm_head.empty()) out[m.names.lm_head] = format_for(o, m.names.lm_head);
+  }
+  return out;
+}
+
 Expected<void> QuantizeOptions::validate() const {
+  if (stream && method != QuantMethod::Rtn && method != QuantMethod::Gptq)
+    return make_error(ErrorCode::Unsupported, std::string("streaming block by block is supported for methods rtn and gptq, not ") +
+                                                  quant_method_name(method));
   if ((!resume_dir.empty() || resume) && method != QuantMethod::Gptq)
     return make_error(ErrorCode::Unsupported, std::string("resuming is supported for method gptq only, not ") + quant_method_name(method));
   if (method == QuantMethod::Gptq) {
@@ -235,15 +276,23 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
   };
 
   if (o.method == QuantMethod::Rtn) {
-    for (size_t i = 0; i < refs.size(); ++i) {
-      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
-      const auto ts = Clock::now();
-      Linear& l = linear_of(m, refs[i]);
-      const Format f = format_for(o, refs[i].tensor);
-      const MatrixRM before = l.w;
-      LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, o.fp16_scales, refs[i].tensor, o.keep_encoded ? &res : nullptr));
-      account(refs[i], f, before, l.w, nullptr, seconds_since(ts));
-      if (progress) progress->report(static_cast<double>(i + 1) / static_cast<double>(refs.size()), "RTN " + refs[i].tensor);
+    // Block by block, so a streaming job holds one block: load it, quantize its layers, hand it on.
+    size_t done = 0;
+    for (int64_t b = 0; b < static_cast<int64_t>(m.blocks.size()); ++b) {
+      if (o.stream) LB_TRY_VOID(o.stream.load(b));
+      for (const auto& r : refs) {
+        if (r.block != b) continue;
+        if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
+        const auto ts = Clock::now();
+        Linear& l = linear_of(m, r);
+        const Format f = format_for(o, r.tensor);
+        const MatrixRM before = l.w;
+        LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, o.fp16_scales, r.tensor, o.keep_encoded ? &res : nullptr));
+        account(r, f, before, l.w, nullptr, seconds_since(ts));
+        ++done;
+        if (progress) progress->report(static_cast<double>(done) / static_cast<double>(refs.size()), "RTN " + r.tensor);
+      }
+      if (o.stream) LB_TRY_VOID(o.stream.done(b, res.encoded));
     }
   } else {
     // Block by block: the Hessians of block b come from the windows run through blocks < b, already
@@ -285,7 +334,12 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
       }
       return cache.save(b, refs, m, res, layers_before, warnings_before, bits - bits_before);
     };
-    LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, quantize_block, progress, cancel));
+    BlockHooks hooks;
+    if (o.stream) {
+      hooks.before = o.stream.load;
+      hooks.after = [&](int64_t b) { return o.stream.done(b, res.encoded); };
+    }
+    LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, quantize_block, progress, cancel, hooks));
     res.resumed_blocks = cache.restored_blocks();
   }
   res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;

@@ -40,6 +40,8 @@ struct LinearRef {
 };
 std::vector<LinearRef> block_linears(const ModelWeights& m);
 Linear& linear_of(ModelWeights& m, const LinearRef& ref);
+// [outputs, inputs] of a slot's Linear, from the config alone (the blocks may not be loaded).
+std::pair<int64_t, int64_t> linear_shape(const ModelConfig& c, LinearSlot slot);
 LinearInput input_of(LinearSlot slot);
 const char* slot_name(LinearSlot slot);
 
@@ -62,8 +64,20 @@ struct QuantizeOptions {
   std::filesystem::path resume_dir;
   bool resume = false;
   std::string run_id;
+  // Methods rtn and gptq: the blocks are loaded and handed on one at a time (core/model/weights.h).
+  BlockStream stream;
   Expected<void> validate() const;
 };
+
+// The BlockStream of a streaming job over `weights` (loaded with blocks = false from `ck`): a block is
+// loaded before use; when it is final `write` gets it (values in weights.blocks[b], codes in the
+// encodings), then its codes are dropped and its memory freed.
+BlockStream stream_blocks(const Checkpoint& ck, ModelWeights& weights,
+                          std::function<Expected<void>(int64_t block, const EncodedTensors& encoded)> write);
+
+// The format every tensor the options quantize will have (checkpoint tensor name → format): what a
+// streaming export declares before any block is quantized, and what a size estimate counts.
+std::map<std::string, Format> planned_formats(const ModelWeights& m, const QuantizeOptions& o);
 
 struct LayerReport {
   std::string tensor;

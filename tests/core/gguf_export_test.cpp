@@ -61,9 +61,11 @@ TEST(GgufWriter, RoundTripsMetadataAndTensorsThroughTheReader) {
   {
     auto w = GgufWriter::create(path, md, {{"a", DType::F32, {2, 3}}, {"q", DType::Q8_0, {2, 32}}});
     ASSERT_TRUE(w) << w.error().message;
+    EXPECT_FALSE(w->finish());  // nothing written yet
+    ASSERT_TRUE(w->write("q", q));  // any order: the file is the same
+    EXPECT_FALSE(w->write("q", q));  // each once
+    EXPECT_FALSE(w->write("b", q));  // not declared
     ASSERT_TRUE(w->write("a", {reinterpret_cast<const uint8_t*>(a.data()), a.size() * 4}));
-    EXPECT_FALSE(w->write("a", {reinterpret_cast<const uint8_t*>(a.data()), a.size() * 4}));  // out of order
-    ASSERT_TRUE(w->write("q", q));
     auto size = w->finish();
     ASSERT_TRUE(size) << size.error().message;
     EXPECT_EQ(*size, w->file_size());
