@@ -199,6 +199,13 @@ Expected<void> load_block(const Checkpoint& ck, ModelWeights& m, int64_t block) 
   return load_slots(ck, m, block, nullptr);
 }
 
+Expected<void> load_model_wide(const Checkpoint& ck, ModelWeights& m) { return load_slots(ck, m, -1, nullptr); }
+
+void release_model_wide(ModelWeights& m) {
+  m.tok_embd = MatrixRM();
+  m.lm_head = MatrixRM();
+}
+
 void release_block(ModelWeights& m, int64_t block) { m.blocks[static_cast<size_t>(block)] = DecoderBlock{}; }
 
 bool block_loaded(const ModelWeights& m, int64_t block) { return m.blocks[static_cast<size_t>(block)].attn_norm.size() > 0; }

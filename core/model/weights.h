@@ -51,6 +51,9 @@ Expected<ModelWeights> load_model(const Checkpoint& ck, const ModelConfig& confi
                                   bool blocks = true);
 Expected<void> load_block(const Checkpoint& ck, ModelWeights& weights, int64_t block);
 void release_block(ModelWeights& weights, int64_t block);
+// The token embeddings and output head: freed while only the blocks are needed, loaded again after.
+void release_model_wide(ModelWeights& weights);
+Expected<void> load_model_wide(const Checkpoint& ck, ModelWeights& weights);
 bool block_loaded(const ModelWeights& weights, int64_t block);
 
 // What a streaming job does around each decoder block: `load` before the block is first used,

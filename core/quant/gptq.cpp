@@ -25,12 +25,20 @@ using MatrixCM = Eigen::MatrixXf;  // column-major: the sweep reads and updates 
 // independent right-hand sides of the two triangular solves, so they are solved in one panel per
 // thread (each column gets the same bits as in a single whole-matrix solve: the blocking along the
 // triangular dimension does not depend on the panel width).
-bool inverse_cholesky_upper(const MatrixCM& h, double lambda, MatrixCM& u) {
+// The upper Cholesky factor of (H + λI)⁻¹, computed in H's own storage (a 7B down projection's H
+// is 485 MB, and a copy of it was the job's peak). Returns 1 on success (H is then destroyed), 0 when
+// H + λI is not positive definite and H is intact (the factorization reads and writes only the lower
+// triangle: it is restored from the upper one), -1 when the inverse's factorization failed and H is lost.
+int inverse_cholesky_upper(MatrixCM& h, double lambda, MatrixCM& u) {
   const Index n = h.rows();
-  MatrixCM a = h;
-  a.diagonal().array() += static_cast<float>(lambda);
-  Eigen::LLT<Eigen::Ref<MatrixCM>> llt(a);
-  if (llt.info() != Eigen::Success) return false;
+  const Eigen::VectorXf diag = h.diagonal();
+  h.diagonal().array() += static_cast<float>(lambda);
+  Eigen::LLT<Eigen::Ref<MatrixCM>, Eigen::Lower> llt(h);
+  if (llt.info() != Eigen::Success) {
+    h.triangularView<Eigen::StrictlyLower>() = h.transpose();
+    h.diagonal() = diag;
+    return 0;
+  }
   u.setIdentity(n, n);
   const Index panels = std::max(1, std::min(omp_get_max_threads(), static_cast<int>(n / 1024)));
   const Index width = (n + panels - 1) / panels;
@@ -42,11 +50,11 @@ bool inverse_cholesky_upper(const MatrixCM& h, double lambda, MatrixCM& u) {
     llt.matrixL().solveInPlace(panel);
     llt.matrixU().solveInPlace(panel);
   }
-  a = (u + u.transpose()) * 0.5f;
-  Eigen::LLT<Eigen::Ref<MatrixCM>> llt2(a);
-  if (llt2.info() != Eigen::Success) return false;
+  h = (u + u.transpose()) * 0.5f;
+  Eigen::LLT<Eigen::Ref<MatrixCM>, Eigen::Lower> llt2(h);
+  if (llt2.info() != Eigen::Success) return -1;
   u = llt2.matrixU();
-  return u.diagonal().allFinite() && (u.diagonal().array() > 0).all();
+  return u.diagonal().allFinite() && (u.diagonal().array() > 0).all() ? 1 : -1;
 }
 
 // Rows are swept in chunks of this many inside a column block, one chunk per OpenMP work item:
@@ -278,10 +286,12 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
     return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
 
   GptqResult res;
+  std::vector<Index> dead;
   for (Index i = 0; i < cols; ++i)
     if (H(i, i) == 0) {
       H(i, i) = 1;
       W.col(i).setZero();
+      dead.push_back(i);
       ++res.dead_columns;
     }
 
@@ -309,22 +319,34 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
   // Act-order: sweep columns by decreasing H[i,i] (stable for ties, as torch.argsort is not guaranteed to be).
   std::vector<Index> perm(static_cast<size_t>(cols));
   std::iota(perm.begin(), perm.end(), 0);
+  // H as the sweep sees it (dead columns, act-order permutation), from the caller's Hessian: built
+  // once here, and again only if its inverse's factorization failed after H's storage was reused.
+  auto permute_h = [&](MatrixCM& h) {
+    MatrixCM hp(cols, cols);
+    for (Index j = 0; j < cols; ++j)
+      for (Index i = 0; i < cols; ++i) hp(i, j) = h(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+    h.swap(hp);
+  };
   if (opt.act_order) {
     std::stable_sort(perm.begin(), perm.end(), [&](Index a, Index b) { return H(a, a) > H(b, b); });
-    MatrixCM Wp(rows, cols), Hp(cols, cols);
+    MatrixCM Wp(rows, cols);
     for (Index j = 0; j < cols; ++j) Wp.col(j) = W.col(perm[static_cast<size_t>(j)]);
-    for (Index j = 0; j < cols; ++j)
-      for (Index i = 0; i < cols; ++i) Hp(i, j) = H(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
     W.swap(Wp);
-    H.swap(Hp);
+    permute_h(H);
   }
+  auto rebuild_h = [&] {
+    H = ConstMatrixRMMap(h_in.data(), cols, cols);
+    for (Index i : dead) H(i, i) = 1;
+    if (opt.act_order) permute_h(H);
+  };
 
   using Clock = std::chrono::steady_clock;
   const auto t_factor = Clock::now();
   const double mean_diag = H.diagonal().mean();
   MatrixCM U;
   double damp = opt.damp;
-  while (!inverse_cholesky_upper(H, damp * mean_diag, U)) {
+  for (int ok; (ok = inverse_cholesky_upper(H, damp * mean_diag, U)) != 1;) {
+    if (ok < 0) rebuild_h();
     if (damp >= 1.0)
       return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
     const double next = std::min(1.0, damp * 5);
@@ -333,6 +355,7 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
     damp = next;
   }
   res.damp_used = damp;
+  H.resize(0, 0);  // its storage held the factorization; nothing reads it now
   const auto t_sweep = Clock::now();
   res.factor_seconds = std::chrono::duration<double>(t_sweep - t_factor).count();
 

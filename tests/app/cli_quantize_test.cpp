@@ -37,6 +37,45 @@ TEST(CliQuantize, RtnReportsEveryLinearLayer) {
   }
 }
 
+// --dry-run writes nothing and predicts the output's exact size; the run it describes streams the
+// model block by block and writes a file of that size.
+TEST(CliQuantize, DryRunPredictsTheStreamedRun) {
+  const auto dir = fresh_temp_dir("dry_run");
+  for (const std::string to : {"gguf", "gptq"}) {
+    SCOPED_TRACE(to);
+    const auto sub = dir / to;
+    std::filesystem::create_directories(sub);
+    const auto out = sub / (to == "gguf" ? "demo.gguf" : "demo-gptq");
+    std::vector<std::string> args = {"--method", to == "gguf" ? "rtn" : "gptq", "--format", to == "gguf" ? "q4_k" : "int4g32a",
+                                     "--out", out.string()};
+    if (to == "gptq")
+      for (const char* a : {"--calib", "demo-calib.txt", "--samples", "4", "--ctx", "32"})
+        args.push_back(a == std::string("demo-calib.txt") ? (kDemo / a).string() : a);
+    auto dry = args;
+    dry.push_back("--dry-run");
+    const auto d = quantize(dry);
+    ASSERT_TRUE(d.is_object());
+    EXPECT_TRUE(d["dry_run"].get<bool>());
+    EXPECT_TRUE(d["streamed"].get<bool>());
+    EXPECT_GT(d["estimate"]["peak_rss_mb"].get<double>(), 0.0);
+    EXPECT_GT(d["estimate"]["seconds"].get<double>(), 0.0);
+    EXPECT_GT(d["probe"]["block_seconds"].get<double>(), 0.0);
+    EXPECT_FALSE(std::filesystem::exists(out)) << "a dry run wrote its output";
+    EXPECT_TRUE(std::filesystem::is_empty(sub)) << "a dry run left files behind";
+    const auto j = quantize(args);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_TRUE(j["streamed"].get<bool>());
+    const auto file = to == "gguf" ? out : out / "model.safetensors";
+    ASSERT_TRUE(std::filesystem::exists(file));
+    EXPECT_EQ(std::filesystem::file_size(file), d["output"]["bytes"].get<uint64_t>());
+  }
+  // Not a block-by-block method, or an evaluation that needs the whole model: refused, clearly.
+  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "awq", "--format", "int4g32a", "--dry-run", "--json"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--dry-run estimates methods rtn and gptq"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliQuantize, QuantizeEmbeddingsAddsTheTiedEmbeddingOnce) {
   const auto plain = quantize({"--method", "rtn", "--format", "q8_0"});
   const auto j = quantize({"--method", "rtn", "--format", "q8_0", "--quantize-embeddings"});

@@ -62,16 +62,48 @@ TEST(SafetensorsWriter, MisuseIsAnErrorThatNamesTheTensor) {
   auto w = SafetensorsWriter::create(path, {{"first", DType::F32, {2}}, {"second", DType::F32, {1}}});
   ASSERT_TRUE(w.has_value());
   const std::vector<float> one = {1.0f}, two = {1.0f, 2.0f};
-  auto e = w->write("second", std::span<const float>(one));
+  auto e = w->write("third", std::span<const float>(one));
   ASSERT_FALSE(e.has_value());
-  EXPECT_NE(e.error().message.find("expected first"), std::string::npos) << e.error().message;
+  EXPECT_NE(e.error().message.find("third was not declared"), std::string::npos) << e.error().message;
   e = w->write("first", std::span<const float>(one));
   ASSERT_FALSE(e.has_value());
   EXPECT_NE(e.error().message.find("first"), std::string::npos);
   ASSERT_TRUE(w->write("first", std::span<const float>(two)).has_value());
+  e = w->write("first", std::span<const float>(two));
+  ASSERT_FALSE(e.has_value());
+  EXPECT_NE(e.error().message.find("first was already written"), std::string::npos) << e.error().message;
   auto f = w->finish();
   ASSERT_FALSE(f.has_value());
   EXPECT_NE(f.error().message.find("second"), std::string::npos) << f.error().message;
+}
+
+TEST(SafetensorsWriter, TensorsWrittenInAnyOrderMakeTheSameFile) {
+  const std::vector<float> a = {1, 2, 3}, b = {4, 5};
+  const std::vector<SafetensorsDecl> decls = {{"a", DType::F32, {3}}, {"b", DType::F32, {2}}};
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto in_order = temp_file("in_order.safetensors"), reversed = temp_file("reversed.safetensors");
+  {
+    auto w = SafetensorsWriter::create(in_order, decls);
+    ASSERT_TRUE(w.has_value());
+    ASSERT_TRUE(w->write("a", std::span<const float>(a)).has_value());
+    ASSERT_TRUE(w->write("b", std::span<const float>(b)).has_value());
+    ASSERT_TRUE(w->finish().has_value());
+  }
+  {
+    auto w = SafetensorsWriter::create(reversed, decls);
+    ASSERT_TRUE(w.has_value());
+    ASSERT_TRUE(w->write("b", std::span<const float>(b)).has_value());
+    ASSERT_TRUE(w->write("a", std::span<const float>(a)).has_value());
+    ASSERT_TRUE(w->finish().has_value());
+  }
+  const std::string x = read(in_order);
+  EXPECT_EQ(x, read(reversed));
+  auto size = SafetensorsWriter::size_of(decls);
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(*size, x.size());
 }
 
 TEST(SafetensorsWriter, AnUnfinishedWriterLeavesNothing) {
