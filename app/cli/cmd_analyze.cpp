@@ -117,13 +117,25 @@ int run_analyze(const std::vector<std::string>& argv) {
   auto windows = calibration_windows(*model->tokenizer, *calib_path, info.calib);
   if (!windows) return fail(windows.error(), json);
   Progress load = progress.sub(0.0, 0.05);
-  auto weights = load_model(*model->checkpoint, model->config, &load);
+  // The statistics alone stream the model (one decoder block in memory at a time); the views need
+  // it whole.
+  const bool streaming = views.views.empty();
+  auto weights = load_model(*model->checkpoint, model->config, &load, !streaming);
   if (!weights) return fail(weights.error(), json);
   Progress work = progress.sub(0.05, 1.0);
   Expected<nlohmann::json> r = nlohmann::json();
   nlohmann::json view_summary;
-  if (views.views.empty()) {
-    r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token());
+  if (streaming) {
+    BlockHooks hooks;
+    hooks.before = [&](int64_t b) -> Expected<void> {
+      if (b == 0) release_model_wide(*weights);  // the windows are embedded: the blocks need no embeddings
+      return load_block(*model->checkpoint, *weights, b);
+    };
+    hooks.after = [&](int64_t b) -> Expected<void> {
+      release_block(*weights, b);
+      return {};
+    };
+    r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token(), hooks);
   } else {
     auto both = analyze_views_to_folder(*weights, *windows, info, views, *out, &work, &interrupt_token());
     if (both) {
@@ -146,6 +158,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     j["ok"] = true;
     j["out"] = *out;
     j["peak_rss_mb"] = peak_rss_mb();
+    j["streamed"] = streaming;
     if (!view_summary.is_null()) j["views"] = view_summary;
     print_json(j);
     return kOk;

@@ -111,7 +111,8 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
 }
 
 Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
-                                           const std::filesystem::path& dir, Progress* progress, const CancelToken* cancel) {
+                                           const std::filesystem::path& dir, Progress* progress, const CancelToken* cancel,
+                                           const BlockHooks& hooks) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(ErrorCode::Io, dir.string() + ": cannot create the folder: " + ec.message());
@@ -154,7 +155,7 @@ Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int3
     }
     return {};
   };
-  LB_TRY_VOID(collect_block_stats(m, windows, info.calib.ctx, sink, progress, cancel));
+  LB_TRY_VOID(collect_block_stats(m, windows, info.calib.ctx, sink, progress, cancel, hooks));
   LB_TRY_VOID(writer.finish());
 
   nlohmann::json j = {{"format", "lowbit-calibration"},

@@ -61,9 +61,10 @@ struct AnalyzeInfo {
 
 // Collects the statistics of every block and writes the folder described above (created if
 // missing; earlier results in it are replaced). Returns the contents of calibration.json.
+// `hooks`: streaming (blocks loaded and freed one at a time, core/model/weights.h).
 Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                            const std::filesystem::path& dir, Progress* progress = nullptr,
-                                           const CancelToken* cancel = nullptr);
+                                           const CancelToken* cancel = nullptr, const BlockHooks& hooks = {});
 
 // A saved calibration folder, memory-mapped; statistics are decoded on request.
 class CalibrationSet {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/calib/analyze.h"
 #include "core/calib/calibration.h"
 #include "core/export/gguf_export.h"
 #include "core/export/gptq_checkpoint.h"
@@ -162,6 +163,41 @@ TEST(Streaming, GptqAndQuantizedEmbeddingsOnTheSmallLlama) {
   g.to = "gptq";
   expect_same_files("models/kjv-llama-8m", g, "gptq");
   expect_same_files("models/kjv-llama-8m", rtn("q4_k", "gguf", true), "q4k-embeddings");
+}
+
+TEST(Streaming, AnalysisStreamedBlockByBlockIsTheResidentOne) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  LOWBIT_REQUIRE_SHARED("data/kjv-train.txt");
+  auto model = open_model(test::shared_dir() / "models/kjv-llama-8m", true);
+  ASSERT_TRUE(model) << model.error().message;
+  const AnalyzeInfo info{"kjv-llama-8m", "kjv-train.txt", {4, 64, 0}};
+  auto windows = calibration_windows(*model->tokenizer, (test::shared_dir() / "data/kjv-train.txt").string(), info.calib);
+  ASSERT_TRUE(windows) << windows.error().message;
+  const fs::path a = temp_dir() / "analysis-resident", b = temp_dir() / "analysis-streamed";
+  auto all = load_model(*model->checkpoint, model->config);
+  ASSERT_TRUE(all);
+  ASSERT_TRUE(analyze_to_folder(*all, *windows, info, a));
+  auto some = load_model(*model->checkpoint, model->config, nullptr, false);
+  ASSERT_TRUE(some);
+  int64_t max_loaded = 0;
+  BlockHooks hooks;
+  hooks.before = [&](int64_t blk) -> Expected<void> {
+    if (blk == 0) release_model_wide(*some);
+    LB_TRY_VOID(load_block(*model->checkpoint, *some, blk));
+    int64_t loaded = 0;
+    for (int64_t i = 0; i < model->config.n_layers; ++i) loaded += block_loaded(*some, i);
+    max_loaded = std::max(max_loaded, loaded);
+    return {};
+  };
+  hooks.after = [&](int64_t blk) -> Expected<void> {
+    release_block(*some, blk);
+    return {};
+  };
+  ASSERT_TRUE(analyze_to_folder(*some, *windows, info, b, nullptr, nullptr, hooks));
+  EXPECT_EQ(max_loaded, 1);
+  EXPECT_TRUE(read_file(a / "stats.safetensors") == read_file(b / "stats.safetensors"));
+  fs::remove_all(a);
+  fs::remove_all(b);
 }
 
 TEST(Streaming, AStreamDroppedHalfWayLeavesNothing) {
