@@ -1,6 +1,10 @@
 #include "core/export/checkpoint_folder.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <fstream>
 
@@ -94,7 +98,16 @@ Expected<FolderExport> FolderExport::begin(const Model& source, const fs::path& 
   const fs::path parent = x.target_.parent_path();
   fs::create_directories(parent, ec);
   if (ec) return make_error(ErrorCode::Io, parent.string() + ": cannot create the folder: " + ec.message());
-  const fs::path temp = parent / ("." + x.target_.filename().string() + ".lowbit-partial-" + std::to_string(::getpid()));
+  const std::string stem = "." + x.target_.filename().string() + ".lowbit-partial-";
+  // A run that was killed (not cancelled) could not remove its temporary folder: one whose process is
+  // gone is removed now. (A streaming export holds its folder for the whole run.)
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(stem, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + stem.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
+  const fs::path temp = parent / (stem + std::to_string(::getpid()));
   fs::remove_all(temp, ec);
   fs::create_directories(temp, ec);
   if (ec) return make_error(ErrorCode::Io, temp.string() + ": cannot create the folder: " + ec.message());

@@ -83,6 +83,7 @@ TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
   EXPECT_NE(b.err.find("block(s) restored"), std::string::npos) << b.err;
   EXPECT_EQ(slurp(whole), slurp(resumed)) << "killed at block " << k;
   EXPECT_FALSE(fs::exists(dir / "resumed.gguf.resume"));
+  EXPECT_FALSE(fs::exists(dir / "resumed.gguf.partial")) << "the streamed file the killed run left is replaced";
   fs::remove_all(dir);
 }
 

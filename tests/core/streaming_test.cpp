@@ -4,6 +4,9 @@
 // q/k norms, tied head) — and a stream dropped half way leaves nothing behind.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -228,6 +231,34 @@ TEST(Streaming, AStreamDroppedHalfWayLeavesNothing) {
   fs::path partial = out;
   partial += ".partial";
   EXPECT_FALSE(fs::exists(partial));
+}
+
+TEST(Streaming, AFolderLeftByAKilledRunIsRemovedByTheNextOne) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
+  auto model = open_model(test::shared_dir() / "models/hf-fixtures/llama-gqa", false);
+  ASSERT_TRUE(model) << model.error().message;
+  auto w = load_model(*model->checkpoint, model->config, nullptr, false);
+  ASSERT_TRUE(w) << w.error().message;
+  const pid_t gone = ::fork();  // a process id that is surely not running any more
+  if (gone == 0) ::_exit(0);
+  ASSERT_GT(gone, 0);
+  ::waitpid(gone, nullptr, 0);
+  const fs::path dir = temp_dir() / "stale";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path stale = dir / (".out.lowbit-partial-" + std::to_string(gone));
+  const fs::path alive = dir / (".out.lowbit-partial-" + std::to_string(::getppid()));
+  fs::create_directories(stale);
+  fs::create_directories(alive);
+  QuantizeOptions o;
+  o.format = *Format::parse("int4g32a");
+  {
+    auto s = GptqStream::begin(*model, *w, planned_formats(*w, o), dir / "out");
+    ASSERT_TRUE(s) << s.error().message;
+  }
+  EXPECT_FALSE(fs::exists(stale)) << "the dead run's folder stays";
+  EXPECT_TRUE(fs::exists(alive)) << "a running process's folder was removed";
+  fs::remove_all(dir);
 }
 
 TEST(Streaming, BlocksLoadedOneByOneEqualTheResidentModel) {
