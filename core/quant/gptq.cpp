@@ -375,4 +375,37 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
   return res;
 }
 
+Expected<GptqFactor> gptq_inverse_factor(std::span<const float> h, int64_t cols, double damp, const std::string& name) {
+  const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
+  if (static_cast<int64_t>(h.size()) != cols * cols)
+    return make_error(ErrorCode::InvalidArgument, who + ": the Hessian is not " + std::to_string(cols) + " × " + std::to_string(cols));
+  GptqFactor f;
+  MatrixCM H;
+  auto build = [&] {
+    H = ConstMatrixRMMap(h.data(), cols, cols);
+    for (int64_t i : f.dead) H(i, i) = 1;
+  };
+  build();
+  if (!H.allFinite()) return make_error(ErrorCode::InvalidArgument, who + ": the Hessian contains NaN or Inf");
+  for (Index i = 0; i < cols; ++i)
+    if (H(i, i) == 0) {
+      H(i, i) = 1;
+      f.dead.push_back(i);
+    }
+  const double mean_diag = H.diagonal().mean();
+  MatrixCM U;
+  for (int ok; (ok = inverse_cholesky_upper(H, damp * mean_diag, U)) != 1;) {
+    if (ok < 0) build();
+    if (damp >= 1.0) return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
+    const double next = std::min(1.0, damp * 5);
+    f.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(damp) + "; raised to " +
+                         std::to_string(next));
+    damp = next;
+  }
+  f.damp_used = damp;
+  f.u.resize(static_cast<size_t>(cols * cols));
+  MatrixRMMap(f.u.data(), cols, cols) = U;
+  return f;
+}
+
 }  // namespace lowbit

@@ -54,4 +54,15 @@ struct GptqResult {
 Expected<GptqResult> gptq_quantize(std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h,
                                    const GptqOptions& options, const std::string& tensor_name = "");
 
+// What gptq_quantize sweeps with, for another backend's sweep (gpu/ops/gptq_op.h): the upper
+// Cholesky factor U of (H + λI)⁻¹, λ = damp · mean diag H (raised as gptq_quantize raises it), dead
+// columns (H[i][i] = 0) given H[i][i] = 1 — their weights must be zeroed by the caller.
+struct GptqFactor {
+  std::vector<float> u;       // [cols, cols] row-major
+  double damp_used = 0;
+  std::vector<int64_t> dead;  // dead columns
+  std::vector<std::string> warnings;
+};
+Expected<GptqFactor> gptq_inverse_factor(std::span<const float> h, int64_t cols, double damp, const std::string& tensor_name = "");
+
 }  // namespace lowbit

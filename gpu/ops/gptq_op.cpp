@@ -1,0 +1,102 @@
+#include "gpu/ops/gptq_op.h"
+
+#include <string>
+
+#include "gpu/ops/op_support.h"
+#include "gpu/pipeline/command_recorder.h"
+
+namespace lowbit::gpu {
+namespace {
+
+// Mirrors `Params` in gpu/shaders/gptq_block.comp.
+struct GptqBlockPush {
+  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales;
+};
+static_assert(sizeof(GptqBlockPush) == 36, "GptqBlockPush must match the push-constant block of gptq_block.comp");
+
+// Mirrors `Params` in gpu/shaders/gptq_update.comp.
+struct GptqUpdatePush {
+  uint32_t rows, cols, col0, count, col1;
+};
+static_assert(sizeof(GptqUpdatePush) == 20, "GptqUpdatePush must match the push-constant block of gptq_update.comp");
+
+constexpr const char* kOp = "gptq_int";
+constexpr uint32_t kTile = 16;
+
+}  // namespace
+
+Expected<void> GptqIntShape::validate() const {
+  if (format.kind != Format::Kind::Int || format.bits < 2 || format.bits > 8)
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " is not of the int family");
+  if (rows <= 0 || cols <= 0 || !format.fits(cols))
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " does not fit a tensor of " +
+                                                      std::to_string(rows) + " × " + std::to_string(cols));
+  const int64_t g = format.group_size(cols);
+  if (g > kGptqBlock || kGptqBlock % g != 0)
+    return make_error(ErrorCode::Unsupported, std::string(kOp) + ": groups of " + std::to_string(g) +
+                                                  " columns do not divide the GPU sweep's block of " + std::to_string(kGptqBlock));
+  LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(rows * cols)));
+  return check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols));
+}
+
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u) {
+  LB_TRY_VOID(shape.validate());
+  const int64_t rows = shape.rows, cols = shape.cols;
+  if (w.size() != static_cast<size_t>(rows * cols) || u.size() != static_cast<size_t>(cols * cols))
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": w or u does not hold " + std::to_string(rows) + " × " +
+                                                      std::to_string(cols) + " and " + std::to_string(cols) + "² floats");
+  const int64_t group = shape.format.group_size(cols), groups = cols / group;
+  GptqIntResult res;
+  res.dequantized.resize(w.size());
+  std::vector<uint32_t> codes(w.size());
+  std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
+  const uint64_t wb = w.size_bytes(), ub = u.size_bytes(), eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
+  LB_TRY_ASSIGN(Buffer wbuf, op_buffer(device, wb));
+  LB_TRY_ASSIGN(Buffer ubuf, op_buffer(device, ub));
+  LB_TRY_ASSIGN(Buffer ebuf, op_buffer(device, eb));
+  LB_TRY_ASSIGN(Buffer cbuf, op_buffer(device, wb));
+  LB_TRY_ASSIGN(Buffer gbuf, op_buffer(device, grids.size() * 4));
+  LB_TRY_ASSIGN(Buffer lbuf, op_buffer(device, loss.size() * 4));
+  LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+  LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
+  LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u)));
+  LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
+  rec.barrier();
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, ShaderId::gptq_block, 6, sizeof(GptqBlockPush)));
+  LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
+  const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
+  for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
+    const int64_t count = std::min(kGptqBlock, cols - c0), c1 = c0 + count;
+    LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
+                                  BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb)}));
+    rec.push(GptqBlockPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
+                           static_cast<uint32_t>(count), static_cast<uint32_t>(group), static_cast<uint32_t>(groups),
+                           static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u});
+    LB_TRY_VOID(dispatch_elements(rec, *block, static_cast<uint64_t>(rows)));
+    rec.barrier();
+    if (c1 < cols) {
+      LB_TRY_VOID(rec.bind(*update, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb)}));
+      rec.push(GptqUpdatePush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
+                              static_cast<uint32_t>(count), static_cast<uint32_t>(c1)});
+      LB_TRY_VOID(rec.dispatch(static_cast<uint32_t>((cols - c1 + kTile - 1) / kTile), static_cast<uint32_t>((rows + kTile - 1) / kTile)));
+      rec.barrier();
+    }
+  }
+  LB_TRY_VOID(rec.download(wbuf, std::as_writable_bytes(std::span<float>(res.dequantized))));
+  LB_TRY_VOID(rec.download(cbuf, std::as_writable_bytes(std::span<uint32_t>(codes))));
+  LB_TRY_VOID(rec.download(gbuf, std::as_writable_bytes(std::span<float>(grids))));
+  LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
+  LB_TRY_VOID(rec.submit_and_wait());
+
+  IntTensor& t = res.tensor;
+  t.format = shape.format;
+  t.rows = rows;
+  t.cols = cols;
+  t.codes.assign(codes.begin(), codes.end());
+  t.grids.resize(grids.size() / 2);
+  for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
+  for (float l : loss) res.loss += l;
+  return res;
+}
+
+}  // namespace lowbit::gpu

@@ -1,0 +1,40 @@
+// GPTQ's sweep on the Vulkan backend (core/quant/gptq.h is the oracle): the weights W [rows, cols]
+// and the upper Cholesky factor U of (H + λI)⁻¹ (core's gptq_inverse_factor) in, the codes, grids,
+// quantized weights and loss out. For each block of 128 columns, gptq_block.comp sweeps the block
+// with the rows in parallel (grids from the block-start weights, as the reference GPTQ) and
+// gptq_update.comp applies its errors to the later columns as a tiled matrix product; the whole
+// layer is one command buffer. The integer family with groups that divide the block (int{b}g{32,64,
+// 128}{a|s}), no act-order; codes agree with the CPU's but for rounding-order ties (tested ≥ 99.9 %).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/quant/format.h"
+#include "core/quant/int_quant.h"
+#include "core/util/expected.h"
+#include "gpu/device/device.h"
+
+namespace lowbit::gpu {
+
+inline constexpr int64_t kGptqBlock = 128;  // the shaders' BLOCK
+
+struct GptqIntShape {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  Format format;
+  bool fp16_scales = false;
+  Expected<void> validate() const;
+};
+
+struct GptqIntResult {
+  IntTensor tensor;                // codes and grids
+  std::vector<float> dequantized;  // rows·cols, row-major: the grid values
+  double loss = 0;                 // Σ (w − q)² / U[j][j]² / 2, as core's GptqResult::loss
+};
+
+// w: rows·cols floats row-major; u: cols·cols floats row-major (upper triangle read).
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u);
+
+}  // namespace lowbit::gpu

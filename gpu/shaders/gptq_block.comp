@@ -1,0 +1,83 @@
+#version 450
+// gptq_block: one column block of GPTQ (core/quant/gptq.h) onto the integer family, rows in
+// parallel, the block's sweep inside this one dispatch — as core's sweep() does it for a row:
+//   the grids of the block's groups from the row's weights at the block's start (the reference
+//   GPTQ's find_params on W, which the sweep does not update until the block is done);
+//   for each column j of the block: q = grid value of w_j (code stored), e = (w_j − q) / U[j][j],
+//   w_k −= e · U[j][k] for the block's later columns k; w_j = q.
+// Then E (the block's errors) goes to gptq_update.comp for the columns after the block. The row's
+// block lives in registers (BLOCK floats), U is read from memory (the rows of one block are shared
+// by every invocation). One invocation per row; W [rows, cols] row-major fp32 (the block's columns
+// are replaced by their grid values), U [cols, cols] row-major (upper), E [rows, BLOCK], codes one
+// uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups], loss one float per row
+// (accumulated over the blocks: Σ (w − q)² / U[j][j]² / 2).
+
+#ifndef BLOCK
+#define BLOCK 128u
+#endif
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+#include "common/exact_float.glsl"
+#include "common/grid.glsl"
+#include "common/int_grid.glsl"
+
+layout(std430, set = 0, binding = 0) buffer WBuf { float w[]; };
+layout(std430, set = 0, binding = 1) readonly buffer UBuf { float u[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer EBuf { float e[]; };
+layout(std430, set = 0, binding = 3) writeonly buffer CodeBuf { uint codes[]; };
+layout(std430, set = 0, binding = 4) writeonly buffer GridBuf { float grids[]; };
+layout(std430, set = 0, binding = 5) buffer LossBuf { float loss[]; };
+
+// Mirrored by GptqBlockPush in gpu/ops/gptq_op.cpp.
+layout(push_constant) uniform Params {
+  uint rows;
+  uint cols;
+  uint col0;    // the block's first column
+  uint count;   // its columns (≤ BLOCK)
+  uint group;   // columns per group (divides BLOCK; the block starts on a group)
+  uint groups;  // groups per row
+  uint bits;
+  uint symmetric;
+  uint fp16_scales;
+} p;
+
+void main() {
+  const uint row = element_index();
+  if (row >= p.rows) return;
+  const uint base = row * p.cols + p.col0;
+  float x[BLOCK];
+  for (uint i = 0u; i < p.count; ++i) x[i] = w[base + i];
+
+  vec2 grid = vec2(1.0, 0.0);
+  float row_loss = 0.0;
+  for (uint i = 0u; i < p.count; ++i) {
+    const uint col = p.col0 + i;
+    if (col % p.group == 0u) {  // the group's grid, from the block-start weights
+      float lo = 0.0, hi = 0.0;
+      for (uint k = i; k < i + p.group; ++k) {
+        const float v = w[base + k];
+        lo = min(lo, v);
+        hi = max(hi, v);
+      }
+      grid = int_minmax_grid(lo, hi, p.bits, p.symmetric != 0u, 1.0, p.fp16_scales != 0u);
+      const uint gi = row * p.groups + col / p.group;
+      grids[2u * gi] = grid.x;
+      grids[2u * gi + 1u] = grid.y;
+    }
+    const float code = int_code(x[i], grid, p.bits);
+    codes[base + i] = uint(code);
+    precise float q = grid.x * (code - grid.y);
+    precise float diff = x[i] - q;
+    const float d = u[col * p.cols + col];
+    const float err = div_rn(diff, d);
+    row_loss += div_rn(diff * diff, d * d) * 0.5;
+    e[row * BLOCK + i] = err;
+    x[i] = q;
+    for (uint k = i + 1u; k < p.count; ++k) {
+      precise float t = err * u[col * p.cols + p.col0 + k];
+      x[k] = x[k] - t;
+    }
+  }
+  for (uint i = 0u; i < p.count; ++i) w[base + i] = x[i];
+  loss[row] += row_loss;
+}
