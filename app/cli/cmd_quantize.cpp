@@ -1,7 +1,8 @@
 // lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq (--format FMT | --layout L.json) [--calib FILE --samples N
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
-//                       [--resume (gptq: continue an interrupted run from PATH.resume/)]
+//                       [--resume (gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
+//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq: the sweep on the GPU)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
 //                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
@@ -18,6 +19,7 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/dry_run.h"
+#include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/calib/calibration.h"
 #include "core/eval/perplexity.h"
@@ -68,7 +70,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   std::string err;
   auto args = Args::parse(argv,
                           {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "eval", "eval-ctx", "threads",
-                            "out", "backend", "device", "layout", "to", "name",
+                            "out", "backend", "device", "max-device-mb", "layout", "to", "name",
                             "onebit-iters", "onebit-lr", "onebit-latent-lr", "onebit-batch", "onebit-kd-weight",
                             "cbq-window", "cbq-iters", "cbq-lr", "cbq-scale-lr", "cbq-rank", "cbq-lambda", "cbq-batch",
                             "cbq-samples", "cbq-kl", "cbq-kappa"},
@@ -148,9 +150,24 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
-  for (const char* unsupported : {"backend", "device"})
-    if (args->get(unsupported) && !(std::string(unsupported) == "backend" && args->get("backend") == "cpu"))
-      return fail({ErrorCode::Unsupported, std::string("--") + unsupported + " is not implemented yet"}, json);
+  // --backend vulkan: GPTQ's sweep on the GPU (gpu/ops/gptq_op.h); everything else stays on the CPU.
+  const std::string backend = args->get("backend").value_or("cpu");
+  const long long device_index = args->get_int("device", -1, err);
+  const long long max_device_mb = args->get_int("max-device-mb", 0, err);
+  if (!err.empty()) return usage_error(cmd, err, json);
+  if (backend != "cpu" && backend != "vulkan") return usage_error(cmd, "--backend must be cpu or vulkan", json);
+  if (device_index < -1 || max_device_mb < 0) return usage_error(cmd, "--device must be 0, 1, ... and --max-device-mb not negative", json);
+  if (backend != "vulkan" && (args->get("device") || args->get("max-device-mb")))
+    return usage_error(cmd, "--device and --max-device-mb need --backend vulkan", json);
+  if (backend == "vulkan" && opt.method != QuantMethod::Gptq)
+    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs GPTQ's sweep; method ") + quant_method_name(opt.method) +
+                                             " runs on the CPU only for now"}, json);
+  std::vector<std::string> device_warnings;
+  EvalDevice device;
+  if (backend == "vulkan") {
+    device.open(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, device_warnings);
+    opt.gptq.backend = device.gptq();
+  }
   const bool eval = args->get("eval").has_value();
   // Methods that go block by block stream the model when nothing needs it whole (an evaluation
   // does): one decoder block in memory at a time, written to the output as soon as it is final.
@@ -320,6 +337,10 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     std::error_code ec;
     std::filesystem::remove_all(resume_dir, ec);  // the file is written: nothing left to resume
   }
+  for (const auto& w : device_warnings) r->warnings.push_back(w);
+  if (r->cpu_fallback_layers > 0)
+    r->warnings.push_back(std::to_string(r->cpu_fallback_layers) + " layers ran GPTQ on the CPU (the Vulkan sweep handles the int "
+                          "family with groups of 32, 64 or 128, without act-order)");
   for (const auto& w : r->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (r->resumed_blocks > 0)
     std::fprintf(stderr, "lowbit: resumed: %lld block(s) restored from %s\n", static_cast<long long>(r->resumed_blocks),
@@ -340,7 +361,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     }
     nlohmann::json out = {{"ok", true}, {"method", quant_method_name(opt.method)}, {"format", opt.format.name()},
                           {"bits_per_weight", r->bits_per_weight}, {"quantized_weights", r->quantized_weights},
-                          {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", "cpu"},
+                          {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", device.is_open() ? "vulkan" : "cpu"},
                           {"mse", opt.mse_clip}, {"quantize_embeddings", opt.quantize_embeddings},
                           {"peak_rss_mb", peak_rss_mb()}, {"streamed", streaming}};
     if (!resume_dir.empty()) out["resumed_blocks"] = r->resumed_blocks;

@@ -3,6 +3,7 @@
 #if LOWBIT_HAVE_VULKAN
 #include "gpu/device/device.h"
 #include "gpu/model/vulkan_forward.h"
+#include "gpu/ops/gptq_op.h"
 #endif
 
 namespace lowbit::cli {
@@ -23,11 +24,11 @@ void EvalDevice::open(int index, uint64_t max_bytes, std::vector<std::string>& w
     impl_->device = std::move(*device);
     return;
   }
-  warnings.push_back("the Vulkan backend is unavailable (" + device.error().message + "); evaluated on the CPU");
+  warnings.push_back("the Vulkan backend is unavailable (" + device.error().message + "); running on the CPU");
 #else
   (void)index;
   (void)max_bytes;
-  warnings.push_back("this build has no Vulkan backend (LOWBIT_VULKAN=OFF); evaluated on the CPU");
+  warnings.push_back("this build has no Vulkan backend (LOWBIT_VULKAN=OFF); running on the CPU");
 #endif
 }
 
@@ -42,6 +43,13 @@ bool EvalDevice::is_open() const {
 ForwardFactory EvalDevice::forward() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_forward_factory(*impl_->device);
+#endif
+  return {};
+}
+
+GptqBackend EvalDevice::gptq() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_gptq(*impl_->device);
 #endif
   return {};
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/eval/forward_backend.h"
+#include "core/quant/gptq.h"
 
 namespace lowbit::cli {
 
@@ -26,6 +27,8 @@ class EvalDevice {
   bool is_open() const;
   // Engines on the device; empty when none is open.
   ForwardFactory forward() const;
+  // GPTQ's sweep on the device (GptqOptions::backend); empty when none is open.
+  GptqBackend gptq() const;
 
  private:
   struct Impl;

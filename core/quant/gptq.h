@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,14 @@
 #include "core/util/expected.h"
 
 namespace lowbit {
+
+struct GptqOptions;
+struct GptqResult;
+// Another backend's GPTQ of one layer (gpu/ops/gptq_op.h: vulkan_gptq): gptq_quantize's contract;
+// Unsupported for a layer it does not handle, which then runs on the CPU.
+using GptqBackend = std::function<Expected<GptqResult>(std::span<const float> w, int64_t rows, int64_t cols,
+                                                       std::span<const float> h, const GptqOptions& options,
+                                                       const std::string& tensor_name)>;
 
 struct GptqOptions {
   Format format = Format::integer(4, 128, false);
@@ -35,6 +44,7 @@ struct GptqOptions {
   // Int family: grid scales rounded to fp16 before codes are chosen (int_quant.h), so that a GPTQ
   // checkpoint, which stores fp16 scales, holds exactly the result.
   bool fp16_scales = false;
+  GptqBackend backend;  // empty: the CPU (quantize_model's drivers use it where set)
   Expected<void> validate() const;
 };
 

@@ -348,8 +348,15 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
           continue;
         }
         const std::string label = r.tensor + (r.tensor.find(slot_name(r.slot)) == std::string::npos ? std::string(" (") + slot_name(r.slot) + ")" : "");
-        LB_TRY_ASSIGN(GptqResult q, gptq_quantize({l.w.data(), static_cast<size_t>(l.w.size())}, l.w.rows(), l.w.cols(),
-                                                  {h.data(), static_cast<size_t>(h.size())}, g, label));
+        const std::span<const float> ws{l.w.data(), static_cast<size_t>(l.w.size())}, hs{h.data(), static_cast<size_t>(h.size())};
+        Expected<GptqResult> attempt = make_error(ErrorCode::Unsupported, "no backend");
+        if (g.backend) attempt = g.backend(ws, l.w.rows(), l.w.cols(), hs, g, label);
+        const bool on_backend = attempt.has_value();
+        if (!attempt && attempt.error().code != ErrorCode::Unsupported) return Unexpected{attempt.error()};
+        if (!attempt) attempt = gptq_quantize(ws, l.w.rows(), l.w.cols(), hs, g, label);
+        if (!attempt) return Unexpected{attempt.error()};
+        GptqResult q = std::move(*attempt);
+        if (g.backend && !on_backend) ++res.cpu_fallback_layers;
         for (auto& w : q.warnings) res.warnings.push_back(std::move(w));
         const MatrixRM before = l.w;
         std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());

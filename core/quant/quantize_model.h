@@ -102,6 +102,7 @@ struct QuantizeResult {
   OneBitResult onebit;     // method onebit: the 1-bit layers (always kept) and the per-block report
   CbqReport cbq;           // method cbq: per-window loss curves and probe errors
   int64_t resumed_blocks = 0;  // blocks restored from the resume folder instead of quantized
+  int64_t cpu_fallback_layers = 0;  // GPTQ with a backend: layers it did not handle (run on the CPU)
 };
 
 // Records one layer's codes under its checkpoint tensor (stacking the slots of a fused tensor).

@@ -1,5 +1,6 @@
 #include "gpu/ops/gptq_op.h"
 
+#include <chrono>
 #include <string>
 
 #include "gpu/ops/op_support.h"
@@ -97,6 +98,35 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
   for (float l : loss) res.loss += l;
   return res;
+}
+
+GptqBackend vulkan_gptq(Device& device) {
+  return [&device](std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h, const GptqOptions& o,
+                   const std::string& name) -> Expected<GptqResult> {
+    const bool grouped = o.format.kind == Format::Kind::Int && o.format.group > 0;
+    if (o.act_order || (grouped && o.static_groups))
+      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups run on the CPU");
+    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales};
+    LB_TRY_VOID(o.validate());
+    if (auto v = shape.validate(); !v) return make_error(ErrorCode::Unsupported, v.error().message);
+    const auto t0 = std::chrono::steady_clock::now();
+    LB_TRY_ASSIGN(GptqFactor f, gptq_inverse_factor(h, cols, o.damp, name));
+    std::vector<float> wz(w.begin(), w.end());
+    for (int64_t c : f.dead)
+      for (int64_t r = 0; r < rows; ++r) wz[static_cast<size_t>(r * cols + c)] = 0.0f;
+    const auto t1 = std::chrono::steady_clock::now();
+    LB_TRY_ASSIGN(GptqIntResult g, gptq_int(device, shape, wz, f.u));
+    GptqResult res;
+    res.tensor = std::move(g.tensor);
+    res.dequantized = std::move(g.dequantized);
+    res.loss = g.loss;
+    res.damp_used = f.damp_used;
+    res.dead_columns = static_cast<int64_t>(f.dead.size());
+    res.warnings = std::move(f.warnings);
+    res.factor_seconds = std::chrono::duration<double>(t1 - t0).count();
+    res.sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    return res;
+  };
 }
 
 }  // namespace lowbit::gpu

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/quant/format.h"
+#include "core/quant/gptq.h"
 #include "core/quant/int_quant.h"
 #include "core/util/expected.h"
 #include "gpu/device/device.h"
@@ -36,5 +37,11 @@ struct GptqIntResult {
 
 // w: rows·cols floats row-major; u: cols·cols floats row-major (upper triangle read).
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u);
+
+// GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor on the CPU
+// (gptq_inverse_factor), the sweep by gptq_int. Unsupported — so the layer runs on the CPU — for
+// act-order or static groups, ggml formats and groups that do not divide the block. The device
+// must outlive the returned function.
+GptqBackend vulkan_gptq(Device& device);
 
 }  // namespace lowbit::gpu

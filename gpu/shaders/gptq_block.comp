@@ -73,10 +73,7 @@ void main() {
     row_loss += div_rn(diff * diff, d * d) * 0.5;
     e[row * BLOCK + i] = err;
     x[i] = q;
-    for (uint k = i + 1u; k < p.count; ++k) {
-      precise float t = err * u[col * p.cols + p.col0 + k];
-      x[k] = x[k] - t;
-    }
+    for (uint k = i + 1u; k < p.count; ++k) x[k] = fma(-err, u[col * p.cols + p.col0 + k], x[k]);
   }
   for (uint i = 0u; i < p.count; ++i) w[base + i] = x[i];
   loss[row] += row_loss;

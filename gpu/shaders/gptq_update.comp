@@ -40,7 +40,7 @@ void main() {
     es[ty][tx] = (r0 + ty < p.rows && ke < p.count) ? e[(r0 + ty) * BLOCK + ke] : 0.0;
     us[ty][tx] = (ku < p.count && c < p.cols) ? u[(p.col0 + ku) * p.cols + c] : 0.0;
     barrier();
-    for (uint k = 0u; k < TILE; ++k) acc += es[ty][k] * us[k][tx];
+    for (uint k = 0u; k < TILE; ++k) acc = fma(es[ty][k], us[k][tx], acc);  // as a CPU GEMM accumulates
     barrier();
   }
   if (r < p.rows && c < p.cols) w[r * p.cols + c] -= acc;
