@@ -160,10 +160,10 @@ std::string shape_str(const std::vector<int64_t>& s) {
 constexpr int64_t kAllBlocks = -2;
 Expected<void> load_slots(const Checkpoint& ck, ModelWeights& m, int64_t block, Progress* progress) {
   auto slots = make_slots(m, ck.kind() == Checkpoint::Kind::Gguf);
+  if (block != kAllBlocks) std::erase_if(slots, [block](const Slot& s) { return s.block != block; });
   std::vector<float> buf;
   for (size_t i = 0; i < slots.size(); ++i) {
     const Slot& slot = slots[i];
-    if (block != kAllBlocks && slot.block != block) continue;
     const TensorInfo* t = ck.find(slot.name);
     if (!t) {
       if (slot.optional) continue;
