@@ -1,7 +1,7 @@
 // lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq (--format FMT | --layout L.json) [--calib FILE --samples N
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
-//                       [--resume (gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
+//                       [--resume (gptq, awq, awq+gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
 //                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq: the sweep on the GPU)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
@@ -171,11 +171,12 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const bool eval = args->get("eval").has_value();
   // Methods that go block by block stream the model when nothing needs it whole (an evaluation
   // does): one decoder block in memory at a time, written to the output as soon as it is final.
-  const bool block_method = opt.method == QuantMethod::Rtn || opt.method == QuantMethod::Gptq;
+  const bool block_method = opt.method == QuantMethod::Rtn || opt.method == QuantMethod::Gptq || opt.method == QuantMethod::Awq ||
+                            opt.method == QuantMethod::AwqGptq;
   const bool streaming = out_path && block_method && !eval;
   const bool dry_run = args->flag("dry-run");
   if (dry_run && !block_method)
-    return fail({ErrorCode::Unsupported, std::string("--dry-run estimates methods rtn and gptq; not yet ") + quant_method_name(opt.method)}, json);
+    return fail({ErrorCode::Unsupported, std::string("--dry-run estimates methods rtn, gptq, awq and awq+gptq; not yet ") + quant_method_name(opt.method)}, json);
   if (dry_run && eval) return usage_error(cmd, "--dry-run estimates a quantization, not an evaluation: drop --eval", json);
   if (args->flag("resume") && !out_path) return usage_error(cmd, "--resume needs --out PATH (the run's results are kept in PATH.resume)", json);
   if (!layout)
@@ -217,15 +218,15 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     model->tokenizer = with_tok->tokenizer;
   }
 
-  // GPTQ keeps every finished block in OUT.resume/ until the file is written; --resume reuses them.
+  // GPTQ and AWQ keep every finished block in OUT.resume/ until the file is written; --resume reuses them.
   std::filesystem::path resume_dir;
-  if (out_path && opt.method == QuantMethod::Gptq) {
+  if (out_path && block_method && opt.method != QuantMethod::Rtn) {
     resume_dir = *out_path + ".resume";
     opt.resume_dir = resume_dir;
     opt.resume = args->flag("resume");
     opt.run_id = run_id(args->positional()[0], argv);
   } else if (args->flag("resume")) {
-    return fail({ErrorCode::Unsupported, std::string("--resume is supported for --method gptq only, not ") + quant_method_name(opt.method)}, json);
+    return fail({ErrorCode::Unsupported, std::string("--resume is supported for methods gptq, awq and awq+gptq, not ") + quant_method_name(opt.method)}, json);
   }
 
   std::vector<int32_t> calib;

@@ -1,4 +1,4 @@
-// --dry-run for `lowbit quantize` / `lowbit export` (methods rtn and gptq): what the run will cost,
+// --dry-run for `lowbit quantize` / `lowbit export` (methods rtn, gptq, awq, awq+gptq): what the run will cost,
 // from the output's declarations and a short probe of the real pipeline, before anything is written.
 //  - output size: exact, from the file's declarations (GGUF: the whole file; GPTQ: model.safetensors,
 //    the folder adds config and tokenizer files);

@@ -1,7 +1,5 @@
 #include "core/quant/awq_model.h"
 
-#include "core/calib/analyze.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -10,6 +8,7 @@
 
 #include "core/calib/analyze.h"
 #include "core/quant/awq.h"
+#include "core/quant/block_cache.h"
 #include "core/quant/gptq.h"
 #include "core/quant/int_quant.h"
 
@@ -199,8 +198,9 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
     }
     return {};
   };
-  // The statistics of block b come from the windows run through blocks < b, already processed.
-  LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, process_block, progress, cancel));
+  // The statistics of block b come from the windows run through blocks < b, already processed; the
+  // blocks are kept for --resume and streamed as the options say, as GPTQ's are.
+  LB_TRY_VOID(calibrated_blocks(m, o, calib_tokens, res, bits, process_block, progress, cancel));
   res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
   res.seconds = seconds_since(t0);
   return res;

@@ -18,6 +18,7 @@ namespace lowbit {
 namespace {
 
 constexpr const char* kFormat = "lowbit-resume";
+constexpr int kVersion = 2;  // 2: the block's norms and biases are kept too
 
 nlohmann::json report_to_json(const LayerReport& r) {
   return {{"tensor", r.tensor},
@@ -50,6 +51,19 @@ LayerReport report_from_json(const nlohmann::json& j) {
 }
 
 std::string weight_name(const LinearRef& r) { return "w." + r.tensor + "." + slot_name(r.slot); }
+
+// The block's vectors a method may change besides the weights (AWQ folds its scales into the norms
+// and into the biases of v_proj and up_proj): every non-empty one is kept, as `v.<name>`.
+std::vector<std::pair<std::string, VectorF*>> block_vectors(DecoderBlock& blk) {
+  std::vector<std::pair<std::string, VectorF*>> all = {
+      {"attn_norm", &blk.attn_norm}, {"attn_norm_b", &blk.attn_norm_b}, {"ffn_norm", &blk.ffn_norm}, {"ffn_norm_b", &blk.ffn_norm_b},
+      {"q_norm", &blk.q_norm},       {"k_norm", &blk.k_norm},           {"q.b", &blk.q.b},           {"k.b", &blk.k.b},
+      {"v.b", &blk.v.b},             {"o.b", &blk.o.b},                 {"gate.b", &blk.gate.b},     {"up.b", &blk.up.b},
+      {"down.b", &blk.down.b}};
+  std::erase_if(all, [](const auto& v) { return v.second->size() == 0; });
+  for (auto& v : all) v.first = "v." + v.first;
+  return all;
+}
 
 std::span<const uint8_t> as_bytes(const float* p, size_t n) { return {reinterpret_cast<const uint8_t*>(p), n * sizeof(float)}; }
 
@@ -89,6 +103,9 @@ Expected<BlockCache> BlockCache::open(const fs::path& dir, const std::string& fi
     if (j.is_discarded() || !j.is_object() || j.value("format", std::string()) != kFormat || !j.contains("fingerprint") ||
         !j["fingerprint"].is_string())
       return make_error(ErrorCode::Format, run.string() + ": not the resume folder of a lowbit run");
+    if (j.value("version", 0) != kVersion)
+      return make_error(ErrorCode::Format, dir.string() + ": this resume folder was written by another version of lowbit; remove it or "
+                                                   "run without --resume");
     if (j["fingerprint"].get<std::string>() != fingerprint)
       return make_error(ErrorCode::Format, dir.string() + ": this resume folder belongs to another run (the model, the "
                                                    "options or the calibration windows differ); remove it or run without --resume");
@@ -98,7 +115,7 @@ Expected<BlockCache> BlockCache::open(const fs::path& dir, const std::string& fi
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
   if (ec) return make_error(ErrorCode::Io, dir.string() + ": cannot create the resume folder: " + ec.message());
-  const nlohmann::json j = {{"format", kFormat}, {"version", 1}, {"fingerprint", fingerprint}};
+  const nlohmann::json j = {{"format", kFormat}, {"version", kVersion}, {"fingerprint", fingerprint}};
   LB_TRY_VOID(write_text_file_atomic(run, j.dump(1) + "\n"));
   return c;
 }
@@ -122,6 +139,8 @@ Expected<void> BlockCache::save(int64_t b, const std::vector<LinearRef>& refs, M
     weights += static_cast<int64_t>(l.w.size());
   }
   meta["quantized_weights"] = weights;
+  DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
+  for (const auto& [name, v] : block_vectors(blk)) decls.push_back({name, DType::F32, {v->size()}});
   nlohmann::json encoded = nlohmann::json::object();
   for (const std::string& t : block_tensors(b, refs)) {
     auto it = res.encoded.find(t);
@@ -148,6 +167,7 @@ Expected<void> BlockCache::save(int64_t b, const std::vector<LinearRef>& refs, M
     const Linear& l = linear_of(m, r);
     LB_TRY_VOID(w.write(weight_name(r), as_bytes(l.w.data(), static_cast<size_t>(l.w.size()))));
   }
+  for (const auto& [name, v] : block_vectors(blk)) LB_TRY_VOID(w.write(name, as_bytes(v->data(), static_cast<size_t>(v->size()))));
   for (const std::string& t : block_tensors(b, refs)) {
     auto it = res.encoded.find(t);
     if (it == res.encoded.end()) continue;
@@ -192,6 +212,8 @@ Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs
     const Linear& l = linear_of(m, r);
     LB_TRY_VOID(tensor(weight_name(r), DType::F32, static_cast<uint64_t>(l.w.size()) * sizeof(float)));
   }
+  const auto vectors = block_vectors(m.blocks[static_cast<size_t>(b)]);
+  for (const auto& [name, v] : vectors) LB_TRY_VOID(tensor(name, DType::F32, static_cast<uint64_t>(v->size()) * sizeof(float)));
   try {
     EncodedTensors restored;
     for (const auto& [name, e] : meta.at("encoded").items()) {
@@ -235,6 +257,7 @@ Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs
       Linear& l = linear_of(m, r);
       std::memcpy(l.w.data(), by_name.at(weight_name(r))->data, static_cast<size_t>(l.w.size()) * sizeof(float));
     }
+    for (const auto& [name, v] : vectors) std::memcpy(v->data(), by_name.at(name)->data, static_cast<size_t>(v->size()) * sizeof(float));
     for (auto& [name, t] : restored) res.encoded[name] = std::move(t);
     for (auto& l : layers) res.layers.push_back(std::move(l));
     for (const auto& w : warnings) res.warnings.push_back(w);
@@ -245,6 +268,32 @@ Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs
   }
   ++restored_;
   return true;
+}
+
+Expected<void> calibrated_blocks(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
+                                 QuantizeResult& res, double& bits, const BlockStatsSink& process, Progress* progress,
+                                 const CancelToken* cancel) {
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(token_hash(calib_tokens)));
+  const std::string fingerprint = o.run_id + ";calibration " + hash + ";blocks " + std::to_string(m.blocks.size());
+  LB_TRY_ASSIGN(BlockCache cache, BlockCache::open(o.resume_dir, fingerprint, o.resume));
+  const auto refs = block_linears(m);
+  auto one = [&](int64_t b, BlockStats& stats) -> Expected<void> {
+    LB_TRY_ASSIGN(const bool restored, cache.restore(b, refs, m, res, bits));
+    if (restored) return {};
+    const size_t layers_before = res.layers.size(), warnings_before = res.warnings.size();
+    const double bits_before = bits;
+    LB_TRY_VOID(process(b, stats));
+    return cache.save(b, refs, m, res, layers_before, warnings_before, bits - bits_before);
+  };
+  BlockHooks hooks;
+  if (o.stream) {
+    hooks.before = o.stream.load;
+    hooks.after = [&](int64_t b) { return o.stream.done(b, res.encoded); };
+  }
+  LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, one, progress, cancel, hooks));
+  res.resumed_blocks = cache.restored_blocks();
+  return {};
 }
 
 void BlockCache::remove() const {

@@ -1,9 +1,10 @@
-// BlockCache: the per-block results of a block-by-block GPTQ run, kept in a folder as each block
+// BlockCache: the per-block results of a block-by-block GPTQ or AWQ run, kept in a folder as each block
 // completes (`lowbit quantize --out F` keeps them in F.resume/) so that an interrupted run resumes
 // where it stopped (`--resume`) and writes the same file, byte for byte, as an uninterrupted one.
 //
 // block-<b>.safetensors holds what block b left behind: every linear layer's weights after
-// quantization (F32 `w.<tensor>.<slot>`, exactly what the run continues with), the codes of the
+// quantization (F32 `w.<tensor>.<slot>`, exactly what the run continues with), its norms and biases
+// (F32 `v.<name>`: AWQ folds its scales into them), the codes of the
 // block's checkpoint tensors (`enc.<tensor>.bytes` for ggml and float kinds, `enc.<tensor>.codes` +
 // `enc.<tensor>.grids` [n, 2] (scale, zero) for the int family) and, in the metadata under "block",
 // the layer reports, warnings and bit counts as JSON. It is written under a temporary name and
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calib/analyze.h"
 #include "core/quant/quantize_model.h"
 
 namespace lowbit {
@@ -49,6 +51,15 @@ class BlockCache {
   std::string fingerprint_;
   int64_t restored_ = 0;
 };
+
+// The block-by-block pass of the calibrated methods (GPTQ, AWQ): `process` gets each block's input
+// statistics, collected from the windows run through the blocks before it, already processed. Around
+// it: the resume folder of `o` (a block found there is restored instead of processed; a processed
+// block is saved) and `o.stream` (each block loaded before, handed on after). `bits`: the running
+// Σ bits·weights of the result. Sets res.resumed_blocks.
+Expected<void> calibrated_blocks(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
+                                 QuantizeResult& res, double& bits, const BlockStatsSink& process, Progress* progress,
+                                 const CancelToken* cancel);
 
 // A 64-bit FNV-1a hash of the calibration tokens, for fingerprints.
 uint64_t token_hash(std::span<const int32_t> tokens);

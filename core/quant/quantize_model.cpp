@@ -177,11 +177,13 @@ std::map<std::string, Format> planned_formats(const ModelWeights& m, const Quant
 }
 
 Expected<void> QuantizeOptions::validate() const {
-  if (stream && method != QuantMethod::Rtn && method != QuantMethod::Gptq)
-    return make_error(ErrorCode::Unsupported, std::string("streaming block by block is supported for methods rtn and gptq, not ") +
+  const bool awq = method == QuantMethod::Awq || method == QuantMethod::AwqGptq;
+  if (stream && method != QuantMethod::Rtn && method != QuantMethod::Gptq && !awq)
+    return make_error(ErrorCode::Unsupported, std::string("streaming block by block is supported for methods rtn, gptq, awq and "
+                                                          "awq+gptq, not ") + quant_method_name(method));
+  if ((!resume_dir.empty() || resume) && method != QuantMethod::Gptq && !awq)
+    return make_error(ErrorCode::Unsupported, std::string("resuming is supported for methods gptq, awq and awq+gptq, not ") +
                                                   quant_method_name(method));
-  if ((!resume_dir.empty() || resume) && method != QuantMethod::Gptq)
-    return make_error(ErrorCode::Unsupported, std::string("resuming is supported for method gptq only, not ") + quant_method_name(method));
   if (method == QuantMethod::Gptq) {
     GptqOptions g = gptq;
     g.format = format;
@@ -304,15 +306,7 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
   } else {
     // Block by block: the Hessians of block b come from the windows run through blocks < b, already
     // quantized; each finished block is kept in the resume folder, and restored from it when resuming.
-    char hash[17];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(token_hash(calib_tokens)));
-    const std::string fingerprint = o.run_id + ";calibration " + hash + ";blocks " + std::to_string(m.blocks.size());
-    LB_TRY_ASSIGN(BlockCache cache, BlockCache::open(o.resume_dir, fingerprint, o.resume));
     auto quantize_block = [&](int64_t b, BlockStats& stats) -> Expected<void> {
-      LB_TRY_ASSIGN(const bool restored, cache.restore(b, refs, m, res, bits));
-      if (restored) return {};
-      const size_t layers_before = res.layers.size(), warnings_before = res.warnings.size();
-      const double bits_before = bits;
       // Each input's fp32 Hessian replaces its (double) accumulator, which is freed at once, and is
       // freed itself after the block's last layer that reads it: a 7B block's statistics are 1.4 GB.
       std::map<LinearInput, MatrixRM> hessians;
@@ -363,15 +357,9 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, encoded_from_gptq(std::move(q), g.format, l.w.rows(), l.w.cols())));
         account(r, g.format, before, l.w, &h, seconds_since(ts));
       }
-      return cache.save(b, refs, m, res, layers_before, warnings_before, bits - bits_before);
+      return {};
     };
-    BlockHooks hooks;
-    if (o.stream) {
-      hooks.before = o.stream.load;
-      hooks.after = [&](int64_t b) { return o.stream.done(b, res.encoded); };
-    }
-    LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, quantize_block, progress, cancel, hooks));
-    res.resumed_blocks = cache.restored_blocks();
+    LB_TRY_VOID(calibrated_blocks(m, o, calib_tokens, res, bits, quantize_block, progress, cancel));
   }
   res.bits_per_weight = res.quantized_weights ? bits / static_cast<double>(res.quantized_weights) : 0;
   res.seconds = seconds_since(t0);

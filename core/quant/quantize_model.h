@@ -58,13 +58,13 @@ struct QuantizeOptions {
   OneBitOptions onebit;                      // distillation after SVID (method onebit, format onebit)
   CbqOptions cbq;                            // cross-block windows, LoRA-Rounding, CFP (method cbq)
   CalibOptions calib;
-  // Method gptq: each block's results go into `resume_dir` as it completes (core/quant/block_cache.h);
+  // Methods gptq, awq, awq+gptq: each block's results go into `resume_dir` as it completes (core/quant/block_cache.h);
   // with `resume` the blocks an interrupted run left there are reused. `run_id` names the run (model
   // and options) in the folder's fingerprint, with a hash of the calibration windows. Empty: none.
   std::filesystem::path resume_dir;
   bool resume = false;
   std::string run_id;
-  // Methods rtn and gptq: the blocks are loaded and handed on one at a time (core/model/weights.h).
+  // Methods rtn, gptq, awq, awq+gptq: the blocks are loaded and handed on one at a time (core/model/weights.h).
   BlockStream stream;
   Expected<void> validate() const;
 };

@@ -44,14 +44,14 @@ TEST(CliQuantize, RtnReportsEveryLinearLayer) {
 // model block by block and writes a file of that size.
 TEST(CliQuantize, DryRunPredictsTheStreamedRun) {
   const auto dir = fresh_temp_dir("dry_run");
-  for (const std::string to : {"gguf", "gptq"}) {
-    SCOPED_TRACE(to);
-    const auto sub = dir / to;
+  for (const std::string method : {"rtn", "gptq", "awq"}) {
+    SCOPED_TRACE(method);
+    const std::string to = method == "rtn" ? "gguf" : "gptq";
+    const auto sub = dir / method;
     std::filesystem::create_directories(sub);
     const auto out = sub / (to == "gguf" ? "demo.gguf" : "demo-gptq");
-    std::vector<std::string> args = {"--method", to == "gguf" ? "rtn" : "gptq", "--format", to == "gguf" ? "q4_k" : "int4g32a",
-                                     "--out", out.string()};
-    if (to == "gptq")
+    std::vector<std::string> args = {"--method", method, "--format", to == "gguf" ? "q4_k" : "int4g32a", "--out", out.string()};
+    if (method != "rtn")
       for (const char* a : {"--calib", "demo-calib.txt", "--samples", "4", "--ctx", "32"})
         args.push_back(a == std::string("demo-calib.txt") ? (kDemo / a).string() : a);
     auto dry = args;
@@ -73,9 +73,9 @@ TEST(CliQuantize, DryRunPredictsTheStreamedRun) {
     EXPECT_EQ(std::filesystem::file_size(file), d["output"]["bytes"].get<uint64_t>());
   }
   // Not a block-by-block method, or an evaluation that needs the whole model: refused, clearly.
-  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "awq", "--format", "int4g32a", "--dry-run", "--json"});
+  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "cbq", "--format", "int4g32a", "--dry-run", "--json"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.out.find("--dry-run estimates methods rtn and gptq"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--dry-run estimates methods rtn, gptq, awq and awq+gptq"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
 }
 

@@ -1,4 +1,4 @@
-// `lowbit quantize --method gptq --out F` keeps each finished block in F.resume/; killed (SIGKILL) at
+// `lowbit quantize --method gptq|awq --out F` keeps each finished block in F.resume/; killed (SIGKILL) at
 // a random block and rerun with --resume it writes the same file, byte for byte, as an uninterrupted
 // run, and removes the folder. A resume folder of another run is refused; --resume without --out or
 // with another method is a usage error. The demo model (resources/demo, 4 blocks) keeps it quick.
@@ -24,8 +24,8 @@ using test::run_lowbit;
 
 fs::path demo() { return test::source_dir() / "resources" / "demo"; }
 
-std::vector<std::string> gptq_args(const fs::path& out) {
-  return {"quantize", demo().string(), "--method", "gptq", "--format", "q4_k", "--calib", (demo() / "demo-calib.txt").string(),
+std::vector<std::string> gptq_args(const fs::path& out, const std::string& method = "gptq") {
+  return {"quantize", demo().string(), "--method", method, "--format", "q4_k", "--calib", (demo() / "demo-calib.txt").string(),
           "--samples", "96", "--ctx", "128", "--out", out.string(), "--quiet"};
 }
 
@@ -34,11 +34,10 @@ std::string slurp(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
-  if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
-  const auto dir = test::fresh_temp_dir("resume");
+void killed_and_resumed_writes_the_same_file(const std::string& method) {
+  const auto dir = test::fresh_temp_dir("resume_" + method);
   const fs::path whole = dir / "whole.gguf", resumed = dir / "resumed.gguf";
-  const auto a = run_lowbit(gptq_args(whole));
+  const auto a = run_lowbit(gptq_args(whole, method));
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_FALSE(fs::exists(dir / "whole.gguf.resume")) << "a completed run leaves no resume folder";
 
@@ -51,7 +50,7 @@ TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    std::vector<std::string> args = gptq_args(resumed);
+    std::vector<std::string> args = gptq_args(resumed, method);
     std::vector<char*> cargv;
     const std::string bin = (test::bin_dir() / "lowbit").string();
     cargv.push_back(const_cast<char*>(bin.c_str()));
@@ -76,7 +75,7 @@ TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
   ASSERT_FALSE(fs::exists(resumed)) << "a killed run leaves no output file";
   ASSERT_TRUE(fs::exists(dir / "resumed.gguf.resume" / "run.json"));
 
-  auto args = gptq_args(resumed);
+  auto args = gptq_args(resumed, method);
   args.push_back("--resume");
   const auto b = run_lowbit(args);
   ASSERT_EQ(b.exit_code, 0) << b.err;
@@ -87,12 +86,23 @@ TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
   fs::remove_all(dir);
 }
 
+TEST(CliResume, KilledAtARandomBlockAndResumedWritesTheSameFile) {
+  if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
+  killed_and_resumed_writes_the_same_file("gptq");
+}
+
+// AWQ changes the norms too (its scales are folded into them): the resumed file still matches.
+TEST(CliResume, AwqKilledAtARandomBlockAndResumedWritesTheSameFile) {
+  if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
+  killed_and_resumed_writes_the_same_file("awq");
+}
+
 TEST(CliResume, AFolderOfAnotherRunIsRefused) {
   if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
   const auto dir = test::fresh_temp_dir("resume_other");
   const fs::path out = dir / "m.gguf";
   fs::create_directories(dir / "m.gguf.resume");
-  test::write_file(dir / "m.gguf.resume" / "run.json", R"({"format": "lowbit-resume", "version": 1, "fingerprint": "another run"})");
+  test::write_file(dir / "m.gguf.resume" / "run.json", R"({"format": "lowbit-resume", "version": 2, "fingerprint": "another run"})");
   auto args = gptq_args(out);
   args.push_back("--resume");
   const auto r = run_lowbit(args);
@@ -100,6 +110,11 @@ TEST(CliResume, AFolderOfAnotherRunIsRefused) {
   EXPECT_NE(r.err.find("belongs to another run"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("m.gguf.resume"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
+  // A folder of another version of lowbit is refused too.
+  test::write_file(dir / "m.gguf.resume" / "run.json", R"({"format": "lowbit-resume", "version": 1, "fingerprint": "x"})");
+  const auto old = run_lowbit(args);
+  EXPECT_EQ(old.exit_code, 1);
+  EXPECT_NE(old.err.find("another version of lowbit"), std::string::npos) << old.err;
   // Without --resume the stale folder is replaced and the run completes.
   args.pop_back();
   const auto fresh = run_lowbit(args);
@@ -117,7 +132,7 @@ TEST(CliResume, ResumeNeedsOutAndGptq) {
   const auto rtn = run_lowbit({"quantize", demo().string(), "--method", "rtn", "--format", "q4_k", "--out",
                                (dir / "r.gguf").string(), "--resume"});
   EXPECT_EQ(rtn.exit_code, 1) << rtn.err;
-  EXPECT_NE(rtn.err.find("gptq only"), std::string::npos) << rtn.err;
+  EXPECT_NE(rtn.err.find("supported for methods gptq, awq and awq+gptq"), std::string::npos) << rtn.err;
   fs::remove_all(dir);
 }
 

@@ -1,4 +1,4 @@
-// The resume folder of block-by-block GPTQ (core/quant/block_cache.h) on the demo model (4 blocks):
+// The resume folder of block-by-block GPTQ and AWQ (core/quant/block_cache.h) on the demo model (4 blocks):
 // a run cancelled after two blocks and resumed gives exactly the codes, weights and reports of an
 // uninterrupted run; a damaged block file is an error naming it, and leaves the model as it was; a
 // run without `resume` clears a stale folder; another run's folder is refused.
@@ -50,9 +50,9 @@ std::optional<Demo> load_demo() {
   return Demo{std::move(*w), std::move(*windows)};
 }
 
-QuantizeOptions gptq_options(const fs::path& resume_dir, bool resume) {
+QuantizeOptions gptq_options(const fs::path& resume_dir, bool resume, QuantMethod method = QuantMethod::Gptq) {
   QuantizeOptions o;
-  o.method = QuantMethod::Gptq;
+  o.method = method;
   o.format = *Format::parse("q4_k");
   o.per_tensor["model.layers.1.mlp.down_proj.weight"] = *Format::parse("int3g64a");  // an int-family tensor too
   o.keep_encoded = true;
@@ -86,13 +86,15 @@ void expect_same(const QuantizeResult& a, const QuantizeResult& b) {
   EXPECT_EQ(a.bits_per_weight, b.bits_per_weight);
 }
 
-TEST(BlockCache, CancelledAndResumedEqualsUninterrupted) {
+// AWQ folds its scales into the norms (and v_proj, up_proj): the folder keeps them, and the resumed
+// model's norms are the uninterrupted run's.
+void cancelled_and_resumed_equals_uninterrupted(QuantMethod method) {
   auto demo = load_demo();
   if (!demo) GTEST_SKIP() << "the demo model (resources/demo) is absent";
   const fs::path dir = fresh_dir("block_cache") / "run.resume";
 
   ModelWeights whole = demo->weights;
-  auto a = quantize_model(whole, gptq_options({}, false), demo->windows);
+  auto a = quantize_model(whole, gptq_options({}, false, method), demo->windows);
   ASSERT_TRUE(a) << a.error().message;
 
   // Cancelled once two of the four blocks are done (progress reports each finished block).
@@ -101,27 +103,35 @@ TEST(BlockCache, CancelledAndResumedEqualsUninterrupted) {
   Progress stop([&cancel](const ProgressUpdate& u) {
     if (u.fraction >= 0.5) cancel.cancel();
   });
-  auto cut = quantize_model(first, gptq_options(dir, false), demo->windows, &stop, &cancel);
+  auto cut = quantize_model(first, gptq_options(dir, false, method), demo->windows, &stop, &cancel);
   ASSERT_FALSE(cut);
   EXPECT_EQ(cut.error().code, ErrorCode::Cancelled);
   EXPECT_TRUE(fs::exists(dir / "block-00001.safetensors"));
   EXPECT_FALSE(fs::exists(dir / "block-00003.safetensors"));
 
   ModelWeights resumed = demo->weights;
-  auto b = quantize_model(resumed, gptq_options(dir, true), demo->windows);
+  auto b = quantize_model(resumed, gptq_options(dir, true, method), demo->windows);
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(b->resumed_blocks, 2);
   expect_same(*a, *b);
   for (const LinearRef& r : block_linears(whole)) EXPECT_TRUE(linear_of(whole, r).w == linear_of(resumed, r).w) << r.tensor;
+  for (size_t i = 0; i < whole.blocks.size(); ++i) {
+    EXPECT_TRUE(whole.blocks[i].attn_norm == resumed.blocks[i].attn_norm) << "block " << i;
+    EXPECT_TRUE(whole.blocks[i].ffn_norm == resumed.blocks[i].ffn_norm) << "block " << i;
+  }
 
   // Resumed once more, every block comes from the folder and the result is still the same.
   ModelWeights again = demo->weights;
-  auto c = quantize_model(again, gptq_options(dir, true), demo->windows);
+  auto c = quantize_model(again, gptq_options(dir, true, method), demo->windows);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->resumed_blocks, 4);
   expect_same(*a, *c);
   fs::remove_all(dir.parent_path());
 }
+
+TEST(BlockCache, CancelledAndResumedEqualsUninterrupted) { cancelled_and_resumed_equals_uninterrupted(QuantMethod::Gptq); }
+TEST(BlockCache, AwqCancelledAndResumedEqualsUninterrupted) { cancelled_and_resumed_equals_uninterrupted(QuantMethod::Awq); }
+TEST(BlockCache, AwqGptqCancelledAndResumedEqualsUninterrupted) { cancelled_and_resumed_equals_uninterrupted(QuantMethod::AwqGptq); }
 
 TEST(BlockCache, DamagedBlocksAndOtherRunsAreErrors) {
   auto demo = load_demo();

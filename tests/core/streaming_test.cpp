@@ -149,23 +149,42 @@ TEST(Streaming, RtnGptqFolderOfEveryArchitectureIsTheResidentOne) {
   }
 }
 
-TEST(Streaming, GptqAndQuantizedEmbeddingsOnTheSmallLlama) {
-  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
-  LOWBIT_REQUIRE_SHARED("data/kjv-train.txt");
+// A calibrated job on kjv-llama-8m: 4 windows of 64 tokens of kjv-train.
+std::optional<Job> calibrated(QuantMethod method, const std::string& format, const std::string& to) {
   auto model = open_model(test::shared_dir() / "models/kjv-llama-8m", true);
-  ASSERT_TRUE(model) << model.error().message;
+  if (!model) return std::nullopt;
   Job g;
-  g.options.method = QuantMethod::Gptq;
-  g.options.format = *Format::parse("int4g128a");
-  g.options.fp16_scales = true;
+  g.options.method = method;
+  g.options.format = *Format::parse(format);
+  g.options.fp16_scales = to == "gptq";
   g.options.calib.samples = 4;
   g.options.calib.ctx = 64;
   auto windows = calibration_windows(*model->tokenizer, (test::shared_dir() / "data/kjv-train.txt").string(), g.options.calib);
-  ASSERT_TRUE(windows) << windows.error().message;
+  if (!windows) return std::nullopt;
   g.calib = *windows;
-  g.to = "gptq";
-  expect_same_files("models/kjv-llama-8m", g, "gptq");
+  g.to = to;
+  return g;
+}
+
+TEST(Streaming, GptqAndQuantizedEmbeddingsOnTheSmallLlama) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  LOWBIT_REQUIRE_SHARED("data/kjv-train.txt");
+  const auto g = calibrated(QuantMethod::Gptq, "int4g128a", "gptq");
+  ASSERT_TRUE(g);
+  expect_same_files("models/kjv-llama-8m", *g, "gptq");
   expect_same_files("models/kjv-llama-8m", rtn("q4_k", "gguf", true), "q4k-embeddings");
+}
+
+// AWQ folds its scales into the block's norms and v/up rows: all of it in the block, so each block
+// is final, and written, once its layers are quantized.
+TEST(Streaming, AwqAndAwqGptqOnTheSmallLlama) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  LOWBIT_REQUIRE_SHARED("data/kjv-train.txt");
+  const auto a = calibrated(QuantMethod::Awq, "int4g128a", "gptq");
+  const auto b = calibrated(QuantMethod::AwqGptq, "q4_k", "gguf");
+  ASSERT_TRUE(a && b);
+  expect_same_files("models/kjv-llama-8m", *a, "awq");
+  expect_same_files("models/kjv-llama-8m", *b, "awq-gptq");
 }
 
 TEST(Streaming, AnalysisStreamedBlockByBlockIsTheResidentOne) {
