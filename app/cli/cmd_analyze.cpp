@@ -11,6 +11,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/analysis/views.h"
 #include "core/calib/analyze.h"
@@ -83,7 +84,7 @@ bool parse_views(const Args& args, ViewsOptions& o, std::string& err) {
 int run_analyze(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv,
-                          {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "imatrix", "views",
+                          {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "max-device-mb", "imatrix", "views",
                             "view-bits", "blocks", "view-group", "fd-step", "scale-codes", "landscape-points", "landscape-block"},
                            {"json", "quiet"},
                            {}},
@@ -107,7 +108,9 @@ int run_analyze(const std::vector<std::string>& argv) {
   if (auto v = info.calib.validate(); !v) return usage_error("analyze", v.error().message, json);
   ViewsOptions views;
   if (!parse_views(*args, views, err)) return usage_error("analyze", err, json);
-  if (args->get("backend").value_or("cpu") != "cpu")
+  const auto backend = parse_backend(*args, err);
+  if (!backend) return usage_error("analyze", err, json);
+  if (backend->vulkan)
     return fail({ErrorCode::Unsupported, "analyze runs on the CPU only for now (--backend vulkan is not implemented yet)"}, json);
 
   TerminalProgress term(args->flag("quiet"));

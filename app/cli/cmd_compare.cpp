@@ -40,15 +40,9 @@ int run_compare(const std::vector<std::string>& argv) {
   co.ctx = args->get_int("calib-ctx", 256, err);
   co.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
   const long long threads = args->get_int("threads", 0, err);
-  const long long device_index = args->get_int("device", -1, err);
-  const long long max_device_mb = args->get_int("max-device-mb", 0, err);
   if (!err.empty()) return usage_error("compare", err, json);
-  const std::string backend = args->get("backend").value_or("cpu");
-  if (backend != "cpu" && backend != "vulkan") return usage_error("compare", "--backend must be cpu or vulkan", json);
-  if (device_index < -1 || max_device_mb < 0)
-    return usage_error("compare", "--device must be 0, 1, ... and --max-device-mb not negative", json);
-  if (backend != "vulkan" && (args->get("device") || args->get("max-device-mb")))
-    return usage_error("compare", "--device and --max-device-mb need --backend vulkan", json);
+  const auto backend = parse_backend(*args, err);
+  if (!backend) return usage_error("compare", err, json);
   if (!apply_threads(threads, err)) return usage_error("compare", err, json);
   const auto uniform_method = quant_method_from_name(args->get("method").value_or("rtn"));
   if (!uniform_method) return usage_error("compare", "--method must be rtn, gptq, awq or awq+gptq", json);
@@ -92,7 +86,7 @@ int run_compare(const std::vector<std::string>& argv) {
   // Quantization runs on the CPU; the evaluations on the Vulkan device when one is open.
   std::vector<std::string> warnings;
   EvalDevice device;
-  if (backend == "vulkan") device.open(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, warnings);
+  device.open(*backend, warnings);
   CompareOptions cmp;
   cmp.ppl = po;
   cmp.calib = co;

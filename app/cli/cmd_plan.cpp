@@ -11,6 +11,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/eval/perplexity.h"
 #include "core/io/mapped_file.h"
@@ -43,7 +44,7 @@ int run_plan(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv,
                           {{"budget-bpw", "budget-size", "formats", "method", "calib", "samples", "ctx", "seed", "text", "cache", "sensitivity",
-                            "out", "threads", "backend", "device"},
+                            "out", "threads", "backend", "device", "max-device-mb"},
                            {"json", "quiet", "block-level", "no-embeddings"},
                            {}},
                           err);
@@ -74,7 +75,9 @@ int run_plan(const std::vector<std::string>& argv) {
   const auto out_path = args->get("out");
   if (!calib_path) return usage_error("plan", "--calib FILE is required (sensitivities are measured on it)", json);
   if (!out_path) return usage_error("plan", "--out L.json is required", json);
-  if (args->get("backend").value_or("cpu") != "cpu") return fail({ErrorCode::Unsupported, "--backend vulkan is not implemented for plan yet"}, json);
+  const auto backend = parse_backend(*args, err);
+  if (!backend) return usage_error("plan", err, json);
+  if (backend->vulkan) return fail({ErrorCode::Unsupported, "--backend vulkan is not implemented for plan yet"}, json);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();

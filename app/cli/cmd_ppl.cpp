@@ -60,19 +60,13 @@ int run_ppl(const std::vector<std::string>& argv) {
   calib_opt.ctx = args->get_int("calib-ctx", 256, err);
   calib_opt.seed = static_cast<uint64_t>(args->get_int("seed", 0, err));
   const long long threads = args->get_int("threads", 0, err);
-  const long long device_index = args->get_int("device", -1, err);
-  const long long max_device_mb = args->get_int("max-device-mb", 0, err);
   if (!err.empty()) return usage_error("ppl", err, json);
   if (!apply_threads(threads, err)) return usage_error("ppl", err, json);
   const auto method = ppl_method_from_name(args->get("method").value_or("strided"));
   if (!method) return usage_error("ppl", "--method must be strided or llama.cpp", json);
   opt.method = *method;
-  const std::string backend = args->get("backend").value_or("cpu");
-  if (backend != "cpu" && backend != "vulkan") return usage_error("ppl", "--backend must be cpu or vulkan", json);
-  if (device_index < -1 || max_device_mb < 0)
-    return usage_error("ppl", "--device must be 0, 1, ... and --max-device-mb not negative", json);
-  if (backend != "vulkan" && (args->get("device") || args->get("max-device-mb")))
-    return usage_error("ppl", "--device and --max-device-mb need --backend vulkan", json);
+  const auto backend = parse_backend(*args, err);
+  if (!backend) return usage_error("ppl", err, json);
   if (args->flag("kld") && !args->get("reference"))
     return usage_error("ppl", "--kld needs --reference MODEL2 (the model to compare against)", json);
   if (auto v = opt.validate(); !v) return usage_error("ppl", v.error().message, json);
@@ -80,7 +74,7 @@ int run_ppl(const std::vector<std::string>& argv) {
   std::vector<std::string> warnings;
   EvalDevice device;  // declared before the engines made on it, so it outlives them
   Backends backends;
-  if (backend == "vulkan") device.open(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, warnings);
+  device.open(*backend, warnings);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();

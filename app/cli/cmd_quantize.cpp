@@ -151,21 +151,15 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (!err.empty()) return usage_error(cmd, err, json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
   // --backend vulkan: GPTQ's sweep on the GPU (gpu/ops/gptq_op.h); everything else stays on the CPU.
-  const std::string backend = args->get("backend").value_or("cpu");
-  const long long device_index = args->get_int("device", -1, err);
-  const long long max_device_mb = args->get_int("max-device-mb", 0, err);
-  if (!err.empty()) return usage_error(cmd, err, json);
-  if (backend != "cpu" && backend != "vulkan") return usage_error(cmd, "--backend must be cpu or vulkan", json);
-  if (device_index < -1 || max_device_mb < 0) return usage_error(cmd, "--device must be 0, 1, ... and --max-device-mb not negative", json);
-  if (backend != "vulkan" && (args->get("device") || args->get("max-device-mb")))
-    return usage_error(cmd, "--device and --max-device-mb need --backend vulkan", json);
-  if (backend == "vulkan" && opt.method != QuantMethod::Gptq)
+  const auto backend = parse_backend(*args, err);
+  if (!backend) return usage_error(cmd, err, json);
+  if (backend->vulkan && opt.method != QuantMethod::Gptq)
     return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs GPTQ's sweep; method ") + quant_method_name(opt.method) +
                                              " runs on the CPU only for now"}, json);
   std::vector<std::string> device_warnings;
   EvalDevice device;
-  if (backend == "vulkan") {
-    device.open(static_cast<int>(device_index), static_cast<uint64_t>(max_device_mb) << 20, device_warnings);
+  if (backend->vulkan) {
+    device.open(*backend, device_warnings);
     opt.gptq.backend = device.gptq();
   }
   const bool eval = args->get("eval").has_value();

@@ -1,5 +1,7 @@
 #include "app/cli/eval_device.h"
 
+#include "app/cli/args.h"
+
 #if LOWBIT_HAVE_VULKAN
 #include "gpu/device/device.h"
 #include "gpu/model/vulkan_forward.h"
@@ -16,6 +18,26 @@ struct EvalDevice::Impl {
 
 EvalDevice::EvalDevice() : impl_(std::make_unique<Impl>()) {}
 EvalDevice::~EvalDevice() = default;
+
+std::optional<BackendChoice> parse_backend(const Args& args, std::string& error) {
+  BackendChoice c;
+  const std::string backend = args.get("backend").value_or("cpu");
+  const long long index = args.get_int("device", -1, error);
+  const long long max_mb = args.get_int("max-device-mb", 0, error);
+  if (!error.empty()) return std::nullopt;
+  if (backend != "cpu" && backend != "vulkan") error = "--backend must be cpu or vulkan";
+  else if (index < -1 || max_mb < 0) error = "--device must be 0, 1, ... and --max-device-mb not negative";
+  else if (backend != "vulkan" && (args.get("device") || args.get("max-device-mb"))) error = "--device and --max-device-mb need --backend vulkan";
+  if (!error.empty()) return std::nullopt;
+  c.vulkan = backend == "vulkan";
+  c.device = static_cast<int>(index);
+  c.max_bytes = static_cast<uint64_t>(max_mb) << 20;
+  return c;
+}
+
+void EvalDevice::open(const BackendChoice& choice, std::vector<std::string>& warnings) {
+  if (choice.vulkan) open(choice.device, choice.max_bytes, warnings);
+}
 
 void EvalDevice::open(int index, uint64_t max_bytes, std::vector<std::string>& warnings) {
 #if LOWBIT_HAVE_VULKAN

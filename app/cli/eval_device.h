@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,17 @@
 #include "core/quant/gptq.h"
 
 namespace lowbit::cli {
+
+class Args;
+
+// `--backend cpu|vulkan [--device N] [--max-device-mb MB]`, as every heavy command takes it.
+struct BackendChoice {
+  bool vulkan = false;
+  int device = -1;         // -1: the best usable device
+  uint64_t max_bytes = 0;  // 0: no limit but the device's
+};
+// The choice of `args`, checked; nullopt with `error` set on a usage error.
+std::optional<BackendChoice> parse_backend(const Args& args, std::string& error);
 
 class EvalDevice {
  public:
@@ -24,6 +36,8 @@ class EvalDevice {
 
   // index -1: the best usable device; max_bytes 0: no limit but the device's.
   void open(int index, uint64_t max_bytes, std::vector<std::string>& warnings);
+  // Opens the chosen device when the choice is Vulkan; nothing otherwise.
+  void open(const BackendChoice& choice, std::vector<std::string>& warnings);
   bool is_open() const;
   // Engines on the device; empty when none is open.
   ForwardFactory forward() const;
