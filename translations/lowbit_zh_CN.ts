@@ -694,6 +694,60 @@
         <source>Report</source>
         <translation>报告</translation>
     </message>
+    <message>
+        <source>%1 GB</source>
+        <translation>%1 GB</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 MB</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h</source>
+        <translation>%1 小时</translation>
+    </message>
+    <message>
+        <source>Estimate</source>
+        <translation>估算</translation>
+    </message>
+    <message>
+        <source>The file&apos;s size, the peak memory and the time of the export, from a probe of one block; nothing is written</source>
+        <translation>导出的文件大小、峰值内存和耗时，由试运行一个块得出；不写入任何文件</translation>
+    </message>
+    <message>
+        <source>Estimating the export to %1…</source>
+        <translation>正在估算导出到 %1…</translation>
+    </message>
+    <message>
+        <source>Estimate %1</source>
+        <translation>估算 %1</translation>
+    </message>
+    <message>
+        <source>Estimate cancelled.</source>
+        <translation>估算已取消。</translation>
+    </message>
+    <message>
+        <source>Estimate failed: %1</source>
+        <translation>估算失败：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Estimate: %1 written, peak memory about %2, about %3 (%n block(s), one probed in %4 s; nothing was written).</source>
+        <translation>
+            <numerusform>估算：写入 %1，峰值内存约 %2，耗时约 %3（共 %n 个块，试运行一个用时 %4 秒；未写入任何文件）。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>无</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::HeatmapPlot</name>

@@ -1,8 +1,7 @@
-#include <sys/resource.h>
-
 #include <cstdio>
 
 #include "app/cli/commands.h"
+#include "core/export/estimate.h"
 #include "core/io/mapped_file.h"
 #include "core/model/forward.h"
 #include "core/model/model.h"
@@ -29,11 +28,7 @@ int usage_error(const std::string& command, const std::string& message, bool jso
   return kUsage;
 }
 
-double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
-}
+double peak_rss_mb() { return process_peak_rss_mb(); }
 
 bool apply_threads(long long threads, std::string& error) {
   if (threads < 0 || threads > 1024) {

@@ -1,15 +1,5 @@
-// --dry-run for `lowbit quantize` / `lowbit export` (methods rtn, gptq, awq, awq+gptq): what the run will cost,
-// from the output's declarations and a short probe of the real pipeline, before anything is written.
-//  - output size: exact, from the file's declarations (GGUF: the whole file; GPTQ: model.safetensors,
-//    the folder adds config and tokenizer files);
-//  - peak memory: the probe streams the first decoder block through the same code the run uses
-//    (load, calibration statistics, quantization, encoding), so the process's peak resident size
-//    after it is the streamed run's; a run without --out keeps every block, and the other blocks'
-//    fp32 weights are added;
-//  - time: loading the model-wide tensors, the probe's setup (calibration windows embedded) and its
-//    block, times the number of blocks, plus writing the model-wide tensors (taken as long as
-//    reading them).
-// Nothing is written: the probe keeps no resume folder and opens no output file.
+// --dry-run for `lowbit quantize` / `lowbit export` (methods rtn, gptq, awq, awq+gptq): what the run
+// will cost, printed; the estimate itself is core's (core/export/estimate.h), shared with the studio.
 #pragma once
 
 #include <string>

@@ -27,23 +27,61 @@ namespace lowbit {
 
 namespace {
 
+// The source model (with its tokenizer, not its weights: the export reads them block by block) and
+// the layout's calibration windows.
+struct JobSource {
+  Model model;
+  std::vector<int32_t> windows;
+};
+
+Expected<JobSource> open_source(const ExportJobInput& in, Progress& progress) {
+  progress.report(0, "opening the model");
+  JobSource s;
+  LB_TRY_ASSIGN(s.model, open_model(path_str(in.model_path), true));
+  if (in.layout.method != QuantMethod::Rtn) {
+    if (!s.model.tokenizer) return make_error(ErrorCode::Unsupported, path_str(in.model_path) + ": the model has no tokenizer to read calibration text with");
+    LB_TRY_ASSIGN(s.windows, calibration_windows(*s.model.tokenizer, path_str(in.calib_path), in.options.calib));
+  }
+  return s;
+}
+
+QString byte_size(double bytes) {
+  const QLocale l;
+  return bytes >= 1e9 ? ExportPage::tr("%1 GB").arg(l.toString(bytes / 1e9, 'f', 2)) : ExportPage::tr("%1 MB").arg(l.toString(bytes / 1e6, 'f', 1));
+}
+
+QString duration(double seconds) {
+  const QLocale l;
+  if (seconds < 90) return ExportPage::tr("%1 s").arg(l.toString(seconds, 'f', 0));
+  if (seconds < 5400) return ExportPage::tr("%1 min").arg(l.toString(seconds / 60, 'f', 0));
+  return ExportPage::tr("%1 h").arg(l.toString(seconds / 3600, 'f', 1));
+}
+
 }  // namespace
+
+ExportEstimateResult run_estimate_job(const ExportJobInput& in, Progress& progress, const CancelToken& cancel) {
+  ExportEstimateResult r;
+  QElapsedTimer clock;
+  clock.start();
+  auto source = open_source(in, progress);
+  if (!source) return job_failed(r, source.error());
+  progress.report(0.1, "probing the first block");
+  auto e = estimate_layout_export(source->model, in.layout, source->windows, in.options, &cancel);
+  if (!e) return job_failed(r, e.error());
+  r.estimate = *e;
+  r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
+  return r;
+}
 
 ExportJobResult run_export_job(const ExportJobInput& in, Progress& progress, const CancelToken& cancel) {
   ExportJobResult r;
   QElapsedTimer clock;
   clock.start();
   auto failed = [&r](const Error& e) { return job_failed(r, e); };
-  auto loaded = open_and_load(in.model_path, progress);
-  if (!loaded) return failed(loaded.error());
-  std::vector<int32_t> windows;
-  if (in.layout.method != QuantMethod::Rtn) {
-    auto w = calibration_windows(*loaded->model.tokenizer, path_str(in.calib_path), in.options.calib);
-    if (!w) return failed(w.error());
-    windows = std::move(*w);
-  }
-  Progress run = progress.sub(0.05, 1.0);
-  auto x = export_layout(loaded->model, loaded->weights, in.layout, path_str(in.out_path), windows, in.options, &run, &cancel);
+  auto source = open_source(in, progress);
+  if (!source) return failed(source.error());
+  Progress run = progress.sub(0.02, 1.0);
+  auto x = export_layout_streamed(source->model, in.layout, path_str(in.out_path), source->windows, in.options, &run, &cancel);
   if (!x) return failed(x.error());
   r.path = QFile::decodeName(x->path.c_str());
   r.bytes = x->bytes;
@@ -57,9 +95,13 @@ ExportJobResult run_export_job(const ExportJobInput& in, Progress& progress, con
 ExportPage::ExportPage(JobCenter* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
   build_ui();
   connect(&watcher_, &QFutureWatcher<ExportJobResult>::finished, this, &ExportPage::on_finished);
+  connect(&estimate_watcher_, &QFutureWatcher<ExportEstimateResult>::finished, this, &ExportPage::on_estimated);
 }
 
-ExportPage::~ExportPage() { watcher_.waitForFinished(); }
+ExportPage::~ExportPage() {
+  watcher_.waitForFinished();
+  estimate_watcher_.waitForFinished();
+}
 
 void ExportPage::build_ui() {
   source_ = new QComboBox(this);
@@ -108,6 +150,8 @@ void ExportPage::build_ui() {
   export_button_ = new QPushButton(this);
   export_button_->setDefault(true);
   connect(export_button_, &QPushButton::clicked, this, [this] { start_export(); });
+  estimate_button_ = new QPushButton(this);
+  connect(estimate_button_, &QPushButton::clicked, this, [this] { start_estimate(); });
   report_button_ = new QPushButton(this);
   connect(report_button_, &QPushButton::clicked, this, [this] {
     const QString p = QFileDialog::getSaveFileName(this, tr("Write Report"), QString(), tr("PDF files (*.pdf)"));
@@ -118,6 +162,7 @@ void ExportPage::build_ui() {
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(export_button_);
+  buttons->addWidget(estimate_button_);
   buttons->addWidget(report_button_);
   buttons->addStretch(1);
 
@@ -143,6 +188,8 @@ void ExportPage::retranslate() {
   target_->setItemText(0, tr("GGUF (llama.cpp)"));
   target_->setItemText(1, tr("GPTQ checkpoint (int formats)"));
   export_button_->setText(tr("Export"));
+  estimate_button_->setText(tr("Estimate"));
+  estimate_button_->setToolTip(tr("The file's size, the peak memory and the time of the export, from a probe of one block; nothing is written"));
   report_button_->setText(tr("Report PDF…"));
 }
 
@@ -155,8 +202,14 @@ void ExportPage::set_model(std::shared_ptr<const OpenedModel> model) {
   model_ = std::move(model);
   status_->clear();
   last_export_.reset();
+  last_estimate_.reset();
   suggest_out_path();
-  export_button_->setEnabled(model_ != nullptr);
+  set_idle(!busy());
+}
+
+void ExportPage::set_idle(bool idle) {
+  export_button_->setEnabled(idle && model_ != nullptr);
+  estimate_button_->setEnabled(idle && model_ != nullptr);
 }
 
 void ExportPage::suggest_out_path() {
@@ -181,12 +234,11 @@ void ExportPage::set_target(ExportTarget to, const QString& out_path) {
   out_path_->setText(QDir::toNativeSeparators(out_path));
 }
 
-bool ExportPage::start_export() {
-  if (busy()) return false;
+std::optional<ExportJobInput> ExportPage::job_input() {
   last_error_.clear();
   if (!model_) {
     fail(tr("Open a model first."));
-    return false;
+    return std::nullopt;
   }
   ExportJobInput in;
   in.model_path = model_->path;
@@ -194,7 +246,7 @@ bool ExportPage::start_export() {
     std::optional<Layout> plan = plan_source_ ? plan_source_() : std::nullopt;
     if (!plan) {
       fail(tr("There is no plan yet: plan a layout on the Budget and plan page, or choose a layout file."));
-      return false;
+      return std::nullopt;
     }
     in.layout = std::move(*plan);
     in.layout_name = tr("current plan");
@@ -203,7 +255,7 @@ bool ExportPage::start_export() {
     auto l = read_layout(path_str(file));
     if (!l) {
       fail(qstr(l.error().message));
-      return false;
+      return std::nullopt;
     }
     in.layout = std::move(*l);
     in.layout_name = QFileInfo(file).fileName();
@@ -211,7 +263,7 @@ bool ExportPage::start_export() {
   in.out_path = QDir::fromNativeSeparators(out_path_->text().trimmed());
   if (in.out_path.isEmpty()) {
     fail(tr("Choose where to write the export."));
-    return false;
+    return std::nullopt;
   }
   in.options.to = static_cast<ExportTarget>(target_->currentData().toInt());
   in.calib_path = default_calibration_text(model_->path);
@@ -222,18 +274,56 @@ bool ExportPage::start_export() {
     if (cal.contains("samples") && cal["samples"].is_number_integer()) in.options.calib.samples = cal["samples"].get<int64_t>();
     if (cal.contains("ctx") && cal["ctx"].is_number_integer()) in.options.calib.ctx = cal["ctx"].get<int64_t>();
   }
-  running_ = in;
-  status_->setText(tr("Exporting to %1…").arg(QDir::toNativeSeparators(in.out_path)));
-  export_button_->setEnabled(false);
+  return in;
+}
+
+bool ExportPage::start_export() {
+  if (busy()) return false;
+  auto in = job_input();
+  if (!in) return false;
+  running_ = *in;
+  status_->setText(tr("Exporting to %1…").arg(QDir::toNativeSeparators(in->out_path)));
+  set_idle(false);
   watcher_.setFuture(jobs_->run<ExportJobResult>(
-      tr("Export %1").arg(QFileInfo(in.out_path).fileName()),
-      [in](Progress& p, const CancelToken& c) { return run_export_job(in, p, c); }));
+      tr("Export %1").arg(QFileInfo(in->out_path).fileName()),
+      [job = *in](Progress& p, const CancelToken& c) { return run_export_job(job, p, c); }));
   return true;
+}
+
+bool ExportPage::start_estimate() {
+  if (busy()) return false;
+  auto in = job_input();
+  if (!in) return false;
+  last_estimate_.reset();
+  status_->setText(tr("Estimating the export to %1…").arg(QDir::toNativeSeparators(in->out_path)));
+  set_idle(false);
+  estimate_watcher_.setFuture(jobs_->run<ExportEstimateResult>(
+      tr("Estimate %1").arg(QFileInfo(in->out_path).fileName()),
+      [job = *in](Progress& p, const CancelToken& c) { return run_estimate_job(job, p, c); }));
+  return true;
+}
+
+void ExportPage::on_estimated() {
+  const ExportEstimateResult r = estimate_watcher_.future().resultCount() > 0 ? estimate_watcher_.result() : ExportEstimateResult{};
+  set_idle(true);
+  if (r.cancelled || !r.error.isEmpty()) {
+    fail(r.cancelled ? tr("Estimate cancelled.") : tr("Estimate failed: %1").arg(r.error));
+    emit estimate_finished(false);
+    return;
+  }
+  last_estimate_ = r.estimate;
+  const JobEstimate& e = r.estimate;
+  const QLocale l;
+  status_->setText(tr("Estimate: %1 written, peak memory about %2, about %3 (%n block(s), one probed in %4 s; nothing was written).",
+                      nullptr, static_cast<int>(e.blocks))
+                       .arg(e.bytes ? byte_size(static_cast<double>(*e.bytes)) : tr("nothing"), byte_size(e.peak_rss_mb * 1048576.0),
+                            duration(e.seconds), l.toString(e.block_seconds, 'f', 1)));
+  emit estimate_finished(true);
 }
 
 void ExportPage::on_finished() {
   const ExportJobResult r = watcher_.future().resultCount() > 0 ? watcher_.result() : ExportJobResult{};
-  export_button_->setEnabled(model_ != nullptr);
+  set_idle(true);
   if (r.cancelled) {
     last_error_ = tr("cancelled");
     status_->setText(tr("Cancelled; nothing was written."));

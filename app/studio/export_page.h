@@ -1,8 +1,11 @@
 // ExportPage: "Export" (DESIGN.md "The studio") — the chosen layout (the current plan as edited, or
 // a layout file) quantized by its method and written as a GGUF file llama.cpp loads or a GPTQ
 // checkpoint folder (core/export/export_layout.h), as a JobCenter job with progress and Cancel;
-// a cancelled or failed export leaves no file. Then "Report PDF…" writes the report of the project
-// the main window keeps (app/report/report_pdf.h).
+// a cancelled or failed export leaves no file. The job reads the checkpoint block by block (one
+// decoder block in memory for rtn, gptq, awq, awq+gptq). "Estimate" first tells what the export will
+// cost — the file's exact size, peak memory and time from a probe of one block
+// (core/export/estimate.h) — without writing anything. Then "Report PDF…" writes the report of the
+// project the main window keeps (app/report/report_pdf.h).
 #pragma once
 
 #include <QFutureWatcher>
@@ -13,6 +16,7 @@
 
 #include "app/studio/job_support.h"
 #include "app/studio/model_opener.h"
+#include "core/export/estimate.h"
 #include "core/export/export_layout.h"
 #include "core/io/project_file.h"
 
@@ -44,6 +48,12 @@ struct ExportJobResult : JobOutcome {
 
 ExportJobResult run_export_job(const ExportJobInput& input, Progress& progress, const CancelToken& cancel);
 
+struct ExportEstimateResult : JobOutcome {
+  JobEstimate estimate;
+};
+
+ExportEstimateResult run_estimate_job(const ExportJobInput& input, Progress& progress, const CancelToken& cancel);
+
 class ExportPage : public QWidget {
   Q_OBJECT
 
@@ -61,16 +71,21 @@ class ExportPage : public QWidget {
   void use_current_plan();
   void set_target(ExportTarget to, const QString& out_path);
   bool start_export();
-  bool busy() const { return watcher_.isRunning(); }
+  // The cost of the export start_export() would run, as a job; estimate_finished when it is known.
+  bool start_estimate();
+  bool busy() const { return watcher_.isRunning() || estimate_watcher_.isRunning(); }
   bool write_report(const QString& pdf_path);
 
   const QString& last_error() const { return last_error_; }
   const std::optional<ExportJobResult>& last_export() const { return last_export_; }
+  const std::optional<JobEstimate>& last_estimate() const { return last_estimate_; }
   QPushButton* export_button() const { return export_button_; }
+  QPushButton* estimate_button() const { return estimate_button_; }
   QPushButton* report_button() const { return report_button_; }
 
  signals:
   void export_finished(bool ok);
+  void estimate_finished(bool ok);
   // An export completed: for the project's export list.
   void exported(const lowbit::ProjectExport& record);
 
@@ -81,6 +96,10 @@ class ExportPage : public QWidget {
   void build_ui();
   void retranslate();
   void on_finished();
+  void on_estimated();
+  // The job the page's fields describe; nullopt (with the reason shown) when they do not describe one.
+  std::optional<ExportJobInput> job_input();
+  void set_idle(bool idle);
   void suggest_out_path();
   void fail(const QString& message);
 
@@ -99,11 +118,14 @@ class ExportPage : public QWidget {
   QComboBox* target_ = nullptr;
   QLineEdit* out_path_ = nullptr;
   QPushButton* export_button_ = nullptr;
+  QPushButton* estimate_button_ = nullptr;
   QPushButton* report_button_ = nullptr;
   QLabel* status_ = nullptr;
   QFutureWatcher<ExportJobResult> watcher_;
+  QFutureWatcher<ExportEstimateResult> estimate_watcher_;
   ExportJobInput running_;
   std::optional<ExportJobResult> last_export_;
+  std::optional<JobEstimate> last_estimate_;
   QString last_error_;
 };
 

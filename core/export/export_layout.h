@@ -2,7 +2,8 @@
 // layout's method quantizes a copy of the weights with the codes kept, then the codes are written as
 // a GGUF file or a GPTQ checkpoint folder. A GPTQ checkpoint stores fp16 scales, so for it the codes
 // are chosen on fp16 grids — the file is exactly the model that was evaluated. Both writers use a
-// temporary name renamed at the end: a failure or a cancel leaves no output behind.
+// temporary name renamed at the end: a failure or a cancel leaves no output behind. Both exports write
+// through the target's stream (GgufStream, GptqStream), so streamed and resident files are the same.
 #pragma once
 
 #include <filesystem>
@@ -38,10 +39,25 @@ struct LayoutExportReport {
   std::vector<std::string> warnings;
 };
 
+// Whether a layout's method goes block by block (rtn, gptq, awq, awq+gptq), so that its export can be
+// streamed from the checkpoint and estimated by a probe (core/export/estimate.h).
+bool layout_streams(QuantMethod m);
+
+// The quantizer's options for exporting `layout` (checked against `w`, which may hold no blocks).
+Expected<QuantizeOptions> layout_quantize_options(const Layout& layout, const ModelWeights& w, const LayoutExportOptions& options,
+                                                  std::span<const int32_t> calib_windows);
+
 // `weights` are the unquantized weights of `source` (not changed). The target must not be the source.
 Expected<LayoutExportReport> export_layout(const Model& source, const ModelWeights& weights, const Layout& layout,
                                            const std::filesystem::path& out, std::span<const int32_t> calib_windows,
                                            const LayoutExportOptions& options, Progress* progress = nullptr,
                                            const CancelToken* cancel = nullptr);
+
+// The same export read from `source`'s checkpoint: for a method that streams, one decoder block is in
+// memory at a time, each written as soon as it is final (the file is the one export_layout writes);
+// other methods load the whole model first.
+Expected<LayoutExportReport> export_layout_streamed(const Model& source, const Layout& layout, const std::filesystem::path& out,
+                                                    std::span<const int32_t> calib_windows, const LayoutExportOptions& options,
+                                                    Progress* progress = nullptr, const CancelToken* cancel = nullptr);
 
 }  // namespace lowbit

@@ -12,6 +12,8 @@
 
 #include "core/calib/analyze.h"
 #include "core/calib/calibration.h"
+#include "core/export/estimate.h"
+#include "core/export/export_layout.h"
 #include "core/export/gguf_export.h"
 #include "core/export/gptq_checkpoint.h"
 #include "core/model/model.h"
@@ -300,6 +302,75 @@ TEST(Streaming, BlocksLoadedOneByOneEqualTheResidentModel) {
     EXPECT_FALSE(block_loaded(*some, b));
   }
   EXPECT_FALSE(load_block(*model->checkpoint, *some, model->config.n_layers));
+}
+
+}  // namespace
+}  // namespace lowbit
+
+namespace lowbit {
+namespace {
+
+// The studio's export (export_layout_streamed) writes the file export_layout writes from a resident
+// model, and its estimate (core/export/estimate.h) names that file's size exactly.
+TEST(Streaming, LayoutExportStreamedIsTheResidentOneAndItsEstimateIsExact) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  LOWBIT_REQUIRE_SHARED("data/kjv-train.txt");
+  auto model = open_model(test::shared_dir() / "models/kjv-llama-8m", true);
+  ASSERT_TRUE(model) << model.error().message;
+  auto w = load_model(*model->checkpoint, model->config);
+  ASSERT_TRUE(w) << w.error().message;
+  const fs::path dir = temp_dir();
+  struct Case {
+    QuantMethod method;
+    const char* format;
+    ExportTarget to;
+  };
+  for (const Case c : {Case{QuantMethod::Rtn, "q4_k", ExportTarget::Gguf}, Case{QuantMethod::Gptq, "int4g128a", ExportTarget::Gptq}}) {
+    SCOPED_TRACE(quant_method_name(c.method));
+    const Layout layout = Layout::uniform(*w, *Format::parse(c.format), c.method, c.method == QuantMethod::Rtn);
+    LayoutExportOptions xo;
+    xo.to = c.to;
+    xo.calib.samples = 4;
+    xo.calib.ctx = 64;
+    std::vector<int32_t> windows;
+    if (c.method != QuantMethod::Rtn) {
+      auto drawn = calibration_windows(*model->tokenizer, (test::shared_dir() / "data/kjv-train.txt").string(), xo.calib);
+      ASSERT_TRUE(drawn) << drawn.error().message;
+      windows = *drawn;
+    }
+    const bool gguf = c.to == ExportTarget::Gguf;
+    const fs::path a = dir / (gguf ? "resident.gguf" : "resident"), b = dir / (gguf ? "streamed.gguf" : "streamed");
+    fs::remove_all(a);
+    fs::remove_all(b);
+    auto ra = export_layout(*model, *w, layout, a, windows, xo);
+    ASSERT_TRUE(ra) << ra.error().message;
+    auto rb = export_layout_streamed(*model, layout, b, windows, xo);
+    ASSERT_TRUE(rb) << rb.error().message;
+    const fs::path fa = gguf ? a : a / "model.safetensors", fb = gguf ? b : b / "model.safetensors";
+    const std::string da = read_file(fa), db = read_file(fb);
+    EXPECT_GT(da.size(), 0u);
+    EXPECT_TRUE(da == db) << "the streamed export differs from the resident one";
+    EXPECT_EQ(ra->bytes, rb->bytes);
+
+    auto e = estimate_layout_export(*model, layout, windows, xo);
+    ASSERT_TRUE(e) << e.error().message;
+    ASSERT_TRUE(e->bytes.has_value());
+    EXPECT_EQ(*e->bytes, fs::file_size(fb));
+    EXPECT_TRUE(e->streamed);
+    EXPECT_EQ(e->blocks, model->config.n_layers);
+    EXPECT_GT(e->block_seconds, 0.0);
+    EXPECT_GT(e->peak_rss_mb, 0.0);
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
+  // CBQ's windows of blocks do not stream: no estimate, said plainly.
+  const Layout cbq = Layout::uniform(*w, *Format::parse("int4g128a"), QuantMethod::Cbq, false);
+  LayoutExportOptions xo;
+  xo.to = ExportTarget::Gptq;
+  const std::vector<int32_t> one(64, 1);
+  auto e = estimate_layout_export(*model, cbq, one, xo);
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message.find("not yet cbq"), std::string::npos) << e.error().message;
 }
 
 }  // namespace

@@ -151,12 +151,21 @@ class StudioFlowTest : public QObject {
     const QString gguf = dir.filePath(QStringLiteral("demo-plan.gguf"));
     exporter->use_current_plan();
     exporter->set_target(lowbit::ExportTarget::Gguf, gguf);
+    // First its estimate (a probe of one block; nothing written), then the export itself.
+    QSignalSpy estimated(exporter, &ExportPage::estimate_finished);
+    QVERIFY2(exporter->start_estimate(), qPrintable(exporter->last_error()));
+    QVERIFY(estimated.wait(120'000) || estimated.count() == 1);
+    QVERIFY2(estimated.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
+    QVERIFY(exporter->last_estimate().has_value() && exporter->last_estimate()->bytes.has_value());
+    QVERIFY(exporter->last_estimate()->seconds > 0);
+    QVERIFY(!QFileInfo::exists(gguf));
     QSignalSpy exported(exporter, &ExportPage::export_finished);
     QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
     QVERIFY(exported.wait(120'000) || exported.count() == 1);
     QVERIFY2(exported.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
     QVERIFY(QFileInfo(gguf).isFile());
     QCOMPARE(quint64(QFileInfo(gguf).size()), exporter->last_export()->bytes);
+    QCOMPARE(quint64(QFileInfo(gguf).size()), quint64(*exporter->last_estimate()->bytes));
     auto ck = lowbit::Checkpoint::open(QFile::encodeName(gguf).toStdString());
     QVERIFY2(ck.has_value(), ck ? "" : ck.error().message.c_str());
 

@@ -1,0 +1,51 @@
+// What a quantize-and-export job will cost, before it runs (`lowbit quantize|export --dry-run`, the
+// studio's Estimate on the Export page), for the methods that go block by block (rtn, gptq, awq,
+// awq+gptq):
+//  - output size: exact, from the file's declarations (GGUF: the whole file; GPTQ: model.safetensors,
+//    the folder adds config and tokenizer files);
+//  - peak memory: a probe streams the first decoder block through the job's own code (load,
+//    calibration statistics, quantization, encoding), so this process's peak resident size after it
+//    is the streamed job's; a job that keeps every block (no output: quantize in memory) adds the
+//    other blocks' fp32 weights;
+//  - time: loading the model-wide tensors, the probe's setup (calibration windows embedded) and its
+//    block, times the number of blocks, plus writing the model-wide tensors (taken as long as
+//    reading them).
+// Nothing is written: the probe keeps no resume folder and opens no output file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/export/export_layout.h"
+#include "core/model/model.h"
+#include "core/quant/quantize_model.h"
+
+namespace lowbit {
+
+struct JobEstimate {
+  std::optional<uint64_t> bytes;  // the output file (GGUF) or model.safetensors (GPTQ); none without an output
+  double peak_rss_mb = 0;         // MiB, this process's
+  double seconds = 0;
+  int64_t blocks = 0;
+  bool streamed = true;           // one block in memory at a time
+  double load_seconds = 0;        // the model-wide tensors
+  double setup_seconds = 0;       // before the first block (calibration windows embedded)
+  double block_seconds = 0;       // the probed block
+};
+
+// This process's peak resident size so far, in MiB.
+double process_peak_rss_mb();
+
+// `skeleton`: the model loaded without its blocks (load_model(…, blocks = false)), which took
+// `load_seconds`; `to`: the output written, none for a quantization kept in memory.
+Expected<JobEstimate> estimate_quantization(const Model& model, ModelWeights& skeleton, QuantizeOptions options,
+                                            const std::vector<int32_t>& calib, std::optional<ExportTarget> to, double load_seconds,
+                                            const CancelToken* cancel = nullptr);
+
+// The estimate of export_layout_streamed(source, layout, …) with the same arguments.
+Expected<JobEstimate> estimate_layout_export(const Model& source, const Layout& layout, std::span<const int32_t> calib_windows,
+                                             const LayoutExportOptions& options, const CancelToken* cancel = nullptr);
+
+}  // namespace lowbit
