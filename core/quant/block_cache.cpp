@@ -18,7 +18,7 @@ namespace lowbit {
 namespace {
 
 constexpr const char* kFormat = "lowbit-resume";
-constexpr int kVersion = 2;  // 2: the block's norms and biases are kept too
+constexpr int kVersion = 2;  // 2: norms and biases kept; weights the codes give back are not
 
 nlohmann::json report_to_json(const LayerReport& r) {
   return {{"tensor", r.tensor},
@@ -73,6 +73,30 @@ std::vector<std::string> block_tensors(int64_t b, const std::vector<LinearRef>& 
   std::set<std::string> seen;
   for (const LinearRef& r : refs)
     if (r.block == b && seen.insert(r.tensor).second) out.push_back(r.tensor);
+  return out;
+}
+
+// The block's checkpoint tensors whose codes give back the layers' weights bit for bit (the usual
+// case: a quantizer leaves Ŵ = dequantize(codes)); their weights are not kept, restore() decodes them.
+std::set<std::string> weights_from_codes(int64_t b, const std::vector<LinearRef>& refs, ModelWeights& m, const EncodedTensors& encoded) {
+  std::set<std::string> out;
+  for (const std::string& t : block_tensors(b, refs)) {
+    auto it = encoded.find(t);
+    if (it == encoded.end()) continue;
+    const EncodedTensor& e = it->second;
+    std::vector<float> d(static_cast<size_t>(e.rows * e.cols));
+    e.dequantize(d.data());
+    int64_t row = 0;
+    bool same = true;
+    for (const LinearRef& r : refs) {
+      if (r.block != b || r.tensor != t) continue;
+      const MatrixRM& w = linear_of(m, r).w;
+      same = same && w.cols() == e.cols && row + w.rows() <= e.rows &&
+             std::memcmp(w.data(), d.data() + row * e.cols, static_cast<size_t>(w.size()) * sizeof(float)) == 0;
+      row += w.rows();
+    }
+    if (same && row == e.rows) out.insert(t);
+  }
   return out;
 }
 
@@ -131,11 +155,13 @@ Expected<void> BlockCache::save(int64_t b, const std::vector<LinearRef>& refs, M
   if (!enabled()) return {};
   std::vector<SafetensorsDecl> decls;
   nlohmann::json meta = {{"block", b}, {"bits", block_bits}};
+  const std::set<std::string> from_codes = weights_from_codes(b, refs, m, res.encoded);
+  meta["weights_from_codes"] = from_codes;
   int64_t weights = 0;
   for (const LinearRef& r : refs) {
     if (r.block != b) continue;
     const Linear& l = linear_of(m, r);
-    decls.push_back({weight_name(r), DType::F32, {l.w.rows(), l.w.cols()}});
+    if (!from_codes.count(r.tensor)) decls.push_back({weight_name(r), DType::F32, {l.w.rows(), l.w.cols()}});
     weights += static_cast<int64_t>(l.w.size());
   }
   meta["quantized_weights"] = weights;
@@ -163,7 +189,7 @@ Expected<void> BlockCache::save(int64_t b, const std::vector<LinearRef>& refs, M
   LB_TRY_ASSIGN(SafetensorsWriter w, SafetensorsWriter::create(block_file(b), decls,
                                                                 {{"format", kFormat}, {"fingerprint", fingerprint_}, {"block", meta.dump()}}));
   for (const LinearRef& r : refs) {
-    if (r.block != b) continue;
+    if (r.block != b || from_codes.count(r.tensor)) continue;
     const Linear& l = linear_of(m, r);
     LB_TRY_VOID(w.write(weight_name(r), as_bytes(l.w.data(), static_cast<size_t>(l.w.size()))));
   }
@@ -207,8 +233,14 @@ Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs
     return it->second;
   };
   // Check everything before changing the model: a damaged block leaves the run as it was.
+  std::set<std::string> from_codes;
+  try {
+    from_codes = meta.at("weights_from_codes").get<std::set<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("malformed block metadata: ") + e.what());
+  }
   for (const LinearRef& r : refs) {
-    if (r.block != b) continue;
+    if (r.block != b || from_codes.count(r.tensor)) continue;
     const Linear& l = linear_of(m, r);
     LB_TRY_VOID(tensor(weight_name(r), DType::F32, static_cast<uint64_t>(l.w.size()) * sizeof(float)));
   }
@@ -251,11 +283,37 @@ Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs
     const auto warnings = meta.at("warnings").get<std::vector<std::string>>();
     const double block_bits = meta.at("bits").get<double>();
     const int64_t weights = meta.at("quantized_weights").get<int64_t>();
+    // The weights the codes give back: each fused part's rows in turn.
+    std::map<std::string, std::vector<float>> decoded;
+    for (const std::string& t : from_codes) {
+      auto it = restored.find(t);
+      if (it == restored.end()) return bad("the codes of " + t + " are missing");
+      const EncodedTensor& e = it->second;
+      int64_t rows = 0;
+      for (const LinearRef& r : refs)
+        if (r.block == b && r.tensor == t) {
+          const Linear& l = linear_of(m, r);
+          if (l.w.cols() != e.cols) return bad("the codes of " + t + " do not match its shape");
+          rows += l.w.rows();
+        }
+      if (rows != e.rows) return bad("the codes of " + t + " do not match its shape");
+      std::vector<float>& d = decoded[t];
+      d.resize(static_cast<size_t>(e.rows * e.cols));
+      e.dequantize(d.data());
+    }
     // All read: now the model and the result change.
+    std::map<std::string, int64_t> next_row;
     for (const LinearRef& r : refs) {
       if (r.block != b) continue;
       Linear& l = linear_of(m, r);
-      std::memcpy(l.w.data(), by_name.at(weight_name(r))->data, static_cast<size_t>(l.w.size()) * sizeof(float));
+      const size_t bytes = static_cast<size_t>(l.w.size()) * sizeof(float);
+      if (auto d = decoded.find(r.tensor); d != decoded.end()) {
+        int64_t& row = next_row[r.tensor];
+        std::memcpy(l.w.data(), d->second.data() + row * l.w.cols(), bytes);
+        row += l.w.rows();
+      } else {
+        std::memcpy(l.w.data(), by_name.at(weight_name(r))->data, bytes);
+      }
     }
     for (const auto& [name, v] : vectors) std::memcpy(v->data(), by_name.at(name)->data, static_cast<size_t>(v->size()) * sizeof(float));
     for (auto& [name, t] : restored) res.encoded[name] = std::move(t);

@@ -2,8 +2,11 @@
 // completes (`lowbit quantize --out F` keeps them in F.resume/) so that an interrupted run resumes
 // where it stopped (`--resume`) and writes the same file, byte for byte, as an uninterrupted one.
 //
-// block-<b>.safetensors holds what block b left behind: every linear layer's weights after
-// quantization (F32 `w.<tensor>.<slot>`, exactly what the run continues with), its norms and biases
+// block-<b>.safetensors holds what block b left behind: the linear layers' weights after quantization
+// (F32 `w.<tensor>.<slot>`, exactly what the run continues with) where the codes do not give them
+// back bit for bit (usually they do: those tensors are listed in "weights_from_codes" and decoded on
+// restore, so a 7B block takes its codes — 0.1 GB in q4_k, 0.2 GB in the int family, one byte a code —
+// rather than 0.8 GB of fp32), its norms and biases
 // (F32 `v.<name>`: AWQ folds its scales into them), the codes of the
 // block's checkpoint tensors (`enc.<tensor>.bytes` for ggml and float kinds, `enc.<tensor>.codes` +
 // `enc.<tensor>.grids` [n, 2] (scale, zero) for the int family) and, in the metadata under "block",

@@ -108,6 +108,11 @@ void cancelled_and_resumed_equals_uninterrupted(QuantMethod method) {
   EXPECT_EQ(cut.error().code, ErrorCode::Cancelled);
   EXPECT_TRUE(fs::exists(dir / "block-00001.safetensors"));
   EXPECT_FALSE(fs::exists(dir / "block-00003.safetensors"));
+  // The codes give the weights back, so a block's file holds codes, not fp32 weights.
+  uint64_t fp32 = 0;
+  for (const LinearRef& r : block_linears(first))
+    if (r.block == 0) fp32 += static_cast<uint64_t>(linear_of(first, r).w.size()) * sizeof(float);
+  EXPECT_LT(fs::file_size(dir / "block-00000.safetensors"), fp32 / 4);
 
   ModelWeights resumed = demo->weights;
   auto b = quantize_model(resumed, gptq_options(dir, true, method), demo->windows);
