@@ -5,7 +5,10 @@
 // Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
+// The sensitivity cache is written after each tensor, so an interrupted plan resumes where it stopped
+// when run again; --sensitivity hessian without --text streams the model block by block.
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <sstream>
 
@@ -81,17 +84,28 @@ int run_plan(const std::vector<std::string>& argv) {
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
-  auto model = open_model(args->positional()[0], true);
-  if (!model) return fail(model.error(), json);
-  auto weights = load_model(*model->checkpoint, model->config);
-  if (!weights) return fail(weights.error(), json);
-  auto windows = calibration_windows(*model->tokenizer, *calib_path, co);
-  if (!windows) return fail(windows.error(), json);
-
   SensitivityOptions so;
   const std::string kind = args->get("sensitivity").value_or("kld");
   if (kind != "kld" && kind != "hessian") return usage_error("plan", "--sensitivity must be kld or hessian", json);
   so.kind = kind == "kld" ? SensitivityKind::Kld : SensitivityKind::Hessian;
+  // The Hessian kind streams the model (one decoder block in memory at a time) unless --text asks for
+  // the unquantized perplexity, which needs it whole; the KLD kind reruns later blocks per candidate.
+  const bool streaming = so.kind == SensitivityKind::Hessian && !args->get("text");
+  auto model = open_model(args->positional()[0], true);
+  if (!model) return fail(model.error(), json);
+  auto weights = load_model(*model->checkpoint, model->config, nullptr, !streaming);
+  if (!weights) return fail(weights.error(), json);
+  auto windows = calibration_windows(*model->tokenizer, *calib_path, co);
+  if (!windows) return fail(windows.error(), json);
+  std::optional<BlockStream> stream;
+  if (streaming) {
+    stream = stream_blocks(*model->checkpoint, *weights, nullptr);
+    so.hooks.before = stream->load;
+    so.hooks.after = [&stream](int64_t b) {
+      EncodedTensors none;
+      return stream->done(b, none);
+    };
+  }
   so.formats = po.formats;
   so.embeddings = po.embeddings;
   so.model_id = std::filesystem::weakly_canonical(args->positional()[0]).string();
@@ -147,7 +161,8 @@ int run_plan(const std::vector<std::string>& argv) {
                 {"budget_bytes", plan->budget_bytes}, {"predicted_ppl", predicts ? nlohmann::json(predicted) : nlohmann::json(nullptr)},
                 {"sensitivity_kind", kind}, {"cost_sum", plan->total_kld},
                 {"sensitivity", {{"measured", sens->measured}, {"cached", sens->cached}, {"seconds", sens->seconds}, {"cache", so.cache.string()}}},
-                {"tensors", rows}, {"warnings", plan->warnings}, {"backend", "cpu"}});
+                {"tensors", rows}, {"warnings", plan->warnings}, {"backend", "cpu"}, {"streamed", streaming},
+                {"peak_rss_mb", peak_rss_mb()}});
     return kOk;
   }
   std::printf("layout %s: %.0f bytes, %.4f bits per weight (budget %llu bytes)", out_path->c_str(),

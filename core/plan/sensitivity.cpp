@@ -121,7 +121,7 @@ Expected<SensitivityTable> hessian_sensitivity(ModelWeights& m, const std::vecto
     }
     return {};
   };
-  LB_TRY_VOID(collect_block_stats(m, windows, ctx, sink, progress, cancel));
+  LB_TRY_VOID(collect_block_stats(m, windows, ctx, sink, progress, cancel, o.hooks));
   return table;
 }
 
@@ -143,6 +143,9 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
     t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return t;
   }
+  if (o.hooks.before || o.hooks.after)
+    return make_error(ErrorCode::Unsupported, "the KLD sensitivity reruns every later block for each candidate: it needs the whole model "
+                                              "in memory (the Hessian kind streams)");
   if (ctx < 2 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0)
     return make_error(ErrorCode::InvalidArgument, "sensitivity: the calibration tokens are not whole windows of ctx ≥ 2");
   const int64_t S = static_cast<int64_t>(windows.size()) / ctx, T = ctx, V = m.config.vocab;
@@ -192,7 +195,14 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
   nlohmann::json cache = o.cache.empty() ? nlohmann::json::object() : read_cache(o.cache);
   const int64_t total = static_cast<int64_t>(targets.size() * o.formats.size());
   int64_t done = 0;
+  int64_t unsaved = 0;  // measurements not yet in the cache file
   for (const Target& tg : targets) {
+    // What is measured so far goes to the cache file before each tensor: a cancelled or killed plan
+    // finds it there when run again.
+    if (!o.cache.empty() && unsaved > 0) {
+      LB_TRY_VOID(write_cache(o.cache, cache));
+      unsaved = 0;
+    }
     for (const Format& f : o.formats) {
       if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "sensitivity measurement cancelled");
       ++done;
@@ -230,12 +240,13 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
         table.values[tg.name][f.name()] = s;
         cache[key] = {s.kld, s.dnll};
         ++table.measured;
+        ++unsaved;
       }
       for (auto& [w, orig] : saved) *w = std::move(orig);
       if (progress) progress->report(static_cast<double>(done) / static_cast<double>(total), "sensitivity " + tg.name + " " + f.name());
     }
   }
-  if (!o.cache.empty() && table.measured > 0) LB_TRY_VOID(write_cache(o.cache, cache));
+  if (!o.cache.empty() && unsaved > 0) LB_TRY_VOID(write_cache(o.cache, cache));
   table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return table;
 }

@@ -6,11 +6,13 @@
 // negative log-likelihood (what the planner adds up to predict perplexity). Only the blocks from the
 // tensor's block on are recomputed: the hidden states entering every block are kept from the
 // reference pass. Results are cached in a JSON file by tensor, format, method and a hash of the
-// model and the calibration tokens, so a second plan over the same calibration is instant.
+// model and the calibration tokens, so a second plan over the same calibration is instant; the file is
+// rewritten after each tensor, so an interrupted plan resumes where it stopped.
 // The cheap alternative (`kind = Hessian`) needs one calibration pass instead of one per tensor and
 // format: the Hessian-weighted output error tr((W − Ŵ) H (W − Ŵ)ᵀ) = 2/n Σ‖(W − Ŵ)x‖² of each block
 // linear, from its input Hessian H collected block by block on the unquantized model; it predicts no
-// perplexity (dnll is NaN) and does not cover the embeddings and head, which stay as stored.
+// perplexity (dnll is NaN) and does not cover the embeddings and head, which stay as stored; it can
+// stream the model (`hooks`: each block loaded before its statistics and freed after).
 #pragma once
 
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calib/analyze.h"
 #include "core/jobs/progress.h"
 #include "core/model/weights.h"
 #include "core/quant/format.h"
@@ -37,6 +40,7 @@ struct SensitivityOptions {
   bool embeddings = true;             // also the token embeddings and the output head
   std::filesystem::path cache;        // JSON cache file; empty: none
   std::string model_id;               // part of the cache key (the checkpoint path)
+  BlockHooks hooks;                   // Hessian kind: streaming (core/model/weights.h); the KLD kind refuses them
   Expected<void> validate() const;
 };
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.h"
+#include "core/plan/layout.h"
 
 namespace lowbit::test {
 namespace {
@@ -57,6 +58,29 @@ TEST(CliExport, PlanCompareExportAndTheFileMeasuresAsPlanned) {
   const double from_file = ppl_of({}, gguf);
   EXPECT_NEAR(from_file / in_memory, 1.0, 1e-4) << in_memory << " vs " << from_file;
   EXPECT_NEAR(cmp["results"][0]["ppl"].get<double>() / in_memory, 1.0, 1e-4);
+}
+
+// `plan --sensitivity hessian` streams the model (no --text) and plans the layout the resident run
+// (forced by --text) plans.
+TEST(CliExport, HessianPlanStreamsAndPlansAsTheResidentRun) {
+  const auto dir = fresh_temp_dir("cli_plan_stream");
+  const std::string calib = (kDemo / "demo-calib.txt").string();
+  std::vector<std::string> args = {"plan", kDemo.string(), "--budget-bpw", "7", "--formats", "q4_0,q5_0,q8_0", "--sensitivity", "hessian",
+                                   "--calib", calib, "--samples", "4", "--ctx", "64", "--threads", "2"};
+  auto streamed_args = args, resident_args = args;
+  streamed_args.insert(streamed_args.end(), {"--out", (dir / "streamed.json").string()});
+  resident_args.insert(resident_args.end(), {"--out", (dir / "resident.json").string(), "--text", (kDemo / "demo-valid.txt").string()});
+  const auto s = run_json(streamed_args);
+  const auto r = run_json(resident_args);
+  ASSERT_TRUE(s.is_object() && r.is_object());
+  EXPECT_TRUE(s["streamed"].get<bool>());
+  EXPECT_FALSE(r["streamed"].get<bool>());
+  EXPECT_EQ(s["file_bytes"], r["file_bytes"]);
+  auto a = read_layout(dir / "streamed.json");
+  auto b = read_layout(dir / "resident.json");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->tensors, b->tensors);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliExport, GptqCheckpointReadsBackWithTheInMemoryPerplexity) {

@@ -171,6 +171,73 @@ TEST_F(LlamaGqaPlan, HessianSensitivityIsOnePassAndRanksFormats) {
   ASSERT_TRUE(plan->layout.validate(w_));
 }
 
+// A plan cancelled half-way keeps what it measured in the cache file; run again, it measures only the
+// rest and the table is the uninterrupted one.
+TEST_F(LlamaGqaPlan, ACancelledPlanResumesFromItsCache) {
+  SensitivityOptions so;
+  so.formats = {*Format::parse("q4_0"), *Format::parse("q8_0")};
+  so.cache = std::filesystem::temp_directory_path() / ("lowbit_planner_resume_" + std::to_string(::getpid()) + ".json");
+  std::filesystem::remove(so.cache);
+  auto whole = measure_sensitivity(w_, windows_, 16, so);
+  ASSERT_TRUE(whole) << whole.error().message;
+  std::filesystem::remove(so.cache);
+
+  CancelToken cancel;
+  Progress stop([&cancel](const ProgressUpdate& u) {
+    if (u.fraction >= 0.5) cancel.cancel();
+  });
+  auto cut = measure_sensitivity(w_, windows_, 16, so, &stop, &cancel);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, ErrorCode::Cancelled);
+  ASSERT_TRUE(std::filesystem::exists(so.cache)) << "nothing measured was kept";
+  EXPECT_TRUE(w_.blocks[0].q.w.isApprox(original_.blocks[0].q.w, 0.0f));
+
+  auto resumed = measure_sensitivity(w_, windows_, 16, so);
+  ASSERT_TRUE(resumed) << resumed.error().message;
+  EXPECT_GT(resumed->cached, 0);
+  EXPECT_GT(resumed->measured, 0);
+  EXPECT_EQ(resumed->cached + resumed->measured, whole->measured);
+  ASSERT_EQ(resumed->values.size(), whole->values.size());
+  for (const auto& [t, by] : whole->values)
+    for (const auto& [f, v] : by) {
+      EXPECT_EQ(resumed->values.at(t).at(f).kld, v.kld) << t << " " << f;
+      EXPECT_EQ(resumed->values.at(t).at(f).dnll, v.dnll) << t << " " << f;
+    }
+  std::filesystem::remove(so.cache);
+}
+
+// The Hessian kind streams: blocks loaded one at a time from the checkpoint give the resident table.
+TEST_F(LlamaGqaPlan, HessianSensitivityStreamedIsTheResidentOne) {
+  SensitivityOptions so;
+  so.kind = SensitivityKind::Hessian;
+  so.formats = {*Format::parse("q4_0"), *Format::parse("q8_0")};
+  auto resident = measure_sensitivity(w_, windows_, 16, so);
+  ASSERT_TRUE(resident) << resident.error().message;
+  auto skeleton = load_model(*model_.checkpoint, model_.config, nullptr, false);
+  ASSERT_TRUE(skeleton);
+  BlockStream stream = stream_blocks(*model_.checkpoint, *skeleton, nullptr);
+  int64_t max_loaded = 0;
+  so.hooks.before = stream.load;
+  so.hooks.after = [&](int64_t b) -> Expected<void> {
+    int64_t loaded = 0;
+    for (int64_t i = 0; i < static_cast<int64_t>(skeleton->blocks.size()); ++i) loaded += block_loaded(*skeleton, i);
+    max_loaded = std::max(max_loaded, loaded);
+    EncodedTensors none;
+    return stream.done(b, none);
+  };
+  auto streamed = measure_sensitivity(*skeleton, windows_, 16, so);
+  ASSERT_TRUE(streamed) << streamed.error().message;
+  EXPECT_EQ(max_loaded, 1);
+  ASSERT_EQ(streamed->values.size(), resident->values.size());
+  for (const auto& [t, by] : resident->values)
+    for (const auto& [f, v] : by) EXPECT_EQ(streamed->values.at(t).at(f).kld, v.kld) << t << " " << f;
+  // The KLD kind reruns later blocks per candidate: it refuses to stream, plainly.
+  so.kind = SensitivityKind::Kld;
+  auto kld = measure_sensitivity(*skeleton, windows_, 16, so);
+  ASSERT_FALSE(kld);
+  EXPECT_EQ(kld.error().code, ErrorCode::Unsupported);
+}
+
 TEST(Layout, BadFilesAndMismatchesAreErrorsNamingTheTensor) {
   EXPECT_FALSE(Layout::from_json(nlohmann::json::parse(R"({"format":"x"})"), "l.json"));
   EXPECT_FALSE(Layout::from_json(nlohmann::json::parse(R"({"format":"lowbit-layout","version":2,"tensors":{}})"), "l.json"));
