@@ -1,21 +1,27 @@
-// lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N]
+// lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run]
 //                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
 //                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
 //                 [--landscape-block K]]
 // Per-layer input Hessians and activation statistics of the calibration windows, saved in DIR in the
 // format core/calib/analyze.h documents (the studio's Analyze reads it back); with --views also the
-// studio's views, in views.json and views.safetensors (core/analysis/views_file.h).
+// studio's views, in views.json and views.safetensors (core/analysis/views_file.h). --dry-run (without
+// --views): the size of the statistics, peak memory and time from a probe of block 0; nothing written.
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/dry_run.h"
 #include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/analysis/views.h"
 #include "core/calib/analyze.h"
 #include "core/export/imatrix.h"
+#include "core/quant/quantize_model.h"
 #include "core/model/model.h"
 
 namespace lowbit::cli {
@@ -86,7 +92,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv,
                           {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "max-device-mb", "imatrix", "views",
                             "view-bits", "blocks", "view-group", "fd-step", "scale-codes", "landscape-points", "landscape-block"},
-                           {"json", "quiet"},
+                           {"json", "quiet", "dry-run"},
                            {}},
                           err);
   const bool json = args && args->flag("json");
@@ -108,6 +114,8 @@ int run_analyze(const std::vector<std::string>& argv) {
   if (auto v = info.calib.validate(); !v) return usage_error("analyze", v.error().message, json);
   ViewsOptions views;
   if (!parse_views(*args, views, err)) return usage_error("analyze", err, json);
+  if (args->flag("dry-run") && !views.views.empty())
+    return fail({ErrorCode::Unsupported, "--dry-run estimates analyze without --views (the views need the whole model); not yet with them"}, json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("analyze", err, json);
   if (backend->vulkan)
@@ -123,22 +131,29 @@ int run_analyze(const std::vector<std::string>& argv) {
   // The statistics alone stream the model (one decoder block in memory at a time); the views need
   // it whole.
   const bool streaming = views.views.empty();
+  const auto t_load = std::chrono::steady_clock::now();
   auto weights = load_model(*model->checkpoint, model->config, &load, !streaming);
   if (!weights) return fail(weights.error(), json);
+  if (args->flag("dry-run")) {
+    // The probe: block 0 analyzed into a scratch folder, which goes; the output's size from the config.
+    term.finish();
+    const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
+    const auto scratch = std::filesystem::temp_directory_path() / ("lowbit-dry-run-" + std::to_string(::getpid()));
+    BlockProbe probe(*model->checkpoint, *weights);
+    auto r = analyze_to_folder(*weights, *windows, info, scratch, nullptr, &interrupt_token(), probe.hooks());
+    std::error_code ec;
+    std::filesystem::remove_all(scratch, ec);
+    auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
+    if (!e) return fail(e.error(), json);
+    e->bytes = analysis_stats_bytes(weights->config);
+    return print_estimate("analyze", {{"samples", info.calib.samples}, {"ctx", info.calib.ctx}}, *e, *out, "calibration folder", json);
+  }
   Progress work = progress.sub(0.05, 1.0);
   Expected<nlohmann::json> r = nlohmann::json();
   nlohmann::json view_summary;
   if (streaming) {
-    BlockHooks hooks;
-    hooks.before = [&](int64_t b) -> Expected<void> {
-      if (b == 0) release_model_wide(*weights);  // the windows are embedded: the blocks need no embeddings
-      return load_block(*model->checkpoint, *weights, b);
-    };
-    hooks.after = [&](int64_t b) -> Expected<void> {
-      release_block(*weights, b);
-      return {};
-    };
-    r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token(), hooks);
+    r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token(),
+                          hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr)));
   } else {
     auto both = analyze_views_to_folder(*weights, *windows, info, views, *out, &work, &interrupt_token());
     if (both) {

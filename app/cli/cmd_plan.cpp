@@ -1,19 +1,21 @@
 // lowbit plan MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
 //                   [--sensitivity kld|hessian]
 //                   [--no-embeddings] --calib FILE [--samples N --ctx N --seed S] [--text FILE] [--cache FILE]
-//                   --out L.json
+//                   --out L.json [--dry-run]
 // Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
 // The sensitivity cache is written after each tensor, so an interrupted plan resumes where it stopped
-// when run again; --sensitivity hessian without --text streams the model block by block.
+// when run again; --sensitivity hessian without --text streams the model block by block (and takes
+// --dry-run: peak memory and time from a probe of block 0).
+#include <chrono>
 #include <cmath>
-#include <optional>
 #include <cstdio>
 #include <sstream>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/dry_run.h"
 #include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/eval/perplexity.h"
@@ -48,7 +50,7 @@ int run_plan(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv,
                           {{"budget-bpw", "budget-size", "formats", "method", "calib", "samples", "ctx", "seed", "text", "cache", "sensitivity",
                             "out", "threads", "backend", "device", "max-device-mb"},
-                           {"json", "quiet", "block-level", "no-embeddings"},
+                           {"json", "quiet", "block-level", "no-embeddings", "dry-run"},
                            {}},
                           err);
   const bool json = args && args->flag("json");
@@ -91,20 +93,28 @@ int run_plan(const std::vector<std::string>& argv) {
   // The Hessian kind streams the model (one decoder block in memory at a time) unless --text asks for
   // the unquantized perplexity, which needs it whole; the KLD kind reruns later blocks per candidate.
   const bool streaming = so.kind == SensitivityKind::Hessian && !args->get("text");
+  const bool dry_run = args->flag("dry-run");
+  if (dry_run && !streaming)
+    return fail({ErrorCode::Unsupported, "--dry-run estimates plan --sensitivity hessian without --text (a streamed pass); not yet "
+                                         "the KLD sensitivity or --text"}, json);
   auto model = open_model(args->positional()[0], true);
   if (!model) return fail(model.error(), json);
+  const auto t_load = std::chrono::steady_clock::now();
   auto weights = load_model(*model->checkpoint, model->config, nullptr, !streaming);
   if (!weights) return fail(weights.error(), json);
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   auto windows = calibration_windows(*model->tokenizer, *calib_path, co);
   if (!windows) return fail(windows.error(), json);
-  std::optional<BlockStream> stream;
-  if (streaming) {
-    stream = stream_blocks(*model->checkpoint, *weights, nullptr);
-    so.hooks.before = stream->load;
-    so.hooks.after = [&stream](int64_t b) {
-      EncodedTensors none;
-      return stream->done(b, none);
-    };
+  if (streaming) so.hooks = hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr));
+  if (dry_run) {
+    // The probe: the Hessian sensitivities of block 0, streamed; the planning itself takes no time.
+    so.formats = po.formats;
+    BlockProbe probe(*model->checkpoint, *weights);
+    so.hooks = probe.hooks();
+    auto r = measure_sensitivity(*weights, *windows, co.ctx, so, nullptr, &interrupt_token());
+    auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
+    if (!e) return fail(e.error(), json);
+    return print_estimate("plan", {{"sensitivity", kind}, {"formats", po.formats.size()}}, *e, "", "", json);
   }
   so.formats = po.formats;
   so.embeddings = po.embeddings;

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "core/export/estimate.h"
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/quant/quantize_model.h"
@@ -16,6 +19,11 @@ struct DryRunTarget {
   std::string to;             // gguf | gptq
   double load_seconds = 0;    // loading the model-wide tensors (measured by the caller)
 };
+
+// Prints an estimate of `command` ("quantize", "analyze", "plan") as text, or as JSON with
+// {"dry_run": true, …} plus `fields`; `out`/`to` name the output when the estimate has its size.
+int print_estimate(const std::string& command, const nlohmann::json& fields, const JobEstimate& e, const std::string& out,
+                   const std::string& to, bool json);
 
 // `skeleton`: the model loaded without its blocks (load_model(…, blocks = false)).
 int dry_run_quantize(const Model& model, ModelWeights& skeleton, QuantizeOptions options, const std::vector<int32_t>& calib,

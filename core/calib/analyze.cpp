@@ -8,6 +8,16 @@
 
 namespace lowbit {
 
+BlockHooks hooks_of(BlockStream stream) {
+  BlockHooks h;
+  h.before = stream.load;
+  h.after = [done = std::move(stream.done)](int64_t b) {
+    EncodedTensors none;
+    return done(b, none);
+  };
+  return h;
+}
+
 namespace {
 
 std::string stat_name(int64_t block, LinearInput input, const char* what) {
@@ -69,6 +79,15 @@ int64_t linear_input_channels(const ModelConfig& c, LinearInput input) {
     case LinearInput::kDown: return c.ffn;
   }
   return 0;
+}
+
+uint64_t analysis_stats_bytes(const ModelConfig& c) {
+  uint64_t per_block = 0;
+  for (LinearInput i : kLinearInputs) {
+    const auto ch = static_cast<uint64_t>(linear_input_channels(c, i));
+    per_block += (ch * ch + 2 * ch) * sizeof(float);
+  }
+  return per_block * static_cast<uint64_t>(c.n_layers);
 }
 
 Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,

@@ -36,6 +36,9 @@ const char* linear_input_name(LinearInput input);  // "qkv", "o", "gate_up", "do
 std::optional<LinearInput> linear_input_from_name(const std::string& name);
 inline constexpr LinearInput kLinearInputs[] = {LinearInput::kQkv, LinearInput::kO, LinearInput::kGateUp, LinearInput::kDown};
 int64_t linear_input_channels(const ModelConfig& c, LinearInput input);
+// The bytes of the statistics analyze_to_folder saves for a model (stats.safetensors' tensors: every
+// block's Hessians and channel vectors; the headers and calibration.json add a few KB).
+uint64_t analysis_stats_bytes(const ModelConfig& c);
 
 using BlockStats = std::map<LinearInput, InputStats>;
 // Called once per block with the statistics of its inputs; may change the block (quantize it)
@@ -47,6 +50,8 @@ using BlockStatsSink = std::function<Expected<void>(int64_t block, BlockStats& s
 struct BlockHooks {
   std::function<Expected<void>(int64_t block)> before, after;
 };
+// A streaming job's BlockStream (core/model/weights.h) as hooks: `after` hands the block on with no codes.
+BlockHooks hooks_of(BlockStream stream);
 
 // `windows`: S windows of `ctx` tokens, row-major (from draw_windows).
 Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,

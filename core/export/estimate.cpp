@@ -34,46 +34,75 @@ double process_peak_rss_mb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
+struct BlockProbe::State {
+  ModelWeights* skeleton = nullptr;
+  BlockStream inner;
+  Clock::time_point t0, first_load{}, first_done{};
+};
+
+namespace {
+constexpr const char* kProbeEnd = "estimate probe complete";
+}  // namespace
+
+BlockProbe::BlockProbe(const Checkpoint& ck, ModelWeights& skeleton) : s_(std::make_shared<State>()) {
+  s_->skeleton = &skeleton;
+  s_->inner = stream_blocks(ck, skeleton, nullptr);
+  s_->t0 = Clock::now();
+}
+
+BlockStream BlockProbe::stream() {
+  BlockStream st;
+  st.load = [s = s_](int64_t b) -> Expected<void> {
+    if (b >= 1) return make_error(ErrorCode::Cancelled, kProbeEnd);
+    s->first_load = Clock::now();
+    return s->inner.load(b);
+  };
+  st.done = [s = s_](int64_t b, EncodedTensors& enc) -> Expected<void> {
+    if (b == 0) s->first_done = Clock::now();
+    return s->inner.done(b, enc);
+  };
+  return st;
+}
+
+BlockHooks BlockProbe::hooks() { return hooks_of(stream()); }
+
+Expected<JobEstimate> BlockProbe::finish(const std::optional<Error>& job_error, double load_seconds, double extra_seconds) const {
+  if (job_error && job_error->message != kProbeEnd) return Unexpected{*job_error};
+  if (s_->first_done == Clock::time_point{}) return make_error(ErrorCode::InvalidArgument, "estimate: the probe did not finish a block");
+  JobEstimate e;
+  e.blocks = static_cast<int64_t>(s_->skeleton->blocks.size());
+  e.load_seconds = load_seconds;
+  e.setup_seconds = seconds_between(s_->t0, s_->first_load);
+  e.block_seconds = seconds_between(s_->first_load, s_->first_done);
+  e.seconds = load_seconds + e.setup_seconds + static_cast<double>(e.blocks) * e.block_seconds + extra_seconds;
+  e.peak_rss_mb = process_peak_rss_mb();
+  return e;
+}
+
 Expected<JobEstimate> estimate_quantization(const Model& model, ModelWeights& skeleton, QuantizeOptions o,
                                             const std::vector<int32_t>& calib, std::optional<ExportTarget> to, double load_seconds,
                                             const CancelToken* cancel) {
   if (!layout_streams(o.method))
     return make_error(ErrorCode::Unsupported, std::string("estimates cover methods rtn, gptq, awq and awq+gptq; not yet ") +
                                                   quant_method_name(o.method));
-  JobEstimate e;
   const auto formats = planned_formats(skeleton, o);
+  std::optional<uint64_t> bytes;
   if (to) {
-    LB_TRY_ASSIGN(const uint64_t bytes, *to == ExportTarget::Gguf ? gguf_file_size(model, skeleton, formats)
-                                                                  : gptq_weights_file_size(skeleton, formats));
-    e.bytes = bytes;
+    LB_TRY_ASSIGN(const uint64_t b, *to == ExportTarget::Gguf ? gguf_file_size(model, skeleton, formats)
+                                                              : gptq_weights_file_size(skeleton, formats));
+    bytes = b;
   }
-
-  // The probe: the first block through the job's own pipeline, streamed; the second load ends it.
-  e.blocks = static_cast<int64_t>(skeleton.blocks.size());
+  // The probe: the first block through the job's own pipeline, streamed; writing the model-wide
+  // tensors at the end is taken as long as reading them.
   o.resume_dir.clear();
   o.resume = false;
   o.keep_encoded = true;
-  Clock::time_point t0 = Clock::now(), first_load{}, first_done{};
-  BlockStream inner = stream_blocks(*model.checkpoint, skeleton, nullptr);
-  const std::string probe_end = "estimate probe complete";
-  o.stream.load = [&](int64_t b) -> Expected<void> {
-    if (b >= 1) return make_error(ErrorCode::Cancelled, probe_end);
-    first_load = Clock::now();
-    return inner.load(b);
-  };
-  o.stream.done = [&](int64_t b, EncodedTensors& enc) -> Expected<void> {
-    if (b == 0) first_done = Clock::now();
-    return inner.done(b, enc);
-  };
+  BlockProbe probe(*model.checkpoint, skeleton);
+  o.stream = probe.stream();
   auto r = quantize_model(skeleton, o, calib, nullptr, cancel);
-  if (!r && r.error().message != probe_end) return Unexpected{r.error()};
-  if (first_done == Clock::time_point{}) return make_error(ErrorCode::InvalidArgument, "estimate: the probe did not finish a block");
-  e.load_seconds = load_seconds;
-  e.setup_seconds = seconds_between(t0, first_load);
-  e.block_seconds = seconds_between(first_load, first_done);
-  e.seconds = load_seconds + e.setup_seconds + static_cast<double>(e.blocks) * e.block_seconds + load_seconds;
+  LB_TRY_ASSIGN(JobEstimate e, probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds, load_seconds));
+  e.bytes = bytes;
   e.streamed = to.has_value();
-  e.peak_rss_mb = process_peak_rss_mb();
   if (!e.streamed) e.peak_rss_mb += static_cast<double>(e.blocks - 1) * block_fp32_bytes(skeleton.config) / (1024.0 * 1024.0);
   return e;
 }

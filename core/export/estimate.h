@@ -14,10 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "core/calib/analyze.h"
 #include "core/export/export_layout.h"
 #include "core/model/model.h"
 #include "core/quant/quantize_model.h"
@@ -37,6 +39,23 @@ struct JobEstimate {
 
 // This process's peak resident size so far, in MiB.
 double process_peak_rss_mb();
+
+// The probe of a job that goes block by block over `skeleton` (loaded with blocks = false from
+// `ck`): block 0 is streamed and timed, and the job is ended (ErrorCode::Cancelled) when it asks for
+// block 1. Give the job stream() (the quantizers' QuantizeOptions::stream) or hooks() (calibration
+// passes), run it, then finish() with its error, if any: the estimate's blocks, setup and block
+// times, peak memory, and seconds = load + setup + blocks × block (+ `extra_seconds`).
+class BlockProbe {
+ public:
+  BlockProbe(const Checkpoint& ck, ModelWeights& skeleton);
+  BlockStream stream();
+  BlockHooks hooks();
+  Expected<JobEstimate> finish(const std::optional<Error>& job_error, double load_seconds, double extra_seconds = 0) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> s_;
+};
 
 // `skeleton`: the model loaded without its blocks (load_model(…, blocks = false)), which took
 // `load_seconds`; `to`: the output written, none for a quantization kept in memory.

@@ -38,6 +38,37 @@ TEST(CliAnalyze, WritesAFolderTheStudioReadsBack) {
   std::filesystem::remove_all(out);
 }
 
+// --dry-run probes block 0, writes nothing, and names the size of the statistics the run then writes.
+TEST(CliAnalyze, DryRunEstimatesAndWritesNothing) {
+  const auto out = std::filesystem::temp_directory_path() / ("lowbit_cli_analyze_dry_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  std::vector<std::string> args = {"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "4",
+                                   "--ctx", "64", "--out", out.string(), "--json", "--threads", "2"};
+  auto dry = args;
+  dry.push_back("--dry-run");
+  auto d = run_lowbit(dry);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const auto e = nlohmann::json::parse(d.out);
+  EXPECT_TRUE(e["dry_run"].get<bool>());
+  EXPECT_TRUE(e["streamed"].get<bool>());
+  EXPECT_EQ(e["blocks"], 4);
+  EXPECT_GT(e["estimate"]["seconds"].get<double>(), 0.0);
+  EXPECT_GT(e["estimate"]["peak_rss_mb"].get<double>(), 0.0);
+  EXPECT_FALSE(std::filesystem::exists(out)) << "a dry run wrote its output";
+  auto r = run_lowbit(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto stats = std::filesystem::file_size(out / "stats.safetensors");
+  const auto predicted = e["output"]["bytes"].get<uint64_t>();
+  EXPECT_LE(predicted, stats);
+  EXPECT_LT(stats - predicted, 64u * 1024) << "the header is all the estimate leaves out";
+  // The views need the whole model: no estimate yet, said plainly.
+  dry.insert(dry.end(), {"--views", "outliers"});
+  auto v = run_lowbit(dry);
+  EXPECT_NE(v.exit_code, 0);
+  EXPECT_NE(v.err.find("--dry-run estimates analyze without --views"), std::string::npos) << v.err;
+  std::filesystem::remove_all(out);
+}
+
 TEST(CliAnalyze, ViewsWriteTheirFilesAndSummary) {
   const auto out = std::filesystem::temp_directory_path() / ("lowbit_cli_views_" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);

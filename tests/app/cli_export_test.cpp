@@ -80,6 +80,19 @@ TEST(CliExport, HessianPlanStreamsAndPlansAsTheResidentRun) {
   auto b = read_layout(dir / "resident.json");
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->tensors, b->tensors);
+  // Its --dry-run probes block 0 and writes no layout.
+  auto dry_args = args;
+  dry_args.insert(dry_args.end(), {"--out", (dir / "dry.json").string(), "--dry-run"});
+  const auto d = run_json(dry_args);
+  ASSERT_TRUE(d.is_object());
+  EXPECT_TRUE(d["dry_run"].get<bool>());
+  EXPECT_GT(d["estimate"]["seconds"].get<double>(), 0.0);
+  EXPECT_FALSE(std::filesystem::exists(dir / "dry.json"));
+  dry_args.insert(dry_args.end(), {"--text", (kDemo / "demo-valid.txt").string()});
+  dry_args.insert(dry_args.end(), {"--json"});
+  auto refused = run_lowbit(dry_args);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("--dry-run estimates plan --sensitivity hessian without --text"), std::string::npos) << refused.err;
   std::filesystem::remove_all(dir);
 }
 
