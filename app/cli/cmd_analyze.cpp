@@ -1,4 +1,4 @@
-// lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run]
+// lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run] [--resume]
 //                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
 //                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
 //                 [--landscape-block K]]
@@ -6,6 +6,8 @@
 // format core/calib/analyze.h documents (the studio's Analyze reads it back); with --views also the
 // studio's views, in views.json and views.safetensors (core/analysis/views_file.h). --dry-run (without
 // --views): the size of the statistics, peak memory and time from a probe of block 0; nothing written.
+// Without --views each finished block's state is kept in DIR.resume/ until the folder is written, and
+// --resume continues an interrupted run from there (core/calib/analyze.h, AnalyzeResume).
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,7 +94,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv,
                           {{"calib", "samples", "ctx", "seed", "out", "threads", "backend", "device", "max-device-mb", "imatrix", "views",
                             "view-bits", "blocks", "view-group", "fd-step", "scale-codes", "landscape-points", "landscape-block"},
-                           {"json", "quiet", "dry-run"},
+                           {"json", "quiet", "dry-run", "resume"},
                            {}},
                           err);
   const bool json = args && args->flag("json");
@@ -114,6 +116,8 @@ int run_analyze(const std::vector<std::string>& argv) {
   if (auto v = info.calib.validate(); !v) return usage_error("analyze", v.error().message, json);
   ViewsOptions views;
   if (!parse_views(*args, views, err)) return usage_error("analyze", err, json);
+  if (args->flag("resume") && !views.views.empty())
+    return fail({ErrorCode::Unsupported, "--resume continues analyze without --views; not yet with them"}, json);
   if (args->flag("dry-run") && !views.views.empty())
     return fail({ErrorCode::Unsupported, "--dry-run estimates analyze without --views (the views need the whole model); not yet with them"}, json);
   const auto backend = parse_backend(*args, err);
@@ -152,8 +156,19 @@ int run_analyze(const std::vector<std::string>& argv) {
   Expected<nlohmann::json> r = nlohmann::json();
   nlohmann::json view_summary;
   if (streaming) {
+    // Each finished block's state goes to OUT.resume/ until the folder is written; --resume reuses it.
+    AnalyzeResume resume;
+    resume.dir = std::filesystem::path(*out).lexically_normal().string();
+    if (!resume.dir.has_filename()) resume.dir = resume.dir.parent_path();
+    resume.dir += ".resume";
+    resume.resume = args->flag("resume");
+    resume.run_id = run_id(info.model, argv);
     r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token(),
-                          hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr)));
+                          hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr)), resume);
+    if (r) {
+      std::error_code ec;
+      std::filesystem::remove_all(resume.dir, ec);  // the folder is written: nothing left to resume
+    }
   } else {
     auto both = analyze_views_to_folder(*weights, *windows, info, views, *out, &work, &interrupt_token());
     if (both) {

@@ -41,6 +41,9 @@ void print_json(const nlohmann::json& j);
 
 // The peak resident memory of this process so far, in MB.
 double peak_rss_mb();
+// What a resume folder is checked against: the model's files (path, size, modification time) and
+// the command line, less the options that do not change the result (--resume, --quiet, --json, --threads).
+std::string run_id(const std::string& model, const std::vector<std::string>& argv);
 
 // Threads for OpenMP/Eigen from --threads (0 = all cores); returns false on a bad value.
 bool apply_threads(long long threads, std::string& error);

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "app/cli/commands.h"
 #include "core/export/estimate.h"
@@ -7,6 +9,37 @@
 #include "core/model/model.h"
 
 namespace lowbit::cli {
+
+// What a resume folder is checked against: the model's files (path, size, modification time) and
+// the command line, less the options that do not change the result.
+std::string run_id(const std::string& model, const std::vector<std::string>& argv) {
+  namespace fs = std::filesystem;
+  std::string id = "model " + fs::absolute(model).lexically_normal().string();
+  std::error_code ec;
+  std::vector<fs::path> files;
+  if (fs::is_directory(model, ec)) {
+    for (const auto& e : fs::directory_iterator(model, ec))
+      if (e.is_regular_file(ec)) files.push_back(e.path());
+  } else {
+    files.push_back(model);
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    const auto size = fs::file_size(f, ec);
+    const auto time = fs::last_write_time(f, ec).time_since_epoch().count();
+    id += ";" + f.filename().string() + " " + std::to_string(size) + " " + std::to_string(time);
+  }
+  id += ";args";
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--resume" || argv[i] == "--quiet" || argv[i] == "--json") continue;
+    if (argv[i] == "--threads") {
+      ++i;
+      continue;
+    }
+    id += " " + argv[i];
+  }
+  return id;
+}
 
 void print_json(const nlohmann::json& j) {
   const std::string s = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);

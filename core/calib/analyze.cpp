@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 
+#include "core/io/resume_folder.h"
 #include "core/io/safetensors_writer.h"
 
 namespace lowbit {
@@ -53,6 +55,51 @@ float upper_fence(std::vector<float> v) {
   return q3 + 1.5f * (q3 - q1);
 }
 
+// A resumable analysis' state after block `block` (AnalyzeResume): the windows' hidden states entering
+// block + 1, the summaries of calibration.json so far and the token count.
+struct AnalyzeState {
+  int64_t block = -1;
+  MatrixRM hidden;
+  nlohmann::json inputs;
+  int64_t tokens = 0;
+};
+
+Expected<void> write_state(const std::filesystem::path& path, int64_t block, const MatrixRM& hidden, const nlohmann::json& inputs,
+                           int64_t tokens) {
+  LB_TRY_ASSIGN(SafetensorsWriter w,
+                SafetensorsWriter::create(path, {{"hidden", DType::F32, {hidden.rows(), hidden.cols()}}},
+                                          {{"format", "lowbit-analyze-state"},
+                                           {"block", std::to_string(block)},
+                                           {"tokens", std::to_string(tokens)},
+                                           {"inputs", inputs.dump()}}));
+  LB_TRY_VOID(w.write("hidden", std::span<const float>(hidden.data(), static_cast<size_t>(hidden.size()))));
+  return w.finish();
+}
+
+Expected<AnalyzeState> read_state(const std::filesystem::path& path) {
+  auto bad = [&path](const std::string& what) { return make_error(ErrorCode::Format, path.string() + ": " + what); };
+  LB_TRY_ASSIGN(std::shared_ptr<SafetensorsFile> f, SafetensorsFile::open(path));
+  const auto& md = f->metadata();
+  auto get = [&md](const char* key) { auto it = md.find(key); return it == md.end() ? std::string() : it->second; };
+  if (get("format") != "lowbit-analyze-state" || f->tensors().size() != 1 || f->tensors()[0].name != "hidden" ||
+      f->tensors()[0].dtype != DType::F32 || f->tensors()[0].shape.size() != 2)
+    return bad("not the state of an interrupted analysis");
+  AnalyzeState st;
+  try {
+    st.block = std::stoll(get("block"));
+    st.tokens = std::stoll(get("tokens"));
+  } catch (const std::exception&) {
+    return bad("the saved block or token count is not a number");
+  }
+  st.inputs = nlohmann::json::parse(get("inputs"), nullptr, false);
+  if (st.inputs.is_discarded() || !st.inputs.is_array()) return bad("the saved summaries are not JSON");
+  const TensorInfo& t = f->tensors()[0];
+  st.hidden.resize(t.shape[0], t.shape[1]);
+  if (t.nbytes != static_cast<uint64_t>(st.hidden.size()) * sizeof(float)) return bad("the hidden states are cut short");
+  std::memcpy(st.hidden.data(), t.data, t.nbytes);
+  return st;
+}
+
 }  // namespace
 
 const char* linear_input_name(LinearInput input) {
@@ -97,10 +144,17 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
   const int64_t T = ctx;
   const int64_t S = static_cast<int64_t>(windows.size()) / T;
   MatrixRM x;
-  LB_TRY_VOID(embed_windows(m, windows, S, T, x));
-  const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
   const int64_t nblocks = static_cast<int64_t>(m.blocks.size());
-  for (int64_t b = 0; b < nblocks; ++b) {
+  if (hooks.start_hidden) {
+    if (hooks.start_hidden->rows() != S * T || hooks.start_hidden->cols() != m.config.hidden || hooks.start_block < 0 ||
+        hooks.start_block > nblocks)
+      return make_error(ErrorCode::InvalidArgument, "the saved hidden states do not match these windows and this model");
+    x = *hooks.start_hidden;
+  } else {
+    LB_TRY_VOID(embed_windows(m, windows, S, T, x));
+  }
+  const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
+  for (int64_t b = hooks.start_hidden ? hooks.start_block : 0; b < nblocks; ++b) {
     if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
     if (hooks.before) LB_TRY_VOID(hooks.before(b));
     DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
@@ -121,6 +175,7 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
       block_forward(m.config, blk, xs, n, T);
       x.middleRows(s0 * T, n * T) = xs;
     }
+    if (hooks.walked) LB_TRY_VOID(hooks.walked(b, x));
     if (hooks.after) LB_TRY_VOID(hooks.after(b));
     if (progress)
       progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks),
@@ -131,7 +186,7 @@ Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> win
 
 Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                            const std::filesystem::path& dir, Progress* progress, const CancelToken* cancel,
-                                           const BlockHooks& hooks) {
+                                           const BlockHooks& hooks, const AnalyzeResume& resume) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(ErrorCode::Io, dir.string() + ": cannot create the folder: " + ec.message());
@@ -145,11 +200,47 @@ Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int3
       decls.push_back({stat_name(b, i, "mean_abs"), DType::F32, {c}});
       decls.push_back({stat_name(b, i, "max_abs"), DType::F32, {c}});
     }
-  LB_TRY_ASSIGN(SafetensorsWriter writer,
-                SafetensorsWriter::create(dir / "stats.safetensors", std::move(decls), {{"format", "lowbit-calibration"}}));
+  const std::map<std::string, std::string> stats_meta = {{"format", "lowbit-calibration"}};
 
   nlohmann::json inputs = nlohmann::json::array();
   int64_t tokens = 0;
+  // Resuming: the walk's state after the last block the interrupted run finished.
+  const std::filesystem::path state_path = resume.dir / "state.safetensors";
+  std::optional<AnalyzeState> state;
+  if (!resume.dir.empty()) {
+    const std::string fingerprint = "analyze;" + resume.run_id + ";calibration " + token_hash_hex(windows) + ";ctx " +
+                                    std::to_string(info.calib.ctx) + ";blocks " + std::to_string(nblocks);
+    LB_TRY_ASSIGN(const bool found, open_resume_folder(resume.dir, fingerprint, resume.resume, 1));
+    if (found && std::filesystem::exists(state_path, ec)) {
+      LB_TRY_ASSIGN(state, read_state(state_path));
+    }
+  }
+  std::optional<SafetensorsWriter> writer;
+  if (state) {
+    std::vector<std::string> filled;
+    for (int64_t b = 0; b <= state->block; ++b)
+      for (LinearInput i : kLinearInputs)
+        for (const char* what : {"hessian", "mean_abs", "max_abs"}) filled.push_back(stat_name(b, i, what));
+    LB_TRY_ASSIGN(SafetensorsWriter w, SafetensorsWriter::reopen(dir / "stats.safetensors", decls, stats_meta, filled));
+    writer.emplace(std::move(w));
+    inputs = std::move(state->inputs);
+    tokens = state->tokens;
+  } else {
+    LB_TRY_ASSIGN(SafetensorsWriter w, SafetensorsWriter::create(dir / "stats.safetensors", decls, stats_meta));
+    writer.emplace(std::move(w));
+  }
+  if (!resume.dir.empty()) writer->keep_partial();  // an interrupted run's statistics stay for --resume
+  BlockHooks walk = hooks;
+  if (state) {
+    walk.start_block = state->block + 1;
+    walk.start_hidden = &state->hidden;
+  }
+  if (!resume.dir.empty())
+    walk.walked = [&, inner = hooks.walked](int64_t b, const MatrixRM& hidden) -> Expected<void> {
+      if (inner) LB_TRY_VOID(inner(b, hidden));
+      LB_TRY_VOID(writer->flush());  // the block's statistics reach the file before the state names them
+      return write_state(state_path, b, hidden, inputs, tokens);
+    };
   auto sink = [&](int64_t b, BlockStats& stats) -> Expected<void> {
     for (LinearInput i : kLinearInputs) {
       const InputStats& st = stats.at(i);
@@ -157,9 +248,9 @@ Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int3
       const MatrixRM h = st.hessian();
       const VectorF mean = st.mean_abs();
       const VectorF& mx = st.max_abs();
-      LB_TRY_VOID(writer.write(stat_name(b, i, "hessian"), std::span<const float>(h.data(), static_cast<size_t>(h.size()))));
-      LB_TRY_VOID(writer.write(stat_name(b, i, "mean_abs"), std::span<const float>(mean.data(), static_cast<size_t>(mean.size()))));
-      LB_TRY_VOID(writer.write(stat_name(b, i, "max_abs"), std::span<const float>(mx.data(), static_cast<size_t>(mx.size()))));
+      LB_TRY_VOID(writer->write(stat_name(b, i, "hessian"), std::span<const float>(h.data(), static_cast<size_t>(h.size()))));
+      LB_TRY_VOID(writer->write(stat_name(b, i, "mean_abs"), std::span<const float>(mean.data(), static_cast<size_t>(mean.size()))));
+      LB_TRY_VOID(writer->write(stat_name(b, i, "max_abs"), std::span<const float>(mx.data(), static_cast<size_t>(mx.size()))));
       const float fence = upper_fence(std::vector<float>(mx.data(), mx.data() + mx.size()));
       const int64_t outliers = (mx.array() > fence).count();
       inputs.push_back({{"block", b},
@@ -174,8 +265,8 @@ Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int3
     }
     return {};
   };
-  LB_TRY_VOID(collect_block_stats(m, windows, info.calib.ctx, sink, progress, cancel, hooks));
-  LB_TRY_VOID(writer.finish());
+  LB_TRY_VOID(collect_block_stats(m, windows, info.calib.ctx, sink, progress, cancel, walk));
+  LB_TRY_VOID(writer->finish());
 
   nlohmann::json j = {{"format", "lowbit-calibration"},
                       {"version", 1},

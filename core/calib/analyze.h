@@ -49,6 +49,13 @@ using BlockStatsSink = std::function<Expected<void>(int64_t block, BlockStats& s
 // then write and free it); either may be empty.
 struct BlockHooks {
   std::function<Expected<void>(int64_t block)> before, after;
+  // After the windows have advanced through `block`: their hidden states, which enter block + 1 (a
+  // resumable job saves them).
+  std::function<Expected<void>(int64_t block, const MatrixRM& hidden)> walked;
+  // Resuming a walk: it starts at `start_block` from `start_hidden`, the windows' hidden states
+  // entering it (saved by `walked`), instead of embedding the windows.
+  int64_t start_block = 0;
+  const MatrixRM* start_hidden = nullptr;
 };
 // A streaming job's BlockStream (core/model/weights.h) as hooks: `after` hands the block on with no codes.
 BlockHooks hooks_of(BlockStream stream);
@@ -64,12 +71,25 @@ struct AnalyzeInfo {
   CalibOptions calib;
 };
 
+// Resuming an interrupted analysis (`lowbit analyze --out DIR` keeps it in DIR.resume/, a resume
+// folder of core/io/resume_folder.h): after every block, state.safetensors holds the windows' hidden
+// states entering the next block and the summaries so far, and stats.safetensors stays unfinished
+// (its .partial file) until the end; with `resume` a run continues from the last saved block and
+// writes the same statistics, byte for byte, as an uninterrupted one. `run_id` names the run (model
+// files and options) in the fingerprint, with a hash of the windows. Empty `dir`: none.
+struct AnalyzeResume {
+  std::filesystem::path dir;
+  bool resume = false;
+  std::string run_id;
+};
+
 // Collects the statistics of every block and writes the folder described above (created if
 // missing; earlier results in it are replaced). Returns the contents of calibration.json.
 // `hooks`: streaming (blocks loaded and freed one at a time, core/model/weights.h).
 Expected<nlohmann::json> analyze_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                            const std::filesystem::path& dir, Progress* progress = nullptr,
-                                           const CancelToken* cancel = nullptr, const BlockHooks& hooks = {});
+                                           const CancelToken* cancel = nullptr, const BlockHooks& hooks = {},
+                                           const AnalyzeResume& resume = {});
 
 // A saved calibration folder, memory-mapped; statistics are decoded on request.
 class CalibrationSet {

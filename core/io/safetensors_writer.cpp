@@ -71,6 +71,14 @@ Expected<SafetensorsWriter> SafetensorsWriter::create(const std::filesystem::pat
   return SafetensorsWriter(std::move(file));
 }
 
+Expected<SafetensorsWriter> SafetensorsWriter::reopen(const std::filesystem::path& path, const std::vector<SafetensorsDecl>& tensors,
+                                                      const std::map<std::string, std::string>& metadata,
+                                                      const std::vector<std::string>& filled) {
+  LB_TRY_ASSIGN(Layout l, layout(path, tensors, metadata));
+  LB_TRY_ASSIGN(SlotFile file, SlotFile::reopen(path, l.header, std::move(l.slots), l.file_size, filled));
+  return SafetensorsWriter(std::move(file));
+}
+
 Expected<uint64_t> SafetensorsWriter::size_of(const std::vector<SafetensorsDecl>& tensors, const std::map<std::string, std::string>& metadata) {
   LB_TRY_ASSIGN(const Layout l, layout("(size estimate)", tensors, metadata));
   return l.file_size;

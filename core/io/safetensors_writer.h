@@ -33,6 +33,12 @@ class SafetensorsWriter {
   // Validates the declarations (known dtypes, unique names, non-negative shapes), writes the header.
   static Expected<SafetensorsWriter> create(const std::filesystem::path& path, std::vector<SafetensorsDecl> tensors,
                                             const std::map<std::string, std::string>& metadata = {});
+  // Continues the .partial file an interrupted writer of the same declarations left (SlotFile::reopen);
+  // the tensors named in `filled` are in it already.
+  static Expected<SafetensorsWriter> reopen(const std::filesystem::path& path, const std::vector<SafetensorsDecl>& tensors,
+                                            const std::map<std::string, std::string>& metadata, const std::vector<std::string>& filled);
+  Expected<void> flush() { return file_.flush(); }
+  void keep_partial() { file_.keep_partial(); }
   // The data of a declared tensor not yet written (any order); its size must be the declared shape ×
   // dtype size.
   Expected<void> write(const std::string& name, std::span<const uint8_t> bytes);

@@ -3,7 +3,8 @@
 // any order, each exactly once, so a streaming exporter can write a block's tensors as soon as they
 // exist and the model-wide ones (embeddings, head) at the end, with the same bytes as a writer that
 // went in file order. Gaps between slots (alignment padding) read as zeros. Everything goes to
-// `path`.partial, renamed by finish(); a file that was not finished is removed.
+// `path`.partial, renamed by finish(); a file that was not finished is removed, unless keep_partial()
+// was called: a resumable job keeps it, and its next run reopen()s it and fills the remaining slots.
 #pragma once
 
 #include <cstdint>
@@ -28,12 +29,20 @@ class SlotFile {
   // Creates `path`.partial holding `header`; the file's final size is `file_size` (≥ every slot's end).
   static Expected<SlotFile> create(const std::filesystem::path& path, std::span<const uint8_t> header, std::vector<Slot> slots,
                                    uint64_t file_size);
+  // Continues `path`.partial, left by an interrupted writer of the same declarations: its header must
+  // be `header` byte for byte and its size `file_size`; the slots named in `filled` count as written.
+  static Expected<SlotFile> reopen(const std::filesystem::path& path, std::span<const uint8_t> header, std::vector<Slot> slots,
+                                   uint64_t file_size, const std::vector<std::string>& filled);
   SlotFile(SlotFile&&) noexcept;
   SlotFile& operator=(SlotFile&&) noexcept;
   ~SlotFile();
 
   // Fills slot `name` with exactly its size in bytes.
   Expected<void> write(const std::string& name, std::span<const uint8_t> bytes);
+  // Hands what was written to the system: a process killed after this leaves it in the .partial file.
+  Expected<void> flush();
+  // Keeps the .partial file if the writer ends unfinished (for reopen()).
+  void keep_partial() { keep_ = true; }
   // Every slot filled: flushes, closes and renames into place. Returns the file's size.
   Expected<uint64_t> finish();
   size_t slots() const { return slots_.size(); }
@@ -49,6 +58,7 @@ class SlotFile {
   uint64_t file_size_ = 0;
   std::ofstream out_;
   bool done_ = false;
+  bool keep_ = false;
 };
 
 }  // namespace lowbit

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/io/mapped_file.h"
+#include "core/io/resume_folder.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_writer.h"
 
@@ -102,45 +103,12 @@ std::set<std::string> weights_from_codes(int64_t b, const std::vector<LinearRef>
 
 }  // namespace
 
-uint64_t token_hash(std::span<const int32_t> tokens) {
-  uint64_t h = 1469598103934665603ull;
-  for (int32_t t : tokens) {
-    uint32_t v = static_cast<uint32_t>(t);
-    for (int k = 0; k < 4; ++k) {
-      h ^= (v >> (8 * k)) & 0xffu;
-      h *= 1099511628211ull;
-    }
-  }
-  return h;
-}
-
 Expected<BlockCache> BlockCache::open(const fs::path& dir, const std::string& fingerprint, bool resume) {
   BlockCache c;
   if (dir.empty()) return c;
   c.dir_ = dir;
   c.fingerprint_ = fingerprint;
-  const fs::path run = dir / "run.json";
-  std::error_code ec;
-  if (resume && fs::exists(run, ec)) {
-    LB_TRY_ASSIGN(std::string text, read_text_file(run));
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || j.value("format", std::string()) != kFormat || !j.contains("fingerprint") ||
-        !j["fingerprint"].is_string())
-      return make_error(ErrorCode::Format, run.string() + ": not the resume folder of a lowbit run");
-    if (j.value("version", 0) != kVersion)
-      return make_error(ErrorCode::Format, dir.string() + ": this resume folder was written by another version of lowbit; remove it or "
-                                                   "run without --resume");
-    if (j["fingerprint"].get<std::string>() != fingerprint)
-      return make_error(ErrorCode::Format, dir.string() + ": this resume folder belongs to another run (the model, the "
-                                                   "options or the calibration windows differ); remove it or run without --resume");
-    return c;
-  }
-  // A fresh run: whatever an earlier one left goes.
-  fs::remove_all(dir, ec);
-  fs::create_directories(dir, ec);
-  if (ec) return make_error(ErrorCode::Io, dir.string() + ": cannot create the resume folder: " + ec.message());
-  const nlohmann::json j = {{"format", kFormat}, {"version", kVersion}, {"fingerprint", fingerprint}};
-  LB_TRY_VOID(write_text_file_atomic(run, j.dump(1) + "\n"));
+  LB_TRY_VOID(open_resume_folder(dir, fingerprint, resume, kVersion));
   return c;
 }
 
@@ -331,9 +299,7 @@ Expected<bool> BlockCache::restore(int64_t b, const std::vector<LinearRef>& refs
 Expected<void> calibrated_blocks(ModelWeights& m, const QuantizeOptions& o, const std::vector<int32_t>& calib_tokens,
                                  QuantizeResult& res, double& bits, const BlockStatsSink& process, Progress* progress,
                                  const CancelToken* cancel) {
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(token_hash(calib_tokens)));
-  const std::string fingerprint = o.run_id + ";calibration " + hash + ";blocks " + std::to_string(m.blocks.size());
+  const std::string fingerprint = o.run_id + ";calibration " + token_hash_hex(calib_tokens) + ";blocks " + std::to_string(m.blocks.size());
   LB_TRY_ASSIGN(BlockCache cache, BlockCache::open(o.resume_dir, fingerprint, o.resume));
   const auto refs = block_linears(m);
   auto one = [&](int64_t b, BlockStats& stats) -> Expected<void> {

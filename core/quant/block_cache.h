@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/calib/analyze.h"
+#include "core/io/resume_folder.h"
 #include "core/quant/quantize_model.h"
 
 namespace lowbit {
@@ -64,7 +65,5 @@ Expected<void> calibrated_blocks(ModelWeights& m, const QuantizeOptions& o, cons
                                  QuantizeResult& res, double& bits, const BlockStatsSink& process, Progress* progress,
                                  const CancelToken* cancel);
 
-// A 64-bit FNV-1a hash of the calibration tokens, for fingerprints.
-uint64_t token_hash(std::span<const int32_t> tokens);
 
 }  // namespace lowbit

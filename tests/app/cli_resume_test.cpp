@@ -97,6 +97,62 @@ TEST(CliResume, AwqKilledAtARandomBlockAndResumedWritesTheSameFile) {
   killed_and_resumed_writes_the_same_file("awq");
 }
 
+// `lowbit analyze` (no views) keeps its walk's state in OUT.resume/: killed part-way (at a random
+// moment after its first block) and rerun with --resume, it writes the statistics of an uninterrupted
+// run, byte for byte. kjv-llama-8m (8 blocks, 32 windows of 256: a few seconds) gives time to kill it.
+TEST(CliResume, AnalyzeKilledAndResumedWritesTheSameStatistics) {
+  const fs::path model = test::shared_dir() / "models/kjv-llama-8m", text = test::shared_dir() / "data/kjv-train.txt";
+  if (!fs::exists(model / "config.json") || !fs::exists(text)) GTEST_SKIP() << "../shared (kjv-llama-8m, kjv-train.txt) is absent";
+  const auto dir = test::fresh_temp_dir("resume_analyze");
+  auto args = [&](const fs::path& out) {
+    return std::vector<std::string>{"analyze", model.string(), "--calib", text.string(), "--samples", "32", "--ctx", "256",
+                                    "--out", out.string(), "--quiet", "--threads", "2"};
+  };
+  const fs::path whole = dir / "whole", resumed = dir / "resumed";
+  const auto a = run_lowbit(args(whole));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_FALSE(fs::exists(dir / "whole.resume")) << "a completed run leaves no resume folder";
+
+  std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const int delay_ms = static_cast<int>(rng() % 1000);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::vector<std::string> a2 = args(resumed);
+    std::vector<char*> cargv;
+    const std::string bin = (test::bin_dir() / "lowbit").string();
+    cargv.push_back(const_cast<char*>(bin.c_str()));
+    for (auto& x : a2) cargv.push_back(x.data());
+    cargv.push_back(nullptr);
+    execv(bin.c_str(), cargv.data());
+    _exit(127);
+  }
+  bool killed = false;
+  const fs::path state = dir / "resumed.resume" / "state.safetensors";
+  for (int i = 0; i < 60'000 && !killed; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    if (fs::exists(state)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      killed = ::kill(pid, SIGKILL) == 0;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(killed && WIFSIGNALED(status)) << "the run ended before it could be interrupted (delay " << delay_ms << " ms)";
+  ASSERT_FALSE(fs::exists(resumed / "stats.safetensors")) << "a killed run leaves no finished statistics";
+
+  auto again = args(resumed);
+  again.push_back("--resume");
+  const auto b = run_lowbit(again);
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(slurp(whole / "stats.safetensors"), slurp(resumed / "stats.safetensors")) << "killed after " << delay_ms << " ms";
+  EXPECT_FALSE(fs::exists(dir / "resumed.resume"));
+  fs::remove_all(dir);
+}
+
 TEST(CliResume, AFolderOfAnotherRunIsRefused) {
   if (!fs::exists(demo() / "model.safetensors")) GTEST_SKIP() << "the demo model (resources/demo) is absent";
   const auto dir = test::fresh_temp_dir("resume_other");

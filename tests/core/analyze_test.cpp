@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "core/io/checkpoint.h"
@@ -127,6 +128,54 @@ TEST(Analyze, CancelledRunLeavesNoFiles) {
   EXPECT_EQ(j.error().code, ErrorCode::Cancelled);
   EXPECT_TRUE(std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A resumable analysis cancelled after its first block keeps its state and its unfinished statistics;
+// resumed, it writes the statistics and summaries of an uninterrupted run, byte for byte.
+TEST(Analyze, CancelledAndResumedWritesTheUninterruptedFolder) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
+  ModelWeights m = load_fixture();
+  ASSERT_GE(m.config.n_layers, 2);
+  const auto tokens = random_windows(m.config.vocab);
+  const AnalyzeInfo info{"llama-gqa", "random", {kWindows, kCtx, 0}};
+  const auto whole = temp_dir("whole"), resumed = temp_dir("resumed");
+  AnalyzeResume r;
+  r.dir = temp_dir("resumed.resume");
+  r.run_id = "analyze resume test";
+  auto a = analyze_to_folder(m, tokens, info, whole);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+
+  CancelToken cancel;
+  Progress stop([&cancel](const ProgressUpdate& u) {
+    if (u.fraction > 0) cancel.cancel();  // after the first block
+  });
+  auto cut = analyze_to_folder(m, tokens, info, resumed, &stop, &cancel, {}, r);
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().code, ErrorCode::Cancelled);
+  EXPECT_TRUE(std::filesystem::exists(r.dir / "state.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(resumed / "stats.safetensors.partial")) << "the unfinished statistics were not kept";
+  EXPECT_FALSE(std::filesystem::exists(resumed / "calibration.json"));
+
+  r.resume = true;
+  auto b = analyze_to_folder(m, tokens, info, resumed, nullptr, nullptr, {}, r);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  EXPECT_EQ(slurp(whole / "stats.safetensors"), slurp(resumed / "stats.safetensors"));
+  EXPECT_EQ((*a)["inputs"], (*b)["inputs"]);
+  EXPECT_EQ((*a)["tokens"], (*b)["tokens"]);
+  EXPECT_FALSE(std::filesystem::exists(resumed / "stats.safetensors.partial"));
+
+  // Another run's folder (other windows) is refused.
+  auto other = tokens;
+  other[0] = (other[0] + 1) % static_cast<int32_t>(m.config.vocab);
+  auto refused = analyze_to_folder(m, other, info, resumed, nullptr, nullptr, {}, r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("belongs to another run"), std::string::npos) << refused.error().message;
+  for (const auto& d : {whole, resumed, r.dir}) std::filesystem::remove_all(d);
 }
 
 TEST(Analyze, DamagedFoldersAreErrorsThatNameTheFile) {
