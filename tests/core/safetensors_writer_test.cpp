@@ -117,5 +117,46 @@ TEST(SafetensorsWriter, AnUnfinishedWriterLeavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// A kept .partial file is continued by reopen() with the same declarations: the tensors written before
+// stay, the rest are filled, and the file is the uninterrupted one. Other declarations are refused.
+TEST(SafetensorsWriter, AKeptPartialFileIsReopenedAndFinished) {
+  const std::vector<float> a = {1, 2, 3}, b = {4, 5};
+  const std::vector<SafetensorsDecl> decls = {{"a", DType::F32, {3}}, {"b", DType::F32, {2}}};
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto whole = temp_file("whole.safetensors"), resumed = temp_file("resumed.safetensors");
+  {
+    auto w = SafetensorsWriter::create(whole, decls);
+    ASSERT_TRUE(w.has_value());
+    ASSERT_TRUE(w->write("a", std::span<const float>(a)).has_value());
+    ASSERT_TRUE(w->write("b", std::span<const float>(b)).has_value());
+    ASSERT_TRUE(w->finish().has_value());
+  }
+  {
+    auto w = SafetensorsWriter::create(resumed, decls);
+    ASSERT_TRUE(w.has_value());
+    w->keep_partial();
+    ASSERT_TRUE(w->write("a", std::span<const float>(a)).has_value());
+    ASSERT_TRUE(w->flush().has_value());
+  }
+  ASSERT_TRUE(std::filesystem::exists(resumed.string() + ".partial"));
+  auto other = SafetensorsWriter::reopen(resumed, {{"a", DType::F32, {4}}, {"b", DType::F32, {2}}}, {}, {"a"});
+  ASSERT_FALSE(other.has_value());
+  EXPECT_NE(other.error().message.find("not the file this run declares"), std::string::npos) << other.error().message;
+  ASSERT_TRUE(std::filesystem::exists(resumed.string() + ".partial")) << "a refused reopen leaves the file as it was";
+  {
+    auto w = SafetensorsWriter::reopen(resumed, decls, {}, {"a"});
+    ASSERT_TRUE(w.has_value()) << w.error().message;
+    EXPECT_FALSE(w->write("a", std::span<const float>(a)).has_value()) << "a filled tensor is not written twice";
+    ASSERT_TRUE(w->write("b", std::span<const float>(b)).has_value());
+    ASSERT_TRUE(w->finish().has_value());
+  }
+  EXPECT_EQ(read(whole), read(resumed));
+  std::filesystem::remove(whole);
+  std::filesystem::remove(resumed);
+}
+
 }  // namespace
 }  // namespace lowbit
