@@ -1,10 +1,15 @@
 // lowbit ppl MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2] [--kld]
 //                  [--layout L.json [--calib FILE --samples N --calib-ctx N --seed S]]
-//                  [--backend cpu|vulkan [--device N] [--max-device-mb MB]] ...
+//                  [--backend cpu|vulkan [--device N] [--max-device-mb MB]] [--stream] ...
 // With --layout the model is quantized in memory as the layout says before it is evaluated (on the
 // Vulkan backend: its dequantized weights in fp32). A Vulkan device that cannot be opened, or a model
 // the Vulkan forward pass does not support, falls back to the CPU with one warning; running out of
-// device memory or losing the device during the job fails it.
+// device memory or losing the device during the job fails it. --stream (and, on its own, a model whose
+// fp32 weights would not fit in memory) reads the model block by block from its checkpoint for every
+// batch of windows: one decoder block in memory.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -45,7 +50,7 @@ int run_ppl(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv, {{"text", "ctx", "method", "reference", "backend", "threads", "max-windows", "device", "layout", "calib", "samples",
                                   "calib-ctx", "seed", "max-device-mb"},
-                                 {"json", "kld", "quiet"}, {}},
+                                 {"json", "kld", "quiet", "stream"}, {}},
                           err);
   const bool json = args && args->flag("json");
   if (!args) return usage_error("ppl", err, json);
@@ -88,8 +93,21 @@ int run_ppl(const std::vector<std::string>& argv) {
   auto ids = tokenize_text(*model->tokenizer, *text, add_bos, *text_path);
   if (!ids) return fail(ids.error(), json);
 
+  // Streaming (one decoder block in memory at a time, StreamedCpuForward): --stream, or on its own
+  // when the model's fp32 weights would take more than 60 % of this machine's memory.
+  const bool plain = !args->get("layout") && !args->get("reference") && !backend->vulkan;
+  if (args->flag("stream") && !plain)
+    return usage_error("ppl", "--stream evaluates the model as stored on the CPU: not with --layout, --reference or --backend vulkan", json);
+  double fp32_bytes = 0;
+  for (const auto& t : model->checkpoint->tensors()) fp32_bytes += 4.0 * static_cast<double>(t.numel());
+  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  const bool streaming = plain && (args->flag("stream") || fp32_bytes > 0.6 * memory);
+  if (streaming && !args->flag("stream"))
+    warnings.push_back("the model's fp32 weights (" + std::to_string(static_cast<int64_t>(fp32_bytes / 1e9)) +
+                       " GB) would not fit in memory: evaluated block by block from the checkpoint");
+  if (streaming && opt.batch_windows == 0) opt.batch_windows = std::clamp<int64_t>(8192 / opt.ctx, 1, 64);  // blocks are read once per batch
   Progress load_progress = progress.sub(0.0, 0.05);
-  auto weights = load_model(*model->checkpoint, model->config, &load_progress);
+  auto weights = load_model(*model->checkpoint, model->config, &load_progress, !streaming);
   if (!weights) return fail(weights.error(), json);
   std::optional<ModelWeights> reference;
   if (auto ref_path = args->get("reference")) {
@@ -124,7 +142,9 @@ int run_ppl(const std::vector<std::string>& argv) {
     for (const auto& w : q->warnings) warnings.push_back(w);
     quantized = std::move(*q);
   }
-  if (auto made = make_backends(backends, device, *weights, reference ? &*reference : nullptr, warnings); !made) {
+  if (streaming) {
+    backends.model = std::make_unique<StreamedCpuForward>(*model->checkpoint, *weights);
+  } else if (auto made = make_backends(backends, device, *weights, reference ? &*reference : nullptr, warnings); !made) {
     term.finish();
     return fail(made.error(), json);
   }
@@ -149,6 +169,8 @@ int run_ppl(const std::vector<std::string>& argv) {
                           {"backend", backends.model->name()},
                           {"device", backends.model->device()},
                           {"threads", compute_threads()},
+                          {"streamed", streaming},
+                          {"peak_rss_mb", peak_rss_mb()},
                           {"warnings", warnings}};
     if (quantized) out["layout"] = {{"file", *args->get("layout")}, {"bits_per_weight", quantized->bits_per_weight},
                                     {"quantized_weights", quantized->quantized_weights}, {"seconds", quantized->seconds}};

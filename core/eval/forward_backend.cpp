@@ -46,6 +46,21 @@ Expected<void> CpuForward::logits(std::span<const int32_t> tokens, int64_t B, in
   });
 }
 
+std::string StreamedCpuForward::device() const { return "CPU, " + std::to_string(compute_threads()) + " threads, streamed"; }
+
+Expected<void> StreamedCpuForward::logits(std::span<const int32_t> tokens, int64_t B, int64_t T, const WindowLogitsSink& sink) {
+  ModelWeights& m = *weights_;
+  MatrixRM x;
+  LB_TRY_VOID(embed_windows(m, tokens, B, T, x));
+  for (int64_t b = 0; b < m.config.n_layers; ++b) {
+    LB_TRY_VOID(load_block(*ck_, m, b));
+    block_forward(m.config, m.blocks[static_cast<size_t>(b)], x, B, T);
+    release_block(m, b);
+  }
+  head_forward(m, x, B, T, [&](int64_t w, const MatrixRM& l) { sink(w, std::span<const float>(l.data(), static_cast<size_t>(l.size()))); });
+  return {};
+}
+
 Expected<std::unique_ptr<ForwardBackend>> make_forward(const ForwardFactory& factory, const ModelWeights& weights,
                                                       std::string* fallback_note) {
   if (factory) {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "core/io/checkpoint.h"
 #include "core/model/config.h"
 #include "core/model/weights.h"
 #include "core/util/expected.h"
@@ -55,6 +56,25 @@ class CpuForward final : public ForwardBackend {
 
  private:
   const ModelWeights* weights_;
+};
+
+// The CPU backend over a model read block by block from its checkpoint: `skeleton` holds only the
+// model-wide tensors (load_model(…, blocks = false)); for every call each decoder block is loaded,
+// applied to the windows and freed in turn, so memory is one block and the windows' activations
+// whatever the model's size, at the price of reading the blocks once per call (from the page cache
+// when it holds them): give it many windows per call. Its arithmetic is CpuForward's.
+class StreamedCpuForward final : public ForwardBackend {
+ public:
+  StreamedCpuForward(const Checkpoint& ck, ModelWeights& skeleton) : ck_(&ck), weights_(&skeleton) {}
+
+  const ModelConfig& config() const override { return weights_->config; }
+  std::string name() const override { return "cpu"; }
+  std::string device() const override;
+  Expected<void> logits(std::span<const int32_t> tokens, int64_t B, int64_t T, const WindowLogitsSink& sink) override;
+
+ private:
+  const Checkpoint* ck_;
+  ModelWeights* weights_;
 };
 
 // Makes the backend an evaluation runs on for given weights (which outlive it). Empty: the CPU. An

@@ -96,6 +96,19 @@ TEST(CliExport, HessianPlanStreamsAndPlansAsTheResidentRun) {
   std::filesystem::remove_all(dir);
 }
 
+// `ppl --stream` reads one block at a time and gives the resident perplexity; it evaluates the model
+// as stored, so a layout with it is a usage error.
+TEST(CliExport, PerplexityStreamedIsTheResidentOne) {
+  const double resident = ppl_of({}, kDemo.string());
+  const auto j = run_json({"ppl", kDemo.string(), "--text", (kDemo / "demo-valid.txt").string(), "--ctx", "128", "--threads", "2", "--stream"});
+  ASSERT_TRUE(j.is_object());
+  EXPECT_TRUE(j["streamed"].get<bool>());
+  EXPECT_NEAR(j["ppl"].get<double>() / resident, 1.0, 1e-9);
+  auto r = run_lowbit({"ppl", kDemo.string(), "--text", (kDemo / "demo-valid.txt").string(), "--stream", "--layout", "x.json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--stream evaluates the model as stored"), std::string::npos) << r.err;
+}
+
 TEST(CliExport, GptqCheckpointReadsBackWithTheInMemoryPerplexity) {
   const auto dir = fresh_temp_dir("cli_export_gptq");
   const std::string out = (dir / "demo-gptq").string();

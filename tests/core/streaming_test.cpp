@@ -14,6 +14,7 @@
 #include "core/calib/calibration.h"
 #include "core/export/estimate.h"
 #include "core/export/export_layout.h"
+#include "core/eval/perplexity.h"
 #include "core/export/gguf_export.h"
 #include "core/export/gptq_checkpoint.h"
 #include "core/model/model.h"
@@ -371,6 +372,39 @@ TEST(Streaming, LayoutExportStreamedIsTheResidentOneAndItsEstimateIsExact) {
   auto e = estimate_layout_export(*model, cbq, one, xo);
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message.find("not yet cbq"), std::string::npos) << e.error().message;
+}
+
+}  // namespace
+}  // namespace lowbit
+
+namespace lowbit {
+namespace {
+
+// StreamedCpuForward (core/eval/forward_backend.h) reads each block for every call and frees it: its
+// perplexity is CpuForward's to the last bit, with no block left in memory.
+TEST(Streaming, PerplexityStreamedBlockByBlockIsTheResidentOne) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  LOWBIT_REQUIRE_SHARED("data/kjv-valid.txt");
+  auto model = open_model(test::shared_dir() / "models/kjv-llama-8m", true);
+  ASSERT_TRUE(model) << model.error().message;
+  auto ids = tokenize_file(*model->tokenizer, (test::shared_dir() / "data/kjv-valid.txt").string());
+  ASSERT_TRUE(ids) << ids.error().message;
+  auto w = load_model(*model->checkpoint, model->config);
+  auto skeleton = load_model(*model->checkpoint, model->config, nullptr, false);
+  ASSERT_TRUE(w && skeleton);
+  PplOptions o;
+  o.ctx = 128;
+  o.max_windows = 12;
+  o.batch_windows = 4;
+  CpuForward resident(*w);
+  StreamedCpuForward streamed(*model->checkpoint, *skeleton);
+  auto a = evaluate_perplexity(resident, *ids, o);
+  auto b = evaluate_perplexity(streamed, *ids, o);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->ppl, b->ppl);
+  EXPECT_EQ(a->tokens_scored, b->tokens_scored);
+  for (int64_t i = 0; i < model->config.n_layers; ++i) EXPECT_FALSE(block_loaded(*skeleton, i));
+  EXPECT_EQ(streamed.name(), "cpu");
 }
 
 }  // namespace
