@@ -1,6 +1,6 @@
 // lowbit ppl MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2] [--kld]
 //                  [--layout L.json [--calib FILE --samples N --calib-ctx N --seed S]]
-//                  [--backend cpu|vulkan [--device N] [--max-device-mb MB]] [--stream] ...
+//                  [--backend cpu|vulkan [--device N] [--max-device-mb MB]] [--stream [--dry-run]] ...
 // With --layout the model is quantized in memory as the layout says before it is evaluated (on the
 // Vulkan backend: its dequantized weights in fp32). A Vulkan device that cannot be opened, or a model
 // the Vulkan forward pass does not support, falls back to the CPU with one warning; running out of
@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/dry_run.h"
 #include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/eval/perplexity.h"
@@ -50,7 +52,7 @@ int run_ppl(const std::vector<std::string>& argv) {
   std::string err;
   auto args = Args::parse(argv, {{"text", "ctx", "method", "reference", "backend", "threads", "max-windows", "device", "layout", "calib", "samples",
                                   "calib-ctx", "seed", "max-device-mb"},
-                                 {"json", "kld", "quiet", "stream"}, {}},
+                                 {"json", "kld", "quiet", "stream", "dry-run"}, {}},
                           err);
   const bool json = args && args->flag("json");
   if (!args) return usage_error("ppl", err, json);
@@ -106,9 +108,20 @@ int run_ppl(const std::vector<std::string>& argv) {
     warnings.push_back("the model's fp32 weights (" + std::to_string(static_cast<int64_t>(fp32_bytes / 1e9)) +
                        " GB) would not fit in memory: evaluated block by block from the checkpoint");
   if (streaming && opt.batch_windows == 0) opt.batch_windows = std::clamp<int64_t>(8192 / opt.ctx, 1, 64);  // blocks are read once per batch
+  if (args->flag("dry-run") && !streaming)
+    return fail({ErrorCode::Unsupported, "--dry-run estimates the streamed evaluation (--stream) of the model as stored; not yet a resident "
+                                         "one, --layout, --reference or --backend vulkan"}, json);
   Progress load_progress = progress.sub(0.0, 0.05);
+  const auto t_load = std::chrono::steady_clock::now();
   auto weights = load_model(*model->checkpoint, model->config, &load_progress, !streaming);
   if (!weights) return fail(weights.error(), json);
+  if (args->flag("dry-run")) {
+    term.finish();
+    const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
+    auto e = estimate_streamed_perplexity(*model->checkpoint, *weights, *ids, opt, load_seconds);
+    if (!e) return fail(e.error(), json);
+    return print_estimate("ppl", {{"ctx", opt.ctx}, {"batch_windows", opt.batch_windows}}, *e, "", "", json);
+  }
   std::optional<ModelWeights> reference;
   if (auto ref_path = args->get("reference")) {
     auto ref_model = open_model(*ref_path, false);

@@ -2,10 +2,12 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/export/gguf_export.h"
 #include "core/export/gptq_checkpoint.h"
+#include "core/model/forward.h"
 
 namespace lowbit {
 
@@ -104,6 +106,48 @@ Expected<JobEstimate> estimate_quantization(const Model& model, ModelWeights& sk
   e.bytes = bytes;
   e.streamed = to.has_value();
   if (!e.streamed) e.peak_rss_mb += static_cast<double>(e.blocks - 1) * block_fp32_bytes(skeleton.config) / (1024.0 * 1024.0);
+  return e;
+}
+
+Expected<JobEstimate> estimate_streamed_perplexity(const Checkpoint& ck, ModelWeights& skeleton, std::span<const int32_t> tokens,
+                                                   const PplOptions& o, double load_seconds) {
+  LB_TRY_VOID(o.validate());
+  const int64_t ctx = o.ctx;
+  int64_t windows = static_cast<int64_t>(tokens.size()) / ctx;
+  if (o.max_windows > 0) windows = std::min(windows, o.max_windows);
+  if (windows == 0) return make_error(ErrorCode::InvalidArgument, "the text has fewer tokens than one window of " + std::to_string(ctx));
+  const int64_t batch = std::min(o.batch_windows > 0 ? o.batch_windows : std::clamp<int64_t>(1024 / ctx, 1, 16), windows);
+  const int64_t batches = (windows + batch - 1) / batch;
+  const auto t0 = Clock::now();
+  MatrixRM x;
+  LB_TRY_VOID(embed_windows(skeleton, tokens.subspan(0, static_cast<size_t>(batch * ctx)), batch, ctx, x));
+  const auto t1 = Clock::now();
+  LB_TRY_VOID(load_block(ck, skeleton, 0));
+  const auto t_loaded = Clock::now();
+  {
+    MatrixRM warm = x;  // the first call allocates its buffers and touches its pages: not timed
+    block_forward(skeleton.config, skeleton.blocks[0], warm, batch, ctx);
+  }
+  const auto t_warm = Clock::now();
+  block_forward(skeleton.config, skeleton.blocks[0], x, batch, ctx);
+  release_block(skeleton, 0);
+  const auto t2 = Clock::now();
+  double sink = 0;  // the scoring, as evaluate_perplexity does it, so that it is timed too
+  head_forward(skeleton, x, batch, ctx, [&](int64_t w, const MatrixRM& l) {
+    for (int64_t p = 0; p + 1 < ctx; ++p)
+      sink += token_nll(std::span<const float>(l.row(p).data(), static_cast<size_t>(l.cols())),
+                        tokens[static_cast<size_t>(w * ctx + p + 1)]);
+  });
+  const auto t3 = Clock::now();
+  JobEstimate e;
+  e.blocks = static_cast<int64_t>(skeleton.blocks.size());
+  e.load_seconds = load_seconds;
+  e.setup_seconds = seconds_between(t0, t1);
+  e.block_seconds = seconds_between(t1, t_loaded) + seconds_between(t_warm, t2);  // read and decode, then apply
+  const double head = seconds_between(t2, t3);
+  e.seconds = load_seconds + static_cast<double>(batches) * (e.setup_seconds + static_cast<double>(e.blocks) * e.block_seconds + head);
+  e.peak_rss_mb = process_peak_rss_mb();
+  e.streamed = true;
   return e;
 }
 

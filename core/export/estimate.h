@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/calib/analyze.h"
+#include "core/eval/perplexity.h"
 #include "core/export/export_layout.h"
 #include "core/model/model.h"
 #include "core/quant/quantize_model.h"
@@ -62,6 +63,12 @@ class BlockProbe {
 Expected<JobEstimate> estimate_quantization(const Model& model, ModelWeights& skeleton, QuantizeOptions options,
                                             const std::vector<int32_t>& calib, std::optional<ExportTarget> to, double load_seconds,
                                             const CancelToken* cancel = nullptr);
+
+// The estimate of evaluate_perplexity on a StreamedCpuForward over `skeleton` with these options: a
+// probe runs the first batch of windows through block 0 (read from `ck`) and the head; every batch
+// then walks all blocks, so seconds = load + batches × (blocks × block + head).
+Expected<JobEstimate> estimate_streamed_perplexity(const Checkpoint& ck, ModelWeights& skeleton, std::span<const int32_t> tokens,
+                                                   const PplOptions& options, double load_seconds);
 
 // The estimate of export_layout_streamed(source, layout, …) with the same arguments.
 Expected<JobEstimate> estimate_layout_export(const Model& source, const Layout& layout, std::span<const int32_t> calib_windows,

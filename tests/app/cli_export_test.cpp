@@ -107,6 +107,14 @@ TEST(CliExport, PerplexityStreamedIsTheResidentOne) {
   auto r = run_lowbit({"ppl", kDemo.string(), "--text", (kDemo / "demo-valid.txt").string(), "--stream", "--layout", "x.json"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--stream evaluates the model as stored"), std::string::npos) << r.err;
+  // Its --dry-run probes one batch through block 0 and the head.
+  const auto d = run_json({"ppl", kDemo.string(), "--text", (kDemo / "demo-valid.txt").string(), "--ctx", "128", "--threads", "2",
+                           "--stream", "--dry-run"});
+  ASSERT_TRUE(d.is_object());
+  EXPECT_TRUE(d["dry_run"].get<bool>());
+  EXPECT_GT(d["estimate"]["seconds"].get<double>(), 0.0);
+  EXPECT_GT(d["probe"]["block_seconds"].get<double>(), 0.0);
+  EXPECT_LT(d["estimate"]["seconds"].get<double>(), 10 * j["seconds"].get<double>() + 1.0);
 }
 
 TEST(CliExport, GptqCheckpointReadsBackWithTheInMemoryPerplexity) {
