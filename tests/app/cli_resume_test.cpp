@@ -29,6 +29,21 @@ std::vector<std::string> gptq_args(const fs::path& out, const std::string& metho
           "--samples", "96", "--ctx", "128", "--out", out.string(), "--quiet"};
 }
 
+// Starts `lowbit ARGS` as a child process (to be killed): its pid, or -1.
+pid_t spawn_lowbit(std::vector<std::string> args) {
+  const std::string bin = (test::bin_dir() / "lowbit").string();
+  std::vector<char*> cargv;
+  cargv.push_back(const_cast<char*>(bin.c_str()));
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execv(bin.c_str(), cargv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -47,18 +62,8 @@ void killed_and_resumed_writes_the_same_file(const std::string& method) {
   char name[40];
   std::snprintf(name, sizeof name, "block-%05d.safetensors", k);
   const fs::path marker = dir / "resumed.gguf.resume" / name;
-  const pid_t pid = fork();
+  const pid_t pid = spawn_lowbit(gptq_args(resumed, method));
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::vector<std::string> args = gptq_args(resumed, method);
-    std::vector<char*> cargv;
-    const std::string bin = (test::bin_dir() / "lowbit").string();
-    cargv.push_back(const_cast<char*>(bin.c_str()));
-    for (auto& s : args) cargv.push_back(s.data());
-    cargv.push_back(nullptr);
-    execv(bin.c_str(), cargv.data());
-    _exit(127);
-  }
   bool killed = false;
   for (int i = 0; i < 60'000 && !killed; ++i) {
     if (fs::exists(marker)) {
@@ -115,18 +120,8 @@ TEST(CliResume, AnalyzeKilledAndResumedWritesTheSameStatistics) {
 
   std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
   const int delay_ms = static_cast<int>(rng() % 1000);
-  const pid_t pid = fork();
+  const pid_t pid = spawn_lowbit(args(resumed));
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::vector<std::string> a2 = args(resumed);
-    std::vector<char*> cargv;
-    const std::string bin = (test::bin_dir() / "lowbit").string();
-    cargv.push_back(const_cast<char*>(bin.c_str()));
-    for (auto& x : a2) cargv.push_back(x.data());
-    cargv.push_back(nullptr);
-    execv(bin.c_str(), cargv.data());
-    _exit(127);
-  }
   bool killed = false;
   const fs::path state = dir / "resumed.resume" / "state.safetensors";
   for (int i = 0; i < 60'000 && !killed; ++i) {
