@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "core/quant/awq_model.h"
 #include "core/quant/block_cache.h"
@@ -151,8 +152,10 @@ BlockStream stream_blocks(const Checkpoint& ck, ModelWeights& w,
   // The embeddings and the output head are needed before the blocks (calibration windows are
   // embedded) and after them (quantized with --quantize-embeddings, written): in between they are
   // let go, so the blocks' working memory does not add to theirs (1 GB in fp32 for a 7B model).
-  s.load = [&ck, &w](int64_t b) -> Expected<void> {
-    if (b == 0) release_model_wide(w);
+  // The first block loaded lets them go, whichever it is (a resumed walk starts later than block 0).
+  s.load = [&ck, &w, first = std::make_shared<bool>(true)](int64_t b) -> Expected<void> {
+    if (*first) release_model_wide(w);
+    *first = false;
     return load_block(ck, w, b);
   };
   s.done = [&ck, &w, write = std::move(write)](int64_t b, EncodedTensors& encoded) -> Expected<void> {
