@@ -33,10 +33,12 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   tokenize  MODEL --text FILE [--add-special] [--ids]
   ppl       MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2]
                   [--backend cpu|vulkan] [--threads N] [--max-windows N]
+                  [--stream [--dry-run]] (one decoder block in memory; on its own when the model would not fit)
 
   analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--imatrix F.dat] [--threads N]
+                  [--dry-run] [--resume (continue an interrupted run from DIR.resume/)]
             per-layer input Hessians and activation statistics, saved in DIR (calibration.json,
-            stats.safetensors)
+            stats.safetensors), streamed block by block
                   [--views hessian,scale-hessian,landscape,awq,outliers] [--view-bits 2,3,4] [--blocks 0,3]
                   [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
                   [--landscape-block K]
@@ -46,7 +48,8 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
                   [--act-order] [--static-groups] [--damp X] [--weighted-grids] [--mse] [--no-clip]
                   [--quantize-embeddings] [--eval FILE] [--eval-ctx N] [--threads N]
                   [--layout L.json (instead of --format)] [--out OUT.gguf [--name NAME]]
-                  [--resume (gptq: continue an interrupted --out run from OUT.resume/)]
+                  [--resume (gptq, awq, awq+gptq: continue an interrupted --out run from OUT.resume/)]
+                  [--dry-run (output size, peak memory, time; writes nothing)]
             --method cbq (int formats): [--cbq-window K] [--cbq-iters N] [--cbq-lr X] [--cbq-scale-lr X]
                   [--cbq-rank R] [--cbq-lambda X] [--cbq-batch N] [--cbq-samples N] [--cbq-kl X] [--cbq-kappa X] [--no-cfp]
             --method onebit (format onebit): [--onebit-iters N per block, 0 = SVID alone] [--onebit-lr X]
@@ -57,7 +60,8 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
             (int formats)
   plan      MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
                   [--no-embeddings] [--sensitivity kld|hessian] --calib FILE [--samples N] [--text FILE]
-                  [--cache FILE] --out L.json
+                  [--cache FILE (an interrupted plan resumes from it)] --out L.json
+                  [--dry-run (--sensitivity hessian: streamed)]
   compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
                   [--ctx N] [--max-windows N] [--calib FILE]
   ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says
