@@ -31,6 +31,7 @@ Expected<CompareRow> compare_row_from_json(const nlohmann::json& j, const std::s
   CompareRow r;
   if (!j.contains("name") || !j["name"].is_string()) return bad("\"name\" must be a string");
   r.name = j["name"].get<std::string>();
+  if (j.contains("method") && !j["method"].is_string()) return bad("\"method\" must be a string in row '" + r.name + "'");
   const auto method = quant_method_from_name(j.value("method", std::string("rtn")));
   if (!method) return bad("unknown method in row '" + r.name + "'");
   r.method = *method;

@@ -199,7 +199,13 @@ Expected<Project> read_project(const fs::path& path) {
   LB_TRY_ASSIGN(const std::string text, read_text_file(path));
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return make_error(ErrorCode::Format, path.string() + ": not valid JSON");
-  return Project::from_json(j, fs::absolute(path).parent_path(), path.string());
+  // Every field is checked before it is read; a type the checks missed is still an error naming the
+  // file, never an exception out of the reader.
+  try {
+    return Project::from_json(j, fs::absolute(path).parent_path(), path.string());
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(ErrorCode::Format, path.string() + ": malformed project: " + e.what());
+  }
 }
 
 Expected<void> write_project(const Project& project, const fs::path& path) {

@@ -137,6 +137,9 @@ TEST(ProjectFile, DamagedFilesNameTheFileAndTheKey) {
       {R"({"format": "lowbit-project", "version": 1, "model": "/m", "plan": {"method": "magic"}})", "plan.method"},
       {R"({"format": "lowbit-project", "version": 1, "model": "/m", "layouts": [{"name": "x", "layout": {}}]})", "layout 'x'"},
       {R"({"format": "lowbit-project", "version": 1, "model": "/m", "comparison": {"rows": [{"name": "r"}]}})", "\"ppl\""},
+      // Found by fuzz_project (CI, session 8): a number where a row's method name goes threw out of the reader.
+      {R"({"format": "lowbit-project", "version": 1, "model": "/m", "comparison": {"rows": [{"name": "r", "method": 1.8, "ppl": 3}]}})",
+       "\"method\" must be a string"},
       {R"({"format": "lowbit-project", "version": 1, "model": "/m", "exports": [{"to": "gguf"}]})", "exports[].path"},
       {R"({"format": "lowbit-project", "version": 1, "model": "/m", "notes": [1]})", "notes"},
   };
