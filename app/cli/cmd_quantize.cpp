@@ -1,8 +1,8 @@
 // lowbit quantize MODEL --method rtn|gptq|awq|awq+gptq (--format FMT | --layout L.json) [--calib FILE --samples N
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
-//                       [--mse] [--no-clip (awq)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
+//                       [--mse] [--no-clip (awq)] [--awq-grid N (awq: α points)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
 //                       [--resume (gptq, awq, awq+gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
-//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq: the sweep on the GPU)]
+//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq's sweep, awq's α grid on the GPU)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
 //                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
@@ -38,7 +38,7 @@ namespace {
 int quantize_or_export(const std::vector<std::string>& argv, const std::string& command) {
   std::string err;
   auto args = Args::parse(argv,
-                          {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "eval", "eval-ctx", "threads",
+                          {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "awq-grid", "eval", "eval-ctx", "threads",
                             "out", "backend", "device", "max-device-mb", "layout", "to", "name",
                             "onebit-iters", "onebit-lr", "onebit-latent-lr", "onebit-batch", "onebit-kd-weight",
                             "cbq-window", "cbq-iters", "cbq-lr", "cbq-scale-lr", "cbq-rank", "cbq-lambda", "cbq-batch",
@@ -89,6 +89,9 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   // A GPTQ checkpoint stores fp16 scales: choose the codes on fp16 grids so the file is the model evaluated.
   opt.fp16_scales = out_path.has_value() && to == "gptq";
   opt.awq.clip = !args->flag("no-clip");
+  const long long awq_grid = args->get_int("awq-grid", opt.awq.alpha_grid, err);
+  if (err.empty() && (awq_grid < 1 || awq_grid > 1000)) err = "--awq-grid must be 1 … 1000 points";
+  opt.awq.alpha_grid = static_cast<int>(std::clamp(awq_grid, 1LL, 1000LL));
   opt.gptq.act_order = args->flag("act-order");
   opt.gptq.static_groups = args->flag("static-groups");
   opt.gptq.weighted_grids = args->flag("weighted-grids");
@@ -119,17 +122,20 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
-  // --backend vulkan: GPTQ's sweep on the GPU (gpu/ops/gptq_op.h); everything else stays on the CPU.
+  // --backend vulkan: GPTQ's sweep (gpu/ops/gptq_op.h) and AWQ's α grid (gpu/ops/awq_op.h) on the
+  // GPU; everything else stays on the CPU.
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error(cmd, err, json);
-  if (backend->vulkan && opt.method != QuantMethod::Gptq)
-    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs GPTQ's sweep; method ") + quant_method_name(opt.method) +
-                                             " runs on the CPU only for now"}, json);
+  const bool gpu_method = opt.method == QuantMethod::Gptq || opt.method == QuantMethod::Awq || opt.method == QuantMethod::AwqGptq;
+  if (backend->vulkan && !gpu_method)
+    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs GPTQ's sweep and AWQ's α grid; method ") +
+                                             quant_method_name(opt.method) + " runs on the CPU only for now"}, json);
   std::vector<std::string> device_warnings;
   EvalDevice device;
   if (backend->vulkan) {
     device.open(*backend, device_warnings);
     opt.gptq.backend = device.gptq();
+    opt.awq.backend = device.awq_grid();
   }
   const bool eval = args->get("eval").has_value();
   // Methods that go block by block stream the model when nothing needs it whole (an evaluation

@@ -5,6 +5,7 @@
 #if LOWBIT_HAVE_VULKAN
 #include "gpu/device/device.h"
 #include "gpu/model/vulkan_forward.h"
+#include "gpu/ops/awq_op.h"
 #include "gpu/ops/gptq_op.h"
 #endif
 
@@ -72,6 +73,13 @@ ForwardFactory EvalDevice::forward() const {
 GptqBackend EvalDevice::gptq() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_gptq(*impl_->device);
+#endif
+  return {};
+}
+
+AwqGridBackend EvalDevice::awq_grid() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_awq_grid(*impl_->device);
 #endif
   return {};
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/eval/forward_backend.h"
+#include "core/quant/awq.h"
 #include "core/quant/gptq.h"
 
 namespace lowbit::cli {
@@ -43,6 +44,8 @@ class EvalDevice {
   ForwardFactory forward() const;
   // GPTQ's sweep on the device (GptqOptions::backend); empty when none is open.
   GptqBackend gptq() const;
+  // AWQ's α grid on the device (AwqOptions::backend); empty when none is open.
+  AwqGridBackend awq_grid() const;
 
  private:
   struct Impl;

@@ -67,20 +67,34 @@ Expected<AwqSearchResult> awq_search_scale(const std::vector<AwqLayer>& layers, 
     return make_error(ErrorCode::InvalidArgument, "AWQ on " + layers.front().name + ": activation statistics of " +
                                                       std::to_string(mean_abs.size()) + " channels for a Hessian of " +
                                                       std::to_string(h.rows()));
+  std::vector<VectorF> scales;
+  scales.reserve(static_cast<size_t>(o.alpha_grid));
+  for (int i = 0; i < o.alpha_grid; ++i) scales.push_back(awq_scales(mean_abs, static_cast<double>(i) / o.alpha_grid));
   AwqSearchResult r;
-  r.curve.resize(static_cast<size_t>(o.alpha_grid));
+  if (o.backend) {
+    auto curve = o.backend(layers, h, scales);
+    if (curve && curve->size() == scales.size()) r.curve = std::move(*curve);
+    else if (curve) return make_error(ErrorCode::Device, "AWQ on " + layers.front().name + ": the backend gave " +
+                                                              std::to_string(curve->size()) + " errors for " +
+                                                              std::to_string(scales.size()) + " scales");
+    else if (curve.error().code != ErrorCode::Unsupported) return Unexpected{curve.error()};
+  }
+  if (r.curve.empty()) {
+    r.curve.resize(scales.size());
+    for (size_t i = 0; i < scales.size(); ++i) {
+      LB_TRY_ASSIGN(const double e, awq_scaled_error(layers, h, scales[i]));
+      r.curve[i] = e;
+    }
+  }
   double best = INFINITY;
-  for (int i = 0; i < o.alpha_grid; ++i) {
-    const double alpha = static_cast<double>(i) / static_cast<double>(o.alpha_grid);
-    VectorF s = awq_scales(mean_abs, alpha);
-    LB_TRY_ASSIGN(const double e, awq_scaled_error(layers, h, s));
-    r.curve[static_cast<size_t>(i)] = e;
+  for (size_t i = 0; i < scales.size(); ++i) {
+    const double e = r.curve[i];
     if (i == 0) r.error_rtn = e;
     if (e < best) {  // strict: ties keep the smaller α
       best = e;
-      r.alpha = alpha;
+      r.alpha = static_cast<double>(i) / o.alpha_grid;
       r.error = e;
-      r.scales = std::move(s);
+      r.scales = scales[i];
     }
   }
   return r;

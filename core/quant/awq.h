@@ -15,6 +15,7 @@
 // range by coordinate descent on the full Hessian-weighted error of the row, so it never increases it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,11 +29,19 @@
 
 namespace lowbit {
 
+struct AwqLayer;
+// Another backend's evaluation of the α grid (gpu/ops/awq_op.h: vulkan_awq_grid): awq_scaled_error of
+// every scale vector in `scales`, in order, for one group; Unsupported for a group it does not handle
+// (its formats, its sizes), which the CPU then evaluates. Any other error fails the search.
+using AwqGridBackend = std::function<Expected<std::vector<double>>(const std::vector<AwqLayer>& layers, const MatrixRM& h,
+                                                                   const std::vector<VectorF>& scales)>;
+
 struct AwqOptions {
   int alpha_grid = 20;    // α = i / alpha_grid, i = 0 … alpha_grid − 1
   bool clip = true;       // int family: per-group clip search after scaling (awq+gptq: clamp, then GPTQ)
   float clip_min = 0.5f;  // smallest shrink ratio of the min-max range tried
   int clip_steps = 20;    // ratios 1, 1 − (1 − clip_min)/steps, …, clip_min
+  AwqGridBackend backend;  // empty: the CPU evaluates the α grid
   Expected<void> validate() const;
 };
 

@@ -118,8 +118,31 @@ TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
   const double agree = shared_codes(dir / "cpu", dir / "gpu");
   EXPECT_GE(agree, 0.99) << "codes shared with the CPU's checkpoint";
   std::printf("demo int4g32a: %.4f %% of codes as the CPU's\n", 100 * agree);
-  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "rtn", "--format", "q4_0", "--backend", "vulkan", "--json"});
-  EXPECT_NE(r.exit_code, 0) << "RTN on Vulkan is not a quantize backend yet";
+  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "cbq", "--format", "int4g32a", "--backend", "vulkan", "--json"});
+  EXPECT_NE(r.exit_code, 0) << "CBQ on Vulkan is not a quantize backend yet";
+  std::filesystem::remove_all(dir);
+}
+
+// --backend vulkan evaluates AWQ's α grid on the GPU (lavapipe in CI): the errors agree with the CPU's
+// to float rounding, so the same α is chosen for every group and — the rest running on the CPU — the
+// checkpoint is the CPU's, byte for byte, but where an α tie falls the other way.
+TEST(CliQuantize, AwqGridOnVulkanChoosesTheCpuScales) {
+  const auto dir = fresh_temp_dir("awq_vulkan");
+  std::vector<std::string> args = {"--method", "awq", "--format", "int4g32a", "--calib", (kDemo / "demo-calib.txt").string(),
+                                   "--samples", "4", "--ctx", "32", "--awq-grid", "5", "--to", "gptq"};
+  auto cpu = args, gpu = args;
+  cpu.insert(cpu.end(), {"--out", (dir / "cpu").string()});
+  gpu.insert(gpu.end(), {"--out", (dir / "gpu").string(), "--backend", "vulkan"});
+  const auto c = quantize(cpu);
+  const auto g = quantize(gpu);
+  ASSERT_TRUE(c.is_object() && g.is_object());
+  if (g["backend"] != "vulkan") GTEST_SKIP() << "no Vulkan device here: " << g["warnings"].dump();
+  ASSERT_EQ(c["layers"].size(), g["layers"].size());
+  for (size_t i = 0; i < c["layers"].size(); ++i)
+    EXPECT_EQ(c["layers"][i]["awq_alpha"], g["layers"][i]["awq_alpha"]) << c["layers"][i]["tensor"];
+  EXPECT_EQ(shared_codes(dir / "cpu", dir / "gpu"), 1.0);
+  auto bad = run_lowbit({"quantize", kDemo.string(), "--method", "awq", "--format", "int4g32a", "--awq-grid", "0", "--json"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
   std::filesystem::remove_all(dir);
 }
 

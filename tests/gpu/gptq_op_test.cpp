@@ -15,19 +15,6 @@
 namespace lowbit::gpu {
 namespace {
 
-// Runs `body` on every usable device; skips, saying why, where there is none.
-#define FOR_EACH_DEVICE(...)                                          \
-  do {                                                                \
-    std::string why;                                                  \
-    auto devices = open_devices(why);                                 \
-    if (devices.empty()) GTEST_SKIP() << why;                         \
-    for (auto& device_ptr : devices) {                                \
-      Device& device = *device_ptr;                                   \
-      SCOPED_TRACE(device.info().name);                               \
-      __VA_ARGS__                                                     \
-    }                                                                 \
-  } while (0)
-
 struct Layer {
   int64_t rows, cols;
   std::vector<float> w, h;

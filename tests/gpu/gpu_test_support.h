@@ -25,3 +25,16 @@ inline std::vector<std::unique_ptr<Device>> open_devices(std::string& why) {
 }
 
 }  // namespace lowbit::gpu
+
+// Runs the statements given on every usable device; skips, saying why, where there is none.
+#define FOR_EACH_DEVICE(...)                                          \
+  do {                                                                \
+    std::string why;                                                  \
+    auto devices = open_devices(why);                                 \
+    if (devices.empty()) GTEST_SKIP() << why;                         \
+    for (auto& device_ptr : devices) {                                \
+      Device& device = *device_ptr;                                   \
+      SCOPED_TRACE(device.info().name);                               \
+      __VA_ARGS__                                                     \
+    }                                                                 \
+  } while (0)
