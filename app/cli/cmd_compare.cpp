@@ -1,15 +1,17 @@
 // lowbit compare MODEL --layouts A.json B.json ... [--uniform q3_k,q4_k] --text FILE [--ctx N] [--max-windows N]
 //                      [--calib FILE --samples N --calib-ctx N --seed S] [--quantize-embeddings]
-//                      [--backend cpu|vulkan [--device N] [--max-device-mb MB]]
+//                      [--backend cpu|vulkan [--device N] [--max-device-mb MB]] [--dry-run]
 // Evaluates several layouts (and uniform formats) of one model in one run: for each, the size of its
 // GGUF export (exact; an estimate for int formats), bits per weight of the whole file, perplexity and
 // KL divergence against the unquantized model on the same windows, and the time it took. Quantization
 // runs on the CPU; with --backend vulkan the evaluations run on the device (the CPU, with a warning,
 // when there is none or it does not support the model).
+#include <chrono>
 #include <cstdio>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/dry_run.h"
 #include "app/cli/eval_device.h"
 #include "app/cli/terminal_progress.h"
 #include "core/eval/compare.h"
@@ -24,7 +26,7 @@ int run_compare(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv,
                           {{"text", "ctx", "max-windows", "uniform", "calib", "samples", "calib-ctx", "seed", "threads", "method",
                             "backend", "device", "max-device-mb"},
-                           {"json", "quiet", "quantize-embeddings"},
+                           {"json", "quiet", "quantize-embeddings", "dry-run"},
                            {"layouts"}},
                           err);
   const bool json = args && args->flag("json");
@@ -59,8 +61,10 @@ int run_compare(const std::vector<std::string>& argv) {
   Progress progress = term.sink();
   auto model = open_model(args->positional()[0], true);
   if (!model) return fail(model.error(), json);
+  const auto t_load = std::chrono::steady_clock::now();
   auto original = load_model(*model->checkpoint, model->config);
   if (!original) return fail(original.error(), json);
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   // The candidates: the layouts as given, then the uniform formats.
   std::vector<CompareCandidate> candidates;
   for (const auto& p : layout_paths) {
@@ -91,6 +95,20 @@ int run_compare(const std::vector<std::string>& argv) {
   cmp.ppl = po;
   cmp.calib = co;
   cmp.forward = device.forward();
+  if (args->flag("dry-run")) {
+    // The run itself, probed on its progress: through the first candidate into the second, whose
+    // rate the others are taken to share; a single candidate is quantized whole and a tenth of its
+    // evaluation run.
+    term.finish();
+    const double n = static_cast<double>(candidates.size());
+    ProgressProbe probe(n > 1 ? 1.0 / n : 0.55, &interrupt_token(), n > 1 ? 0.0 : 0.5);
+    Progress p = probe.progress();
+    auto r = compare_layouts(*model, *original, candidates, *ids, windows, cmp, &p, probe.cancel());
+    auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
+    if (!e) return fail(e.error(), json);
+    e->blocks = static_cast<int64_t>(original->blocks.size());
+    return print_estimate("compare", {{"candidates", candidates.size()}, {"warnings", warnings}}, *e, "", "", json);
+  }
   auto result = compare_layouts(*model, *original, candidates, *ids, windows, cmp, &progress, &interrupt_token());
   if (!result) {
     term.finish();

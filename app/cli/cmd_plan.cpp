@@ -6,8 +6,9 @@
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
 // The sensitivity cache is written after each tensor, so an interrupted plan resumes where it stopped
-// when run again; --sensitivity hessian without --text streams the model block by block (and takes
-// --dry-run: peak memory and time from a probe of block 0).
+// when run again; --sensitivity hessian without --text streams the model block by block. --dry-run
+// (without --text): peak memory and time, from a probe of block 0 (hessian) or of the first twentieth
+// of the measurements (kld).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -94,9 +95,8 @@ int run_plan(const std::vector<std::string>& argv) {
   // the unquantized perplexity, which needs it whole; the KLD kind reruns later blocks per candidate.
   const bool streaming = so.kind == SensitivityKind::Hessian && !args->get("text");
   const bool dry_run = args->flag("dry-run");
-  if (dry_run && !streaming)
-    return fail({ErrorCode::Unsupported, "--dry-run estimates plan --sensitivity hessian without --text (a streamed pass); not yet "
-                                         "the KLD sensitivity or --text"}, json);
+  if (dry_run && args->get("text"))
+    return fail({ErrorCode::Unsupported, "--dry-run estimates the sensitivity pass; not yet --text's evaluation (drop --text)"}, json);
   auto model = open_model(args->positional()[0], true);
   if (!model) return fail(model.error(), json);
   const auto t_load = std::chrono::steady_clock::now();
@@ -106,6 +106,19 @@ int run_plan(const std::vector<std::string>& argv) {
   auto windows = calibration_windows(*model->tokenizer, *calib_path, co);
   if (!windows) return fail(windows.error(), json);
   if (streaming) so.hooks = hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr));
+  if (dry_run && !streaming) {
+    // The KLD sensitivity, probed on its progress: its reference pass and the first twentieth of the
+    // candidates' measurements, without the cache; the planning itself takes no time.
+    so.formats = po.formats;
+    so.embeddings = po.embeddings;
+    ProgressProbe probe(0.05, &interrupt_token());
+    Progress p = probe.progress();
+    auto r = measure_sensitivity(*weights, *windows, co.ctx, so, &p, probe.cancel());
+    auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
+    if (!e) return fail(e.error(), json);
+    e->blocks = static_cast<int64_t>(weights->blocks.size());
+    return print_estimate("plan", {{"sensitivity", kind}, {"formats", po.formats.size()}}, *e, "", "", json);
+  }
   if (dry_run) {
     // The probe: the Hessian sensitivities of block 0, streamed; the planning itself takes no time.
     so.formats = po.formats;

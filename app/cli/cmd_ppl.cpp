@@ -108,14 +108,21 @@ int run_ppl(const std::vector<std::string>& argv) {
     warnings.push_back("the model's fp32 weights (" + std::to_string(static_cast<int64_t>(fp32_bytes / 1e9)) +
                        " GB) would not fit in memory: evaluated block by block from the checkpoint");
   if (streaming && opt.batch_windows == 0) opt.batch_windows = std::clamp<int64_t>(8192 / opt.ctx, 1, 64);  // blocks are read once per batch
-  if (args->flag("dry-run") && !streaming)
-    return fail({ErrorCode::Unsupported, "--dry-run estimates the streamed evaluation (--stream) of the model as stored; not yet a resident "
-                                         "one, --layout, --reference or --backend vulkan"}, json);
+  // --dry-run of a resident evaluation: the run itself, probed on its progress (ProgressProbe), until
+  // a tenth of the evaluation has passed (the layout's quantization, if any, is run whole).
+  std::optional<ProgressProbe> probe;
+  const bool quantizing = args->get("layout").has_value();
+  if (args->flag("dry-run") && !streaming) {
+    term.finish();
+    probe.emplace(quantizing ? 0.46 : 0.145, &interrupt_token(), quantizing ? 0.4 : 0.05);
+    progress = probe->progress();
+  }
+  const CancelToken* cancel = probe ? probe->cancel() : &interrupt_token();
   Progress load_progress = progress.sub(0.0, 0.05);
   const auto t_load = std::chrono::steady_clock::now();
   auto weights = load_model(*model->checkpoint, model->config, &load_progress, !streaming);
   if (!weights) return fail(weights.error(), json);
-  if (args->flag("dry-run")) {
+  if (args->flag("dry-run") && streaming) {
     term.finish();
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
     auto e = estimate_streamed_perplexity(*model->checkpoint, *weights, *ids, opt, load_seconds);
@@ -147,7 +154,7 @@ int run_ppl(const std::vector<std::string>& argv) {
       windows = std::move(*w);
     }
     Progress qp = progress.sub(0.05, 0.4);
-    auto q = quantize_model(*weights, qo, windows, &qp, &interrupt_token());
+    auto q = quantize_model(*weights, qo, windows, &qp, cancel);
     if (!q) {
       term.finish();
       return fail(q.error(), json);
@@ -162,8 +169,14 @@ int run_ppl(const std::vector<std::string>& argv) {
     return fail(made.error(), json);
   }
   Progress eval_progress = progress.sub(quantized ? 0.4 : 0.05, 1.0);
-  auto r = evaluate_perplexity(*backends.model, *ids, opt, &eval_progress, &interrupt_token(), backends.reference.get());
+  auto r = evaluate_perplexity(*backends.model, *ids, opt, &eval_progress, cancel, backends.reference.get());
   term.finish();
+  if (probe) {
+    auto e = probe->finish(r ? std::nullopt : std::optional<Error>(r.error()), 0);
+    if (!e) return fail(e.error(), json);
+    e->blocks = static_cast<int64_t>(weights->blocks.size());
+    return print_estimate("ppl", {{"ctx", opt.ctx}, {"backend", backends.model->name()}, {"warnings", warnings}}, *e, "", "", json);
+  }
   if (!r) return fail(r.error(), json);
 
   for (const auto& w : warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());

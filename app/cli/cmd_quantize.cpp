@@ -144,8 +144,6 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
                             opt.method == QuantMethod::AwqGptq;
   const bool streaming = out_path && block_method && !eval;
   const bool dry_run = args->flag("dry-run");
-  if (dry_run && !block_method)
-    return fail({ErrorCode::Unsupported, std::string("--dry-run estimates methods rtn, gptq, awq and awq+gptq; not yet ") + quant_method_name(opt.method)}, json);
   if (dry_run && eval) return usage_error(cmd, "--dry-run estimates a quantization, not an evaluation: drop --eval", json);
   if (args->flag("resume") && !out_path) return usage_error(cmd, "--resume needs --out PATH (the run's results are kept in PATH.resume)", json);
   if (!layout)
@@ -162,7 +160,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   auto model = open_model(args->positional()[0], calib_path.has_value() || args->get("eval").has_value());
   if (!model) return fail(model.error(), json);
   const auto t_load = std::chrono::steady_clock::now();
-  auto weights = load_model(*model->checkpoint, model->config, nullptr, !(streaming || dry_run));
+  // A dry run of a streamed method probes block 0 alone; cbq and onebit hold the whole model.
+  auto weights = load_model(*model->checkpoint, model->config, nullptr, !(streaming || (dry_run && block_method)));
   if (!weights) return fail(weights.error(), json);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   if (layout) {

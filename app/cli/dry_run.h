@@ -1,4 +1,4 @@
-// --dry-run for `lowbit quantize` / `lowbit export` (methods rtn, gptq, awq, awq+gptq): what the run
+// --dry-run for `lowbit quantize` / `lowbit export` and the other heavy commands: what the run
 // will cost, printed; the estimate itself is core's (core/export/estimate.h), shared with the studio.
 #pragma once
 

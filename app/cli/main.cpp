@@ -33,7 +33,7 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   tokenize  MODEL --text FILE [--add-special] [--ids]
   ppl       MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2]
                   [--backend cpu|vulkan] [--threads N] [--max-windows N]
-                  [--stream [--dry-run]] (one decoder block in memory; on its own when the model would not fit)
+                  [--stream] (one decoder block in memory; on its own when the model would not fit) [--dry-run]
 
   analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--imatrix F.dat] [--threads N]
                   [--dry-run] [--resume (continue an interrupted run from DIR.resume/)]
@@ -63,9 +63,9 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   plan      MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
                   [--no-embeddings] [--sensitivity kld|hessian] --calib FILE [--samples N] [--text FILE]
                   [--cache FILE (an interrupted plan resumes from it)] --out L.json
-                  [--dry-run (--sensitivity hessian: streamed)]
+                  [--dry-run (not with --text)]
   compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
-                  [--ctx N] [--max-windows N] [--calib FILE]
+                  [--ctx N] [--max-windows N] [--calib FILE] [--dry-run]
   ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says
   report    PROJECT.lowbit --pdf OUT.pdf [--title TEXT]   the PDF report of a studio project
             FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)

@@ -81,14 +81,92 @@ Expected<JobEstimate> BlockProbe::finish(const std::optional<Error>& job_error, 
   return e;
 }
 
+struct ProgressProbe::State {
+  double stop = 0.05, rate_from = 0;
+  const CancelToken* user = nullptr;
+  CancelToken token;
+  Clock::time_point t0 = Clock::now();
+  // The first report above 0 and the last one (time since t0, fraction); reports after the first.
+  double t_first = -1, f_first = 0, t_last = 0, f_last = 0;
+  int later = 0;
+  bool stopped = false;
+};
+
+ProgressProbe::ProgressProbe(double stop_fraction, const CancelToken* user, double rate_from) : s_(std::make_shared<State>()) {
+  s_->stop = stop_fraction;
+  s_->rate_from = rate_from;
+  s_->user = user;
+}
+
+Progress ProgressProbe::progress() {
+  return Progress([s = s_](const ProgressUpdate& u) {
+    if (s->user && s->user->cancelled()) s->token.cancel();
+    if (s->stopped || !(u.fraction > s->rate_from) || !(u.fraction > 0)) return;
+    const double t = seconds_between(s->t0, Clock::now());
+    if (s->t_first < 0) {
+      s->t_first = t;
+      s->f_first = u.fraction;
+    } else if (u.fraction > s->f_last) {
+      ++s->later;
+    }
+    s->t_last = t;
+    s->f_last = std::max(s->f_last, u.fraction);
+    if (s->f_last > s->stop * (1 + 1e-9) && s->later >= 2 && s->f_last < 1) {
+      s->stopped = true;
+      s->token.cancel();
+    }
+  });
+}
+
+const CancelToken* ProgressProbe::cancel() const { return &s_->token; }
+
+Expected<JobEstimate> ProgressProbe::finish(const std::optional<Error>& job_error, double load_seconds) const {
+  const State& s = *s_;
+  JobEstimate e;
+  e.streamed = false;
+  e.load_seconds = load_seconds;
+  e.peak_rss_mb = process_peak_rss_mb();
+  if (job_error && !(s.stopped && job_error->code == ErrorCode::Cancelled)) return Unexpected{*job_error};
+  if (!job_error) {  // the job ended before the probe did: measured whole
+    e.probed_fraction = 1;
+    e.setup_seconds = s.t_first < 0 ? seconds_between(s.t0, Clock::now()) : s.t_first;
+    e.seconds = load_seconds + seconds_between(s.t0, Clock::now());
+    return e;
+  }
+  const double rate = (s.t_last - s.t_first) / (s.f_last - s.f_first);  // seconds per unit of progress
+  e.setup_seconds = s.t_first;
+  e.probed_fraction = s.f_last;
+  e.seconds = load_seconds + s.t_last + (1.0 - s.f_last) * rate;
+  return e;
+}
+
 Expected<JobEstimate> estimate_quantization(const Model& model, ModelWeights& skeleton, QuantizeOptions o,
                                             const std::vector<int32_t>& calib, std::optional<ExportTarget> to, double load_seconds,
                                             const CancelToken* cancel) {
-  if (!layout_streams(o.method))
-    return make_error(ErrorCode::Unsupported, std::string("estimates cover methods rtn, gptq, awq and awq+gptq; not yet ") +
-                                                  quant_method_name(o.method));
   const auto formats = planned_formats(skeleton, o);
   std::optional<uint64_t> bytes;
+  if (!layout_streams(o.method)) {
+    if (to && o.method != QuantMethod::OneBit) {
+      LB_TRY_ASSIGN(const uint64_t b, *to == ExportTarget::Gguf ? gguf_file_size(model, skeleton, formats)
+                                                                : gptq_weights_file_size(skeleton, formats));
+      bytes = b;
+    }
+    o.resume_dir.clear();
+    o.resume = false;
+    // The probe runs one whole unit of the job's work, from the first step of its first window
+    // (cbq) or block (onebit) to the first of the next, so the rate includes the per-unit setup.
+    const int64_t blocks = static_cast<int64_t>(skeleton.blocks.size());
+    const int64_t units = o.method == QuantMethod::Cbq ? std::max<int64_t>(1, blocks - std::min(o.cbq.window, blocks) + 1) : blocks;
+    ProgressProbe probe(1.0 / static_cast<double>(std::max<int64_t>(1, units)), cancel);
+    Progress progress = probe.progress();
+    auto r = quantize_model(skeleton, o, calib, &progress, probe.cancel());
+    // Writing the output is taken as long as reading the model was.
+    LB_TRY_ASSIGN(JobEstimate e, probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), 2 * load_seconds));
+    e.load_seconds = load_seconds;
+    e.blocks = static_cast<int64_t>(skeleton.blocks.size());
+    e.bytes = bytes;
+    return e;
+  }
   if (to) {
     LB_TRY_ASSIGN(const uint64_t b, *to == ExportTarget::Gguf ? gguf_file_size(model, skeleton, formats)
                                                               : gptq_weights_file_size(skeleton, formats));

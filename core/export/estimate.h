@@ -11,6 +11,9 @@
 //    block, times the number of blocks, plus writing the model-wide tensors (taken as long as
 //    reading them).
 // Nothing is written: the probe keeps no resume folder and opens no output file.
+// Jobs that hold the whole model (CBQ, OneBit, plan's KLD sensitivity, compare, perplexity of a
+// layout, analyze with views) are probed by ProgressProbe instead: they run on their own progress
+// reports until a share of the work is done, and the rest is extrapolated at the measured rate.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +39,7 @@ struct JobEstimate {
   double load_seconds = 0;        // the model-wide tensors
   double setup_seconds = 0;       // before the first block (calibration windows embedded)
   double block_seconds = 0;       // the probed block
+  double probed_fraction = 0;     // ProgressProbe: the share of the job the probe ran (1: all of it)
 };
 
 // This process's peak resident size so far, in MiB.
@@ -58,8 +62,31 @@ class BlockProbe {
   std::shared_ptr<State> s_;
 };
 
+// The probe of a job that reports its progress (core/jobs/progress.h): give the job progress() and
+// cancel(); once its reported fraction passes `stop_fraction` — and has advanced at least twice past
+// the first report above `rate_from` (and 0), so that a rate is measured — the job is cancelled.
+// finish() takes the job's error, if any (the probe's own cancellation is not one; a job that ended
+// first is measured whole): seconds = load + the time to the last report + the rest at the rate
+// measured from that first report to the last (what comes before it — setup, a reference pass, a
+// phase of other pace such as a quantization before an evaluation — is measured, not extrapolated),
+// and the peak memory so far. `user`: the caller's own cancellation (Ctrl-C), passed on.
+class ProgressProbe {
+ public:
+  explicit ProgressProbe(double stop_fraction = 0.05, const CancelToken* user = nullptr, double rate_from = 0);
+  Progress progress();
+  const CancelToken* cancel() const;
+  Expected<JobEstimate> finish(const std::optional<Error>& job_error, double load_seconds) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> s_;
+};
+
 // `skeleton`: the model loaded without its blocks (load_model(…, blocks = false)), which took
-// `load_seconds`; `to`: the output written, none for a quantization kept in memory.
+// `load_seconds`, for the methods that stream (layout_streams: rtn, gptq, awq, awq+gptq); the others
+// (cbq, onebit) hold the whole model: load it whole, and they are probed on their progress (the probe
+// quantizes part of `skeleton` in place). `to`: the output written, none for a quantization kept in
+// memory (or a onebit folder, whose size is not estimated).
 Expected<JobEstimate> estimate_quantization(const Model& model, ModelWeights& skeleton, QuantizeOptions options,
                                             const std::vector<int32_t>& calib, std::optional<ExportTarget> to, double load_seconds,
                                             const CancelToken* cancel = nullptr);

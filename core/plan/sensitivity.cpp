@@ -198,8 +198,19 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
   }
 
   nlohmann::json cache = o.cache.empty() ? nlohmann::json::object() : read_cache(o.cache);
-  const int64_t total = static_cast<int64_t>(targets.size() * o.formats.size());
-  int64_t done = 0;
+  // Progress counts work, not measurements: a tensor of block b reruns blocks b … L−1 and the head,
+  // so the first blocks' candidates cost the most (weights in parameters a token passes through).
+  double block_params = 0;
+  if (L > 0) {
+    const DecoderBlock& b0 = m.blocks[0];
+    for (const Linear* l : {&b0.q, &b0.k, &b0.v, &b0.o, &b0.gate, &b0.up, &b0.down}) block_params += static_cast<double>(l->w.size());
+  }
+  const double head_params = static_cast<double>(m.config.vocab) * static_cast<double>(m.config.hidden);
+  auto cost_of = [&](const Target& tg) {
+    return static_cast<double>(L - std::max<int64_t>(0, tg.first_block)) * block_params + head_params;
+  };
+  double total = 0, done = 0;
+  for (const Target& tg : targets) total += cost_of(tg) * static_cast<double>(o.formats.size());
   int64_t unsaved = 0;  // measurements not yet in the cache file
   for (const Target& tg : targets) {
     // What is measured so far goes to the cache file before each tensor: a cancelled or killed plan
@@ -210,7 +221,7 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
     }
     for (const Format& f : o.formats) {
       if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "sensitivity measurement cancelled");
-      ++done;
+      done += cost_of(tg);
       const std::string key = tg.name + "|" + f.name() + "|rtn|" + table.calib_hash;
       if (cache.contains(key) && cache[key].is_array() && cache[key].size() == 2) {
         table.values[tg.name][f.name()] = {cache[key][0].get<double>(), cache[key][1].get<double>()};
@@ -248,7 +259,7 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
         ++unsaved;
       }
       for (auto& [w, orig] : saved) *w = std::move(orig);
-      if (progress) progress->report(static_cast<double>(done) / static_cast<double>(total), "sensitivity " + tg.name + " " + f.name());
+      if (progress) progress->report(done / total, "sensitivity " + tg.name + " " + f.name());
     }
   }
   if (!o.cache.empty() && unsaved > 0) LB_TRY_VOID(write_cache(o.cache, cache));

@@ -92,7 +92,38 @@ TEST(CliExport, HessianPlanStreamsAndPlansAsTheResidentRun) {
   dry_args.insert(dry_args.end(), {"--json"});
   auto refused = run_lowbit(dry_args);
   EXPECT_NE(refused.exit_code, 0);
-  EXPECT_NE(refused.err.find("--dry-run estimates plan --sensitivity hessian without --text"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("not yet --text's evaluation"), std::string::npos) << refused.err;
+  std::filesystem::remove_all(dir);
+}
+
+// The commands that hold the whole model estimate by running until part of their reported progress
+// has passed (ProgressProbe), then extrapolating: the KLD plan (which writes neither the layout nor
+// its cache), ppl of the model and of a layout, compare.
+TEST(CliExport, ResidentCommandsDryRunOnTheirProgress) {
+  const auto dir = fresh_temp_dir("cli_dry_resident");
+  const std::string calib = (kDemo / "demo-calib.txt").string(), text = (kDemo / "demo-valid.txt").string();
+  const auto plan = run_json({"plan", kDemo.string(), "--budget-bpw", "5", "--formats", "q4_k,q6_k", "--calib", calib, "--samples",
+                              "4", "--ctx", "64", "--out", (dir / "l.json").string(), "--dry-run"});
+  ASSERT_TRUE(plan.is_object());
+  EXPECT_GT(plan["probe"]["fraction"].get<double>(), 0.05);
+  EXPECT_GT(plan["estimate"]["seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a dry run wrote the layout or the sensitivity cache";
+  const auto layout = run_json({"plan", kDemo.string(), "--budget-bpw", "5", "--formats", "q4_k,q6_k", "--calib", calib, "--samples",
+                                "4", "--ctx", "64", "--out", (dir / "l.json").string()});
+  ASSERT_TRUE(layout.is_object());
+  for (const bool with_layout : {false, true}) {
+    std::vector<std::string> a = {"ppl", kDemo.string(), "--text", text, "--ctx", "32", "--threads", "2", "--dry-run"};
+    if (with_layout) a.insert(a.end(), {"--layout", (dir / "l.json").string()});
+    const auto d = run_json(a);
+    ASSERT_TRUE(d.is_object()) << with_layout;
+    EXPECT_FALSE(d["streamed"].get<bool>());
+    EXPECT_GT(d["probe"]["fraction"].get<double>(), with_layout ? 0.4 : 0.05);
+    EXPECT_GT(d["estimate"]["seconds"].get<double>(), 0.0);
+  }
+  const auto c = run_json({"compare", kDemo.string(), "--uniform", "q4_0,q8_0", "--text", text, "--ctx", "32", "--dry-run"});
+  ASSERT_TRUE(c.is_object());
+  EXPECT_GT(c["probe"]["fraction"].get<double>(), 0.5) << "into the second candidate";
+  EXPECT_GT(c["estimate"]["seconds"].get<double>(), 0.0);
   std::filesystem::remove_all(dir);
 }
 

@@ -72,10 +72,41 @@ TEST(CliQuantize, DryRunPredictsTheStreamedRun) {
     ASSERT_TRUE(std::filesystem::exists(file));
     EXPECT_EQ(std::filesystem::file_size(file), d["output"]["bytes"].get<uint64_t>());
   }
-  // Not a block-by-block method, or an evaluation that needs the whole model: refused, clearly.
-  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "cbq", "--format", "int4g32a", "--dry-run", "--json"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.out.find("--dry-run estimates methods rtn, gptq, awq and awq+gptq"), std::string::npos) << r.out;
+  // An evaluation is not estimated: refused, clearly.
+  auto r = run_lowbit({"quantize", kDemo.string(), "--method", "rtn", "--format", "q4_0", "--eval", (kDemo / "demo-valid.txt").string(),
+                       "--dry-run", "--json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("drop --eval"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
+// Methods that hold the whole model (cbq, onebit) are probed on their own progress: the run is
+// cancelled one window (block) into the next, nothing is written, and the output's size is exact.
+TEST(CliQuantize, DryRunOfAResidentMethodProbesItsProgress) {
+  const auto dir = fresh_temp_dir("dry_run_resident");
+  const auto out = dir / "cbq-gptq";
+  std::vector<std::string> args = {"--method", "cbq", "--format", "int4g32a", "--calib", (kDemo / "demo-calib.txt").string(),
+                                   "--samples", "4", "--ctx", "32", "--cbq-iters", "4", "--out", out.string()};
+  auto dry = args;
+  dry.push_back("--dry-run");
+  const auto d = quantize(dry);
+  ASSERT_TRUE(d.is_object());
+  EXPECT_TRUE(d["dry_run"].get<bool>());
+  EXPECT_FALSE(d["streamed"].get<bool>());
+  const double fraction = d["probe"]["fraction"].get<double>();
+  EXPECT_GT(fraction, 1.0 / 3.0) << "3 windows of 2 blocks: the probe runs into the second";
+  EXPECT_LT(fraction, 1.0);
+  EXPECT_GT(d["estimate"]["seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a dry run left files behind";
+  const auto j = quantize(args);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(std::filesystem::file_size(out / "model.safetensors"), d["output"]["bytes"].get<uint64_t>());
+  const auto o = quantize({"--method", "onebit", "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "4", "--ctx", "32",
+                           "--onebit-iters", "2", "--out", (dir / "onebit").string(), "--dry-run"});
+  ASSERT_TRUE(o.is_object());
+  EXPECT_GT(o["probe"]["fraction"].get<double>(), 0.25);
+  EXPECT_FALSE(o.contains("output")) << "a onebit folder's size is not estimated";
+  EXPECT_FALSE(std::filesystem::exists(dir / "onebit"));
   std::filesystem::remove_all(dir);
 }
 
