@@ -4,8 +4,9 @@
 //                 [--landscape-block K]]
 // Per-layer input Hessians and activation statistics of the calibration windows, saved in DIR in the
 // format core/calib/analyze.h documents (the studio's Analyze reads it back); with --views also the
-// studio's views, in views.json and views.safetensors (core/analysis/views_file.h). --dry-run (without
-// --views): the size of the statistics, peak memory and time from a probe of block 0; nothing written.
+// studio's views, in views.json and views.safetensors (core/analysis/views_file.h). --dry-run: the size
+// of the statistics, peak memory and time, from a probe of block 0 (without --views) or of the first
+// tenth of the run's progress (with them); nothing written.
 // Without --views each finished block's state is kept in DIR.resume/ until the folder is written, and
 // --resume continues an interrupted run from there (core/calib/analyze.h, AnalyzeResume).
 #include <unistd.h>
@@ -118,8 +119,6 @@ int run_analyze(const std::vector<std::string>& argv) {
   if (!parse_views(*args, views, err)) return usage_error("analyze", err, json);
   if (args->flag("resume") && !views.views.empty())
     return fail({ErrorCode::Unsupported, "--resume continues analyze without --views; not yet with them"}, json);
-  if (args->flag("dry-run") && !views.views.empty())
-    return fail({ErrorCode::Unsupported, "--dry-run estimates analyze without --views (the views need the whole model); not yet with them"}, json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("analyze", err, json);
   if (backend->vulkan)
@@ -138,6 +137,25 @@ int run_analyze(const std::vector<std::string>& argv) {
   const auto t_load = std::chrono::steady_clock::now();
   auto weights = load_model(*model->checkpoint, model->config, &load, !streaming);
   if (!weights) return fail(weights.error(), json);
+  if (args->flag("dry-run") && !streaming) {
+    // With views the model is held whole: the run itself into a scratch folder, probed on its
+    // progress (ProgressProbe) for its first tenth, extrapolated at the rate of its stages' planned
+    // shares; the statistics' size from the config (the views' files are not estimated).
+    term.finish();
+    const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
+    const auto scratch = std::filesystem::temp_directory_path() / ("lowbit-dry-run-" + std::to_string(::getpid()));
+    ProgressProbe probe(0.1, &interrupt_token());
+    Progress p = probe.progress();
+    auto r = analyze_views_to_folder(*weights, *windows, info, views, scratch, &p, probe.cancel());
+    std::error_code ec;
+    std::filesystem::remove_all(scratch, ec);
+    auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
+    if (!e) return fail(e.error(), json);
+    e->blocks = static_cast<int64_t>(weights->blocks.size());
+    e->bytes = analysis_stats_bytes(weights->config);
+    return print_estimate("analyze", {{"samples", info.calib.samples}, {"ctx", info.calib.ctx}, {"views", views.views.size()}}, *e, *out,
+                          "calibration folder", json);
+  }
   if (args->flag("dry-run")) {
     // The probe: block 0 analyzed into a scratch folder, which goes; the output's size from the config.
     term.finish();
