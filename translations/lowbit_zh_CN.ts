@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>JobSupport</name>
+    <message>
+        <source>%1 GB</source>
+        <translation>%1 GB</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 MB</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h</source>
+        <translation>%1 小时</translation>
+    </message>
+</context>
+<context>
     <name>lowbit::AnalyzePage</name>
     <message>
         <source>Calibration Text</source>
@@ -166,6 +189,34 @@
     <message>
         <source>Time: %1.</source>
         <translation>用时：%1。</translation>
+    </message>
+    <message>
+        <source>Estimate</source>
+        <translation>估算</translation>
+    </message>
+    <message>
+        <source>The time, peak memory and statistics&apos; size of the analysis, from a run stopped at a tenth; nothing is kept</source>
+        <translation>分析所需的时间、峰值内存和统计数据大小，由运行到十分之一即停止的试运行得出；不保留任何文件</translation>
+    </message>
+    <message>
+        <source>Estimate the analysis of %1</source>
+        <translation>估算 %1 的分析</translation>
+    </message>
+    <message>
+        <source>Estimating the analysis: it runs until a tenth of it is done, then stops; nothing is kept…</source>
+        <translation>正在估算分析：运行到十分之一即停止；不保留任何文件…</translation>
+    </message>
+    <message>
+        <source>Estimate cancelled.</source>
+        <translation>估算已取消。</translation>
+    </message>
+    <message>
+        <source>Estimate failed: %1</source>
+        <translation>估算失败：%1</translation>
+    </message>
+    <message>
+        <source>Estimate: about %1, peak memory about %2, statistics of %3 (probed %4 % of the run; nothing was kept).</source>
+        <translation>估算：约 %1，峰值内存约 %2，统计数据 %3（试运行了 %4 % ；未保留任何文件）。</translation>
     </message>
 </context>
 <context>
@@ -693,26 +744,6 @@
     <message>
         <source>Report</source>
         <translation>报告</translation>
-    </message>
-    <message>
-        <source>%1 GB</source>
-        <translation>%1 GB</translation>
-    </message>
-    <message>
-        <source>%1 MB</source>
-        <translation>%1 MB</translation>
-    </message>
-    <message>
-        <source>%1 s</source>
-        <translation>%1 秒</translation>
-    </message>
-    <message>
-        <source>%1 min</source>
-        <translation>%1 分钟</translation>
-    </message>
-    <message>
-        <source>%1 h</source>
-        <translation>%1 小时</translation>
     </message>
     <message>
         <source>Estimate</source>

@@ -19,6 +19,7 @@
 #include <QStandardPaths>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <filesystem>
 
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
@@ -57,16 +58,47 @@ AnalyzeJobResult run_analyze_job(const AnalyzeJobInput& in, Progress& progress, 
   return r;
 }
 
+AnalyzeEstimateResult run_analyze_estimate(const AnalyzeJobInput& in, Progress& progress, const CancelToken& cancel) {
+  AnalyzeEstimateResult r;
+  QElapsedTimer clock;
+  clock.start();
+  auto failed = [&r](const Error& e) { return job_failed(r, e); };
+  Progress none;
+  auto loaded = open_and_load(in.model_path, none);
+  if (!loaded) return failed(loaded.error());
+  auto windows = calibration_windows(*loaded->model.tokenizer, path_str(in.calib_path), in.calib);
+  if (!windows) return failed(windows.error());
+  const double load_seconds = static_cast<double>(clock.elapsed()) / 1e3;
+  AnalyzeInfo info;
+  info.model = path_str(in.model_path);
+  info.text = path_str(in.calib_path);
+  info.calib = in.calib;
+  ProgressProbe probe(0.1, &cancel);
+  Progress p = probe.progress(&progress);
+  auto done = analyze_views_to_folder(loaded->weights, *windows, info, in.views, path_str(in.out_dir), &p, probe.cancel());
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(path_str(in.out_dir)), ec);  // a probe that ran to the end wrote it
+  auto e = probe.finish(done ? std::nullopt : std::optional<Error>(done.error()), load_seconds);
+  if (!e) return failed(e.error());
+  e->blocks = static_cast<int64_t>(loaded->weights.blocks.size());
+  e->bytes = analysis_stats_bytes(loaded->weights.config);
+  r.estimate = *e;
+  r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
+  return r;
+}
+
 AnalyzePage::AnalyzePage(JobCenter* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
   const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
   if (!cache.isEmpty()) output_root_ = QDir(cache).filePath(QStringLiteral("analyses"));
   build_ui();
   connect(&watcher_, &QFutureWatcher<AnalyzeJobResult>::finished, this, &AnalyzePage::on_finished);
+  connect(&estimate_watcher_, &QFutureWatcher<AnalyzeEstimateResult>::finished, this, &AnalyzePage::on_estimated);
 }
 
 AnalyzePage::~AnalyzePage() {
   if (busy()) jobs_->cancel(job_id_);
   watcher_.waitForFinished();
+  estimate_watcher_.waitForFinished();
 }
 
 void AnalyzePage::build_ui() {
@@ -124,12 +156,15 @@ void AnalyzePage::build_ui() {
   run_button_ = new QPushButton(this);
   run_button_->setDefault(true);
   connect(run_button_, &QPushButton::clicked, this, [this] { start_analyze(); });
+  estimate_button_ = new QPushButton(this);
+  connect(estimate_button_, &QPushButton::clicked, this, [this] { start_estimate(); });
   cancel_button_ = new QPushButton(this);
   connect(cancel_button_, &QPushButton::clicked, this, &AnalyzePage::cancel_analyze);
   status_ = new QLabel(this);
   status_->setWordWrap(true);
   auto* run_row = new QHBoxLayout;
   run_row->addWidget(run_button_);
+  run_row->addWidget(estimate_button_);
   run_row->addWidget(cancel_button_);
   run_row->addWidget(status_, 1);
 
@@ -162,6 +197,8 @@ void AnalyzePage::retranslate() {
   view_checks_[4]->setText(tr("Weight and activation outliers"));
   points_label_->setText(tr("Landscape points per axis:"));
   run_button_->setText(tr("Analyze"));
+  estimate_button_->setText(tr("Estimate"));
+  estimate_button_->setToolTip(tr("The time, peak memory and statistics' size of the analysis, from a run stopped at a tenth; nothing is kept"));
   cancel_button_->setText(tr("Cancel"));
   show_summary();
 }
@@ -212,15 +249,15 @@ std::set<ViewKind> AnalyzePage::view_kinds() const {
 
 void AnalyzePage::set_landscape_points(int points) { points_->setValue(points); }
 
-bool AnalyzePage::start_analyze() {
+std::optional<AnalyzeJobInput> AnalyzePage::job_input() {
   last_error_.clear();
   if (!model_) {
     fail(tr("Open a model first."));
-    return false;
+    return std::nullopt;
   }
   if (busy()) {
     fail(tr("An analysis is already running."));
-    return false;
+    return std::nullopt;
   }
   AnalyzeJobInput in;
   in.model_path = model_->path;
@@ -232,37 +269,88 @@ bool AnalyzePage::start_analyze() {
   in.views.landscape_points = points_->value();
   if (in.views.views.empty()) {
     fail(tr("Choose at least one view."));
-    return false;
+    return std::nullopt;
   }
   if (in.calib_path.isEmpty() || !QFileInfo(in.calib_path).isFile()) {
     fail(in.calib_path.isEmpty() ? tr("Choose a calibration text file.")
                                  : tr("The calibration file %1 does not exist.").arg(QDir::toNativeSeparators(in.calib_path)));
-    return false;
+    return std::nullopt;
   }
   if (auto v = in.calib.validate(); !v) {
     fail(qstr(v.error().message));
-    return false;
+    return std::nullopt;
   }
   if (auto v = in.views.validate(); !v) {
     fail(qstr(v.error().message));
-    return false;
+    return std::nullopt;
   }
   if (output_root_.isEmpty() || !QDir().mkpath(output_root_)) {
     fail(tr("Cannot create the folder for analyses %1.").arg(QDir::toNativeSeparators(output_root_)));
-    return false;
+    return std::nullopt;
   }
   // A fresh folder per run: results of earlier runs stay valid for projects that point at them.
   const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"));
   in.out_dir = QDir(output_root_).filePath(model_->name + QLatin1Char('-') + stamp);
+  return in;
+}
+
+bool AnalyzePage::start_analyze() {
+  const auto in = job_input();
+  if (!in) return false;
   running_model_ = model_->path;
   QFuture<AnalyzeJobResult> future = jobs_->run<AnalyzeJobResult>(
       tr("Analyze %1").arg(model_->name),
-      [in](Progress& progress, const CancelToken& cancel) { return run_analyze_job(in, progress, cancel); });
+      [in = *in](Progress& progress, const CancelToken& cancel) { return run_analyze_job(in, progress, cancel); });
   job_id_ = jobs_->jobs().back().id;
   watcher_.setFuture(future);
-  status_->setText(tr("Analyzing %1 calibration windows of %2 tokens…").arg(in.calib.samples).arg(in.calib.ctx));
+  status_->setText(tr("Analyzing %1 calibration windows of %2 tokens…").arg(in->calib.samples).arg(in->calib.ctx));
   update_controls();
   return true;
+}
+
+bool AnalyzePage::start_estimate() {
+  auto in = job_input();
+  if (!in) return false;
+  // The probe runs into a scratch folder of its own, removed after it, never the run's folder.
+  in->out_dir += QStringLiteral(".estimate");
+  last_estimate_.reset();
+  running_model_ = model_->path;
+  QFuture<AnalyzeEstimateResult> future = jobs_->run<AnalyzeEstimateResult>(
+      tr("Estimate the analysis of %1").arg(model_->name),
+      [in = *in](Progress& progress, const CancelToken& cancel) { return run_analyze_estimate(in, progress, cancel); });
+  job_id_ = jobs_->jobs().back().id;
+  estimate_watcher_.setFuture(future);
+  status_->setText(tr("Estimating the analysis: it runs until a tenth of it is done, then stops; nothing is kept…"));
+  update_controls();
+  return true;
+}
+
+void AnalyzePage::on_estimated() {
+  const AnalyzeEstimateResult r =
+      estimate_watcher_.future().resultCount() > 0 ? estimate_watcher_.result() : AnalyzeEstimateResult{};
+  update_controls();
+  if (!model_ || running_model_ != model_->path) {
+    status_->clear();
+    emit estimate_finished(false);
+    return;
+  }
+  if (r.cancelled || !r.error.isEmpty()) {
+    if (r.cancelled) {
+      last_error_ = tr("cancelled");
+      status_->setText(tr("Estimate cancelled."));
+    } else {
+      fail(tr("Estimate failed: %1").arg(r.error));
+    }
+    emit estimate_finished(false);
+    return;
+  }
+  last_estimate_ = r.estimate;
+  const JobEstimate& e = r.estimate;
+  status_->setText(tr("Estimate: about %1, peak memory about %2, statistics of %3 (probed %4 % of the run; nothing was kept).")
+                       .arg(duration(e.seconds), byte_size(e.peak_rss_mb * 1048576.0),
+                            byte_size(e.bytes ? static_cast<double>(*e.bytes) : 0.0),
+                            QLocale().toString(100 * e.probed_fraction, 'f', 0)));
+  emit estimate_finished(true);
 }
 
 void AnalyzePage::cancel_analyze() {
@@ -369,6 +457,7 @@ void AnalyzePage::fail(const QString& message) {
 void AnalyzePage::update_controls() {
   const bool running = busy();
   run_button_->setEnabled(model_ && !running);
+  estimate_button_->setEnabled(model_ && !running);
   cancel_button_->setEnabled(running);
 }
 

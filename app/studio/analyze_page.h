@@ -6,19 +6,22 @@
 // opened as a ViewsFile and handed to the Hessian, scale-loss and outlier pages through
 // views_changed(). A cancelled or failed run leaves nothing behind (the core stages its files) and
 // keeps the views shown before. A folder written earlier (a reopened project, `lowbit analyze --views
-// --out DIR`) opens with open_views().
+// --out DIR`) opens with open_views(). Estimate runs the same job into a scratch folder until a tenth
+// of its progress has passed (core's ProgressProbe) and shows the time, peak memory and size.
 #pragma once
 
 #include <QFuture>
 #include <QFutureWatcher>
 #include <QWidget>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "app/studio/job_support.h"
 #include "app/studio/model_opener.h"
 #include "core/analysis/views.h"
 #include "core/analysis/views_file.h"
+#include "core/export/estimate.h"
 
 class QCheckBox;
 class QGroupBox;
@@ -45,8 +48,16 @@ struct AnalyzeJobResult : JobOutcome {
   std::shared_ptr<const ViewsFile> views;
 };
 
+struct AnalyzeEstimateResult : JobOutcome {
+  JobEstimate estimate;
+};
+
 // The worker's half (tests may call it directly).
 AnalyzeJobResult run_analyze_job(const AnalyzeJobInput& input, Progress& progress, const CancelToken& cancel);
+// What run_analyze_job will cost: the run itself into a scratch folder, probed on its progress for
+// its first tenth (ProgressProbe) and extrapolated; the statistics' size from the config; nothing
+// is left behind.
+AnalyzeEstimateResult run_analyze_estimate(const AnalyzeJobInput& input, Progress& progress, const CancelToken& cancel);
 
 class AnalyzePage : public QWidget {
   Q_OBJECT
@@ -68,8 +79,12 @@ class AnalyzePage : public QWidget {
   void set_output_root(const QString& dir) { output_root_ = dir; }
 
   bool start_analyze();
+  // Estimates the analysis the controls describe (time, peak memory, the statistics' size) as a job.
+  bool start_estimate();
   void cancel_analyze();
-  bool busy() const { return watcher_.isRunning(); }
+  bool busy() const { return watcher_.isRunning() || estimate_watcher_.isRunning(); }
+  const std::optional<JobEstimate>& last_estimate() const { return last_estimate_; }
+  QPushButton* estimate_button() const { return estimate_button_; }
   // Opens the views of an earlier run; false (last_error) when the folder does not hold them.
   bool open_views(const QString& dir);
   const QString& views_dir() const { return views_dir_; }
@@ -78,6 +93,7 @@ class AnalyzePage : public QWidget {
 
  signals:
   void analyze_finished(bool ok);
+  void estimate_finished(bool ok);
   void views_changed(std::shared_ptr<const lowbit::ViewsFile> views);
 
  protected:
@@ -87,6 +103,8 @@ class AnalyzePage : public QWidget {
   void build_ui();
   void retranslate();
   void on_finished();
+  void on_estimated();
+  std::optional<AnalyzeJobInput> job_input();
   void show_views(std::shared_ptr<const ViewsFile> views, const QString& dir);
   void show_summary();
   void fail(const QString& message);
@@ -109,10 +127,13 @@ class AnalyzePage : public QWidget {
   QSpinBox* points_ = nullptr;
   QCheckBox* view_checks_[5] = {};
   QPushButton* run_button_ = nullptr;
+  QPushButton* estimate_button_ = nullptr;
   QPushButton* cancel_button_ = nullptr;
   QLabel* status_ = nullptr;
   QPlainTextEdit* summary_ = nullptr;
   QFutureWatcher<AnalyzeJobResult> watcher_;
+  QFutureWatcher<AnalyzeEstimateResult> estimate_watcher_;
+  std::optional<JobEstimate> last_estimate_;
   int job_id_ = 0;
   QString running_model_;
   QString output_root_;

@@ -45,18 +45,6 @@ Expected<JobSource> open_source(const ExportJobInput& in, Progress& progress) {
   return s;
 }
 
-QString byte_size(double bytes) {
-  const QLocale l;
-  return bytes >= 1e9 ? ExportPage::tr("%1 GB").arg(l.toString(bytes / 1e9, 'f', 2)) : ExportPage::tr("%1 MB").arg(l.toString(bytes / 1e6, 'f', 1));
-}
-
-QString duration(double seconds) {
-  const QLocale l;
-  if (seconds < 90) return ExportPage::tr("%1 s").arg(l.toString(seconds, 'f', 0));
-  if (seconds < 5400) return ExportPage::tr("%1 min").arg(l.toString(seconds / 60, 'f', 0));
-  return ExportPage::tr("%1 h").arg(l.toString(seconds / 3600, 'f', 1));
-}
-
 }  // namespace
 
 ExportEstimateResult run_estimate_job(const ExportJobInput& in, Progress& progress, const CancelToken& cancel) {

@@ -40,6 +40,10 @@ struct LoadedModel {
   ModelWeights weights;
 };
 
+// Sizes and durations as estimates show them: "3.79 GB" / "412.0 MB"; "45 s" / "12 min" / "3.9 h".
+QString byte_size(double bytes);
+QString duration(double seconds);
+
 // Opens the checkpoint at `path` with its tokenizer and loads its weights, reporting "opening the
 // model" and then the load over the first 5 % of `progress`.
 Expected<LoadedModel> open_and_load(const QString& path, Progress& progress);

@@ -98,9 +98,10 @@ ProgressProbe::ProgressProbe(double stop_fraction, const CancelToken* user, doub
   s_->user = user;
 }
 
-Progress ProgressProbe::progress() {
-  return Progress([s = s_](const ProgressUpdate& u) {
+Progress ProgressProbe::progress(Progress* outer) {
+  return Progress([s = s_, outer](const ProgressUpdate& u) {
     if (s->user && s->user->cancelled()) s->token.cancel();
+    if (outer) outer->report(std::min(1.0, u.fraction / std::max(1e-9, s->stop)), "estimating: " + u.stage);
     if (s->stopped || !(u.fraction > s->rate_from) || !(u.fraction > 0)) return;
     const double t = seconds_between(s->t0, Clock::now());
     if (s->t_first < 0) {

@@ -73,7 +73,8 @@ class BlockProbe {
 class ProgressProbe {
  public:
   explicit ProgressProbe(double stop_fraction = 0.05, const CancelToken* user = nullptr, double rate_from = 0);
-  Progress progress();
+  // `outer`, when given, sees the probe's own progress: the job's fraction over stop_fraction.
+  Progress progress(Progress* outer = nullptr);
   const CancelToken* cancel() const;
   Expected<JobEstimate> finish(const std::optional<Error>& job_error, double load_seconds) const;
 

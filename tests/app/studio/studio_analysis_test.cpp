@@ -71,6 +71,20 @@ class StudioAnalysisTest : public QObject {
     QVERIFY(lowbit::test::open_demo(window));
     AnalyzePage* page = window.analyze_page();
     page->set_output_root(out.path());
+    // First the estimate: the same job stopped at a tenth of its progress, nothing kept.
+    page->set_calibration(page->calibration_file(), 2, 32);
+    page->set_landscape_points(5);
+    QSignalSpy estimated(page, &AnalyzePage::estimate_finished);
+    QVERIFY2(page->start_estimate(), qPrintable(page->last_error()));
+    QVERIFY(estimated.wait(120'000) || estimated.count() == 1);
+    QVERIFY2(estimated.at(0).at(0).toBool(), qPrintable(page->last_error()));
+    QVERIFY(page->last_estimate().has_value());
+    QVERIFY(page->last_estimate()->seconds > 0);
+    QVERIFY(page->last_estimate()->peak_rss_mb > 0);
+    QVERIFY(page->last_estimate()->probed_fraction > 0.1);
+    QVERIFY(page->last_estimate()->bytes.value_or(0) > 0);
+    QCOMPARE(subfolders(out.path()), 0);
+    QVERIFY(page->views_dir().isEmpty());
     QVERIFY2(analyze(page), qPrintable(page->last_error()));
     QVERIFY(QFileInfo::exists(QDir(page->views_dir()).filePath(QStringLiteral("views.json"))));
     QVERIFY(QFileInfo::exists(QDir(page->views_dir()).filePath(QStringLiteral("views.safetensors"))));
