@@ -233,7 +233,8 @@ Expected<JobEstimate> estimate_streamed_perplexity(const Checkpoint& ck, ModelWe
 Expected<JobEstimate> estimate_layout_export(const Model& source, const Layout& layout, std::span<const int32_t> calib_windows,
                                              const LayoutExportOptions& options, const CancelToken* cancel) {
   const auto t0 = Clock::now();
-  LB_TRY_ASSIGN(ModelWeights w, load_model(*source.checkpoint, source.config, nullptr, false));
+  // The streamed methods are probed on block 0 from a skeleton; cbq and onebit on the whole model.
+  LB_TRY_ASSIGN(ModelWeights w, load_model(*source.checkpoint, source.config, nullptr, !layout_streams(layout.method)));
   const double load_seconds = seconds_between(t0, Clock::now());
   LB_TRY_ASSIGN(QuantizeOptions qo, layout_quantize_options(layout, w, options, calib_windows));
   const std::vector<int32_t> windows(calib_windows.begin(), calib_windows.end());

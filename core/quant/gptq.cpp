@@ -20,40 +20,39 @@ namespace {
 using Index = Eigen::Index;
 using MatrixCM = Eigen::MatrixXf;  // column-major: the sweep reads and updates whole columns
 
-// Upper Cholesky factor U of (H + λI)⁻¹ (so (H + λI)⁻¹ = Uᵀ U), or false when H + λI is not
-// positive definite in float arithmetic. The factorizations run in place; the inverse's columns are
-// independent right-hand sides of the two triangular solves, so they are solved in one panel per
-// thread (each column gets the same bits as in a single whole-matrix solve: the blocking along the
-// triangular dimension does not depend on the panel width).
-// The upper Cholesky factor of (H + λI)⁻¹, computed in H's own storage (a 7B down projection's H
-// is 485 MB, and a copy of it was the job's peak). Returns 1 on success (H is then destroyed), 0 when
-// H + λI is not positive definite and H is intact (the factorization reads and writes only the lower
-// triangle: it is restored from the upper one), -1 when the inverse's factorization failed and H is lost.
+// The upper Cholesky factor U of (H + λI)⁻¹ (so (H + λI)⁻¹ = Uᵀ U), without forming the inverse:
+// with J the reversal permutation, J(H + λI)J = L Lᵀ gives H + λI = R Rᵀ with R = J L J upper
+// triangular, so U = R⁻¹ = J L⁻¹ J — the same factor as the reference's cholesky → cholesky_inverse
+// → cholesky (it is unique), in a third of the work: one factorization and one triangular inverse
+// (0.67 n³ flops instead of 2.67 n³; for a 7B down projection, n = 11008, most of a block's GPTQ
+// time). L⁻¹ is solved by panels of columns: a panel's columns of L⁻¹ are zero above the panel, so
+// each solves only the trailing triangle; the panels are fixed, so the bits do not depend on the
+// thread count. Computed in H's own storage (a 7B down projection's H is 485 MB, and a copy of it
+// was the job's peak). Returns 1 on success (H is then destroyed), 0 when H + λI is not positive
+// definite in float arithmetic and H is intact (the factorization reads and writes only one
+// triangle: it is restored from the other), -1 when U came out non-finite and H is lost.
 int inverse_cholesky_upper(MatrixCM& h, double lambda, MatrixCM& u) {
   const Index n = h.rows();
   const Eigen::VectorXf diag = h.diagonal();
   h.diagonal().array() += static_cast<float>(lambda);
+  h.reverseInPlace();  // J (H + λI) J
   Eigen::LLT<Eigen::Ref<MatrixCM>, Eigen::Lower> llt(h);
   if (llt.info() != Eigen::Success) {
     h.triangularView<Eigen::StrictlyLower>() = h.transpose();
+    h.reverseInPlace();
     h.diagonal() = diag;
     return 0;
   }
+  constexpr Index kPanel = 256;
   u.setIdentity(n, n);
-  const Index panels = std::max(1, std::min(omp_get_max_threads(), static_cast<int>(n / 1024)));
-  const Index width = (n + panels - 1) / panels;
-#pragma omp parallel for schedule(static) if (panels > 1)
+  const Index panels = (n + kPanel - 1) / kPanel;
+#pragma omp parallel for schedule(dynamic, 1) if (panels > 1)
   for (Index p = 0; p < panels; ++p) {
-    const Index c0 = p * width, nc = std::min(width, n - c0);
-    if (nc <= 0) continue;
-    auto panel = u.middleCols(c0, nc);
-    llt.matrixL().solveInPlace(panel);
-    llt.matrixU().solveInPlace(panel);
+    const Index c0 = p * kPanel, nc = std::min(kPanel, n - c0);
+    auto rhs = u.block(c0, c0, n - c0, nc);
+    h.bottomRightCorner(n - c0, n - c0).triangularView<Eigen::Lower>().solveInPlace(rhs);
   }
-  h = (u + u.transpose()) * 0.5f;
-  Eigen::LLT<Eigen::Ref<MatrixCM>, Eigen::Lower> llt2(h);
-  if (llt2.info() != Eigen::Success) return -1;
-  u = llt2.matrixU();
+  u.reverseInPlace();  // J L⁻¹ J: upper triangular
   return u.diagonal().allFinite() && (u.diagonal().array() > 0).all() ? 1 : -1;
 }
 

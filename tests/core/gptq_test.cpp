@@ -6,6 +6,10 @@
 #include "core/quant/gptq.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
 
 #include <cmath>
 #include <cstring>
@@ -98,6 +102,33 @@ TEST(Gptq, IdentityHessianIsGgmlQuantizeForEveryGgmlType) {
     ggml_quantize(t, w.data(), ref.data(), w.size());
     EXPECT_EQ(r.ggml, ref) << dtype_name(t);
     expect_packed_matches(r, t, w.size());
+  }
+}
+
+// The damped inverse factor is the reference's — chol(inv(H + λI)), upper — computed in double,
+// though it is found without forming the inverse (J(H + λI)J = LLᵀ, U = J L⁻¹ J), for sizes that are
+// and are not a whole number of its 256-column panels; and the same bits whatever the thread count.
+TEST(Gptq, InverseFactorIsTheCholeskyFactorOfTheInverse) {
+  for (const int64_t cols : {int64_t{200}, int64_t{512}, int64_t{700}}) {
+    SCOPED_TRACE(cols);
+    const auto h = test::correlated_hessian(cols, 2 * cols, 21);
+    auto f = gptq_inverse_factor(h, cols, 0.01, "blk.0.test");
+    ASSERT_TRUE(f) << f.error().message;
+    const Eigen::MatrixXd hd = ConstMatrixRMMap(h.data(), cols, cols).cast<double>();
+    Eigen::MatrixXd damped = hd;
+    damped.diagonal().array() += 0.01 * hd.diagonal().mean();
+    const Eigen::MatrixXd inv = damped.inverse();
+    const Eigen::MatrixXd want = Eigen::LLT<Eigen::MatrixXd>(0.5 * (inv + inv.transpose())).matrixU();
+    const Eigen::MatrixXd got = ConstMatrixRMMap(f->u.data(), cols, cols).cast<double>();
+    EXPECT_EQ(got.triangularView<Eigen::StrictlyLower>().toDenseMatrix().cwiseAbs().maxCoeff(), 0.0) << "upper triangular";
+    EXPECT_LT((got - want).norm() / want.norm(), 1e-4);
+    EXPECT_LT((got.transpose() * got * damped - Eigen::MatrixXd::Identity(cols, cols)).cwiseAbs().maxCoeff(), 1e-3);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    auto one = gptq_inverse_factor(h, cols, 0.01, "blk.0.test");
+    omp_set_num_threads(threads);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->u, f->u) << "1 thread and " << threads;
   }
 }
 

@@ -364,14 +364,24 @@ TEST(Streaming, LayoutExportStreamedIsTheResidentOneAndItsEstimateIsExact) {
     fs::remove_all(a);
     fs::remove_all(b);
   }
-  // CBQ's windows of blocks do not stream: no estimate, said plainly.
+  // CBQ's windows of blocks do not stream: the whole model is loaded and the run probed on its
+  // progress (one window into the next); nothing is written (the CLI test
+  // CliQuantize.DryRunOfAResidentMethodProbesItsProgress compares the size with the written file).
   const Layout cbq = Layout::uniform(*w, *Format::parse("int4g128a"), QuantMethod::Cbq, false);
   LayoutExportOptions xo;
   xo.to = ExportTarget::Gptq;
-  const std::vector<int32_t> one(64, 1);
-  auto e = estimate_layout_export(*model, cbq, one, xo);
-  ASSERT_FALSE(e);
-  EXPECT_NE(e.error().message.find("not yet cbq"), std::string::npos) << e.error().message;
+  xo.calib.samples = 4;
+  xo.calib.ctx = 64;
+  auto windows = calibration_windows(*model->tokenizer, (test::shared_dir() / "data/kjv-train.txt").string(), xo.calib);
+  ASSERT_TRUE(windows) << windows.error().message;
+  auto e = estimate_layout_export(*model, cbq, *windows, xo);
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_FALSE(e->streamed);
+  EXPECT_GT(e->probed_fraction, 0.0);
+  EXPECT_GT(e->seconds, 0.0);
+  ASSERT_TRUE(e->bytes.has_value());
+  EXPECT_GT(*e->bytes, 0u);
+  EXPECT_TRUE(fs::is_empty(dir));
 }
 
 }  // namespace
