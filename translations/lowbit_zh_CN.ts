@@ -779,6 +779,16 @@
         <source>nothing</source>
         <translation>无</translation>
     </message>
+    <message>
+        <source>Export failed: %1. The finished blocks are kept in %2: exporting the same layout to the same file again continues from them.</source>
+        <translation>导出失败：%1。已完成的块保存在 %2：再次将同一布局导出到同一文件时会从这些块继续。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n block(s) came from the interrupted export before this one.</source>
+        <translation>
+            <numerusform>其中 %n 个块来自此前被中断的导出。</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>lowbit::HeatmapPlot</name>

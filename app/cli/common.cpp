@@ -3,8 +3,10 @@
 #include <filesystem>
 
 #include "app/cli/commands.h"
+
 #include "core/export/estimate.h"
 #include "core/io/mapped_file.h"
+#include "core/io/resume_folder.h"
 #include "core/model/forward.h"
 #include "core/model/model.h"
 
@@ -13,22 +15,7 @@ namespace lowbit::cli {
 // What a resume folder is checked against: the model's files (path, size, modification time) and
 // the command line, less the options that do not change the result.
 std::string run_id(const std::string& model, const std::vector<std::string>& argv) {
-  namespace fs = std::filesystem;
-  std::string id = "model " + fs::absolute(model).lexically_normal().string();
-  std::error_code ec;
-  std::vector<fs::path> files;
-  if (fs::is_directory(model, ec)) {
-    for (const auto& e : fs::directory_iterator(model, ec))
-      if (e.is_regular_file(ec)) files.push_back(e.path());
-  } else {
-    files.push_back(model);
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
-    const auto size = fs::file_size(f, ec);
-    const auto time = fs::last_write_time(f, ec).time_since_epoch().count();
-    id += ";" + f.filename().string() + " " + std::to_string(size) + " " + std::to_string(time);
-  }
+  std::string id = model_files_id(model);
   id += ";args";
   for (size_t i = 0; i < argv.size(); ++i) {
     if (argv[i] == "--resume" || argv[i] == "--quiet" || argv[i] == "--json") continue;

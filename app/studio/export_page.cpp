@@ -15,12 +15,14 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <filesystem>
 
 #include "app/report/report_pdf.h"
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
 #include "core/io/mapped_file.h"
+#include "core/io/resume_folder.h"
 #include "core/model/model.h"
 
 namespace lowbit {
@@ -69,11 +71,24 @@ ExportJobResult run_export_job(const ExportJobInput& in, Progress& progress, con
   auto source = open_source(in, progress);
   if (!source) return failed(source.error());
   Progress run = progress.sub(0.02, 1.0);
-  auto x = export_layout_streamed(source->model, in.layout, path_str(in.out_path), source->windows, in.options, &run, &cancel);
-  if (!x) return failed(x.error());
+  LayoutExportOptions options = in.options;
+  options.resume_dir = path_str(in.out_path) + ".resume";
+  options.run_id = model_files_id(path_str(in.model_path)) + ";layout " + in.layout.to_json().dump() + ";to " +
+                   export_target_name(options.to) + ";name " + options.name;
+  auto x = export_layout_streamed(source->model, in.layout, path_str(in.out_path), source->windows, options, &run, &cancel);
+  std::error_code ec;
+  if (!x) {
+    if (x.error().code == ErrorCode::Cancelled || !std::filesystem::exists(options.resume_dir / "run.json", ec))
+      std::filesystem::remove_all(options.resume_dir, ec);  // cancelled: nothing left behind
+    else
+      r.kept = QFile::decodeName(options.resume_dir.c_str());
+    return failed(x.error());
+  }
+  std::filesystem::remove_all(options.resume_dir, ec);  // written: nothing left to resume
   r.path = QFile::decodeName(x->path.c_str());
   r.bytes = x->bytes;
   r.bits_per_weight = x->bits_per_weight;
+  r.resumed_blocks = x->quantized.resumed_blocks;
   r.cbq = std::move(x->quantized.cbq);
   for (const auto& w : x->warnings) r.warnings << qstr(w);
   r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
@@ -319,15 +334,21 @@ void ExportPage::on_finished() {
     return;
   }
   if (!r.error.isEmpty()) {
-    fail(tr("Export failed: %1").arg(r.error));
+    fail(r.kept.isEmpty() ? tr("Export failed: %1").arg(r.error)
+                          : tr("Export failed: %1. The finished blocks are kept in %2: exporting the same layout to the same file "
+                               "again continues from them.")
+                                .arg(r.error, QDir::toNativeSeparators(r.kept)));
     emit export_finished(false);
     return;
   }
   last_export_ = r;
   const QLocale l;
-  status_->setText(tr("Wrote %1: %2 bytes, %3 bits per weight, in %4 s.")
-                       .arg(QDir::toNativeSeparators(r.path), l.toString(r.bytes), l.toString(r.bits_per_weight, 'f', 3),
-                            l.toString(r.seconds, 'f', 1)));
+  QString text = tr("Wrote %1: %2 bytes, %3 bits per weight, in %4 s.")
+                     .arg(QDir::toNativeSeparators(r.path), l.toString(r.bytes), l.toString(r.bits_per_weight, 'f', 3),
+                          l.toString(r.seconds, 'f', 1));
+  if (r.resumed_blocks > 0)
+    text += QLatin1Char(' ') + tr("%n block(s) came from the interrupted export before this one.", nullptr, static_cast<int>(r.resumed_blocks));
+  status_->setText(text);
   ProjectExport record;
   record.path = path_str(r.path);
   record.to = export_target_name(running_.options.to);

@@ -43,9 +43,14 @@ struct ExportJobResult : JobOutcome {
   QString path;
   quint64 bytes = 0;
   double bits_per_weight = 0;
+  int64_t resumed_blocks = 0;  // GPTQ/AWQ: blocks an interrupted export of the same run had finished
+  QString kept;                // a failed GPTQ/AWQ export: the folder its finished blocks are kept in
   CbqReport cbq;  // a CBQ layout's per-window loss curves (empty otherwise)
 };
 
+// GPTQ and AWQ layouts keep each finished block in OUT.resume/: an export that fails or is killed
+// is resumed by the next export of the same run (model files, layout, target) to the same path; a
+// cancelled or completed export removes the folder.
 ExportJobResult run_export_job(const ExportJobInput& input, Progress& progress, const CancelToken& cancel);
 
 struct ExportEstimateResult : JobOutcome {

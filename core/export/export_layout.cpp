@@ -26,6 +26,11 @@ Expected<QuantizeOptions> layout_quantize_options(const Layout& layout, const Mo
   qo.keep_encoded = true;
   qo.fp16_scales = options.to == ExportTarget::Gptq;
   qo.calib = options.calib;
+  if (!options.resume_dir.empty() && layout_streams(qo.method) && qo.method != QuantMethod::Rtn) {
+    qo.resume_dir = options.resume_dir;
+    qo.resume_if_same = true;
+    qo.run_id = options.run_id;
+  }
   LB_TRY_VOID(qo.validate());
   if (qo.method != QuantMethod::Rtn && calib_windows.empty())
     return make_error(ErrorCode::InvalidArgument,

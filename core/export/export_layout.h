@@ -26,6 +26,11 @@ struct LayoutExportOptions {
   ExportTarget to = ExportTarget::Gguf;
   std::string name;    // GGUF general.name; empty: the source's name
   CalibOptions calib;  // the windows passed below were drawn with these (GPTQ/AWQ layouts)
+  // GPTQ/AWQ layouts: each finished block is kept in `resume_dir` (QuantizeOptions::resume_dir), and a
+  // folder an interrupted export of this very run (`run_id`: model, layout, target) left there is
+  // resumed; another run's is cleared. Empty: none. Removing it afterwards is the caller's.
+  std::filesystem::path resume_dir;
+  std::string run_id;
 };
 
 struct LayoutExportReport {

@@ -103,12 +103,12 @@ std::set<std::string> weights_from_codes(int64_t b, const std::vector<LinearRef>
 
 }  // namespace
 
-Expected<BlockCache> BlockCache::open(const fs::path& dir, const std::string& fingerprint, bool resume) {
+Expected<BlockCache> BlockCache::open(const fs::path& dir, const std::string& fingerprint, bool resume, bool other_runs_start_fresh) {
   BlockCache c;
   if (dir.empty()) return c;
   c.dir_ = dir;
   c.fingerprint_ = fingerprint;
-  LB_TRY_VOID(open_resume_folder(dir, fingerprint, resume, kVersion));
+  LB_TRY_VOID(open_resume_folder(dir, fingerprint, resume, kVersion, other_runs_start_fresh));
   return c;
 }
 
@@ -300,7 +300,7 @@ Expected<void> calibrated_blocks(ModelWeights& m, const QuantizeOptions& o, cons
                                  QuantizeResult& res, double& bits, const BlockStatsSink& process, Progress* progress,
                                  const CancelToken* cancel) {
   const std::string fingerprint = o.run_id + ";calibration " + token_hash_hex(calib_tokens) + ";blocks " + std::to_string(m.blocks.size());
-  LB_TRY_ASSIGN(BlockCache cache, BlockCache::open(o.resume_dir, fingerprint, o.resume));
+  LB_TRY_ASSIGN(BlockCache cache, BlockCache::open(o.resume_dir, fingerprint, o.resume || o.resume_if_same, o.resume_if_same));
   const auto refs = block_linears(m);
   auto one = [&](int64_t b, BlockStats& stats) -> Expected<void> {
     LB_TRY_ASSIGN(const bool restored, cache.restore(b, refs, m, res, bits));

@@ -31,9 +31,11 @@ namespace lowbit {
 
 class BlockCache {
  public:
-  // No folder: a cache that keeps nothing. `resume` false: a stale folder is cleared first.
+  // No folder: a cache that keeps nothing. `resume` false: a stale folder is cleared first;
+  // `other_runs_start_fresh`: another run's folder is cleared too instead of being an error.
   BlockCache() = default;
-  static Expected<BlockCache> open(const std::filesystem::path& dir, const std::string& fingerprint, bool resume);
+  static Expected<BlockCache> open(const std::filesystem::path& dir, const std::string& fingerprint, bool resume,
+                                   bool other_runs_start_fresh = false);
 
   bool enabled() const { return !dir_.empty(); }
   const std::filesystem::path& dir() const { return dir_; }

@@ -63,6 +63,7 @@ struct QuantizeOptions {
   // and options) in the folder's fingerprint, with a hash of the calibration windows. Empty: none.
   std::filesystem::path resume_dir;
   bool resume = false;
+  bool resume_if_same = false;  // resume a folder of this very run, clear another run's (the studio resumes on its own)
   std::string run_id;
   // Methods rtn, gptq, awq, awq+gptq: the blocks are loaded and handed on one at a time (core/model/weights.h).
   BlockStream stream;

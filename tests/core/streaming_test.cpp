@@ -311,6 +311,58 @@ TEST(Streaming, BlocksLoadedOneByOneEqualTheResidentModel) {
 namespace lowbit {
 namespace {
 
+// The studio's export resumes on its own: an export of a GPTQ layout interrupted after some blocks
+// leaves them in its resume folder, and the next export of the same run to the same path takes them
+// and writes the uninterrupted file byte for byte; another layout finds the folder, clears it and
+// starts afresh instead of failing.
+TEST(Streaming, LayoutExportResumesTheSameRunAndClearsAnothersFolder) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  LOWBIT_REQUIRE_SHARED("data/kjv-train.txt");
+  auto model = open_model(test::shared_dir() / "models/kjv-llama-8m", true);
+  ASSERT_TRUE(model) << model.error().message;
+  auto w = load_model(*model->checkpoint, model->config, nullptr, false);
+  ASSERT_TRUE(w) << w.error().message;
+  LayoutExportOptions xo;
+  xo.to = ExportTarget::Gptq;
+  xo.calib.samples = 4;
+  xo.calib.ctx = 64;
+  auto windows = calibration_windows(*model->tokenizer, (test::shared_dir() / "data/kjv-train.txt").string(), xo.calib);
+  ASSERT_TRUE(windows) << windows.error().message;
+  const Layout layout = Layout::uniform(*w, *Format::parse("int4g128a"), QuantMethod::Gptq, false);
+  const fs::path dir = temp_dir() / "resume-export", whole = dir / "whole", out = dir / "resumed";
+  fs::remove_all(dir);
+  auto plain = export_layout_streamed(*model, layout, whole, *windows, xo);
+  ASSERT_TRUE(plain) << plain.error().message;
+
+  LayoutExportOptions ro = xo;
+  ro.resume_dir = dir / "resumed.resume";
+  ro.run_id = "model kjv;layout int4g128a gptq";
+  CancelToken cancel;
+  Progress halfway([&](const ProgressUpdate& u) {
+    if (u.fraction > 0.5) cancel.cancel();
+  });
+  auto cut = export_layout_streamed(*model, layout, out, *windows, ro, &halfway, &cancel);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, ErrorCode::Cancelled);
+  EXPECT_FALSE(fs::exists(out)) << "an interrupted export leaves no output";
+  ASSERT_TRUE(fs::exists(ro.resume_dir / "run.json"));
+  auto resumed = export_layout_streamed(*model, layout, out, *windows, ro);
+  ASSERT_TRUE(resumed) << resumed.error().message;
+  EXPECT_GT(resumed->quantized.resumed_blocks, 0);
+  EXPECT_LT(resumed->quantized.resumed_blocks, model->config.n_layers);
+  EXPECT_TRUE(read_file(whole / "model.safetensors") == read_file(out / "model.safetensors"));
+
+  // Another layout to the same path, the first run's folder still there: cleared, not an error.
+  const Layout other = Layout::uniform(*w, *Format::parse("int3g128a"), QuantMethod::Gptq, false);
+  LayoutExportOptions oo = ro;
+  oo.run_id = "model kjv;layout int3g128a gptq";
+  fs::remove_all(out);
+  auto fresh = export_layout_streamed(*model, other, out, *windows, oo);
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  EXPECT_EQ(fresh->quantized.resumed_blocks, 0);
+  fs::remove_all(dir);
+}
+
 // The studio's export (export_layout_streamed) writes the file export_layout writes from a resident
 // model, and its estimate (core/export/estimate.h) names that file's size exactly.
 TEST(Streaming, LayoutExportStreamedIsTheResidentOneAndItsEstimateIsExact) {

@@ -269,7 +269,8 @@ class StudioFlowTest : public QObject {
     QVERIFY2(ms < 1000, qPrintable(QStringLiteral("cancel took %1 ms").arg(ms)));
     QCOMPARE(jobs->job(id)->state, JobCenter::State::Cancelled);
     QVERIFY(!QFileInfo::exists(out));
-    QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), qsizetype(1));  // only the layout
+    QVERIFY2(!QFileInfo::exists(out + QStringLiteral(".resume")), "a cancelled export keeps no resume folder");
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot).size(), qsizetype(1));  // only the layout
   }
 };
 
