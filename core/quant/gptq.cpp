@@ -1,6 +1,9 @@
 #include "core/quant/gptq.h"
 
 #include <omp.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include <Eigen/Cholesky>
 #include <algorithm>
@@ -204,6 +207,84 @@ class GgmlTarget {
   std::vector<int8_t> codes_;       // [column][row]: ggml's codes at the fix, then the chosen ones
 };
 
+// The lazy batch update after a column block [i1, i2): W[r][c] −= Σ_k Err[r][k] · U[i1 + k][c] for
+// every column c ≥ i2. Each element's sum is accumulated in k order from zero, every product and sum
+// rounded (no fused multiply-add: Vulkan does not promise that its fma fuses, while its products and
+// sums are exact roundings), and subtracted once — what gptq_update.comp computes — so the CPU and
+// Vulkan sweeps agree bit for bit (with a GEMM library's order, rounding ties broken differently
+// changed 1–2 % of a whole model's codes through its chained blocks) and the result does not depend
+// on the thread count. This file is compiled without FMA contraction. Blocked as a GEMM: Err packed once into tiles of 16 rows ([tile][k][16],
+// zero-padded), a panel of row tiles kept in cache while every thread walks its columns six at a time
+// (the six U columns packed [k][6]); a tile's 16 × 6 sums live in twelve AVX registers.
+class BlockErrorUpdate {
+ public:
+  static constexpr Index kTileRows = 16, kTileCols = 6, kPanelTiles = 32;
+
+  void operator()(MatrixCM& W, const MatrixCM& Err, const MatrixCM& U, Index i1, Index i2) {
+    const Index rows = W.rows(), cols = W.cols(), count = Err.cols();
+    const Index row_tiles = (rows + kTileRows - 1) / kTileRows, col_tiles = (cols - i2 + kTileCols - 1) / kTileCols;
+    errp_.assign(static_cast<size_t>(row_tiles * count * kTileRows), 0.0f);
+#pragma omp parallel for schedule(static) if (row_tiles > kPanelTiles)
+    for (Index t = 0; t < row_tiles; ++t)
+      for (Index k = 0; k < count; ++k)
+        for (Index r = t * kTileRows; r < std::min(rows, (t + 1) * kTileRows); ++r)
+          errp_[static_cast<size_t>((t * count + k) * kTileRows + r - t * kTileRows)] = Err(r, k);
+    for (Index p0 = 0; p0 < row_tiles; p0 += kPanelTiles) {
+      const Index p1 = std::min(row_tiles, p0 + kPanelTiles);
+#pragma omp parallel for schedule(static) if (col_tiles > 1)
+      for (Index ct = 0; ct < col_tiles; ++ct) {
+        const Index c0 = i2 + ct * kTileCols, nc = std::min(kTileCols, cols - c0);
+        float up[128 * kTileCols];
+        float* upp = count <= 128 ? up : nullptr;
+        std::vector<float> up_big;
+        if (!upp) {
+          up_big.resize(static_cast<size_t>(count * kTileCols));
+          upp = up_big.data();
+        }
+        for (Index k = 0; k < count; ++k)
+          for (Index j = 0; j < kTileCols; ++j) upp[k * kTileCols + j] = j < nc ? U(i1 + k, c0 + j) : 0.0f;
+        for (Index t = p0; t < p1; ++t) {
+          float acc[kTileCols][kTileRows];
+          tile(errp_.data() + t * count * kTileRows, upp, count, acc);
+          const Index r0 = t * kTileRows, nr = std::min(kTileRows, rows - r0);
+          for (Index j = 0; j < nc; ++j) {
+            float* w = &W(r0, c0 + j);
+            for (Index r = 0; r < nr; ++r) w[r] -= acc[j][r];
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  // acc[j][r] = Σ_k e[k][r] · u[k][j], in k order, products and sums rounded one by one.
+  static void tile(const float* e, const float* u, Index count, float (&acc)[kTileCols][kTileRows]) {
+#if defined(__AVX2__)
+    __m256 a[kTileCols][2];
+    for (auto& x : a) x[0] = x[1] = _mm256_setzero_ps();
+    for (Index k = 0; k < count; ++k, e += kTileRows, u += kTileCols) {
+      const __m256 e0 = _mm256_loadu_ps(e), e1 = _mm256_loadu_ps(e + 8);
+      for (Index j = 0; j < kTileCols; ++j) {
+        const __m256 uj = _mm256_broadcast_ss(u + j);
+        a[j][0] = _mm256_add_ps(a[j][0], _mm256_mul_ps(e0, uj));
+        a[j][1] = _mm256_add_ps(a[j][1], _mm256_mul_ps(e1, uj));
+      }
+    }
+    for (Index j = 0; j < kTileCols; ++j) {
+      _mm256_storeu_ps(acc[j], a[j][0]);
+      _mm256_storeu_ps(acc[j] + 8, a[j][1]);
+    }
+#else
+    for (auto& x : acc) std::fill(std::begin(x), std::end(x), 0.0f);
+    for (Index k = 0; k < count; ++k, e += kTileRows, u += kTileCols)
+      for (Index j = 0; j < kTileCols; ++j)
+        for (Index r = 0; r < kTileRows; ++r) acc[j][r] += e[r] * u[j];
+#endif
+  }
+
+  std::vector<float> errp_;
+};
+
 // The column sweep (METHODS.md §2.3) over W (permuted by `perm` under act-order); a column block,
 // once swept, holds the chosen values, so W ends as Ŵ (in sweep order). Grids that are not static
 // are fixed at the start of the column block that holds their first column, from W as corrected up
@@ -216,6 +297,7 @@ double sweep(MatrixCM& W, const MatrixCM& U, const std::vector<Index>& perm, int
   const int64_t nchunks = (rows + kRowChunk - 1) / kRowChunk;
   std::vector<double> chunk_loss(static_cast<size_t>(nchunks), 0.0);
   MatrixCM W1, Err1;
+  BlockErrorUpdate update;
   for (int64_t i1 = 0; i1 < cols; i1 += B) {
     const int64_t i2 = std::min(i1 + B, cols), count = i2 - i1;
     if (fix_in_sweep)
@@ -239,14 +321,18 @@ double sweep(MatrixCM& W, const MatrixCM& U, const std::vector<Index>& perm, int
           e[r] = (w[r] - q[r]) / d;
           w[r] = q[r];
         }
-        if (i + 1 < count)
-          W1.block(r0, i + 1, n, count - i - 1).noalias() -=
-              Err1.block(r0, i, n, 1) * U.row(col).segment(col + 1, count - i - 1);
+        float ec[kRowChunk];
+        std::copy(e, e + n, ec);
+        for (int64_t k = i + 1; k < count; ++k) {  // w_k −= e · U[col][k], product and difference rounded
+          const float u = U(col, i1 + k);
+          float* __restrict wk = &W1(r0, k);
+          for (int64_t r = 0; r < n; ++r) wk[r] -= ec[r] * u;
+        }
       }
       chunk_loss[static_cast<size_t>(c)] += loss;
     }
     W.middleCols(i1, count) = W1;
-    if (i2 < cols) W.rightCols(cols - i2).noalias() -= Err1 * U.block(i1, i2, count, cols - i2);
+    if (i2 < cols) update(W, Err1, U, i1, i2);
   }
   return std::accumulate(chunk_loss.begin(), chunk_loss.end(), 0.0);
 }

@@ -73,7 +73,10 @@ void main() {
     row_loss += div_rn(diff * diff, d * d) * 0.5;
     e[row * BLOCK + i] = err;
     x[i] = q;
-    for (uint k = i + 1u; k < p.count; ++k) x[k] = fma(-err, u[col * p.cols + p.col0 + k], x[k]);
+    for (uint k = i + 1u; k < p.count; ++k) {  // rounded as written (no fusing): as core's sweep
+      precise float t = err * u[col * p.cols + p.col0 + k];
+      x[k] = x[k] - t;
+    }
   }
   for (uint i = 0u; i < p.count; ++i) w[base + i] = x[i];
   loss[row] += row_loss;

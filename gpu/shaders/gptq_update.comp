@@ -34,13 +34,16 @@ void main() {
   const uint c0 = p.col1 + gl_WorkGroupID.x * TILE, r0 = gl_WorkGroupID.y * TILE;
   const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
   const uint c = c0 + tx, r = r0 + ty;
-  float acc = 0.0;
+  precise float acc = 0.0;
   for (uint k0 = 0u; k0 < p.count; k0 += TILE) {
     const uint ke = k0 + tx, ku = k0 + ty;
     es[ty][tx] = (r0 + ty < p.rows && ke < p.count) ? e[(r0 + ty) * BLOCK + ke] : 0.0;
     us[ty][tx] = (ku < p.count && c < p.cols) ? u[(p.col0 + ku) * p.cols + c] : 0.0;
     barrier();
-    for (uint k = 0u; k < TILE; ++k) acc = fma(es[ty][k], us[k][tx], acc);  // as a CPU GEMM accumulates
+    for (uint k = 0u; k < TILE; ++k) {  // in k order, each product and sum rounded: as core's sweep
+      precise float prod = es[ty][k] * us[k][tx];
+      acc = acc + prod;
+    }
     barrier();
   }
   if (r < p.rows && c < p.cols) w[r * p.cols + c] -= acc;

@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_lowbit;
+using test::slurp;
 
 fs::path demo() { return test::source_dir() / "resources" / "demo"; }
 
@@ -42,11 +43,6 @@ pid_t spawn_lowbit(std::vector<std::string> args) {
     _exit(127);
   }
   return pid;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void killed_and_resumed_writes_the_same_file(const std::string& method) {
