@@ -2,7 +2,8 @@
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--awq-grid N (awq: α points)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
 //                       [--resume (gptq, awq, awq+gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
-//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq's sweep, awq's α grid on the GPU)]
+//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq's sweep, awq's α grid and the
+//                        calibration on the GPU)] [--calib-backend cpu|vulkan (the calibration's own; default --backend)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
 //                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
@@ -39,7 +40,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   std::string err;
   auto args = Args::parse(argv,
                           {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "awq-grid", "eval", "eval-ctx", "threads",
-                            "out", "backend", "device", "max-device-mb", "layout", "to", "name",
+                            "out", "backend", "calib-backend", "device", "max-device-mb", "layout", "to", "name",
                             "onebit-iters", "onebit-lr", "onebit-latent-lr", "onebit-batch", "onebit-kd-weight",
                             "cbq-window", "cbq-iters", "cbq-lr", "cbq-scale-lr", "cbq-rank", "cbq-lambda", "cbq-batch",
                             "cbq-samples", "cbq-kl", "cbq-kappa"},
@@ -122,8 +123,9 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
-  // --backend vulkan: GPTQ's sweep (gpu/ops/gptq_op.h) and AWQ's α grid (gpu/ops/awq_op.h) on the
-  // GPU; everything else stays on the CPU.
+  // --backend vulkan: GPTQ's sweep (gpu/ops/gptq_op.h), AWQ's α grid (gpu/ops/awq_op.h) and the
+  // calibration walk (gpu/model/vulkan_block_walker.h) on the GPU; --calib-backend cpu keeps the walk
+  // on the CPU (its Hessians, hence the checkpoint, are then the CPU run's bit for bit).
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error(cmd, err, json);
   const bool gpu_method = opt.method == QuantMethod::Gptq || opt.method == QuantMethod::Awq || opt.method == QuantMethod::AwqGptq;
@@ -137,6 +139,10 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     opt.gptq.backend = device.gptq();
     opt.awq.backend = device.awq_grid();
   }
+  const std::string calib_backend = args->get("calib-backend").value_or(backend->vulkan ? "vulkan" : "cpu");
+  if (calib_backend != "cpu" && calib_backend != "vulkan") return usage_error(cmd, "--calib-backend takes cpu or vulkan", json);
+  if (calib_backend == "vulkan" && !backend->vulkan) return usage_error(cmd, "--calib-backend vulkan needs --backend vulkan", json);
+  if (calib_backend == "vulkan") opt.calib_walker = device.block_walker();
   const bool eval = args->get("eval").has_value();
   // Methods that go block by block stream the model when nothing needs it whole (an evaluation
   // does): one decoder block in memory at a time, written to the output as soon as it is final.
@@ -331,6 +337,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     nlohmann::json out = {{"ok", true}, {"method", quant_method_name(opt.method)}, {"format", opt.format.name()},
                           {"bits_per_weight", r->bits_per_weight}, {"quantized_weights", r->quantized_weights},
                           {"seconds", r->seconds}, {"layers", layers}, {"warnings", r->warnings}, {"backend", device.is_open() ? "vulkan" : "cpu"},
+                          {"calibration_backend", r->calibration_backend.empty() ? nlohmann::json() : nlohmann::json(r->calibration_backend)},
                           {"mse", opt.mse_clip}, {"quantize_embeddings", opt.quantize_embeddings},
                           {"peak_rss_mb", peak_rss_mb()}, {"streamed", streaming}};
     if (!resume_dir.empty()) out["resumed_blocks"] = r->resumed_blocks;

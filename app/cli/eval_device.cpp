@@ -4,6 +4,7 @@
 
 #if LOWBIT_HAVE_VULKAN
 #include "gpu/device/device.h"
+#include "gpu/model/vulkan_block_walker.h"
 #include "gpu/model/vulkan_forward.h"
 #include "gpu/ops/awq_op.h"
 #include "gpu/ops/gptq_op.h"
@@ -73,6 +74,13 @@ ForwardFactory EvalDevice::forward() const {
 GptqBackend EvalDevice::gptq() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_gptq(*impl_->device);
+#endif
+  return {};
+}
+
+BlockWalkerFactory EvalDevice::block_walker() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_block_walker_factory(*impl_->device);
 #endif
   return {};
 }

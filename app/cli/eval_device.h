@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calib/analyze.h"
 #include "core/eval/forward_backend.h"
 #include "core/quant/awq.h"
 #include "core/quant/gptq.h"
@@ -44,6 +45,8 @@ class EvalDevice {
   ForwardFactory forward() const;
   // GPTQ's sweep on the device (GptqOptions::backend); empty when none is open.
   GptqBackend gptq() const;
+  // Calibration walks on the device (QuantizeOptions::calib_walker); empty when none is open.
+  BlockWalkerFactory block_walker() const;
   // AWQ's α grid on the device (AwqOptions::backend); empty when none is open.
   AwqGridBackend awq_grid() const;
 

@@ -137,45 +137,104 @@ uint64_t analysis_stats_bytes(const ModelConfig& c) {
   return per_block * static_cast<uint64_t>(c.n_layers);
 }
 
+namespace {
+
+// block_forward over the windows in chunks of about 4096 tokens, the cancel token polled per chunk
+// (a block of many long windows takes seconds, and Cancel should not).
+class CpuBlockWalker final : public BlockWalker {
+ public:
+  explicit CpuBlockWalker(const ModelConfig& c) : config_(c) {}
+  std::string name() const override { return "cpu"; }
+  Expected<void> start(MatrixRM x, int64_t S, int64_t T) override {
+    x_ = std::move(x);
+    S_ = S;
+    T_ = T;
+    return {};
+  }
+  Expected<void> stats(const DecoderBlock& blk, BlockStats& stats, const CancelToken* cancel) override {
+    return chunks(cancel, [&](MatrixRM& xs, int64_t n) {
+      block_forward(config_, blk, xs, n, T_, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
+      return false;
+    });
+  }
+  Expected<void> advance(const DecoderBlock& blk, const CancelToken* cancel) override {
+    return chunks(cancel, [&](MatrixRM& xs, int64_t n) {
+      block_forward(config_, blk, xs, n, T_);
+      return true;
+    });
+  }
+  Expected<const MatrixRM*> hidden() override { return &x_; }
+
+ private:
+  // f(rows of a chunk of windows, windows) → whether the rows go back into the hidden states.
+  template <class F>
+  Expected<void> chunks(const CancelToken* cancel, F f) {
+    const int64_t chunk = std::max<int64_t>(1, 4096 / T_);
+    for (int64_t s0 = 0; s0 < S_; s0 += chunk) {
+      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
+      const int64_t n = std::min(chunk, S_ - s0);
+      MatrixRM xs = x_.middleRows(s0 * T_, n * T_);
+      if (f(xs, n)) x_.middleRows(s0 * T_, n * T_) = xs;
+    }
+    return {};
+  }
+
+  ModelConfig config_;
+  MatrixRM x_;
+  int64_t S_ = 0, T_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<BlockWalker> cpu_block_walker(const ModelConfig& config) {
+  return std::make_unique<CpuBlockWalker>(config);
+}
+
 Expected<void> collect_block_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const BlockStatsSink& sink,
                                    Progress* progress, const CancelToken* cancel, const BlockHooks& hooks) {
   if (ctx < 1 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0)
     return make_error(ErrorCode::InvalidArgument, "calibration tokens do not form whole windows of " + std::to_string(ctx));
   const int64_t T = ctx;
   const int64_t S = static_cast<int64_t>(windows.size()) / T;
-  MatrixRM x;
   const int64_t nblocks = static_cast<int64_t>(m.blocks.size());
-  if (hooks.start_hidden) {
-    if (hooks.start_hidden->rows() != S * T || hooks.start_hidden->cols() != m.config.hidden || hooks.start_block < 0 ||
-        hooks.start_block > nblocks)
-      return make_error(ErrorCode::InvalidArgument, "the saved hidden states do not match these windows and this model");
-    x = *hooks.start_hidden;
-  } else {
-    LB_TRY_VOID(embed_windows(m, windows, S, T, x));
+  std::unique_ptr<BlockWalker> walker;
+  if (hooks.walker) {
+    auto made = hooks.walker(m.config);
+    if (made) {
+      walker = std::move(*made);
+    } else if (made.error().code != ErrorCode::Unsupported) {
+      return Unexpected{made.error()};
+    } else if (hooks.walker_note) {
+      *hooks.walker_note = made.error().message;
+    }
   }
-  const int64_t chunk = std::max<int64_t>(1, 4096 / T);  // windows per block_forward call
+  if (!walker) walker = cpu_block_walker(m.config);
+  if (hooks.walker_used) *hooks.walker_used = walker->name();
+  {
+    MatrixRM x;
+    if (hooks.start_hidden) {
+      if (hooks.start_hidden->rows() != S * T || hooks.start_hidden->cols() != m.config.hidden || hooks.start_block < 0 ||
+          hooks.start_block > nblocks)
+        return make_error(ErrorCode::InvalidArgument, "the saved hidden states do not match these windows and this model");
+      x = *hooks.start_hidden;
+    } else {
+      LB_TRY_VOID(embed_windows(m, windows, S, T, x));
+    }
+    LB_TRY_VOID(walker->start(std::move(x), S, T));
+  }
   for (int64_t b = hooks.start_hidden ? hooks.start_block : 0; b < nblocks; ++b) {
     if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
     if (hooks.before) LB_TRY_VOID(hooks.before(b));
     DecoderBlock& blk = m.blocks[static_cast<size_t>(b)];
     BlockStats stats;
     for (LinearInput i : kLinearInputs) stats.emplace(i, InputStats(linear_input_channels(m.config, i)));
-    // Polled per chunk too: a block of many long windows takes seconds, and Cancel should not.
-    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
-      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
-      const int64_t n = std::min(chunk, S - s0);
-      MatrixRM xs = x.middleRows(s0 * T, n * T);
-      block_forward(m.config, blk, xs, n, T, [&](LinearInput which, const MatrixRM& in) { stats.at(which).add(in); });
-    }
+    LB_TRY_VOID(walker->stats(blk, stats, cancel));
     LB_TRY_VOID(sink(b, stats));
-    for (int64_t s0 = 0; s0 < S; s0 += chunk) {
-      if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "cancelled");
-      const int64_t n = std::min(chunk, S - s0);
-      MatrixRM xs = x.middleRows(s0 * T, n * T);
-      block_forward(m.config, blk, xs, n, T);
-      x.middleRows(s0 * T, n * T) = xs;
+    LB_TRY_VOID(walker->advance(blk, cancel));
+    if (hooks.walked) {
+      LB_TRY_ASSIGN(const MatrixRM* x, walker->hidden());
+      LB_TRY_VOID(hooks.walked(b, *x));
     }
-    if (hooks.walked) LB_TRY_VOID(hooks.walked(b, x));
     if (hooks.after) LB_TRY_VOID(hooks.after(b));
     if (progress)
       progress->report(static_cast<double>(b + 1) / static_cast<double>(nblocks),

@@ -45,6 +45,31 @@ using BlockStats = std::map<LinearInput, InputStats>;
 // before the windows advance through it.
 using BlockStatsSink = std::function<Expected<void>(int64_t block, BlockStats& stats)>;
 
+// Where the walk's forward passes run: the windows' hidden states held by the walker, each block
+// run over them twice — once for the statistics of its linear inputs, once (after the sink may have
+// changed it) to advance them. The CPU walker (block_forward in chunks of windows) is the reference;
+// the Vulkan one (gpu/model/vulkan_block_walker.h) keeps the hidden states on the device and
+// accumulates the statistics there. One thread at a time.
+class BlockWalker {
+ public:
+  virtual ~BlockWalker() = default;
+  virtual std::string name() const = 0;  // "cpu", "vulkan"
+  // Takes the hidden states of S windows of T tokens, x [S·T, hidden].
+  virtual Expected<void> start(MatrixRM x, int64_t S, int64_t T) = 0;
+  // The statistics of `blk`'s four linear inputs over every window (`stats` holds empty InputStats
+  // of the right channel counts); the hidden states do not change.
+  virtual Expected<void> stats(const DecoderBlock& blk, BlockStats& stats, const CancelToken* cancel) = 0;
+  // Runs `blk` over every window: the hidden states become its outputs.
+  virtual Expected<void> advance(const DecoderBlock& blk, const CancelToken* cancel) = 0;
+  // The hidden states now [S·T, hidden], valid until the walker's next call.
+  virtual Expected<const MatrixRM*> hidden() = 0;
+};
+// Makes a walker for a model of this configuration. Unsupported: not on this backend (the walk falls
+// back to the CPU and says why); other errors fail the walk.
+using BlockWalkerFactory = std::function<Expected<std::unique_ptr<BlockWalker>>(const ModelConfig& config)>;
+// The CPU's walker.
+std::unique_ptr<BlockWalker> cpu_block_walker(const ModelConfig& config);
+
 // Called before block b is first used and after the windows went through it (streaming: load it,
 // then write and free it); either may be empty.
 struct BlockHooks {
@@ -56,6 +81,11 @@ struct BlockHooks {
   // entering it (saved by `walked`), instead of embedding the windows.
   int64_t start_block = 0;
   const MatrixRM* start_hidden = nullptr;
+  // Where the forward passes run (empty: the CPU). When it answers Unsupported the walk runs on the
+  // CPU and `walker_note`, if set, receives the reason; `walker_used`, if set, the walker's name.
+  BlockWalkerFactory walker;
+  std::string* walker_note = nullptr;
+  std::string* walker_used = nullptr;
 };
 // A streaming job's BlockStream (core/model/weights.h) as hooks: `after` hands the block on with no codes.
 BlockHooks hooks_of(BlockStream stream);

@@ -51,6 +51,19 @@ void InputStats::add(const MatrixRM& x) {
   n_ += x.rows();
 }
 
+Expected<void> InputStats::add_sums(std::span<const float> xtx, std::span<const float> abs_sum,
+                                    std::span<const float> max_abs, int64_t tokens) {
+  const Eigen::Index c = channels();
+  const auto n = static_cast<size_t>(c);
+  if (xtx.size() != n * n || abs_sum.size() != n || max_abs.size() != n || tokens < 0)
+    return make_error(ErrorCode::InvalidArgument, "input statistics of " + std::to_string(c) + " channels: sums of the wrong size");
+  xtx_ += Eigen::Map<const MatrixRM>(xtx.data(), c, c).cast<double>();
+  mean_abs_sum_ += Eigen::Map<const VectorF>(abs_sum.data(), c).cast<double>();
+  max_abs_ = max_abs_.cwiseMax(Eigen::Map<const VectorF>(max_abs.data(), c));
+  n_ += tokens;
+  return {};
+}
+
 MatrixRM InputStats::hessian() const {
   if (n_ == 0) return MatrixRM::Zero(channels(), channels());
   return (xtx_ * (2.0 / static_cast<double>(n_))).cast<float>();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/tensor/eigen_types.h"
@@ -26,6 +27,10 @@ class InputStats {
  public:
   explicit InputStats(int64_t channels = 0);
   void add(const MatrixRM& x);  // rows are tokens
+  // Adds sums collected elsewhere (a GPU walk) over `tokens` tokens: xtx = Σ x xᵀ [channels ×
+  // channels] row-major, abs_sum = Σ |x| and max_abs = max |x| per channel; sizes that do not match
+  // the channels are InvalidArgument.
+  Expected<void> add_sums(std::span<const float> xtx, std::span<const float> abs_sum, std::span<const float> max_abs, int64_t tokens);
   int64_t tokens() const { return n_; }
   int64_t channels() const { return static_cast<int64_t>(mean_abs_sum_.size()); }
   // H = 2/n Σ x xᵀ, [channels × channels] row-major (symmetric).

@@ -311,11 +311,16 @@ Expected<void> calibrated_blocks(ModelWeights& m, const QuantizeOptions& o, cons
     return cache.save(b, refs, m, res, layers_before, warnings_before, bits - bits_before);
   };
   BlockHooks hooks;
+  std::string walker_note;
+  hooks.walker = o.calib_walker;
+  hooks.walker_note = &walker_note;
+  hooks.walker_used = &res.calibration_backend;
   if (o.stream) {
     hooks.before = o.stream.load;
     hooks.after = [&](int64_t b) { return o.stream.done(b, res.encoded); };
   }
   LB_TRY_VOID(collect_block_stats(m, calib_tokens, o.calib.ctx, one, progress, cancel, hooks));
+  if (!walker_note.empty()) res.warnings.push_back("calibration on the CPU: " + walker_note);
   res.resumed_blocks = cache.restored_blocks();
   return {};
 }

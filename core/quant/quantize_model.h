@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calib/analyze.h"
 #include "core/calib/calibration.h"
 #include "core/jobs/progress.h"
 #include "core/model/forward.h"
@@ -58,6 +59,9 @@ struct QuantizeOptions {
   OneBitOptions onebit;                      // distillation after SVID (method onebit, format onebit)
   CbqOptions cbq;                            // cross-block windows, LoRA-Rounding, CFP (method cbq)
   CalibOptions calib;
+  // Methods gptq, awq, awq+gptq: where the calibration's forward passes and input statistics run
+  // (core/calib/analyze.h; empty: the CPU; a walker the model cannot use falls back with a warning).
+  BlockWalkerFactory calib_walker;
   // Methods gptq, awq, awq+gptq: each block's results go into `resume_dir` as it completes (core/quant/block_cache.h);
   // with `resume` the blocks an interrupted run left there are reused. `run_id` names the run (model
   // and options) in the folder's fingerprint, with a hash of the calibration windows. Empty: none.
@@ -104,6 +108,7 @@ struct QuantizeResult {
   CbqReport cbq;           // method cbq: per-window loss curves and probe errors
   int64_t resumed_blocks = 0;  // blocks restored from the resume folder instead of quantized
   int64_t cpu_fallback_layers = 0;  // GPTQ with a backend: layers it did not handle (run on the CPU)
+  std::string calibration_backend;  // gptq, awq, awq+gptq: where the calibration walk ran ("cpu", "vulkan")
 };
 
 // Records one layer's codes under its checkpoint tensor (stacking the slots of a fused tensor).

@@ -59,6 +59,31 @@ Expected<DeviceLinear> upload_linear(Uploader& up, const Linear& l) {
   return d;
 }
 
+Expected<DeviceBlock> block_to(Uploader& up, const ModelConfig& c, const DecoderBlock& b) {
+  DeviceBlock db;
+  LB_TRY_ASSIGN(db.attn_norm, up.vector(b.attn_norm));
+  LB_TRY_ASSIGN(db.ffn_norm, up.vector(b.ffn_norm));
+  if (c.norm == NormKind::Layer) {
+    LB_TRY_ASSIGN(db.attn_norm_b, up.vector(b.attn_norm_b));
+    LB_TRY_ASSIGN(db.ffn_norm_b, up.vector(b.ffn_norm_b));
+  }
+  if (c.qk_norm) {
+    LB_TRY_ASSIGN(db.q_norm, up.vector(b.q_norm));
+    LB_TRY_ASSIGN(db.k_norm, up.vector(b.k_norm));
+  }
+  LB_TRY_ASSIGN(db.q, upload_linear(up, b.q));
+  LB_TRY_ASSIGN(db.k, upload_linear(up, b.k));
+  LB_TRY_ASSIGN(db.v, upload_linear(up, b.v));
+  LB_TRY_ASSIGN(db.o, upload_linear(up, b.o));
+  db.gated = b.gate.w.size() > 0;
+  if (db.gated) {
+    LB_TRY_ASSIGN(db.gate, upload_linear(up, b.gate));
+  }
+  LB_TRY_ASSIGN(db.up, upload_linear(up, b.up));
+  LB_TRY_ASSIGN(db.down, upload_linear(up, b.down));
+  return db;
+}
+
 }  // namespace
 
 Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& m) {
@@ -77,32 +102,19 @@ Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& m) {
     LB_TRY_ASSIGN(d.lm_head, up.matrix(m.lm_head));
   }
   for (const DecoderBlock& b : m.blocks) {
-    DeviceBlock db;
-    LB_TRY_ASSIGN(db.attn_norm, up.vector(b.attn_norm));
-    LB_TRY_ASSIGN(db.ffn_norm, up.vector(b.ffn_norm));
-    if (c.norm == NormKind::Layer) {
-      LB_TRY_ASSIGN(db.attn_norm_b, up.vector(b.attn_norm_b));
-      LB_TRY_ASSIGN(db.ffn_norm_b, up.vector(b.ffn_norm_b));
-    }
-    if (c.qk_norm) {
-      LB_TRY_ASSIGN(db.q_norm, up.vector(b.q_norm));
-      LB_TRY_ASSIGN(db.k_norm, up.vector(b.k_norm));
-    }
-    LB_TRY_ASSIGN(db.q, upload_linear(up, b.q));
-    LB_TRY_ASSIGN(db.k, upload_linear(up, b.k));
-    LB_TRY_ASSIGN(db.v, upload_linear(up, b.v));
-    LB_TRY_ASSIGN(db.o, upload_linear(up, b.o));
-    db.gated = b.gate.w.size() > 0;
-    if (db.gated) {
-      LB_TRY_ASSIGN(db.gate, upload_linear(up, b.gate));
-    }
-    LB_TRY_ASSIGN(db.up, upload_linear(up, b.up));
-    LB_TRY_ASSIGN(db.down, upload_linear(up, b.down));
+    LB_TRY_ASSIGN(DeviceBlock db, block_to(up, c, b));
     d.blocks.push_back(std::move(db));
   }
   LB_TRY_VOID(up.flush());
   d.bytes = up.total();
   return d;
+}
+
+Expected<DeviceBlock> upload_block(Device& device, const ModelConfig& c, const DecoderBlock& b) {
+  Uploader up(device);
+  LB_TRY_ASSIGN(DeviceBlock db, block_to(up, c, b));
+  LB_TRY_VOID(up.flush());
+  return db;
 }
 
 }  // namespace lowbit::gpu

@@ -42,5 +42,7 @@ struct DeviceWeights {
 };
 
 Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& weights);
+// One decoder block alone (the calibration walk uploads each block as it reaches it).
+Expected<DeviceBlock> upload_block(Device& device, const ModelConfig& config, const DecoderBlock& block);
 
 }  // namespace lowbit::gpu

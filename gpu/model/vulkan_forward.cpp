@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/quant/format.h"
+#include "gpu/model/block_recorder.h"
 #include "gpu/model/device_weights.h"
 #include "gpu/ops/activation_op.h"
 #include "gpu/ops/add_op.h"
@@ -26,21 +27,20 @@ const Format kF32 = Format::float_type(DType::F32);
 struct Activations {
   int64_t rows = 0;
   int64_t head_rows = 0;  // rows of logits per chunk of the output head
+  BlockActivations block;
   Buffer ids, targets, nll;
-  Buffer x, h, q, k, v, att, tmp, g, u;
   Buffer head_in;  // the chunk's rows of h, when the head runs in more than one chunk
   Buffer logits;   // [head_rows, vocab]
 
   uint64_t bytes() const {
-    uint64_t total = 0;
-    for (const Buffer* b : {&ids, &targets, &nll, &x, &h, &q, &k, &v, &att, &tmp, &g, &u, &head_in, &logits})
-      total += b->size();
+    uint64_t total = block.bytes();
+    for (const Buffer* b : {&ids, &targets, &nll, &head_in, &logits}) total += b->size();
     return total;
   }
 };
 
 Expected<Buffer> floats(Device& device, int64_t count) {
-  return Buffer::create(device, std::max<uint64_t>(static_cast<uint64_t>(count) * sizeof(float), 4), MemoryUse::Device);
+  return device_floats(device, count);
 }
 
 }  // namespace
@@ -56,9 +56,6 @@ struct VulkanForward::Impl {
 
   Expected<void> reserve(int64_t rows);
   Expected<void> check_batch(std::span<const int32_t> tokens, int64_t B, int64_t T) const;
-  Expected<void> record_linear(CommandRecorder& rec, const DeviceLinear& l, int64_t rows, const Buffer& x,
-                               const Buffer& y) const;
-  Expected<void> record_block(CommandRecorder& rec, const DeviceBlock& b, int64_t B, int64_t T) const;
   // Uploads the tokens, runs every block and the final norm: h holds the head's input.
   Expected<void> record_body(CommandRecorder& rec, std::span<const int32_t> tokens, int64_t B, int64_t T);
   // The logits of rows [r0, r0 + rows) into act.logits.
@@ -128,19 +125,10 @@ Expected<void> VulkanForward::Impl::reserve(int64_t rows) {
   Activations a;
   a.rows = rows;
   a.head_rows = head_rows;
-  const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
+  LB_TRY_ASSIGN(a.block, BlockActivations::create(*device, c, rows));
   LB_TRY_ASSIGN(a.ids, floats(*device, rows));  // int32, the size of a float
   LB_TRY_ASSIGN(a.targets, floats(*device, rows));
   LB_TRY_ASSIGN(a.nll, floats(*device, rows));
-  LB_TRY_ASSIGN(a.x, floats(*device, rows * c.hidden));
-  LB_TRY_ASSIGN(a.h, floats(*device, rows * c.hidden));
-  LB_TRY_ASSIGN(a.q, floats(*device, rows * q_width));
-  LB_TRY_ASSIGN(a.k, floats(*device, rows * kv_width));
-  LB_TRY_ASSIGN(a.v, floats(*device, rows * kv_width));
-  LB_TRY_ASSIGN(a.att, floats(*device, rows * q_width));
-  LB_TRY_ASSIGN(a.tmp, floats(*device, rows * std::max(c.hidden, kv_width)));  // also k before its norm
-  LB_TRY_ASSIGN(a.g, floats(*device, rows * c.ffn));
-  LB_TRY_ASSIGN(a.u, floats(*device, rows * c.ffn));
   LB_TRY_ASSIGN(a.head_in, floats(*device, head_rows * c.hidden));
   LB_TRY_ASSIGN(a.logits, floats(*device, head_rows * c.vocab));
   act = std::move(a);
@@ -159,66 +147,6 @@ Expected<void> VulkanForward::Impl::check_batch(std::span<const int32_t> tokens,
   return check_token_ids(tokens, config.vocab);
 }
 
-Expected<void> VulkanForward::Impl::record_linear(CommandRecorder& rec, const DeviceLinear& l, int64_t rows,
-                                                  const Buffer& x, const Buffer& y) const {
-  LB_TRY_VOID(record_matmul(rec, MatmulShape{rows, l.out, l.in}, kF32, x, l.w, y));
-  if (!l.has_bias()) return {};
-  rec.barrier();
-  return record_add_bias(rec, rows, l.out, y, l.b);
-}
-
-Expected<void> VulkanForward::Impl::record_block(CommandRecorder& rec, const DeviceBlock& b, int64_t B,
-                                                 int64_t T) const {
-  const ModelConfig& c = config;
-  const int64_t N = B * T;
-  const float eps = static_cast<float>(c.norm_eps);
-  const Activations& a = act;
-
-  // Attention.
-  LB_TRY_VOID(record_norm(rec, c.norm, {N, c.hidden}, eps, a.x, b.attn_norm, &b.attn_norm_b, a.h));
-  rec.barrier();
-  // With q/k norms the projections land in att and tmp first and are normalized into q and k.
-  LB_TRY_VOID(record_linear(rec, b.q, N, a.h, c.qk_norm ? a.att : a.q));
-  LB_TRY_VOID(record_linear(rec, b.k, N, a.h, c.qk_norm ? a.tmp : a.k));
-  LB_TRY_VOID(record_linear(rec, b.v, N, a.h, a.v));
-  rec.barrier();
-  if (c.qk_norm) {
-    LB_TRY_VOID(record_norm(rec, NormKind::Rms, {N * c.n_heads, c.head_dim}, eps, a.att, b.q_norm, nullptr, a.q));
-    LB_TRY_VOID(record_norm(rec, NormKind::Rms, {N * c.n_kv_heads, c.head_dim}, eps, a.tmp, b.k_norm, nullptr, a.k));
-    rec.barrier();
-  }
-  if (!c.learned_positions && c.rotary_dim() > 0) {
-    LB_TRY_VOID(record_rope(rec, c.rope_style, {N, c.n_heads, c.head_dim, c.rotary_dim(), T}, a.q, rope_angles));
-    LB_TRY_VOID(record_rope(rec, c.rope_style, {N, c.n_kv_heads, c.head_dim, c.rotary_dim(), T}, a.k, rope_angles));
-    rec.barrier();
-  }
-  LB_TRY_VOID(
-      record_attention(rec, {B, T, c.n_heads, c.n_kv_heads, c.head_dim, c.sliding_window}, a.q, a.k, a.v, a.att));
-  rec.barrier();
-  LB_TRY_VOID(record_linear(rec, b.o, N, a.att, a.tmp));
-  rec.barrier();
-  LB_TRY_VOID(record_add(rec, N * c.hidden, a.x, a.tmp));
-  rec.barrier();
-
-  // Feed-forward.
-  LB_TRY_VOID(record_norm(rec, c.norm, {N, c.hidden}, eps, a.x, b.ffn_norm, &b.ffn_norm_b, a.h));
-  rec.barrier();
-  if (b.gated) {
-    LB_TRY_VOID(record_linear(rec, b.gate, N, a.h, a.g));
-    LB_TRY_VOID(record_linear(rec, b.up, N, a.h, a.u));
-  } else {
-    LB_TRY_VOID(record_linear(rec, b.up, N, a.h, a.g));
-  }
-  rec.barrier();
-  LB_TRY_VOID(record_activation(rec, c.act, N * b.up.out, a.g, b.gated ? &a.u : nullptr));
-  rec.barrier();
-  LB_TRY_VOID(record_linear(rec, b.down, N, a.g, a.tmp));
-  rec.barrier();
-  LB_TRY_VOID(record_add(rec, N * c.hidden, a.x, a.tmp));
-  rec.barrier();
-  return {};
-}
-
 Expected<void> VulkanForward::Impl::record_body(CommandRecorder& rec, std::span<const int32_t> tokens, int64_t B,
                                                 int64_t T) {
   const ModelConfig& c = config;
@@ -235,21 +163,21 @@ Expected<void> VulkanForward::Impl::record_body(CommandRecorder& rec, std::span<
   rec.barrier();
   const EmbedShape embed{N, c.hidden, c.vocab, T, c.learned_positions ? c.max_positions : 0};
   LB_TRY_VOID(
-      record_embed(rec, embed, act.ids, weights.tok_embd, c.learned_positions ? &weights.pos_embd : nullptr, act.x));
+      record_embed(rec, embed, act.ids, weights.tok_embd, c.learned_positions ? &weights.pos_embd : nullptr, act.block.x));
   rec.barrier();
-  for (const DeviceBlock& b : weights.blocks) LB_TRY_VOID(record_block(rec, b, B, T));
-  LB_TRY_VOID(record_norm(rec, c.norm, {N, c.hidden}, static_cast<float>(c.norm_eps), act.x, weights.final_norm,
-                          &weights.final_norm_b, act.h));
+  for (const DeviceBlock& b : weights.blocks) LB_TRY_VOID(record_block(rec, c, b, act.block, rope_angles, B, T));
+  LB_TRY_VOID(record_norm(rec, c.norm, {N, c.hidden}, static_cast<float>(c.norm_eps), act.block.x, weights.final_norm,
+                          &weights.final_norm_b, act.block.h));
   rec.barrier();
   return {};
 }
 
 Expected<void> VulkanForward::Impl::record_head_chunk(CommandRecorder& rec, int64_t r0, int64_t rows) const {
   const ModelConfig& c = config;
-  const Buffer* in = &act.h;
+  const Buffer* in = &act.block.h;
   if (r0 > 0) {  // the matmul reads its input from offset 0: copy the chunk's rows out
     const uint64_t row_bytes = static_cast<uint64_t>(c.hidden) * sizeof(float);
-    rec.copy(act.h, act.head_in, static_cast<uint64_t>(rows) * row_bytes, static_cast<uint64_t>(r0) * row_bytes, 0);
+    rec.copy(act.block.h, act.head_in, static_cast<uint64_t>(rows) * row_bytes, static_cast<uint64_t>(r0) * row_bytes, 0);
     rec.barrier();
     in = &act.head_in;
   }

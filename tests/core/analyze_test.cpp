@@ -83,6 +83,37 @@ TEST(Analyze, BlockStatisticsMatchAnIndependentPass) {
   EXPECT_EQ(seen, m.config.n_layers);
 }
 
+// A walker factory that answers Unsupported leaves the walk on the CPU, with the reason in the note
+// and "cpu" as the walker used; any other error fails the walk.
+TEST(Analyze, AWalkerTheModelCannotUseFallsBackToTheCpu) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
+  ModelWeights m = load_fixture();
+  const auto tokens = random_windows(m.config.vocab);
+  std::string note, used;
+  BlockHooks hooks;
+  hooks.walker = [](const ModelConfig&) -> Expected<std::unique_ptr<BlockWalker>> {
+    return make_error(ErrorCode::Unsupported, "no such device here");
+  };
+  hooks.walker_note = &note;
+  hooks.walker_used = &used;
+  int64_t blocks = 0;
+  auto count = [&](int64_t, BlockStats& stats) -> Expected<void> {
+    EXPECT_EQ(stats.at(LinearInput::kDown).tokens(), kWindows * kCtx);
+    ++blocks;
+    return {};
+  };
+  ASSERT_TRUE(collect_block_stats(m, tokens, kCtx, count, nullptr, nullptr, hooks));
+  EXPECT_EQ(blocks, m.config.n_layers);
+  EXPECT_EQ(note, "no such device here");
+  EXPECT_EQ(used, "cpu");
+  hooks.walker = [](const ModelConfig&) -> Expected<std::unique_ptr<BlockWalker>> {
+    return make_error(ErrorCode::OutOfMemory, "out of device memory");
+  };
+  auto failed = collect_block_stats(m, tokens, kCtx, count, nullptr, nullptr, hooks);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::OutOfMemory);
+}
+
 TEST(Analyze, SavedFolderReadsBackExactly) {
   LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
   ModelWeights m = load_fixture();

@@ -14,6 +14,7 @@
 #include "core/model/forward.h"
 #include "core/quant/quantize_model.h"
 #include "core/recon/lora_round.h"
+#include "fixture_model.h"
 #include "test_support.h"
 
 namespace lowbit {
@@ -146,16 +147,6 @@ TEST(Cbq, OptionsAreValidated) {
   EXPECT_STREQ(quant_method_name(QuantMethod::Cbq), "cbq");
 }
 
-ModelWeights load(const std::string& name) {
-  auto ck = Checkpoint::open(test::shared_dir() / "models/hf-fixtures" / name);
-  EXPECT_TRUE(ck.has_value());
-  auto cfg = read_model_config(**ck);
-  EXPECT_TRUE(cfg.has_value());
-  auto w = load_model(**ck, *cfg);
-  EXPECT_TRUE(w.has_value());
-  return std::move(*w);
-}
-
 std::vector<int32_t> random_tokens(int64_t n, int32_t vocab, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int32_t> d(0, vocab - 1);
@@ -175,7 +166,7 @@ MatrixRM final_hidden(const ModelWeights& m, const std::vector<int32_t>& tokens,
 TEST(Cbq, BeatsRoundToNearestOnATinyFixtureAndKeepsExportableCodes) {
   LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
   set_compute_threads(1);  // tiny matrices: one thread is faster than two on a busy machine
-  const ModelWeights fp = load("llama-gqa");
+  const ModelWeights fp = test::load_fixture_model("llama-gqa");
   const int64_t T = 32, S = 8;
   const std::vector<int32_t> calib = random_tokens(S * T, static_cast<int32_t>(fp.config.vocab), 1);
   const std::vector<int32_t> held_out = random_tokens(S * T, static_cast<int32_t>(fp.config.vocab), 2);
@@ -229,7 +220,7 @@ TEST(Cbq, BeatsRoundToNearestOnATinyFixtureAndKeepsExportableCodes) {
 
 TEST(Cbq, SlidingWindowsAndCancel) {
   LOWBIT_REQUIRE_SHARED("models/hf-fixtures/gpt2");
-  ModelWeights m = load("gpt2");  // LayerNorm with biases, GELU, no gate: CFP folds into the LayerNorms
+  ModelWeights m = test::load_fixture_model("gpt2");  // LayerNorm with biases, GELU, no gate: CFP folds into the LayerNorms
   set_compute_threads(1);
   const int64_t T = 16, S = 4;
   const std::vector<int32_t> calib = random_tokens(S * T, static_cast<int32_t>(m.config.vocab), 3);

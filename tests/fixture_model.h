@@ -1,0 +1,28 @@
+// One of ../shared/models/hf-fixtures loaded whole (the tests that use it skip first where ../shared
+// is absent: LOWBIT_REQUIRE_SHARED); a failure to read it fails the calling test.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+#include "core/io/checkpoint.h"
+#include "core/model/model.h"
+#include "test_support.h"
+
+namespace lowbit::test {
+
+inline ModelWeights load_fixture_model(const std::string& name) {
+  auto ck = Checkpoint::open(shared_dir() / "models/hf-fixtures" / name);
+  EXPECT_TRUE(ck.has_value()) << (ck ? "" : ck.error().message);
+  if (!ck) return {};
+  auto cfg = read_model_config(**ck);
+  EXPECT_TRUE(cfg.has_value()) << (cfg ? "" : cfg.error().message);
+  if (!cfg) return {};
+  auto w = load_model(**ck, *cfg);
+  EXPECT_TRUE(w.has_value()) << (w ? "" : w.error().message);
+  return w ? std::move(*w) : ModelWeights{};
+}
+
+}  // namespace lowbit::test
