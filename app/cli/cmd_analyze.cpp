@@ -1,4 +1,5 @@
 // lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run] [--resume]
+//                [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the walk on the GPU; not with --views)]
 //                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
 //                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
 //                 [--landscape-block K]]
@@ -121,8 +122,19 @@ int run_analyze(const std::vector<std::string>& argv) {
     return fail({ErrorCode::Unsupported, "--resume continues analyze without --views; not yet with them"}, json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("analyze", err, json);
-  if (backend->vulkan)
-    return fail({ErrorCode::Unsupported, "analyze runs on the CPU only for now (--backend vulkan is not implemented yet)"}, json);
+  if (backend->vulkan && !views.views.empty())
+    return fail({ErrorCode::Unsupported, "analyze --views runs on the CPU only for now: drop --backend vulkan or --views"}, json);
+  // --backend vulkan: the calibration walk (gpu/model/vulkan_block_walker.h) on the GPU.
+  std::vector<std::string> warnings;
+  EvalDevice device;
+  if (backend->vulkan) device.open(*backend, warnings);
+  std::string walker_note, walker_used;
+  auto on_backend = [&](BlockHooks h) {
+    h.walker = device.block_walker();
+    h.walker_note = &walker_note;
+    h.walker_used = &walker_used;
+    return h;
+  };
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -162,7 +174,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
     const auto scratch = std::filesystem::temp_directory_path() / ("lowbit-dry-run-" + std::to_string(::getpid()));
     BlockProbe probe(*model->checkpoint, *weights);
-    auto r = analyze_to_folder(*weights, *windows, info, scratch, nullptr, &interrupt_token(), probe.hooks());
+    auto r = analyze_to_folder(*weights, *windows, info, scratch, nullptr, &interrupt_token(), on_backend(probe.hooks()));
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
     auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
@@ -182,7 +194,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     resume.resume = args->flag("resume");
     resume.run_id = run_id(info.model, argv);
     r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token(),
-                          hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr)), resume);
+                          on_backend(hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr))), resume);
     if (r) {
       std::error_code ec;
       std::filesystem::remove_all(resume.dir, ec);  // the folder is written: nothing left to resume
@@ -204,16 +216,20 @@ int run_analyze(const std::vector<std::string>& argv) {
     if (!set) return fail(set.error(), json);
     if (auto v = write_imatrix(*set, weights->config, tensor_names(weights->config, true), *im); !v) return fail(v.error(), json);
   }
+  if (!walker_note.empty()) warnings.push_back("calibration on the CPU: " + walker_note);
   if (json) {
     nlohmann::json j = *r;
     j["ok"] = true;
     j["out"] = *out;
     j["peak_rss_mb"] = peak_rss_mb();
     j["streamed"] = streaming;
+    j["backend"] = walker_used.empty() ? "cpu" : walker_used;
+    j["warnings"] = warnings;
     if (!view_summary.is_null()) j["views"] = view_summary;
     print_json(j);
     return kOk;
   }
+  for (const auto& w : warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   std::printf("analyzed %lld blocks from %lld calibration tokens in %.1f s; saved in %s\n",
               static_cast<long long>((*r)["blocks"].get<int64_t>()), static_cast<long long>((*r)["tokens"].get<int64_t>()),
               (*r)["seconds"].get<double>(), out->c_str());

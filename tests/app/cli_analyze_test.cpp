@@ -4,6 +4,8 @@
 // the file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +38,44 @@ TEST(CliAnalyze, WritesAFolderTheStudioReadsBack) {
   // A Hessian 2/n Σ x xᵀ has a positive diagonal on a trained model's normed inputs.
   for (int64_t i = 0; i < 256; ++i) EXPECT_GT((*h)[static_cast<size_t>(i * 256 + i)], 0.0f);
   std::filesystem::remove_all(out);
+}
+
+// --backend vulkan walks the windows on the GPU (lavapipe in CI): the same statistics as the CPU's to
+// float rounding (the Hessians summed in another order); --views stays on the CPU and says so.
+TEST(CliAnalyze, VulkanWalkMatchesTheCpu) {
+  const auto dir = fresh_temp_dir("analyze_vulkan");
+  std::vector<std::string> args = {"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "4",
+                                   "--ctx", "32", "--json"};
+  auto cpu = args, gpu = args;
+  cpu.insert(cpu.end(), {"--out", (dir / "cpu").string()});
+  gpu.insert(gpu.end(), {"--out", (dir / "gpu").string(), "--backend", "vulkan"});
+  auto c = run_lowbit(cpu);
+  auto g = run_lowbit(gpu);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_EQ(nlohmann::json::parse(c.out)["backend"], "cpu");
+  const auto gj = nlohmann::json::parse(g.out);
+  if (gj["backend"] != "vulkan") GTEST_SKIP() << "no Vulkan device here: " << gj["warnings"].dump();
+  auto a = CalibrationSet::open(dir / "cpu");
+  auto b = CalibrationSet::open(dir / "gpu");
+  ASSERT_TRUE(a && b);
+  for (int64_t blk = 0; blk < a->blocks(); ++blk)
+    for (LinearInput i : kLinearInputs) {
+      auto ha = a->hessian(blk, i);
+      auto hb = b->hessian(blk, i);
+      ASSERT_TRUE(ha && hb);
+      ASSERT_EQ(ha->size(), hb->size());
+      double diff = 0, scale = 0;
+      for (size_t k = 0; k < ha->size(); ++k) {
+        diff = std::max(diff, static_cast<double>(std::abs((*ha)[k] - (*hb)[k])));
+        scale = std::max(scale, static_cast<double>(std::abs((*ha)[k])));
+      }
+      EXPECT_LT(diff, 1e-5 * scale) << "block " << blk << " " << linear_input_name(i);
+    }
+  auto views = run_lowbit({"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "2", "--ctx", "16",
+                           "--views", "outliers", "--backend", "vulkan", "--out", (dir / "views").string(), "--json"});
+  EXPECT_NE(views.exit_code, 0);
+  std::filesystem::remove_all(dir);
 }
 
 // --dry-run probes block 0, writes nothing, and names the size of the statistics the run then writes.
