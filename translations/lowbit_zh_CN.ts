@@ -789,6 +789,14 @@
             <numerusform>其中 %n 个块来自此前被中断的导出。</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Quantized on the GPU (Vulkan).</source>
+        <translation>已在 GPU（Vulkan）上量化。</translation>
+    </message>
+    <message>
+        <source>The Vulkan backend was unavailable: quantized on the CPU.</source>
+        <translation>Vulkan 后端不可用：已在 CPU 上量化。</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::HeatmapPlot</name>
@@ -1825,12 +1833,12 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <translation>关闭</translation>
     </message>
     <message>
-        <source>Compare evaluates its layouts on the backend and device chosen here; analysis, planning and quantization run on the CPU in this version.</source>
-        <translation>“比较”在此处选择的后端和设备上评估其布局；本版本中分析、规划和量化在 CPU 上运行。</translation>
-    </message>
-    <message>
         <source>Every studio job runs on the CPU: this build has no Vulkan backend.</source>
         <translation>所有工作室任务都在 CPU 上运行：此构建不含 Vulkan 后端。</translation>
+    </message>
+    <message>
+        <source>Compare evaluates its layouts, and Export quantizes GPTQ and AWQ layouts (the sweep, AWQ&apos;s scale grid and the calibration), on the backend and device chosen here; analysis and planning run on the CPU in this version.</source>
+        <translation>“比较”在此处选择的后端和设备上评估其布局，“导出”也在其上量化 GPTQ 和 AWQ 布局（逐列扫描、AWQ 的缩放网格和校准）；此版本中分析和规划在 CPU 上运行。</translation>
     </message>
 </context>
 <context>

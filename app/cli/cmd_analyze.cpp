@@ -129,12 +129,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   EvalDevice device;
   if (backend->vulkan) device.open(*backend, warnings);
   std::string walker_note, walker_used;
-  auto on_backend = [&](BlockHooks h) {
-    h.walker = device.block_walker();
-    h.walker_note = &walker_note;
-    h.walker_used = &walker_used;
-    return h;
-  };
+  auto on_backend = [&](BlockHooks h) { return walk_on(device, std::move(h), walker_note, walker_used); };
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();

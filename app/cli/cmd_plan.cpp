@@ -1,7 +1,7 @@
 // lowbit plan MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
 //                   [--sensitivity kld|hessian]
 //                   [--no-embeddings] --calib FILE [--samples N --ctx N --seed S] [--text FILE] [--cache FILE]
-//                   --out L.json [--dry-run]
+//                   --out L.json [--dry-run] [--backend cpu|vulkan [--device N] [--max-device-mb MB] (hessian: the walk on the GPU)]
 // Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
@@ -83,7 +83,14 @@ int run_plan(const std::vector<std::string>& argv) {
   if (!out_path) return usage_error("plan", "--out L.json is required", json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("plan", err, json);
-  if (backend->vulkan) return fail({ErrorCode::Unsupported, "--backend vulkan is not implemented for plan yet"}, json);
+  if (backend->vulkan && args->get("sensitivity").value_or("kld") != "hessian")
+    return fail({ErrorCode::Unsupported, "--backend vulkan runs the Hessian sensitivity's walk (--sensitivity hessian); "
+                                         "the KLD sensitivity runs on the CPU only for now"}, json);
+  // --backend vulkan: the Hessian sensitivity's calibration walk on the GPU.
+  std::vector<std::string> warnings;
+  EvalDevice device;
+  if (backend->vulkan) device.open(*backend, warnings);
+  std::string walker_note, walker_used;
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -106,6 +113,7 @@ int run_plan(const std::vector<std::string>& argv) {
   auto windows = calibration_windows(*model->tokenizer, *calib_path, co);
   if (!windows) return fail(windows.error(), json);
   if (streaming) so.hooks = hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr));
+  if (so.kind == SensitivityKind::Hessian) so.hooks = walk_on(device, so.hooks, walker_note, walker_used);
   if (dry_run && !streaming) {
     // The KLD sensitivity, probed on its progress: its reference pass and the first twentieth of the
     // candidates' measurements, without the cache; the planning itself takes no time.
@@ -123,7 +131,7 @@ int run_plan(const std::vector<std::string>& argv) {
     // The probe: the Hessian sensitivities of block 0, streamed; the planning itself takes no time.
     so.formats = po.formats;
     BlockProbe probe(*model->checkpoint, *weights);
-    so.hooks = probe.hooks();
+    so.hooks = walk_on(device, probe.hooks(), walker_note, walker_used);
     auto r = measure_sensitivity(*weights, *windows, co.ctx, so, nullptr, &interrupt_token());
     auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
     if (!e) return fail(e.error(), json);
@@ -174,7 +182,9 @@ int run_plan(const std::vector<std::string>& argv) {
                             {"dnll_sum", plan->total_dnll},
                             {"calibration", {{"file", *calib_path}, {"samples", co.samples}, {"ctx", co.ctx}, {"seed", co.seed}}}};
   if (auto v = write_layout(plan->layout, *out_path); !v) return fail(v.error(), json);
-  for (const auto& w : plan->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
+  if (!walker_note.empty()) warnings.push_back("calibration on the CPU: " + walker_note);
+  warnings.insert(warnings.end(), plan->warnings.begin(), plan->warnings.end());
+  for (const auto& w : warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : plan->rows)
@@ -184,7 +194,7 @@ int run_plan(const std::vector<std::string>& argv) {
                 {"budget_bytes", plan->budget_bytes}, {"predicted_ppl", predicts ? nlohmann::json(predicted) : nlohmann::json(nullptr)},
                 {"sensitivity_kind", kind}, {"cost_sum", plan->total_kld},
                 {"sensitivity", {{"measured", sens->measured}, {"cached", sens->cached}, {"seconds", sens->seconds}, {"cache", so.cache.string()}}},
-                {"tensors", rows}, {"warnings", plan->warnings}, {"backend", "cpu"}, {"streamed", streaming},
+                {"tensors", rows}, {"warnings", warnings}, {"backend", walker_used.empty() ? "cpu" : walker_used}, {"streamed", streaming},
                 {"peak_rss_mb", peak_rss_mb()}});
     return kOk;
   }

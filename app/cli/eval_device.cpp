@@ -2,24 +2,7 @@
 
 #include "app/cli/args.h"
 
-#if LOWBIT_HAVE_VULKAN
-#include "gpu/device/device.h"
-#include "gpu/model/vulkan_block_walker.h"
-#include "gpu/model/vulkan_forward.h"
-#include "gpu/ops/awq_op.h"
-#include "gpu/ops/gptq_op.h"
-#endif
-
 namespace lowbit::cli {
-
-struct EvalDevice::Impl {
-#if LOWBIT_HAVE_VULKAN
-  std::unique_ptr<gpu::Device> device;
-#endif
-};
-
-EvalDevice::EvalDevice() : impl_(std::make_unique<Impl>()) {}
-EvalDevice::~EvalDevice() = default;
 
 std::optional<BackendChoice> parse_backend(const Args& args, std::string& error) {
   BackendChoice c;
@@ -41,55 +24,11 @@ void EvalDevice::open(const BackendChoice& choice, std::vector<std::string>& war
   if (choice.vulkan) open(choice.device, choice.max_bytes, warnings);
 }
 
-void EvalDevice::open(int index, uint64_t max_bytes, std::vector<std::string>& warnings) {
-#if LOWBIT_HAVE_VULKAN
-  auto device = gpu::Device::create(gpu::DeviceOptions{.device_index = index, .max_device_bytes = max_bytes});
-  if (device) {
-    impl_->device = std::move(*device);
-    return;
-  }
-  warnings.push_back("the Vulkan backend is unavailable (" + device.error().message + "); running on the CPU");
-#else
-  (void)index;
-  (void)max_bytes;
-  warnings.push_back("this build has no Vulkan backend (LOWBIT_VULKAN=OFF); running on the CPU");
-#endif
-}
-
-bool EvalDevice::is_open() const {
-#if LOWBIT_HAVE_VULKAN
-  return impl_->device != nullptr;
-#else
-  return false;
-#endif
-}
-
-ForwardFactory EvalDevice::forward() const {
-#if LOWBIT_HAVE_VULKAN
-  if (impl_->device) return gpu::vulkan_forward_factory(*impl_->device);
-#endif
-  return {};
-}
-
-GptqBackend EvalDevice::gptq() const {
-#if LOWBIT_HAVE_VULKAN
-  if (impl_->device) return gpu::vulkan_gptq(*impl_->device);
-#endif
-  return {};
-}
-
-BlockWalkerFactory EvalDevice::block_walker() const {
-#if LOWBIT_HAVE_VULKAN
-  if (impl_->device) return gpu::vulkan_block_walker_factory(*impl_->device);
-#endif
-  return {};
-}
-
-AwqGridBackend EvalDevice::awq_grid() const {
-#if LOWBIT_HAVE_VULKAN
-  if (impl_->device) return gpu::vulkan_awq_grid(*impl_->device);
-#endif
-  return {};
+BlockHooks walk_on(const EvalDevice& device, BlockHooks hooks, std::string& note, std::string& used) {
+  hooks.walker = device.block_walker();
+  hooks.walker_note = &note;
+  hooks.walker_used = &used;
+  return hooks;
 }
 
 }  // namespace lowbit::cli

@@ -19,6 +19,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "app/backend/backend_device.h"
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
@@ -26,10 +27,6 @@
 #include "core/calib/calibration.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
-#ifdef LOWBIT_HAVE_VULKAN
-#include "gpu/device/device.h"
-#include "gpu/model/vulkan_forward.h"
-#endif
 
 namespace lowbit {
 
@@ -66,18 +63,13 @@ CompareJobResult run_compare_job(const CompareJobInput& in, Progress& progress, 
   // The evaluations on the Settings' backend: a Vulkan device opened in the job (it outlives the
   // engines compare_layouts makes on it), else the CPU with a warning.
   CompareOptions options = in.options;
-#ifdef LOWBIT_HAVE_VULKAN
-  std::unique_ptr<gpu::Device> device;
+  BackendDevice device;
   if (in.backend == QLatin1String("vulkan")) {
-    auto d = gpu::Device::create(gpu::DeviceOptions{.device_index = in.device});
-    if (d) {
-      device = std::move(*d);
-      options.forward = gpu::vulkan_forward_factory(*device);
-    } else {
-      r.warnings << qstr("the Vulkan backend is unavailable (" + d.error().message + "); evaluated on the CPU");
-    }
+    std::vector<std::string> w;
+    device.open(in.device, 0, w);
+    for (const auto& s : w) r.warnings << qstr(s);
+    options.forward = device.forward();
   }
-#endif
   Progress run = progress.sub(0.05, 1.0);
   auto rows = compare_layouts(model, loaded->weights, candidates, *ids, windows, options, &run, &cancel);
   if (!rows) return failed(rows.error());

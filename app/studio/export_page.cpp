@@ -17,10 +17,12 @@
 #include <QVBoxLayout>
 #include <filesystem>
 
+#include "app/backend/backend_device.h"
 #include "app/report/report_pdf.h"
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
+#include "app/studio/studio_settings.h"
 #include "core/io/mapped_file.h"
 #include "core/io/resume_folder.h"
 #include "core/model/model.h"
@@ -47,6 +49,18 @@ Expected<JobSource> open_source(const ExportJobInput& in, Progress& progress) {
   return s;
 }
 
+// The Settings' backend for a job's GPTQ/AWQ work: a device opened for it (kept by `device`, which
+// must outlive the job), or the CPU with a warning.
+void on_backend(const ExportJobInput& in, BackendDevice& device, LayoutExportOptions& o, QStringList& warnings) {
+  if (in.backend != QLatin1String("vulkan") || in.layout.method == QuantMethod::Rtn) return;
+  std::vector<std::string> w;
+  device.open(in.device, 0, w);
+  for (const auto& s : w) warnings << qstr(s);
+  o.gptq_backend = device.gptq();
+  o.awq_grid_backend = device.awq_grid();
+  o.calib_walker = device.block_walker();
+}
+
 }  // namespace
 
 ExportEstimateResult run_estimate_job(const ExportJobInput& in, Progress& progress, const CancelToken& cancel) {
@@ -56,7 +70,10 @@ ExportEstimateResult run_estimate_job(const ExportJobInput& in, Progress& progre
   auto source = open_source(in, progress);
   if (!source) return job_failed(r, source.error());
   progress.report(0.1, "probing the first block");
-  auto e = estimate_layout_export(source->model, in.layout, source->windows, in.options, &cancel);
+  BackendDevice device;
+  LayoutExportOptions options = in.options;
+  on_backend(in, device, options, r.warnings);
+  auto e = estimate_layout_export(source->model, in.layout, source->windows, options, &cancel);
   if (!e) return job_failed(r, e.error());
   r.estimate = *e;
   r.seconds = static_cast<double>(clock.elapsed()) / 1e3;
@@ -71,7 +88,10 @@ ExportJobResult run_export_job(const ExportJobInput& in, Progress& progress, con
   auto source = open_source(in, progress);
   if (!source) return failed(source.error());
   Progress run = progress.sub(0.02, 1.0);
+  BackendDevice device;  // before the options whose backends it makes
   LayoutExportOptions options = in.options;
+  on_backend(in, device, options, r.warnings);
+  r.backend = qstr(device.name());
   options.resume_dir = path_str(in.out_path) + ".resume";
   options.run_id = model_files_id(path_str(in.model_path)) + ";layout " + in.layout.to_json().dump() + ";to " +
                    export_target_name(options.to) + ";name " + options.name;
@@ -269,6 +289,9 @@ std::optional<ExportJobInput> ExportPage::job_input() {
     return std::nullopt;
   }
   in.options.to = static_cast<ExportTarget>(target_->currentData().toInt());
+  const StudioSettings settings = StudioSettings::load();
+  in.backend = settings.backend;
+  in.device = settings.device;
   in.calib_path = default_calibration_text(model_->path);
   const auto& pred = in.layout.predicted;
   if (pred.is_object() && pred.contains("calibration") && pred["calibration"].is_object()) {
@@ -348,6 +371,10 @@ void ExportPage::on_finished() {
                           l.toString(r.seconds, 'f', 1));
   if (r.resumed_blocks > 0)
     text += QLatin1Char(' ') + tr("%n block(s) came from the interrupted export before this one.", nullptr, static_cast<int>(r.resumed_blocks));
+  if (r.backend == QLatin1String("vulkan"))
+    text += QLatin1Char(' ') + tr("Quantized on the GPU (Vulkan).");
+  else if (running_.backend == QLatin1String("vulkan") && running_.layout.method != QuantMethod::Rtn)
+    text += QLatin1Char(' ') + tr("The Vulkan backend was unavailable: quantized on the CPU.");
   status_->setText(text);
   ProjectExport record;
   record.path = path_str(r.path);

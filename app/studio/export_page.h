@@ -37,6 +37,8 @@ struct ExportJobInput {
   QString out_path;
   QString calib_path;  // methods other than RTN
   LayoutExportOptions options;
+  QString backend = QStringLiteral("cpu");  // where GPTQ/AWQ layouts quantize (the Settings' choice)
+  int device = -1;                           // the Vulkan device index (-1: the best)
 };
 
 struct ExportJobResult : JobOutcome {
@@ -45,6 +47,7 @@ struct ExportJobResult : JobOutcome {
   double bits_per_weight = 0;
   int64_t resumed_blocks = 0;  // GPTQ/AWQ: blocks an interrupted export of the same run had finished
   QString kept;                // a failed GPTQ/AWQ export: the folder its finished blocks are kept in
+  QString backend;             // where it quantized: "cpu", or "vulkan" (GPTQ's sweep, AWQ's grid, the calibration)
   CbqReport cbq;  // a CBQ layout's per-window loss curves (empty otherwise)
 };
 

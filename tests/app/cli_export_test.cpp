@@ -80,6 +80,24 @@ TEST(CliExport, HessianPlanStreamsAndPlansAsTheResidentRun) {
   auto b = read_layout(dir / "resident.json");
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->tensors, b->tensors);
+  EXPECT_EQ(s["backend"], "cpu");
+  // --backend vulkan walks the windows on the GPU (lavapipe in CI): Hessians equal to float rounding,
+  // the same layout; the KLD sensitivity refuses it.
+  auto gpu_args = args;
+  gpu_args.insert(gpu_args.end(), {"--out", (dir / "gpu.json").string(), "--backend", "vulkan"});
+  const auto g = run_json(gpu_args);
+  ASSERT_TRUE(g.is_object());
+  if (g["backend"] == "vulkan") {
+    auto c = read_layout(dir / "gpu.json");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->tensors, a->tensors);
+    EXPECT_EQ(g["file_bytes"], s["file_bytes"]);
+  } else {
+    EXPECT_FALSE(g["warnings"].empty()) << "the fallback to the CPU is said";
+  }
+  auto kld = run_lowbit({"plan", kDemo.string(), "--budget-bpw", "7", "--calib", calib, "--out", (dir / "k.json").string(),
+                         "--backend", "vulkan", "--json"});
+  EXPECT_NE(kld.exit_code, 0);
   // Its --dry-run probes block 0 and writes no layout.
   auto dry_args = args;
   dry_args.insert(dry_args.end(), {"--out", (dir / "dry.json").string(), "--dry-run"});

@@ -1,0 +1,73 @@
+#include "app/backend/backend_device.h"
+
+#if LOWBIT_HAVE_VULKAN
+#include "gpu/device/device.h"
+#include "gpu/model/vulkan_block_walker.h"
+#include "gpu/model/vulkan_forward.h"
+#include "gpu/ops/awq_op.h"
+#include "gpu/ops/gptq_op.h"
+#endif
+
+namespace lowbit {
+
+struct BackendDevice::Impl {
+#if LOWBIT_HAVE_VULKAN
+  std::unique_ptr<gpu::Device> device;
+#endif
+};
+
+BackendDevice::BackendDevice() : impl_(std::make_unique<Impl>()) {}
+BackendDevice::~BackendDevice() = default;
+
+void BackendDevice::open(int index, uint64_t max_bytes, std::vector<std::string>& warnings) {
+#if LOWBIT_HAVE_VULKAN
+  auto device = gpu::Device::create(gpu::DeviceOptions{.device_index = index, .max_device_bytes = max_bytes});
+  if (device) {
+    impl_->device = std::move(*device);
+    return;
+  }
+  warnings.push_back("the Vulkan backend is unavailable (" + device.error().message + "); running on the CPU");
+#else
+  (void)index;
+  (void)max_bytes;
+  warnings.push_back("this build has no Vulkan backend (LOWBIT_VULKAN=OFF); running on the CPU");
+#endif
+}
+
+bool BackendDevice::is_open() const {
+#if LOWBIT_HAVE_VULKAN
+  return impl_->device != nullptr;
+#else
+  return false;
+#endif
+}
+
+ForwardFactory BackendDevice::forward() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_forward_factory(*impl_->device);
+#endif
+  return {};
+}
+
+GptqBackend BackendDevice::gptq() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_gptq(*impl_->device);
+#endif
+  return {};
+}
+
+AwqGridBackend BackendDevice::awq_grid() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_awq_grid(*impl_->device);
+#endif
+  return {};
+}
+
+BlockWalkerFactory BackendDevice::block_walker() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_block_walker_factory(*impl_->device);
+#endif
+  return {};
+}
+
+}  // namespace lowbit

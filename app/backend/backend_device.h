@@ -1,0 +1,46 @@
+// BackendDevice: the Vulkan device a job of the CLI or the studio runs on when the user chose the
+// Vulkan backend, and the GPU paths of core's jobs made on it — evaluation engines, GPTQ's sweep,
+// AWQ's α grid, the calibration walk. open() tries the device; when the build has no Vulkan backend
+// or the device cannot be opened it adds a warning and every accessor stays empty, so the job runs on
+// the CPU. The device outlives whatever is made from it: keep the BackendDevice alive as long as they
+// are (declare it before them).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/calib/analyze.h"
+#include "core/eval/forward_backend.h"
+#include "core/quant/awq.h"
+#include "core/quant/gptq.h"
+
+namespace lowbit {
+
+class BackendDevice {
+ public:
+  BackendDevice();
+  ~BackendDevice();
+  BackendDevice(const BackendDevice&) = delete;
+  BackendDevice& operator=(const BackendDevice&) = delete;
+
+  // index -1: the best usable device; max_bytes 0: no limit but the device's.
+  void open(int index, uint64_t max_bytes, std::vector<std::string>& warnings);
+  bool is_open() const;
+  std::string name() const { return is_open() ? "vulkan" : "cpu"; }
+  // Engines on the device (core/eval/forward_backend.h); empty when none is open.
+  ForwardFactory forward() const;
+  // GPTQ's sweep on the device (GptqOptions::backend); empty when none is open.
+  GptqBackend gptq() const;
+  // AWQ's α grid on the device (AwqOptions::backend); empty when none is open.
+  AwqGridBackend awq_grid() const;
+  // Calibration walks on the device (BlockHooks::walker, QuantizeOptions::calib_walker); empty when none is open.
+  BlockWalkerFactory block_walker() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lowbit
