@@ -6,6 +6,7 @@
 #include "gpu/model/vulkan_forward.h"
 #include "gpu/ops/awq_op.h"
 #include "gpu/ops/gptq_op.h"
+#include "gpu/ops/rtn_int_op.h"
 #endif
 
 namespace lowbit {
@@ -45,6 +46,13 @@ bool BackendDevice::is_open() const {
 ForwardFactory BackendDevice::forward() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_forward_factory(*impl_->device);
+#endif
+  return {};
+}
+
+RtnBackend BackendDevice::rtn() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_rtn(*impl_->device);
 #endif
   return {};
 }

@@ -1,6 +1,6 @@
 // BackendDevice: the Vulkan device a job of the CLI or the studio runs on when the user chose the
 // Vulkan backend, and the GPU paths of core's jobs made on it — evaluation engines, GPTQ's sweep,
-// AWQ's α grid, the calibration walk. open() tries the device; when the build has no Vulkan backend
+// AWQ's α grid, the calibration walk, RTN. open() tries the device; when the build has no Vulkan backend
 // or the device cannot be opened it adds a warning and every accessor stays empty, so the job runs on
 // the CPU. The device outlives whatever is made from it: keep the BackendDevice alive as long as they
 // are (declare it before them).
@@ -31,6 +31,8 @@ class BackendDevice {
   std::string name() const { return is_open() ? "vulkan" : "cpu"; }
   // Engines on the device (core/eval/forward_backend.h); empty when none is open.
   ForwardFactory forward() const;
+  // RTN on the device (QuantizeOptions::rtn_backend); empty when none is open.
+  RtnBackend rtn() const;
   // GPTQ's sweep on the device (GptqOptions::backend); empty when none is open.
   GptqBackend gptq() const;
   // AWQ's α grid on the device (AwqOptions::backend); empty when none is open.

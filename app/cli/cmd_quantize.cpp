@@ -2,7 +2,7 @@
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--awq-grid N (awq: α points)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
 //                       [--resume (gptq, awq, awq+gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
-//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (gptq's sweep, awq's α grid and the
+//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (rtn, gptq's sweep, awq's α grid and the
 //                        calibration on the GPU)] [--calib-backend cpu|vulkan (the calibration's own; default --backend)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
@@ -128,14 +128,16 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   // on the CPU (its Hessians, hence the checkpoint, are then the CPU run's bit for bit).
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error(cmd, err, json);
-  const bool gpu_method = opt.method == QuantMethod::Gptq || opt.method == QuantMethod::Awq || opt.method == QuantMethod::AwqGptq;
+  const bool gpu_method = opt.method == QuantMethod::Rtn || opt.method == QuantMethod::Gptq || opt.method == QuantMethod::Awq ||
+                          opt.method == QuantMethod::AwqGptq;
   if (backend->vulkan && !gpu_method)
-    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs GPTQ's sweep and AWQ's α grid; method ") +
+    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs RTN, GPTQ's sweep and AWQ's α grid; method ") +
                                              quant_method_name(opt.method) + " runs on the CPU only for now"}, json);
   std::vector<std::string> device_warnings;
   EvalDevice device;
   if (backend->vulkan) {
     device.open(*backend, device_warnings);
+    opt.rtn_backend = device.rtn();
     opt.gptq.backend = device.gptq();
     opt.awq.backend = device.awq_grid();
   }
@@ -314,8 +316,11 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   }
   for (const auto& w : device_warnings) r->warnings.push_back(w);
   if (r->cpu_fallback_layers > 0)
-    r->warnings.push_back(std::to_string(r->cpu_fallback_layers) + " layers ran GPTQ on the CPU (the Vulkan sweep handles the int "
-                          "family with groups of 32, 64 or 128, without act-order)");
+    r->warnings.push_back(opt.method == QuantMethod::Rtn
+                              ? std::to_string(r->cpu_fallback_layers) + " layers ran RTN on the CPU (the device handles the int family "
+                                "and q4_0, q4_1, q5_0, q5_1, q8_0, without --mse)"
+                              : std::to_string(r->cpu_fallback_layers) + " layers ran GPTQ on the CPU (the Vulkan sweep handles the int "
+                                "family with groups of 32, 64 or 128, without act-order)");
   for (const auto& w : r->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (r->resumed_blocks > 0)
     std::fprintf(stderr, "lowbit: resumed: %lld block(s) restored from %s\n", static_cast<long long>(r->resumed_blocks),

@@ -49,13 +49,14 @@ Expected<JobSource> open_source(const ExportJobInput& in, Progress& progress) {
   return s;
 }
 
-// The Settings' backend for a job's GPTQ/AWQ work: a device opened for it (kept by `device`, which
+// The Settings' backend for a job's quantization: a device opened for it (kept by `device`, which
 // must outlive the job), or the CPU with a warning.
 void on_backend(const ExportJobInput& in, BackendDevice& device, LayoutExportOptions& o, QStringList& warnings) {
-  if (in.backend != QLatin1String("vulkan") || in.layout.method == QuantMethod::Rtn) return;
+  if (in.backend != QLatin1String("vulkan") || !layout_streams(in.layout.method)) return;
   std::vector<std::string> w;
   device.open(in.device, 0, w);
   for (const auto& s : w) warnings << qstr(s);
+  o.rtn_backend = device.rtn();
   o.gptq_backend = device.gptq();
   o.awq_grid_backend = device.awq_grid();
   o.calib_walker = device.block_walker();
@@ -373,7 +374,7 @@ void ExportPage::on_finished() {
     text += QLatin1Char(' ') + tr("%n block(s) came from the interrupted export before this one.", nullptr, static_cast<int>(r.resumed_blocks));
   if (r.backend == QLatin1String("vulkan"))
     text += QLatin1Char(' ') + tr("Quantized on the GPU (Vulkan).");
-  else if (running_.backend == QLatin1String("vulkan") && running_.layout.method != QuantMethod::Rtn)
+  else if (running_.backend == QLatin1String("vulkan") && layout_streams(running_.layout.method))
     text += QLatin1Char(' ') + tr("The Vulkan backend was unavailable: quantized on the CPU.");
   status_->setText(text);
   ProjectExport record;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ using EncodedTensors = std::map<std::string, EncodedTensor>;
 // `fp16_scales`: the int family's scales are rounded to fp16 before codes are chosen (int_quant.h).
 Expected<EncodedTensor> encode_rtn(const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip,
                                    const std::string& name, bool fp16_scales = false);
+// Another backend's encode_rtn (same contract); it answers Unsupported for what it does not handle,
+// which then runs on the CPU.
+using RtnBackend = std::function<Expected<EncodedTensor>(const float* w, int64_t rows, int64_t cols, const Format& f,
+                                                         bool mse_clip, const std::string& name, bool fp16_scales)>;
 // A GPTQ result's codes (int family: grids and codes; ggml: the packed blocks).
 EncodedTensor encoded_from_gptq(GptqResult&& q, const Format& f, int64_t rows, int64_t cols);
 

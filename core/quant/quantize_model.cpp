@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "core/quant/awq_model.h"
 #include "core/quant/block_cache.h"
@@ -29,10 +30,21 @@ Format format_for(const QuantizeOptions& o, const std::string& tensor) {
   return it == o.per_tensor.end() ? o.format : it->second;
 }
 
-// Round-to-nearest of one [rows, cols] matrix in place; the codes go to `encoded` when asked.
+// Round-to-nearest of one [rows, cols] matrix in place; the codes go to `encoded` when asked. With a
+// backend, what it does not handle runs on the CPU and counts in `fallbacks`.
 Expected<void> rtn_in_place(MatrixRM& w, const Format& f, bool mse_clip, bool fp16_scales, const std::string& name,
-                            QuantizeResult* encoded) {
-  LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(w.data(), w.rows(), w.cols(), f, mse_clip, name, fp16_scales));
+                            QuantizeResult* encoded, const RtnBackend& backend = {}, int64_t* fallbacks = nullptr) {
+  std::optional<EncodedTensor> on_backend;
+  if (backend) {
+    auto t = backend(w.data(), w.rows(), w.cols(), f, mse_clip, name, fp16_scales);
+    if (t) on_backend = std::move(*t);
+    else if (t.error().code != ErrorCode::Unsupported) return Unexpected{t.error()};
+    else if (fallbacks) ++*fallbacks;
+  }
+  if (!on_backend) {
+    LB_TRY_ASSIGN(on_backend, encode_rtn(w.data(), w.rows(), w.cols(), f, mse_clip, name, fp16_scales));
+  }
+  EncodedTensor& t = *on_backend;
   t.dequantize(w.data());
   if (encoded) LB_TRY_VOID(keep_encoded(*encoded, name, std::move(t)));
   return {};
@@ -299,7 +311,8 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         Linear& l = linear_of(m, r);
         const Format f = format_for(o, r.tensor);
         const MatrixRM before = l.w;
-        LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, o.fp16_scales, r.tensor, o.keep_encoded ? &res : nullptr));
+        LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, o.fp16_scales, r.tensor, o.keep_encoded ? &res : nullptr, o.rtn_backend,
+                                 &res.cpu_fallback_layers));
         account(r, f, before, l.w, nullptr, seconds_since(ts));
         ++done;
         if (progress) progress->report(static_cast<double>(done) / static_cast<double>(refs.size()), "RTN " + r.tensor);

@@ -54,6 +54,7 @@ struct QuantizeOptions {
   bool quantize_embeddings = false;          // also RTN the token embeddings and output head (llama-quantize --pure)
   bool keep_encoded = false;                 // keep every quantized tensor's codes in the result (for export)
   bool fp16_scales = false;                  // int family: scales rounded to fp16 before codes are chosen (GPTQ export)
+  RtnBackend rtn_backend;                    // method rtn: another backend's RTN (empty: the CPU; Unsupported: the CPU)
   GptqOptions gptq;                          // block size, damping, act-order (format taken from above)
   AwqOptions awq;                            // α grid and clip search (methods awq, awq+gptq)
   OneBitOptions onebit;                      // distillation after SVID (method onebit, format onebit)
@@ -107,7 +108,7 @@ struct QuantizeResult {
   OneBitResult onebit;     // method onebit: the 1-bit layers (always kept) and the per-block report
   CbqReport cbq;           // method cbq: per-window loss curves and probe errors
   int64_t resumed_blocks = 0;  // blocks restored from the resume folder instead of quantized
-  int64_t cpu_fallback_layers = 0;  // GPTQ with a backend: layers it did not handle (run on the CPU)
+  int64_t cpu_fallback_layers = 0;  // GPTQ or RTN with a backend: layers it did not handle (run on the CPU)
   std::string calibration_backend;  // gptq, awq, awq+gptq: where the calibration walk ran ("cpu", "vulkan")
 };
 

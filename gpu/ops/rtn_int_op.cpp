@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/ops/ggml_quantize_op.h"
 #include "gpu/ops/op_support.h"
 
 namespace lowbit::gpu {
@@ -81,6 +82,29 @@ Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<
   t.grids.resize(grids.size() / 2);
   for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
   return t;
+}
+
+RtnBackend vulkan_rtn(Device& device) {
+  return [&device](const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip, const std::string& name,
+                   bool fp16_scales) -> Expected<EncodedTensor> {
+    const bool legacy = f.kind == Format::Kind::Ggml && ggml_quantize_on_device(f.dtype);
+    if (mse_clip || !(f.kind == Format::Kind::Int || legacy))
+      return make_error(ErrorCode::Unsupported, name + ": " + f.name() + (mse_clip ? " with the clip search" : "") +
+                                                    " is quantized on the CPU");
+    if (!f.fits(cols))
+      return make_error(ErrorCode::Unsupported, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
+    const std::span<const float> values(w, static_cast<size_t>(rows * cols));
+    EncodedTensor t;
+    t.format = f;
+    t.rows = rows;
+    t.cols = cols;
+    if (legacy) {
+      LB_TRY_ASSIGN(t.bytes, ggml_quantize(device, f.dtype, values));
+    } else {
+      LB_TRY_ASSIGN(t.ints, rtn_int(device, RtnIntShape{rows, cols, f, 1.0f, fp16_scales}, values));
+    }
+    return t;
+  };
 }
 
 }  // namespace lowbit::gpu

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 
+#include "core/quant/encoded.h"
 #include "core/quant/format.h"
 #include "core/quant/int_quant.h"
 #include "core/util/expected.h"
@@ -36,5 +37,10 @@ Expected<void> record_rtn_int(CommandRecorder& recorder, const RtnIntShape& shap
 
 // w: rows·cols floats, row-major.
 Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<const float> w);
+
+// QuantizeOptions::rtn_backend on `device` (which must outlive it): the int family through rtn_int,
+// ggml's legacy block types through gpu/ops/ggml_quantize_op.h — the CPU's bytes either way.
+// Unsupported (the CPU runs it) for the clip search (mse_clip), K-quant types and float kinds.
+RtnBackend vulkan_rtn(Device& device);
 
 }  // namespace lowbit::gpu

@@ -1,0 +1,76 @@
+#include "gpu/ops/ggml_quantize_op.h"
+
+#include <optional>
+#include <string>
+
+#include "gpu/ops/op_support.h"
+
+namespace lowbit::gpu {
+namespace {
+
+// Mirrors `Params` in gpu/shaders/ggml_quantize_legacy.comp.
+struct GgmlLegacyPush {
+  uint32_t blocks;
+};
+static_assert(sizeof(GgmlLegacyPush) == 4, "GgmlLegacyPush must match the push-constant block of ggml_quantize_legacy.comp");
+
+constexpr const char* kOp = "ggml_quantize";
+constexpr uint64_t kBlock = 32;
+
+std::optional<ShaderId> shader_for(DType t) {
+  switch (t) {
+    case DType::Q4_0: return ShaderId::ggml_quantize_q4_0;
+    case DType::Q4_1: return ShaderId::ggml_quantize_q4_1;
+    case DType::Q5_0: return ShaderId::ggml_quantize_q5_0;
+    case DType::Q5_1: return ShaderId::ggml_quantize_q5_1;
+    case DType::Q8_0: return ShaderId::ggml_quantize_q8_0;
+    default: return std::nullopt;
+  }
+}
+
+uint64_t padded(uint64_t bytes) {
+  return (bytes + 3) / 4 * 4;
+}
+
+}  // namespace
+
+bool ggml_quantize_on_device(DType type) {
+  return shader_for(type).has_value();
+}
+
+Expected<void> record_ggml_quantize(CommandRecorder& recorder, DType type, uint64_t blocks, const Buffer& w, const Buffer& out) {
+  const auto shader = shader_for(type);
+  if (!shader)
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + dtype_name(type) + " is not quantized on the device");
+  LB_TRY_VOID(check_op_size(kOp, "weights", blocks * kBlock));
+  const uint64_t out_bytes = padded(dtype_bytes(type, blocks * kBlock));
+  LB_TRY_VOID(check_op_buffer(kOp, "w", w, blocks * kBlock * sizeof(float)));
+  LB_TRY_VOID(check_op_buffer(kOp, "out", out, out_bytes));
+  LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, *shader, 2, sizeof(GgmlLegacyPush)));
+  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, blocks * kBlock * sizeof(float)), BufferRange(out, 0, out_bytes)}));
+  recorder.push(GgmlLegacyPush{static_cast<uint32_t>(blocks)});
+  return dispatch_elements(recorder, *pipeline, (blocks + 1) / 2);  // one invocation per pair of blocks
+}
+
+Expected<std::vector<uint8_t>> ggml_quantize(Device& device, DType type, std::span<const float> w) {
+  if (w.empty() || w.size() % kBlock != 0)
+    return make_error(ErrorCode::InvalidArgument,
+                      std::string(kOp) + ": " + std::to_string(w.size()) + " weights are not whole blocks of 32");
+  if (!ggml_quantize_on_device(type))
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + dtype_name(type) + " is not quantized on the device");
+  const uint64_t blocks = w.size() / kBlock, bytes = dtype_bytes(type, w.size());
+  LB_TRY_ASSIGN(Buffer wb, op_buffer(device, w.size_bytes()));
+  LB_TRY_ASSIGN(Buffer ob, op_buffer(device, padded(bytes)));
+  std::vector<uint8_t> out(padded(bytes));
+  LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+  LB_TRY_VOID(rec.upload(wb, std::as_bytes(w)));
+  rec.barrier();
+  LB_TRY_VOID(record_ggml_quantize(rec, type, blocks, wb, ob));
+  rec.barrier();
+  LB_TRY_VOID(rec.download(ob, std::as_writable_bytes(std::span<uint8_t>(out))));
+  LB_TRY_VOID(rec.submit_and_wait());
+  out.resize(bytes);
+  return out;
+}
+
+}  // namespace lowbit::gpu
