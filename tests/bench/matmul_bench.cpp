@@ -5,8 +5,11 @@
 // products (barrier between them) measured by the wall clock around submit-and-wait, after one
 // untimed warm-up run that also builds the pipeline. Reports the median GFLOP/s (2·M·N·K per
 // product) and, as a check, the error of Y's first row against the core's dequantized weights.
+// With --hessian T,C it also times the calibration Hessian accumulation (gpu/ops/hessian_op.h:
+// H += XᵀX for X [T, C], GFLOP/s as 2·T·C², the same count as a product of those shapes), the rate
+// issue 4 compares with the fp16 product's (its H100 target: at least half of it).
 // usage: matmul_bench [--device N] [--n N] [--k K] [--m 1,16,128,512,4096] [--formats f16,q4_k]
-//                     [--reps R] [--runs R] [--out FILE.json]
+//                     [--hessian T,C] [--reps R] [--runs R] [--out FILE.json]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,6 +30,7 @@
 #include "gpu/device/device.h"
 #include "gpu/memory/transfer.h"
 #include "gpu/ops/int_weights.h"
+#include "gpu/ops/hessian_op.h"
 #include "gpu/ops/matmul_op.h"
 
 using namespace lowbit;
@@ -126,7 +130,7 @@ Expected<Timing> time_products(Device& device, const MatmulShape& s, const Forma
 int main(int argc, char** argv) {
   int device_index = -1, reps = 10, runs = 5;
   int64_t n = 4096, k = 4096;
-  std::string m_list = "1,16,128,512,4096", format_list = "f16,q4_k", out_path = "matmul_bench.json";
+  std::string m_list = "1,16,128,512,4096", format_list = "f16,q4_k", out_path = "matmul_bench.json", hessian_list;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--device"))
       device_index = std::atoi(argv[i + 1]);
@@ -142,6 +146,8 @@ int main(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--runs"))
       runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--hessian"))
+      hessian_list = argv[i + 1];
     else if (!std::strcmp(argv[i], "--out"))
       out_path = argv[i + 1];
     else {
@@ -212,6 +218,35 @@ int main(int argc, char** argv) {
                          {"row0_max_relative_error", err / std::max(row0_scale, 1e-30)}});
     }
   }
+  nlohmann::json hessian = nullptr;
+  if (!hessian_list.empty()) {
+    const std::vector<int64_t> tc = parse_list(hessian_list);
+    if (tc.size() != 2 || tc[0] < 1 || tc[1] < 1) return fail("--hessian takes T,C");
+    const int64_t T = tc[0], C = tc[1];
+    const auto xh = test::normal_values(static_cast<size_t>(T * C), 3, 1.0f);
+    auto xb = Buffer::create(d, xh.size() * sizeof(float), MemoryUse::Device);
+    auto hb = Buffer::create(d, static_cast<uint64_t>(C * C) * sizeof(float), MemoryUse::Device);
+    if (!xb || !hb) return fail("device allocation failed");
+    if (auto up = upload(d, *xb, std::as_bytes(std::span(xh))); !up) return fail(up.error().message);
+    std::vector<double> secs;
+    for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
+      auto rec = CommandRecorder::begin(d);
+      if (!rec) return fail(rec.error().message);
+      for (int i = 0; i < reps; ++i) {
+        if (auto ok = record_hessian_accumulate(*rec, {T, C}, 1.0f, i == 0 ? 0.0f : 1.0f, *xb, *hb); !ok) return fail(ok.error().message);
+        rec->barrier();
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      if (auto ok = rec->submit_and_wait(); !ok) return fail(ok.error().message);
+      if (r >= 0) secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps);
+    }
+    std::vector<double> sorted = secs;
+    std::sort(sorted.begin(), sorted.end());
+    const double sec = sorted[sorted.size() / 2], gflops = 2.0 * double(T) * double(C) * double(C) / sec * 1e-9;
+    std::printf("hessian T=%lld C=%lld: %9.3f ms  %8.1f GFLOP/s\n", static_cast<long long>(T), static_cast<long long>(C), sec * 1e3,
+                gflops);
+    hessian = {{"tokens", T}, {"channels", C}, {"seconds", sec}, {"seconds_all", secs}, {"gflops", gflops}};
+  }
   const nlohmann::json j = {{"benchmark", "matmul"},
                             {"machine", bench::machine()},
                             {"device",
@@ -223,7 +258,8 @@ int main(int argc, char** argv) {
                             {"reps_per_run", reps},
                             {"runs", runs},
                             {"timing", "wall clock around one submission of reps products, median of runs"},
-                            {"results", results}};
+                            {"results", results},
+                            {"hessian", hessian}};
   bench::write_result(out_path, j);
   return 0;
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Issue 4's GPU figures in one call of the `device` tool (a lent NVIDIA machine; 15 minutes of device
+# time in all, so everything runs in one prepared command). Build here first (Release, LOWBIT_GUI=OFF)
+# and fetch the Vulkan loader once, as .library/device/README.md says (`.gl`); then:
+#   run(command="bash tests/bench/h100.sh", carry=["build/bin", ".gl", ".kjv"], timeout_s=540)
+# where .kjv (ignored) holds a copy of ../shared/models/kjv-llama-8m and kjv-valid.txt, kjv-train.txt
+# for the forward and whole-model runs (../shared does not travel). Writes its JSON and logs to $OUT
+# (tests/bench/results/ when run elsewhere); commit them with the device's name and driver they hold.
+set -u
+out=${OUT:-tests/bench/results}
+bin=build/bin
+mkdir -p "$out"
+if ls .gl/*.deb >/dev/null 2>&1; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+log="$out/h100.log"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1
+  ldd "$bin/gptq_bench" | grep "not found"
+  "$bin/lowbit" info --devices --json
+} >"$log" 2>&1
+step() {  # step SECONDS NAME COMMAND...: one benchmark, bounded, its output in the log
+  local limit=$1 name=$2
+  shift 2
+  echo "== $name" >>"$log"
+  timeout "$limit" "$@" >>"$log" 2>&1 || echo "== $name: exit $?" >>"$log"
+}
+# GPTQ of one layer, int4g128a, Hessian from 4096 tokens (targets: 0.25 s and 0.6 s).
+step 90 gptq4096 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_h100.json"
+step 150 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_4096x11008_h100.json"
+# fp16 4096³ products (the portable path) and the Hessian accumulation's rate beside them.
+step 90 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --hessian 4096,4096 --out "$out/matmul_bench_h100.json"
+# Every GPU op's test against the CPU on this device (the ones that need ../shared skip).
+for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test "$bin"/vulkan_block_walker_test; do
+  [ -x "$t" ] && step 60 "$(basename "$t")" "$t" --gtest_brief=1
+done
+if [ -d .kjv ]; then
+  step 90 forward "$bin/forward_bench" --model .kjv/kjv-llama-8m --text .kjv/kjv-valid.txt --ctx 256 --windows 0 --batch 32 --out "$out/forward_bench_h100.json"
+  step 120 quantize "$bin/lowbit" quantize .kjv/kjv-llama-8m --method gptq --format int4g128a --calib .kjv/kjv-train.txt --samples 128 \
+    --ctx 256 --backend vulkan --threads 16 --out /tmp/kjv-gptq --json
+fi
+tail -n 60 "$log"
