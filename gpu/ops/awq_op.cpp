@@ -1,6 +1,7 @@
 #include "gpu/ops/awq_op.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "gpu/ops/matmul_op.h"
@@ -16,6 +17,24 @@ struct AwqDeltaPush {
   float shrink;
 };
 static_assert(sizeof(AwqDeltaPush) == 32, "AwqDeltaPush must match the push-constant block of awq_delta.comp");
+
+// Mirrors `Params` in gpu/shaders/awq_delta_legacy.comp.
+struct AwqLegacyPush {
+  uint32_t rows, cols, alpha;
+};
+static_assert(sizeof(AwqLegacyPush) == 12, "AwqLegacyPush must match the push-constant block of awq_delta_legacy.comp");
+
+// The awq_delta_legacy variant of a legacy ggml block type.
+std::optional<ShaderId> legacy_delta(DType t) {
+  switch (t) {
+    case DType::Q4_0: return ShaderId::awq_delta_q4_0;
+    case DType::Q4_1: return ShaderId::awq_delta_q4_1;
+    case DType::Q5_0: return ShaderId::awq_delta_q5_0;
+    case DType::Q5_1: return ShaderId::awq_delta_q5_1;
+    case DType::Q8_0: return ShaderId::awq_delta_q8_0;
+    default: return std::nullopt;
+  }
+}
 
 // Mirrors `Params` in gpu/shaders/row_dot.comp.
 struct RowDotPush {
@@ -41,9 +60,12 @@ Expected<void> check_grid(const std::vector<AwqLayer>& layers, const MatrixRM& h
       return make_error(ErrorCode::InvalidArgument, std::string(kOp) + " on " + l.name + ": its input channels are not the Hessian's " +
                                                         std::to_string(in));
     const Format& f = l.format;
-    if (f.kind != Format::Kind::Int || f.bits < 2 || f.bits > 8 || !f.fits(in))
+    const bool int_family = f.kind == Format::Kind::Int && f.bits >= 2 && f.bits <= 8 && f.fits(in);
+    const bool legacy = f.kind == Format::Kind::Ggml && legacy_delta(f.dtype) && in % 32 == 0 && shrink == 1.0f;
+    if (!int_family && !legacy)
       return make_error(ErrorCode::Unsupported, std::string(kOp) + " on " + l.name + ": " + f.name() +
-                                                    " is not an int-family format that fits; the CPU evaluates it");
+                                                    " is neither an int-family format that fits nor a legacy ggml block type; "
+                                                    "the CPU evaluates it");
     LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(l.w->rows() * in)));
     LB_TRY_VOID((MatmulShape{l.w->rows(), in, in}.validate()));
   }
@@ -101,14 +123,23 @@ Expected<std::vector<double>> awq_grid_errors(Device& device, const std::vector<
   for (int64_t a = 0; a < alphas; ++a)
     for (size_t i = 0; i < layers.size(); ++i) {
       const AwqLayer& l = layers[i];
-      const int64_t rows = l.w->rows(), group = l.format.group_size(in), groups = in / group;
+      const int64_t rows = l.w->rows();
       const uint64_t lb = static_cast<uint64_t>(rows * in) * 4;
-      LB_TRY_VOID(rec.bind(*delta, {BufferRange(wbufs[i], 0, lb), BufferRange(sbuf, 0, sb), BufferRange(ibuf, 0, sb),
-                                    BufferRange(dbuf, 0, lb)}));
-      rec.push(AwqDeltaPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(in), static_cast<uint32_t>(group),
-                            static_cast<uint32_t>(groups), static_cast<uint32_t>(l.format.bits), l.format.symmetric ? 1u : 0u,
-                            static_cast<uint32_t>(a), shrink});
-      LB_TRY_VOID(dispatch_rows(rec, static_cast<uint64_t>(rows * groups)));
+      const std::initializer_list<BufferRange> bound = {BufferRange(wbufs[i], 0, lb), BufferRange(sbuf, 0, sb),
+                                                        BufferRange(ibuf, 0, sb), BufferRange(dbuf, 0, lb)};
+      if (l.format.kind == Format::Kind::Ggml) {
+        LB_TRY_ASSIGN(const Pipeline* legacy, op_pipeline(rec, *legacy_delta(l.format.dtype), 4, sizeof(AwqLegacyPush)));
+        LB_TRY_VOID(rec.bind(*legacy, bound));
+        rec.push(AwqLegacyPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(in), static_cast<uint32_t>(a)});
+        LB_TRY_VOID(dispatch_elements(rec, *legacy, static_cast<uint64_t>(rows * (in / 32))));
+      } else {
+        const int64_t group = l.format.group_size(in), groups = in / group;
+        LB_TRY_VOID(rec.bind(*delta, bound));
+        rec.push(AwqDeltaPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(in), static_cast<uint32_t>(group),
+                              static_cast<uint32_t>(groups), static_cast<uint32_t>(l.format.bits), l.format.symmetric ? 1u : 0u,
+                              static_cast<uint32_t>(a), shrink});
+        LB_TRY_VOID(dispatch_rows(rec, static_cast<uint64_t>(rows * groups)));
+      }
       rec.barrier();
       LB_TRY_VOID(record_matmul(rec, MatmulShape{rows, in, in}, f32, dbuf, hbuf, ybuf));
       rec.barrier();

@@ -1,7 +1,8 @@
 // AWQ's α grid on every Vulkan device against core's awq_scaled_error (the oracle): the error of
 // every scale vector within float tolerance for groups of int-family layers (asymmetric and
-// symmetric, per-row and grouped, a clip ratio), the search through the backend choosing the CPU's α,
-// and formats the GPU does not evaluate (ggml types) left to the CPU with the CPU's result.
+// symmetric, per-row and grouped, a clip ratio) and of ggml's legacy block types, the search through
+// the backend choosing the CPU's α, and formats the GPU does not evaluate (K-quant types) left to the
+// CPU with the CPU's result.
 #include "gpu/ops/awq_op.h"
 
 #include <gtest/gtest.h>
@@ -80,6 +81,35 @@ TEST(AwqOp, GridErrorsMatchTheCpu) {
   });
 }
 
+// ggml's legacy block types go through the same quantizer as ggml_quantize_legacy.comp (the CPU's
+// codes and stored scales); a group may mix them with the int family. A clip ratio is the int
+// family's alone.
+TEST(AwqOp, LegacyGgmlTypesMatchTheCpu) {
+  const Group g = make_group({48, 16, 16}, 256, 5);
+  const std::vector<VectorF> scales = grid_scales(g.mean_abs, 8);
+  FOR_EACH_DEVICE({
+    double worst = 0;
+    for (const auto& formats : std::vector<std::vector<std::string>>{{"q4_0"}, {"q4_1"}, {"q5_0"}, {"q5_1"}, {"q8_0"},
+                                                                     {"q4_0", "int4g128a", "q8_0"}}) {
+      SCOPED_TRACE(formats.front());
+      const auto layers = layers_of(g, formats);
+      auto gpu = awq_grid_errors(device, layers, g.h, scales);
+      ASSERT_TRUE(gpu) << gpu.error().message;
+      ASSERT_EQ(gpu->size(), scales.size());
+      for (size_t i = 0; i < scales.size(); ++i) {
+        auto cpu = awq_scaled_error(layers, g.h, scales[i], 1.0f);
+        ASSERT_TRUE(cpu) << cpu.error().message;
+        EXPECT_NEAR((*gpu)[i], *cpu, 1e-5 * *cpu) << "α point " << i;
+        worst = std::max(worst, std::abs((*gpu)[i] - *cpu) / *cpu);
+      }
+    }
+    std::printf("%s: legacy ggml types, largest relative difference from the CPU %.2e\n", device.info().name.c_str(), worst);
+    auto clipped = awq_grid_errors(device, layers_of(g, {"q4_0"}), g.h, scales, 0.9f);
+    ASSERT_FALSE(clipped);
+    EXPECT_EQ(clipped.error().code, ErrorCode::Unsupported);
+  });
+}
+
 TEST(AwqOp, SearchThroughTheBackendChoosesTheCpuAlpha) {
   const Group g = make_group({64, 32}, 128, 11);
   const auto layers = layers_of(g, {"int4g32a"});
@@ -99,7 +129,7 @@ TEST(AwqOp, SearchThroughTheBackendChoosesTheCpuAlpha) {
   });
 }
 
-TEST(AwqOp, GgmlFormatsAreLeftToTheCpu) {
+TEST(AwqOp, KQuantFormatsAreLeftToTheCpu) {
   const Group g = make_group({16, 16}, 256, 3);
   const auto layers = layers_of(g, {"int4g128a", "q4_k"});
   AwqOptions o;
