@@ -1,7 +1,13 @@
 #include "gpu/ops/gptq_op.h"
 
 #include <chrono>
+#include <cstring>
+#include <optional>
 #include <string>
+
+#include "core/quant/ggml_grid.h"
+#include "core/tensor/dtype.h"
+#include "core/tensor/half.h"
 
 #include "gpu/ops/op_support.h"
 #include "gpu/pipeline/command_recorder.h"
@@ -24,15 +30,53 @@ static_assert(sizeof(GptqUpdatePush) == 20, "GptqUpdatePush must match the push-
 constexpr const char* kOp = "gptq_int";
 constexpr uint32_t kTile = 16;
 
+// The gptq_block variant of a format: the int family's, or a legacy ggml block type's.
+std::optional<ShaderId> block_shader(const Format& f) {
+  if (f.kind == Format::Kind::Int) return ShaderId::gptq_block;
+  if (f.kind != Format::Kind::Ggml) return std::nullopt;
+  switch (f.dtype) {
+    case DType::Q4_0: return ShaderId::gptq_block_q4_0;
+    case DType::Q4_1: return ShaderId::gptq_block_q4_1;
+    case DType::Q5_0: return ShaderId::gptq_block_q5_0;
+    case DType::Q5_1: return ShaderId::gptq_block_q5_1;
+    case DType::Q8_0: return ShaderId::gptq_block_q8_0;
+    default: return std::nullopt;
+  }
+}
+
+// The packed ggml blocks of signed codes [rows, cols] on grids (d, m) [rows, cols / 32].
+std::vector<uint8_t> pack_legacy(DType type, int64_t rows, int64_t cols, const std::vector<uint32_t>& codes,
+                                 const std::vector<float>& grids) {
+  const uint64_t block_bytes = traits(type).block_bytes;
+  const int64_t blocks = rows * (cols / 32);
+  const bool type1 = type == DType::Q4_1 || type == DType::Q5_1;
+  std::vector<uint8_t> out(static_cast<size_t>(blocks) * block_bytes, 0);
+  int8_t c[32];
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint8_t* blk = out.data() + b * block_bytes;
+    const uint16_t d = f32_to_f16(grids[static_cast<size_t>(2 * b)]);
+    std::memcpy(blk, &d, 2);
+    if (type1) {
+      const uint16_t m = f32_to_f16(grids[static_cast<size_t>(2 * b + 1)]);
+      std::memcpy(blk + 2, &m, 2);
+    }
+    for (int j = 0; j < 32; ++j) c[j] = static_cast<int8_t>(static_cast<int32_t>(codes[static_cast<size_t>(b * 32 + j)]));
+    ggml_pack_codes(type, c, blk);
+  }
+  return out;
+}
+
 }  // namespace
 
 Expected<void> GptqIntShape::validate() const {
-  if (format.kind != Format::Kind::Int || format.bits < 2 || format.bits > 8)
-    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " is not of the int family");
+  const bool ggml = format.kind == Format::Kind::Ggml;
+  if (!block_shader(format) || (!ggml && (format.bits < 2 || format.bits > 8)))
+    return make_error(ErrorCode::InvalidArgument,
+                      std::string(kOp) + ": " + format.name() + " is neither of the int family nor a legacy ggml block type");
   if (rows <= 0 || cols <= 0 || !format.fits(cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " does not fit a tensor of " +
                                                       std::to_string(rows) + " × " + std::to_string(cols));
-  const int64_t g = format.group_size(cols);
+  const int64_t g = ggml ? 32 : format.group_size(cols);
   if (g > kGptqBlock || kGptqBlock % g != 0)
     return make_error(ErrorCode::Unsupported, std::string(kOp) + ": groups of " + std::to_string(g) +
                                                   " columns do not divide the GPU sweep's block of " + std::to_string(kGptqBlock));
@@ -46,7 +90,8 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   if (w.size() != static_cast<size_t>(rows * cols) || u.size() != static_cast<size_t>(cols * cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": w or u does not hold " + std::to_string(rows) + " × " +
                                                       std::to_string(cols) + " and " + std::to_string(cols) + "² floats");
-  const int64_t group = shape.format.group_size(cols), groups = cols / group;
+  const bool ggml = shape.format.kind == Format::Kind::Ggml;
+  const int64_t group = ggml ? 32 : shape.format.group_size(cols), groups = cols / group;
   GptqIntResult res;
   res.dequantized.resize(w.size());
   std::vector<uint32_t> codes(w.size());
@@ -63,7 +108,7 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u)));
   LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
   rec.barrier();
-  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, ShaderId::gptq_block, 6, sizeof(GptqBlockPush)));
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), 6, sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
   for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
@@ -89,6 +134,11 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
   LB_TRY_VOID(rec.submit_and_wait());
 
+  for (float l : loss) res.loss += l;
+  if (ggml) {
+    res.ggml = pack_legacy(shape.format.dtype, rows, cols, codes, grids);
+    return res;
+  }
   IntTensor& t = res.tensor;
   t.format = shape.format;
   t.rows = rows;
@@ -96,16 +146,18 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   t.codes.assign(codes.begin(), codes.end());
   t.grids.resize(grids.size() / 2);
   for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
-  for (float l : loss) res.loss += l;
   return res;
 }
 
 GptqBackend vulkan_gptq(Device& device) {
   return [&device](std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h, const GptqOptions& o,
                    const std::string& name) -> Expected<GptqResult> {
-    const bool grouped = o.format.kind == Format::Kind::Int && o.format.group > 0;
+    const bool ggml = o.format.kind == Format::Kind::Ggml;
+    const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
     if (o.act_order || (grouped && o.static_groups))
       return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups run on the CPU");
+    if (ggml && o.weighted_grids)
+      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: importance-weighted ggml grids run on the CPU");
     const GptqIntShape shape{rows, cols, o.format, o.fp16_scales};
     LB_TRY_VOID(o.validate());
     if (auto v = shape.validate(); !v) return make_error(ErrorCode::Unsupported, v.error().message);
@@ -118,6 +170,7 @@ GptqBackend vulkan_gptq(Device& device) {
     LB_TRY_ASSIGN(GptqIntResult g, gptq_int(device, shape, wz, f.u));
     GptqResult res;
     res.tensor = std::move(g.tensor);
+    res.ggml = std::move(g.ggml);
     res.dequantized = std::move(g.dequantized);
     res.loss = g.loss;
     res.damp_used = f.damp_used;

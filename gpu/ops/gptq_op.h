@@ -4,7 +4,9 @@
 // with the rows in parallel (grids from the block-start weights, as the reference GPTQ) and
 // gptq_update.comp applies its errors to the later columns as a tiled matrix product; the whole
 // layer is one command buffer. The integer family with groups that divide the block (int{b}g{32,64,
-// 128}{a|s}), no act-order; codes agree with the CPU's but for rounding-order ties (tested ≥ 99.9 %).
+// 128}{a|s}) and ggml's legacy block types (q4_0, q4_1, q5_0, q5_1, q8_0: grids and codes at the fix
+// from ggml's reference quantizer, as core's GgmlTarget), no act-order; every float operation is
+// core's sweep's, in its order, so codes, grids and weights are the CPU's bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +32,8 @@ struct GptqIntShape {
 };
 
 struct GptqIntResult {
-  IntTensor tensor;                // codes and grids
+  IntTensor tensor;                // the int family: codes and grids
+  std::vector<uint8_t> ggml;       // a ggml type: the packed blocks
   std::vector<float> dequantized;  // rows·cols, row-major: the grid values
   double loss = 0;                 // Σ (w − q)² / U[j][j]² / 2, as core's GptqResult::loss
 };
@@ -40,7 +43,8 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
 
 // GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor on the CPU
 // (gptq_inverse_factor), the sweep by gptq_int. Unsupported — so the layer runs on the CPU — for
-// act-order or static groups, ggml formats and groups that do not divide the block. The device
+// act-order or static groups, K-quant types, weighted ggml grids and groups that do not divide the
+// block. The device
 // must outlive the returned function.
 GptqBackend vulkan_gptq(Device& device);
 

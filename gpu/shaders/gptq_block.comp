@@ -20,6 +20,40 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #include "common/exact_float.glsl"
 #include "common/grid.glsl"
 #include "common/int_grid.glsl"
+#if defined(GGML_LEGACY)
+// Variants onto ggml's legacy block types (Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 defined too), as core's
+// GgmlTarget: each 32-column block's grid and codes come from ggml's reference quantizer on the
+// block-start weights (common/ggml_legacy.glsl); a weight still equal to its value there keeps that
+// code, another takes the nearest code of the grid (ggml_nearest_code). Codes are signed (the
+// stored code plus the type's qmin); grids are (scale, offset) = (d, m), or (d, −0) for type 0.
+#include "common/ggml_legacy.glsl"
+#if defined(Q4_0)
+const int kQmin = -8, kQmax = 7;
+#elif defined(Q5_0)
+const int kQmin = -16, kQmax = 15;
+#elif defined(Q4_1)
+const int kQmin = 0, kQmax = 15;
+#elif defined(Q5_1)
+const int kQmin = 0, kQmax = 31;
+#elif defined(Q8_0)
+const int kQmin = -128, kQmax = 127;
+#endif
+
+// ggml's nearest_int: round half to even through the 1.5·2^23 trick.
+int nearest_int(float f) {
+  precise float v = f + 12582912.0;
+  return (floatBitsToInt(v) & 0x007fffff) - 0x00400000;
+}
+
+int nearest_code(vec2 g, float w) {
+  if (g.x == 0.0) return 0;
+  precise float c = w - g.y;
+  const float v = div_rn(c, g.x);
+  if (!(v > float(kQmin))) return kQmin;
+  if (v >= float(kQmax)) return kQmax;
+  return clamp(nearest_int(v), kQmin, kQmax);
+}
+#endif
 
 layout(std430, set = 0, binding = 0) buffer WBuf { float w[]; };
 layout(std430, set = 0, binding = 1) readonly buffer UBuf { float u[]; };
@@ -50,8 +84,38 @@ void main() {
 
   vec2 grid = vec2(1.0, 0.0);
   float row_loss = 0.0;
+#if defined(GGML_LEGACY)
+  int fix_codes[32];  // the codes of the current 32-column block at the fix
+#endif
   for (uint i = 0u; i < p.count; ++i) {
     const uint col = p.col0 + i;
+#if defined(GGML_LEGACY)
+    if (col % 32u == 0u) {  // the block's grid and codes, from the block-start weights
+      float v[32];
+      for (uint k = 0u; k < 32u; ++k) v[k] = w[base + i + k];
+      uint L[32];
+      uint d_bits, m_bits;
+      legacy_quantize(v, L, d_bits, m_bits);
+#if defined(Q4_1) || defined(Q5_1)
+      grid = vec2(f16_bits_to_f32(d_bits), f16_bits_to_f32(m_bits));
+#else
+      grid = vec2(f16_bits_to_f32(d_bits), -0.0);
+#endif
+      for (uint k = 0u; k < 32u; ++k)
+#if defined(Q8_0)
+        fix_codes[k] = int(L[k] << 24) >> 24;
+#else
+        fix_codes[k] = int(L[k]) + kQmin;
+#endif
+      const uint gi = row * p.groups + col / 32u;
+      grids[2u * gi] = grid.x;
+      grids[2u * gi + 1u] = grid.y;
+    }
+    const int c = (x[i] == w[base + i] || grid.x == 0.0) ? fix_codes[i % 32u] : nearest_code(grid, x[i]);
+    codes[base + i] = uint(c);
+    precise float scaled = grid.x * float(c);
+    precise float q = scaled + grid.y;
+#else
     if (col % p.group == 0u) {  // the group's grid, from the block-start weights
       float lo = 0.0, hi = 0.0;
       for (uint k = i; k < i + p.group; ++k) {
@@ -67,6 +131,7 @@ void main() {
     const float code = int_code(x[i], grid, p.bits);
     codes[base + i] = uint(code);
     precise float q = grid.x * (code - grid.y);
+#endif
     precise float diff = x[i] - q;
     const float d = u[col * p.cols + col];
     const float err = div_rn(diff, d);

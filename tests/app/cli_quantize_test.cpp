@@ -134,7 +134,8 @@ double shared_codes(const std::filesystem::path& a, const std::filesystem::path&
 
 // --backend vulkan runs GPTQ's sweep and the calibration on the GPU (lavapipe in CI). The sweep's
 // shaders round every operation as core's sweep does: with the calibration kept on the CPU
-// (--calib-backend cpu) the checkpoint is the CPU's, byte for byte. The GPU's calibration sums its
+// (--calib-backend cpu) the checkpoint is the CPU's, byte for byte (int4g32a, and a q4_0 GGUF). The
+// GPU's calibration sums its
 // Hessians in another order, and the rounding ties that moves are carried on by GPTQ's error
 // feedback: nearly all codes are the CPU's.
 TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
@@ -154,6 +155,17 @@ TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
   EXPECT_EQ(s["calibration_backend"], "cpu");
   EXPECT_EQ(shared_codes(dir / "cpu", dir / "sweep"), 1.0) << "codes shared with the CPU's checkpoint";
   EXPECT_TRUE(slurp(dir / "cpu" / "model.safetensors") == slurp(dir / "sweep" / "model.safetensors")) << "the checkpoints differ";
+  // Onto a legacy ggml block type too (q4_0 GGUF): the CPU's file.
+  auto gguf_args = args;
+  gguf_args[3] = "q4_0";
+  auto cpu_gguf = gguf_args, sweep_gguf = gguf_args;
+  cpu_gguf.insert(cpu_gguf.end(), {"--out", (dir / "cpu.gguf").string()});
+  sweep_gguf.insert(sweep_gguf.end(), {"--out", (dir / "sweep.gguf").string(), "--backend", "vulkan", "--calib-backend", "cpu"});
+  ASSERT_TRUE(quantize(cpu_gguf).is_object());
+  const auto sg = quantize(sweep_gguf);
+  ASSERT_TRUE(sg.is_object());
+  EXPECT_EQ(sg["warnings"].dump().find("ran GPTQ on the CPU"), std::string::npos) << sg["warnings"].dump();
+  EXPECT_TRUE(slurp(dir / "cpu.gguf") == slurp(dir / "sweep.gguf")) << "the q4_0 files differ";
   const auto g = quantize(gpu);
   ASSERT_TRUE(g.is_object());
   EXPECT_EQ(g["calibration_backend"], "vulkan");

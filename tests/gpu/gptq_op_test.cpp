@@ -80,6 +80,35 @@ TEST(GptqOp, ALastBlockShorterThan128) {
   FOR_EACH_DEVICE({ expect_matches_cpu(device, l, "int4g64a", true); });
 }
 
+// ggml's legacy block types: grids and codes at each 32-column block's fix from ggml's reference
+// quantizer, nearest codes after — the CPU's packed blocks and quantized weights, bit for bit,
+// through the backend as quantize_model calls it (the factor on the CPU).
+TEST(GptqOp, LegacyGgmlTypesAreTheCpusBytes) {
+  const Layer l = make_layer(72, 320, 13);  // blocks of 128, 128, 64 columns
+  FOR_EACH_DEVICE({
+    const GptqBackend backend = vulkan_gptq(device);
+    for (const char* name : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0"}) {
+      SCOPED_TRACE(name);
+      GptqOptions o;
+      o.format = *Format::parse(name);
+      auto cpu = gptq_quantize(l.w, l.rows, l.cols, l.h, o);
+      ASSERT_TRUE(cpu) << cpu.error().message;
+      auto gpu = backend(l.w, l.rows, l.cols, l.h, o, "layer");
+      ASSERT_TRUE(gpu) << gpu.error().message;
+      ASSERT_EQ(gpu->ggml.size(), cpu->ggml.size());
+      EXPECT_TRUE(gpu->ggml == cpu->ggml) << "the packed blocks differ";
+      ASSERT_EQ(gpu->dequantized.size(), cpu->dequantized.size());
+      EXPECT_EQ(0, std::memcmp(gpu->dequantized.data(), cpu->dequantized.data(), cpu->dequantized.size() * sizeof(float)));
+      EXPECT_NEAR(gpu->loss, cpu->loss, 1e-3 * cpu->loss);
+    }
+    GptqOptions k;
+    k.format = *Format::parse("q4_k");
+    auto kq = backend(std::vector<float>(64 * 256, 0.1f), 64, 256, std::vector<float>(256 * 256, 0.0f), k, "layer");
+    ASSERT_FALSE(kq);
+    EXPECT_EQ(kq.error().code, ErrorCode::Unsupported);
+  });
+}
+
 TEST(GptqOp, RefusesWhatTheShaderCannotDo) {
   FOR_EACH_DEVICE({
     const std::vector<float> w(64 * 256, 0.1f), u(256 * 256, 0.0f);
