@@ -1,5 +1,6 @@
-// One of ../shared/models/hf-fixtures loaded whole (the tests that use it skip first where ../shared
-// is absent: LOWBIT_REQUIRE_SHARED); a failure to read it fails the calling test.
+// The architectures of ../shared/models/hf-fixtures for parameterized tests, and one of them loaded
+// whole (the tests that use it skip first where ../shared is absent: LOWBIT_REQUIRE_SHARED); a
+// failure to read it fails the calling test.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +13,21 @@
 #include "test_support.h"
 
 namespace lowbit::test {
+
+// Every fixture architecture, for ::testing::ValuesIn.
+inline constexpr const char* kFixtureArchitectures[] = {"llama-gqa",    "mistral",    "qwen2-tied-bias",
+                                                        "qwen3-qknorm", "phi3-fused", "gpt2"};
+
+// A fixture's name as a test-name suffix (gtest takes no '-').
+struct FixtureTestName {
+  template <class Info>
+  std::string operator()(const Info& info) const {
+    std::string s = info.param;
+    for (char& ch : s)
+      if (ch == '-') ch = '_';
+    return s;
+  }
+};
 
 inline ModelWeights load_fixture_model(const std::string& name) {
   auto ck = Checkpoint::open(shared_dir() / "models/hf-fixtures" / name);

@@ -9,6 +9,7 @@
 #include "core/io/checkpoint.h"
 #include "core/model/config.h"
 #include "core/model/forward.h"
+#include "fixture_model.h"
 #include "test_support.h"
 
 namespace lowbit {
@@ -74,12 +75,7 @@ TEST_P(FixtureLogits, MatchTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllArchitectures, FixtureLogits,
-                         ::testing::Values("llama-gqa", "mistral", "qwen2-tied-bias", "qwen3-qknorm", "phi3-fused", "gpt2"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s) if (ch == '-') ch = '_';
-                           return s;
-                         });
+                         ::testing::ValuesIn(test::kFixtureArchitectures), test::FixtureTestName());
 
 TEST(KjvLlama, LogitsMatchTransformers) {
   LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");

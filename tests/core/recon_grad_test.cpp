@@ -18,6 +18,7 @@
 #include "core/model/config.h"
 #include "core/model/forward.h"
 #include "core/recon/block_grad.h"
+#include "fixture_model.h"
 #include "test_support.h"
 
 namespace lowbit {
@@ -346,13 +347,7 @@ TEST_P(Recon, HeadKlGradientMatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllArchitectures, Recon,
-                         ::testing::Values("llama-gqa", "mistral", "qwen2-tied-bias", "qwen3-qknorm", "phi3-fused", "gpt2"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s)
-                             if (ch == '-') ch = '_';
-                           return s;
-                         });
+                         ::testing::ValuesIn(test::kFixtureArchitectures), test::FixtureTestName());
 
 TEST(Adam, FirstStepMovesEachParameterByTheLearningRate) {
   Adam adam(0.01f);

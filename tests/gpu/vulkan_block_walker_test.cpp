@@ -66,12 +66,14 @@ TEST(ColumnAbsStats, AddsToTheSumsAndMaximaAsALoopDoes) {
   });
 }
 
-// B windows of T ids below the vocabulary, seeded.
-std::vector<int32_t> windows(const ModelConfig& c, int64_t B, int64_t T) {
+// The embeddings of B windows of T seeded ids below the vocabulary: the walk's starting hidden states.
+MatrixRM embedded_windows(const ModelWeights& m, int64_t B, int64_t T) {
   std::mt19937 rng(9);
   std::vector<int32_t> ids(static_cast<size_t>(B * T));
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.vocab));
-  return ids;
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(m.config.vocab));
+  MatrixRM x;
+  EXPECT_TRUE(embed_windows(m, ids, B, T, x));
+  return x;
 }
 
 BlockStats empty_stats(const ModelConfig& c) {
@@ -87,9 +89,7 @@ TEST_P(WalkerFixture, StatisticsAndHiddenStatesMatchTheCpu) {
   ModelWeights m = test::load_fixture_model(GetParam());
   const ModelConfig& c = m.config;
   const int64_t B = 3, T = 20;
-  const auto ids = windows(c, B, T);
-  MatrixRM x;
-  ASSERT_TRUE(embed_windows(m, ids, B, T, x));
+  const MatrixRM x = embedded_windows(m, B, T);
   FOR_EACH_DEVICE({
     ModelWeights w = m;
     auto cpu = cpu_block_walker(c);
@@ -127,22 +127,14 @@ TEST_P(WalkerFixture, StatisticsAndHiddenStatesMatchTheCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vulkan, WalkerFixture,
-                         ::testing::Values("llama-gqa", "mistral", "qwen2-tied-bias", "qwen3-qknorm", "phi3-fused", "gpt2"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s)
-                             if (ch == '-') ch = '_';
-                           return s;
-                         });
+                         ::testing::ValuesIn(test::kFixtureArchitectures), test::FixtureTestName());
 
 TEST(VulkanBlockWalker, OutOfDeviceMemoryFailsTheCallOnly) {
   LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
   ModelWeights m = test::load_fixture_model("llama-gqa");
   const ModelConfig& c = m.config;
   const int64_t B = 2, T = 16;
-  const auto ids = windows(c, B, T);
-  MatrixRM x;
-  ASSERT_TRUE(embed_windows(m, ids, B, T, x));
+  const MatrixRM x = embedded_windows(m, B, T);
   FOR_EACH_DEVICE({
     const uint64_t baseline = device.device_bytes_in_use();
     {

@@ -24,6 +24,7 @@
 #include "core/model/model.h"
 #include "gpu_test_support.h"
 #include "op_test_support.h"
+#include "fixture_model.h"
 #include "test_support.h"
 
 namespace lowbit::gpu {
@@ -112,14 +113,7 @@ TEST_P(FixtureLogits, MatchTransformersAndCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vulkan, FixtureLogits,
-                         ::testing::Values("llama-gqa", "mistral", "qwen2-tied-bias", "qwen3-qknorm", "phi3-fused",
-                                           "gpt2"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s)
-                             if (ch == '-') ch = '_';
-                           return s;
-                         });
+                         ::testing::ValuesIn(test::kFixtureArchitectures), test::FixtureTestName());
 
 // Windows of 20 tokens drawn from the fixture's ids.
 std::vector<int32_t> windows_of(const Fixture& f, int64_t B, int64_t T) {
