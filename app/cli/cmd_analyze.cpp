@@ -1,5 +1,5 @@
 // lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run] [--resume]
-//                [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the walk on the GPU; not with --views)]
+//                [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the calibration walk on the GPU)]
 //                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
 //                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
 //                 [--landscape-block K]]
@@ -122,9 +122,8 @@ int run_analyze(const std::vector<std::string>& argv) {
     return fail({ErrorCode::Unsupported, "--resume continues analyze without --views; not yet with them"}, json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("analyze", err, json);
-  if (backend->vulkan && !views.views.empty())
-    return fail({ErrorCode::Unsupported, "analyze --views runs on the CPU only for now: drop --backend vulkan or --views"}, json);
-  // --backend vulkan: the calibration walk (gpu/model/vulkan_block_walker.h) on the GPU.
+  // --backend vulkan: the calibration walk (gpu/model/vulkan_block_walker.h) on the GPU; the views
+  // themselves run on the CPU.
   std::vector<std::string> warnings;
   EvalDevice device;
   if (backend->vulkan) device.open(*backend, warnings);
@@ -153,7 +152,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     const auto scratch = std::filesystem::temp_directory_path() / ("lowbit-dry-run-" + std::to_string(::getpid()));
     ProgressProbe probe(0.1, &interrupt_token());
     Progress p = probe.progress();
-    auto r = analyze_views_to_folder(*weights, *windows, info, views, scratch, &p, probe.cancel());
+    auto r = analyze_views_to_folder(*weights, *windows, info, views, scratch, &p, probe.cancel(), on_backend({}));
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
     auto e = probe.finish(r ? std::nullopt : std::optional<Error>(r.error()), load_seconds);
@@ -195,7 +194,7 @@ int run_analyze(const std::vector<std::string>& argv) {
       std::filesystem::remove_all(resume.dir, ec);  // the folder is written: nothing left to resume
     }
   } else {
-    auto both = analyze_views_to_folder(*weights, *windows, info, views, *out, &work, &interrupt_token());
+    auto both = analyze_views_to_folder(*weights, *windows, info, views, *out, &work, &interrupt_token(), on_backend({}));
     if (both) {
       r = (*both)["calibration"];
       view_summary = (*both)["views"];

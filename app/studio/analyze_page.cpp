@@ -21,9 +21,11 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "app/backend/backend_device.h"
 #include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
+#include "app/studio/studio_settings.h"
 
 namespace lowbit {
 
@@ -31,6 +33,18 @@ namespace {
 
 constexpr ViewKind kViewOrder[] = {ViewKind::Hessian, ViewKind::ScaleHessian, ViewKind::Landscape, ViewKind::Awq,
                                    ViewKind::Outliers};
+
+// The Settings' backend for the calibration walk: a device opened for the job (kept by `device`,
+// which must outlive it), or the CPU with a warning; the views run on the CPU.
+BlockHooks walk_hooks(const AnalyzeJobInput& in, BackendDevice& device, QStringList& warnings) {
+  BlockHooks hooks;
+  if (in.backend != QLatin1String("vulkan")) return hooks;
+  std::vector<std::string> w;
+  device.open(in.device, 0, w);
+  for (const auto& s : w) warnings << qstr(s);
+  hooks.walker = device.block_walker();
+  return hooks;
+}
 
 }  // namespace
 
@@ -48,7 +62,9 @@ AnalyzeJobResult run_analyze_job(const AnalyzeJobInput& in, Progress& progress, 
   info.text = path_str(in.calib_path);
   info.calib = in.calib;
   Progress work = progress.sub(0.05, 0.99);
-  auto done = analyze_views_to_folder(loaded->weights, *windows, info, in.views, path_str(in.out_dir), &work, &cancel);
+  BackendDevice device;
+  const BlockHooks hooks = walk_hooks(in, device, r.warnings);
+  auto done = analyze_views_to_folder(loaded->weights, *windows, info, in.views, path_str(in.out_dir), &work, &cancel, hooks);
   if (!done) return failed(done.error());
   auto views = ViewsFile::open(path_str(in.out_dir));
   if (!views) return failed(views.error());
@@ -75,7 +91,9 @@ AnalyzeEstimateResult run_analyze_estimate(const AnalyzeJobInput& in, Progress& 
   info.calib = in.calib;
   ProgressProbe probe(0.1, &cancel);
   Progress p = probe.progress(&progress);
-  auto done = analyze_views_to_folder(loaded->weights, *windows, info, in.views, path_str(in.out_dir), &p, probe.cancel());
+  BackendDevice device;
+  const BlockHooks hooks = walk_hooks(in, device, r.warnings);
+  auto done = analyze_views_to_folder(loaded->weights, *windows, info, in.views, path_str(in.out_dir), &p, probe.cancel(), hooks);
   std::error_code ec;
   std::filesystem::remove_all(std::filesystem::path(path_str(in.out_dir)), ec);  // a probe that ran to the end wrote it
   auto e = probe.finish(done ? std::nullopt : std::optional<Error>(done.error()), load_seconds);
@@ -267,6 +285,9 @@ std::optional<AnalyzeJobInput> AnalyzePage::job_input() {
   in.calib.seed = static_cast<uint64_t>(seed_->value());
   in.views.views = view_kinds();
   in.views.landscape_points = points_->value();
+  const StudioSettings settings = StudioSettings::load();
+  in.backend = settings.backend;
+  in.device = settings.device;
   if (in.views.views.empty()) {
     fail(tr("Choose at least one view."));
     return std::nullopt;

@@ -41,6 +41,8 @@ struct AnalyzeJobInput {
   QString out_dir;  // must not exist yet
   CalibOptions calib;
   ViewsOptions views;
+  QString backend = QStringLiteral("cpu");  // where the calibration walk runs (the Settings' choice)
+  int device = -1;                           // the Vulkan device index (-1: the best)
 };
 
 struct AnalyzeJobResult : JobOutcome {

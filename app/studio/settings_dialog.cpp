@@ -124,9 +124,9 @@ void SettingsDialog::retranslate() {
   for (int i = 0; i < backend_->count(); ++i)
     backend_->setItemText(i, backend_->itemData(i).toString() == QLatin1String("vulkan") ? tr("Vulkan (GPU)") : tr("CPU"));
   backend_note_->setText(vulkan_in_build()
-                             ? tr("Compare evaluates its layouts, and Export quantizes GPTQ and AWQ layouts (the sweep, "
-                                  "AWQ's scale grid and the calibration), on the backend and device chosen here; analysis "
-                                  "and planning run on the CPU in this version.")
+                             ? tr("Compare evaluates its layouts, Export quantizes (RTN, GPTQ's sweep, AWQ's scale grid "
+                                  "and the calibration) and Analyze runs its calibration on the backend and device chosen "
+                                  "here; the analysis views and planning run on the CPU in this version.")
                              : tr("Every studio job runs on the CPU: this build has no Vulkan backend."));
   if (devices_.isEmpty())
     device_->setItemText(0, vulkan_in_build() ? tr("No Vulkan device: %1").arg(device_error_)

@@ -218,7 +218,7 @@ json summary_of(const ViewsData& d) {
 
 Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                        const ViewsOptions& options, const fs::path& dir, Progress* progress,
-                                       const CancelToken* cancel) {
+                                       const CancelToken* cancel, const BlockHooks& calibration_hooks) {
   LB_TRY_VOID(options.validate());
   LB_TRY_VOID(info.calib.validate());
   ViewsOptions o = options;
@@ -277,7 +277,7 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
 
   // 1. The calibration folder (and with it the fp Hessians and max |x| of every input).
   Progress p_cal = stage(plan.calibration, "calibration: ");
-  LB_TRY_ASSIGN(json calib, analyze_to_folder(m, windows, info, staging.stage, &p_cal, cancel));
+  LB_TRY_ASSIGN(json calib, analyze_to_folder(m, windows, info, staging.stage, &p_cal, cancel, calibration_hooks));
   ViewsData d;
   d.model = info.model;
   d.architecture = calib.value("architecture", "");

@@ -54,10 +54,11 @@ struct ViewsOptions {
   nlohmann::json to_json() const;
 };
 
-// Runs analyze_to_folder and the requested views; returns {"calibration": calibration.json,
-// "views": a summary of views.json} (the CLI's --json output).
+// Runs analyze_to_folder (with `calibration_hooks`: where its walk runs) and the requested views;
+// returns {"calibration": calibration.json, "views": a summary of views.json} (the CLI's --json output).
 Expected<nlohmann::json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                                  const ViewsOptions& options, const std::filesystem::path& dir,
-                                                 Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+                                                 Progress* progress = nullptr, const CancelToken* cancel = nullptr,
+                                                 const BlockHooks& calibration_hooks = {});
 
 }  // namespace lowbit

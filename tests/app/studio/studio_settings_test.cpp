@@ -4,7 +4,7 @@
 // CPU, and a build without Vulkan offers only the CPU with its device list disabled. Saved settings
 // are applied at start-up. Compare on the Vulkan backend measures what the CPU measures (or, with
 // no usable device, falls back to the CPU and says so); Export of a GPTQ layout on it quantizes on
-// the GPU.
+// the GPU, and Analyze runs its calibration there.
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
@@ -16,6 +16,7 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include "app/studio/analyze_page.h"
 #include "app/studio/compare_page.h"
 #include "app/studio/export_page.h"
 #include "app/studio/job_center.h"
@@ -23,6 +24,7 @@
 #include "app/studio/main_window.h"
 #include "app/studio/settings_dialog.h"
 #include "app/studio/studio_settings.h"
+#include "core/calib/analyze.h"
 #include "core/io/checkpoint.h"
 #include "core/model/forward.h"
 #include "core/model/model.h"
@@ -212,6 +214,48 @@ class StudioSettingsTest : public QObject {
     QCOMPARE(gpu.backend, QStringLiteral("vulkan"));
     QCOMPARE(gpu.bytes, cpu.bytes);
     QVERIFY(QFileInfo::exists(dir + QStringLiteral("/gpu/model.safetensors")));
+    QDir(dir).removeRecursively();
+  }
+
+  // Analyze on the Vulkan backend: the calibration walks on the device (its Hessians the CPU's to
+  // float rounding), the views on the CPU.
+  void analyze_on_vulkan_walks_on_the_gpu() {
+    const QString demo = lowbit::test::demo_model();
+    if (demo.isEmpty()) QSKIP("the demo model (resources/demo) is absent");
+    const QString dir = QDir::temp().filePath(QStringLiteral("lowbit_studio_analyze_vulkan_%1").arg(QCoreApplication::applicationPid()));
+    QDir(dir).removeRecursively();
+    lowbit::AnalyzeJobInput in;
+    in.model_path = demo;
+    in.calib_path = QDir(demo).filePath(QStringLiteral("demo-calib.txt"));
+    in.calib.samples = 2;
+    in.calib.ctx = 16;
+    in.views.views = {lowbit::ViewKind::Outliers};
+    lowbit::Progress progress;
+    lowbit::CancelToken cancel;
+    in.out_dir = dir + QStringLiteral("/cpu");
+    const lowbit::AnalyzeJobResult cpu = lowbit::run_analyze_job(in, progress, cancel);
+    QVERIFY2(cpu.error.isEmpty(), qPrintable(cpu.error));
+    in.backend = QStringLiteral("vulkan");
+    in.out_dir = dir + QStringLiteral("/gpu");
+    const lowbit::AnalyzeJobResult gpu = lowbit::run_analyze_job(in, progress, cancel);
+    QVERIFY2(gpu.error.isEmpty(), qPrintable(gpu.error));
+    if (!lowbit::vulkan_in_build() || !gpu.warnings.isEmpty()) {
+      QDir(dir).removeRecursively();
+      QSKIP("no usable Vulkan device: the calibration ran on the CPU");
+    }
+    auto a = lowbit::CalibrationSet::open((dir + QStringLiteral("/cpu")).toStdString());
+    auto b = lowbit::CalibrationSet::open((dir + QStringLiteral("/gpu")).toStdString());
+    QVERIFY(a.has_value() && b.has_value());
+    auto ha = a->hessian(1, lowbit::LinearInput::kDown);
+    auto hb = b->hessian(1, lowbit::LinearInput::kDown);
+    QVERIFY(ha.has_value() && hb.has_value());
+    QCOMPARE(ha->size(), hb->size());
+    double diff = 0, scale = 0;
+    for (size_t k = 0; k < ha->size(); ++k) {
+      diff = std::max(diff, static_cast<double>(std::abs((*ha)[k] - (*hb)[k])));
+      scale = std::max(scale, static_cast<double>(std::abs((*ha)[k])));
+    }
+    QVERIFY2(diff <= 1e-5 * scale, qPrintable(QStringLiteral("%1 of %2").arg(diff).arg(scale)));
     QDir(dir).removeRecursively();
   }
 };
