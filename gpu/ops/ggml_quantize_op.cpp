@@ -8,14 +8,14 @@
 namespace lowbit::gpu {
 namespace {
 
-// Mirrors `Params` in gpu/shaders/ggml_quantize_legacy.comp.
-struct GgmlLegacyPush {
+// Mirrors `Params` in gpu/shaders/ggml_quantize_legacy.comp and ggml_quantize_k.comp.
+struct GgmlQuantizePush {
   uint32_t blocks;
 };
-static_assert(sizeof(GgmlLegacyPush) == 4, "GgmlLegacyPush must match the push-constant block of ggml_quantize_legacy.comp");
+static_assert(sizeof(GgmlQuantizePush) == 4,
+              "GgmlQuantizePush must match the push-constant block of ggml_quantize_legacy.comp and ggml_quantize_k.comp");
 
 constexpr const char* kOp = "ggml_quantize";
-constexpr uint64_t kBlock = 32;
 
 std::optional<ShaderId> shader_for(DType t) {
   switch (t) {
@@ -24,6 +24,11 @@ std::optional<ShaderId> shader_for(DType t) {
     case DType::Q5_0: return ShaderId::ggml_quantize_q5_0;
     case DType::Q5_1: return ShaderId::ggml_quantize_q5_1;
     case DType::Q8_0: return ShaderId::ggml_quantize_q8_0;
+    case DType::Q2_K: return ShaderId::ggml_quantize_q2_k;
+    case DType::Q3_K: return ShaderId::ggml_quantize_q3_k;
+    case DType::Q4_K: return ShaderId::ggml_quantize_q4_k;
+    case DType::Q5_K: return ShaderId::ggml_quantize_q5_k;
+    case DType::Q6_K: return ShaderId::ggml_quantize_q6_k;
     default: return std::nullopt;
   }
 }
@@ -42,23 +47,25 @@ Expected<void> record_ggml_quantize(CommandRecorder& recorder, DType type, uint6
   const auto shader = shader_for(type);
   if (!shader)
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + dtype_name(type) + " is not quantized on the device");
-  LB_TRY_VOID(check_op_size(kOp, "weights", blocks * kBlock));
-  const uint64_t out_bytes = padded(dtype_bytes(type, blocks * kBlock));
-  LB_TRY_VOID(check_op_buffer(kOp, "w", w, blocks * kBlock * sizeof(float)));
+  const uint64_t n = blocks * static_cast<uint64_t>(traits(type).block_size);
+  LB_TRY_VOID(check_op_size(kOp, "weights", n));
+  const uint64_t out_bytes = padded(dtype_bytes(type, n));
+  LB_TRY_VOID(check_op_buffer(kOp, "w", w, n * sizeof(float)));
   LB_TRY_VOID(check_op_buffer(kOp, "out", out, out_bytes));
-  LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, *shader, 2, sizeof(GgmlLegacyPush)));
-  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, blocks * kBlock * sizeof(float)), BufferRange(out, 0, out_bytes)}));
-  recorder.push(GgmlLegacyPush{static_cast<uint32_t>(blocks)});
+  LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, *shader, 2, sizeof(GgmlQuantizePush)));
+  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, n * sizeof(float)), BufferRange(out, 0, out_bytes)}));
+  recorder.push(GgmlQuantizePush{static_cast<uint32_t>(blocks)});
   return dispatch_elements(recorder, *pipeline, (blocks + 1) / 2);  // one invocation per pair of blocks
 }
 
 Expected<std::vector<uint8_t>> ggml_quantize(Device& device, DType type, std::span<const float> w) {
-  if (w.empty() || w.size() % kBlock != 0)
-    return make_error(ErrorCode::InvalidArgument,
-                      std::string(kOp) + ": " + std::to_string(w.size()) + " weights are not whole blocks of 32");
   if (!ggml_quantize_on_device(type))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + dtype_name(type) + " is not quantized on the device");
-  const uint64_t blocks = w.size() / kBlock, bytes = dtype_bytes(type, w.size());
+  const uint64_t block = static_cast<uint64_t>(traits(type).block_size);
+  if (w.empty() || w.size() % block != 0)
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + std::to_string(w.size()) +
+                                                      " weights are not whole blocks of " + std::to_string(block));
+  const uint64_t blocks = w.size() / block, bytes = dtype_bytes(type, w.size());
   LB_TRY_ASSIGN(Buffer wb, op_buffer(device, w.size_bytes()));
   LB_TRY_ASSIGN(Buffer ob, op_buffer(device, padded(bytes)));
   std::vector<uint8_t> out(padded(bytes));

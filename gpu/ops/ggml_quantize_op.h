@@ -1,11 +1,13 @@
-// ggml's reference quantizers of the legacy 32-weight block types — q4_0, q4_1, q5_0, q5_1, q8_0 —
-// on the Vulkan backend (gpu/shaders/ggml_quantize_legacy.comp): the bytes of core's ggml_quantize
-// (core/quant/ggml_formats.h, llama.cpp's quantize_row_*_ref), bit for bit. The K-quant types'
-// scale searches are not on the device (ggml_quantize_on_device says which types are).
-// record_ggml_quantize() records on device buffers: W, `blocks`·32 fp32 weights, in (rows are whole
-// blocks, so a tensor is one run of blocks); the packed blocks out (the buffer rounded up to a
-// 4-byte word). ggml_quantize() wraps it for host spans. A type not on the device or a count that is
-// not whole blocks is InvalidArgument; sizes past the shader's 32-bit indices Unsupported.
+// ggml's reference quantizers of every ggml block type on the Vulkan backend: the legacy 32-weight
+// types q4_0, q4_1, q5_0, q5_1, q8_0 (gpu/shaders/ggml_quantize_legacy.comp) and the K-quants q2_K,
+// q3_K, q4_K, q5_K, q6_K with their scale searches (gpu/shaders/ggml_quantize_k.comp): the bytes of
+// core's ggml_quantize (core/quant/ggml_formats.h, llama.cpp's quantize_row_*_ref), bit for bit.
+// ggml_quantize_on_device says which types are on the device.
+// record_ggml_quantize() records on device buffers: W, `blocks` blocks of fp32 weights (32 or 256
+// each), in (rows are whole blocks, so a tensor is one run of blocks); the packed blocks out (the
+// buffer rounded up to a 4-byte word). ggml_quantize() wraps it for host spans. A type not on the
+// device or a count that is not whole blocks is InvalidArgument; sizes past the shader's 32-bit
+// indices Unsupported.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,7 @@ bool ggml_quantize_on_device(DType type);
 
 Expected<void> record_ggml_quantize(CommandRecorder& recorder, DType type, uint64_t blocks, const Buffer& w, const Buffer& out);
 
-// w: a multiple of 32 floats. Returns dtype_bytes(type, w.size()) bytes.
+// w: whole blocks of the type (32 or 256 floats each). Returns dtype_bytes(type, w.size()) bytes.
 Expected<std::vector<uint8_t>> ggml_quantize(Device& device, DType type, std::span<const float> w);
 
 }  // namespace lowbit::gpu

@@ -87,8 +87,8 @@ Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<
 RtnBackend vulkan_rtn(Device& device) {
   return [&device](const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip, const std::string& name,
                    bool fp16_scales) -> Expected<EncodedTensor> {
-    const bool legacy = f.kind == Format::Kind::Ggml && ggml_quantize_on_device(f.dtype);
-    if (mse_clip || !(f.kind == Format::Kind::Int || legacy))
+    const bool ggml = f.kind == Format::Kind::Ggml && ggml_quantize_on_device(f.dtype);
+    if (mse_clip || !(f.kind == Format::Kind::Int || ggml))
       return make_error(ErrorCode::Unsupported, name + ": " + f.name() + (mse_clip ? " with the clip search" : "") +
                                                     " is quantized on the CPU");
     if (!f.fits(cols))
@@ -98,7 +98,7 @@ RtnBackend vulkan_rtn(Device& device) {
     t.format = f;
     t.rows = rows;
     t.cols = cols;
-    if (legacy) {
+    if (ggml) {
       LB_TRY_ASSIGN(t.bytes, ggml_quantize(device, f.dtype, values));
     } else {
       LB_TRY_ASSIGN(t.ints, rtn_int(device, RtnIntShape{rows, cols, f, 1.0f, fp16_scales}, values));

@@ -39,8 +39,8 @@ Expected<void> record_rtn_int(CommandRecorder& recorder, const RtnIntShape& shap
 Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<const float> w);
 
 // QuantizeOptions::rtn_backend on `device` (which must outlive it): the int family through rtn_int,
-// ggml's legacy block types through gpu/ops/ggml_quantize_op.h — the CPU's bytes either way.
-// Unsupported (the CPU runs it) for the clip search (mse_clip), K-quant types and float kinds.
+// ggml's block types (legacy and K-quants) through gpu/ops/ggml_quantize_op.h — the CPU's bytes
+// either way. Unsupported (the CPU runs it) for the clip search (mse_clip) and float kinds.
 RtnBackend vulkan_rtn(Device& device);
 
 }  // namespace lowbit::gpu

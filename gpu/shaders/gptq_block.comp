@@ -39,12 +39,6 @@ const int kQmin = 0, kQmax = 31;
 const int kQmin = -128, kQmax = 127;
 #endif
 
-// ggml's nearest_int: round half to even through the 1.5·2^23 trick.
-int nearest_int(float f) {
-  precise float v = f + 12582912.0;
-  return (floatBitsToInt(v) & 0x007fffff) - 0x00400000;
-}
-
 int nearest_code(vec2 g, float w) {
   if (g.x == 0.0) return 0;
   precise float c = w - g.y;

@@ -181,30 +181,35 @@ TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
   std::filesystem::remove_all(dir);
 }
 
-// --backend vulkan quantizes RTN on the GPU (lavapipe in CI): the int family and ggml's legacy block
-// types through shaders that reproduce the CPU's quantizers bit for bit — the same file, byte for
-// byte; K-quant types run on the CPU, counted in a warning.
+// --backend vulkan quantizes RTN on the GPU (lavapipe in CI): the int family and ggml's block types
+// (legacy and K-quants) through shaders that reproduce the CPU's quantizers bit for bit — the same
+// file, byte for byte; the clip search (--mse) runs on the CPU, counted in a warning.
 TEST(CliQuantize, RtnOnVulkanWritesTheCpuFile) {
   const auto dir = fresh_temp_dir("rtn_vulkan");
   struct Case {
     const char* format;
     const char* to;
     const char* file;
+    bool mse = false;  // the clip search: on the CPU
   };
   for (const Case& c : {Case{"q4_0", "gguf", "m.gguf"}, Case{"q8_0", "gguf", "m.gguf"}, Case{"int4g32a", "gptq", "model.safetensors"},
-                        Case{"q4_k", "gguf", "m.gguf"}}) {
-    SCOPED_TRACE(c.format);
+                        Case{"q4_k", "gguf", "m.gguf"}, Case{"q6_k", "gguf", "m.gguf"}, Case{"q4_1", "gguf", "m.gguf", true}}) {
+    SCOPED_TRACE(std::string(c.format) + (c.mse ? " --mse" : ""));
     const std::string to = c.to;
-    const auto cpu_out = dir / (std::string(c.format) + "_cpu"), gpu_out = dir / (std::string(c.format) + "_gpu");
+    const std::string tag = std::string(c.format) + (c.mse ? "_mse" : "");
+    const auto cpu_out = dir / (tag + "_cpu"), gpu_out = dir / (tag + "_gpu");
     auto out = [&](const std::filesystem::path& p) { return to == "gguf" ? (p / c.file).string() : p.string(); };
     if (to == "gguf") std::filesystem::create_directories(cpu_out), std::filesystem::create_directories(gpu_out);
-    const auto cj = quantize({"--method", "rtn", "--format", c.format, "--to", c.to, "--out", out(cpu_out)});
-    const auto gj = quantize({"--method", "rtn", "--format", c.format, "--to", c.to, "--out", out(gpu_out), "--backend", "vulkan"});
+    std::vector<std::string> cpu_args = {"--method", "rtn", "--format", c.format, "--to", c.to, "--out", out(cpu_out)};
+    std::vector<std::string> gpu_args = {"--method", "rtn", "--format", c.format, "--to", c.to, "--out", out(gpu_out), "--backend", "vulkan"};
+    if (c.mse) cpu_args.push_back("--mse"), gpu_args.push_back("--mse");
+    const auto cj = quantize(cpu_args);
+    const auto gj = quantize(gpu_args);
     ASSERT_TRUE(cj.is_object() && gj.is_object());
     if (gj["backend"] != "vulkan") GTEST_SKIP() << "no Vulkan device here: " << gj["warnings"].dump();
     EXPECT_TRUE(slurp(cpu_out / c.file) == slurp(gpu_out / c.file)) << "the files differ";
     const bool fell_back = gj["warnings"].dump().find("layers ran RTN on the CPU") != std::string::npos;
-    EXPECT_EQ(fell_back, std::string(c.format) == "q4_k") << gj["warnings"].dump();
+    EXPECT_EQ(fell_back, c.mse) << gj["warnings"].dump();
   }
   std::filesystem::remove_all(dir);
 }

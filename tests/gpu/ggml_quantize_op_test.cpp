@@ -1,13 +1,15 @@
-// ggml's reference quantizers of the legacy block types on every Vulkan device against core's
+// ggml's reference quantizers of every ggml block type on every Vulkan device against core's
 // ggml_quantize (the oracle, itself bit-exact with llama.cpp's quantize_row_*_ref): the same bytes for
-// q4_0, q4_1, q5_0, q5_1 and q8_0 — on random weights with outliers, an odd number of blocks (the
-// last written alone), all-zero blocks, blocks whose largest magnitude is shared by a positive and a
-// negative weight (the first wins), constant blocks and tiny values; K-quant types and counts that
-// are not whole blocks are refused.
+// q4_0, q4_1, q5_0, q5_1, q8_0 and the K-quants q2_K … q6_K — on random weights with outliers, an
+// odd number of blocks (the last written alone), all-zero blocks, blocks whose largest magnitude is
+// shared by a positive and a negative weight (the first wins), constant blocks, tiny values, and for
+// the K-quants all-positive and all-negative super-blocks and sub-blocks of one sign; counts that are
+// not whole blocks are refused.
 #include "gpu/ops/ggml_quantize_op.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/quant/ggml_formats.h"
@@ -16,6 +18,7 @@
 namespace lowbit::gpu {
 namespace {
 
+// The first 4·32 weights are the awkward blocks above; the K-quants' super-blocks get more.
 std::vector<float> awkward_weights(size_t blocks) {
   std::mt19937 rng(17);
   std::normal_distribution<float> n(0.0f, 0.02f);
@@ -29,35 +32,58 @@ std::vector<float> awkward_weights(size_t blocks) {
   return w;
 }
 
+void expect_cpu_bytes(Device& device, DType t, const std::vector<float>& w) {
+  SCOPED_TRACE(dtype_name(t));
+  ASSERT_TRUE(ggml_quantize_on_device(t));
+  std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
+  ggml_quantize(t, w.data(), cpu.data(), w.size());
+  auto gpu = ggml_quantize(device, t, w);
+  ASSERT_TRUE(gpu) << gpu.error().message;
+  ASSERT_EQ(gpu->size(), cpu.size());
+  size_t first = cpu.size(), differing = 0;
+  for (size_t i = 0; i < cpu.size(); ++i)
+    if ((*gpu)[i] != cpu[i]) {
+      first = std::min(first, i);
+      ++differing;
+    }
+  EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
+}
+
 TEST(GgmlQuantizeOp, BytesAreTheCpuReferenceQuantizers) {
   const auto w = awkward_weights(77);  // odd: the last block has no pair
   FOR_EACH_DEVICE({
-    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0}) {
-      SCOPED_TRACE(dtype_name(t));
-      ASSERT_TRUE(ggml_quantize_on_device(t));
-      std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
-      ggml_quantize(t, w.data(), cpu.data(), w.size());
-      auto gpu = ggml_quantize(device, t, w);
-      ASSERT_TRUE(gpu) << gpu.error().message;
-      ASSERT_EQ(gpu->size(), cpu.size());
-      size_t first = cpu.size();
-      for (size_t i = 0; i < cpu.size() && first == cpu.size(); ++i)
-        if ((*gpu)[i] != cpu[i]) first = i;
-      EXPECT_EQ(first, cpu.size()) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
-    }
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0}) expect_cpu_bytes(device, t, w);
+  });
+}
+
+TEST(GgmlQuantizeOp, KQuantBytesAreTheCpuReferenceQuantizers) {
+  auto w = awkward_weights(41 * 8);  // 41 super-blocks: odd, the last has no pair
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0.01f, 1.0f);
+  for (size_t j = 256; j < 512; ++j) w[j] = u(rng);                             // super-block 1: all positive
+  for (size_t j = 512; j < 768; ++j) w[j] = -u(rng);                            // super-block 2: all negative
+  for (size_t j = 768; j < 1024; ++j) w[j] = ((j / 16) % 2 ? -1.0f : 1.0f) * u(rng);  // sub-blocks of one sign
+  for (size_t j = 1024; j < 1280; ++j) w[j] = 0.0f;                            // super-block 4: all zero
+  for (size_t j = 1280; j < 1536; ++j) w[j] = 3.0f;                            // super-block 5: constant
+  for (size_t j = 1536; j < 1792; ++j) w[j] = 1e-4f * u(rng) - 2e-3f;          // super-block 6: narrow, offset
+  FOR_EACH_DEVICE({
+    for (DType t : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) expect_cpu_bytes(device, t, w);
   });
 }
 
 TEST(GgmlQuantizeOp, RefusesWhatTheShaderCannotDo) {
   FOR_EACH_DEVICE({
     const std::vector<float> w(256, 0.5f);
-    EXPECT_FALSE(ggml_quantize_on_device(DType::Q4_K));
-    auto k = ggml_quantize(device, DType::Q4_K, w);
-    ASSERT_FALSE(k);
-    EXPECT_EQ(k.error().code, ErrorCode::InvalidArgument);
+    EXPECT_FALSE(ggml_quantize_on_device(DType::F16));
+    auto f = ggml_quantize(device, DType::F16, w);
+    ASSERT_FALSE(f);
+    EXPECT_EQ(f.error().code, ErrorCode::InvalidArgument);
     auto partial = ggml_quantize(device, DType::Q8_0, std::span<const float>(w).first(40));
     ASSERT_FALSE(partial);
     EXPECT_EQ(partial.error().code, ErrorCode::InvalidArgument);
+    auto partial_k = ggml_quantize(device, DType::Q4_K, std::span<const float>(w).first(128));
+    ASSERT_FALSE(partial_k);
+    EXPECT_EQ(partial_k.error().code, ErrorCode::InvalidArgument);
   });
 }
 

@@ -2,6 +2,7 @@
 // OpFDiv may be off by 2.5 ulp and the rounding of fp16 conversions is the implementation's, while
 // core's quantizers divide with IEEE round-to-nearest-even and round scales to fp16 the same way.
 // Addition, subtraction, multiplication, min, max and roundEven are exact in Vulkan and used as is.
+// sqrt is not correctly rounded in Vulkan either (sqrt_rn is). nearest_int is ggml's rounding.
 // Everything here works on the bit patterns with integer arithmetic, subnormals included.
 #ifndef LOWBIT_COMMON_EXACT_FLOAT_GLSL
 #define LOWBIT_COMMON_EXACT_FLOAT_GLSL
@@ -91,6 +92,58 @@ float f16_bits_to_f32(uint h) {
   const uint e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
   if (e == 0u) return uintBitsToFloat(sign) + (((h & 0x8000u) != 0u) ? -1.0 : 1.0) * float(m) * 5.9604644775390625e-8;
   return uintBitsToFloat(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+// sqrt(a) rounded to nearest even, for finite a >= 0 (IEEE binary32 square root): the 25-bit
+// integer root of the significand (scaled to an even power of two) digit by digit, then one rounding.
+float sqrt_rn(float a) {
+  const uint ua = floatBitsToUint(a);
+  int e = int((ua >> 23) & 0xFFu);
+  uint m = ua & 0x7FFFFFu;
+  if (e == 0 && m == 0u) return a;  // ±0
+  if (e == 0) {
+    e = 1;
+    while ((m & 0x800000u) == 0u) {
+      m <<= 1;
+      --e;
+    }
+  } else {
+    m |= 0x800000u;
+  }
+  // a = m · 2^(e − 150), m in [2^23, 2^24). Shift m to [2^24, 2^26) with an even exponent left.
+  int e2 = e - 150;
+  if ((e2 & 1) != 0) {
+    m <<= 1;
+    e2 -= 1;
+  } else {
+    m <<= 2;
+    e2 -= 2;
+  }
+  // r = floor(sqrt(m · 2^24)) in [2^24, 2^25): 13 bit pairs of m, then 12 zero pairs.
+  uint r = 0u, rem = 0u;
+  for (int i = 0; i < 25; ++i) {
+    const uint pair_ = i < 13 ? (m >> (24 - 2 * i)) & 3u : 0u;
+    rem = (rem << 2) | pair_;
+    const uint t = (r << 2) | 1u;
+    if (rem >= t) {
+      rem -= t;
+      r = (r << 1) | 1u;
+    } else {
+      r <<= 1;
+    }
+  }
+  // sqrt(a) = sqrt(m · 2^24) · 2^((e2 − 24) / 2); keep 24 bits of r, round on the last with the
+  // remainder as sticky (an exact tie cannot happen for a square root).
+  const uint kept = (r >> 1) + (((r & 1u) == 1u && (rem != 0u || ((r >> 1) & 1u) == 1u)) ? 1u : 0u);
+  const int p = (e2 - 24) / 2 + 1;  // value = kept · 2^p, kept in [2^23, 2^24]
+  return uintBitsToFloat((uint(p + 23 + 127 - 1) << 23) + kept);
+}
+
+// ggml's nearest_int: round half to even through the 1.5·2^23 trick (for |f| < 2^22; beyond, the
+// same bits as ggml's).
+int nearest_int(float f) {
+  precise float v = f + 12582912.0;
+  return (floatBitsToInt(v) & 0x007fffff) - 0x00400000;
 }
 
 #endif  // LOWBIT_COMMON_EXACT_FLOAT_GLSL
