@@ -18,20 +18,25 @@ struct AwqDeltaPush {
 };
 static_assert(sizeof(AwqDeltaPush) == 32, "AwqDeltaPush must match the push-constant block of awq_delta.comp");
 
-// Mirrors `Params` in gpu/shaders/awq_delta_legacy.comp.
-struct AwqLegacyPush {
+// Mirrors `Params` in gpu/shaders/awq_delta_legacy.comp and awq_delta_k.comp.
+struct AwqBlockPush {
   uint32_t rows, cols, alpha;
 };
-static_assert(sizeof(AwqLegacyPush) == 12, "AwqLegacyPush must match the push-constant block of awq_delta_legacy.comp");
+static_assert(sizeof(AwqBlockPush) == 12, "AwqBlockPush must match the push-constant block of awq_delta_legacy.comp and awq_delta_k.comp");
 
-// The awq_delta_legacy variant of a legacy ggml block type.
-std::optional<ShaderId> legacy_delta(DType t) {
+// The awq_delta_legacy (32-weight blocks) or awq_delta_k (256) variant of a ggml block type.
+std::optional<ShaderId> ggml_delta(DType t) {
   switch (t) {
     case DType::Q4_0: return ShaderId::awq_delta_q4_0;
     case DType::Q4_1: return ShaderId::awq_delta_q4_1;
     case DType::Q5_0: return ShaderId::awq_delta_q5_0;
     case DType::Q5_1: return ShaderId::awq_delta_q5_1;
     case DType::Q8_0: return ShaderId::awq_delta_q8_0;
+    case DType::Q2_K: return ShaderId::awq_delta_q2_k;
+    case DType::Q3_K: return ShaderId::awq_delta_q3_k;
+    case DType::Q4_K: return ShaderId::awq_delta_q4_k;
+    case DType::Q5_K: return ShaderId::awq_delta_q5_k;
+    case DType::Q6_K: return ShaderId::awq_delta_q6_k;
     default: return std::nullopt;
   }
 }
@@ -61,10 +66,10 @@ Expected<void> check_grid(const std::vector<AwqLayer>& layers, const MatrixRM& h
                                                         std::to_string(in));
     const Format& f = l.format;
     const bool int_family = f.kind == Format::Kind::Int && f.bits >= 2 && f.bits <= 8 && f.fits(in);
-    const bool legacy = f.kind == Format::Kind::Ggml && legacy_delta(f.dtype) && in % 32 == 0 && shrink == 1.0f;
-    if (!int_family && !legacy)
+    const bool ggml = f.kind == Format::Kind::Ggml && ggml_delta(f.dtype) && in % traits(f.dtype).block_size == 0 && shrink == 1.0f;
+    if (!int_family && !ggml)
       return make_error(ErrorCode::Unsupported, std::string(kOp) + " on " + l.name + ": " + f.name() +
-                                                    " is neither an int-family format that fits nor a legacy ggml block type; "
+                                                    " is neither an int-family format nor a ggml block type that fits; "
                                                     "the CPU evaluates it");
     LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(l.w->rows() * in)));
     LB_TRY_VOID((MatmulShape{l.w->rows(), in, in}.validate()));
@@ -128,10 +133,10 @@ Expected<std::vector<double>> awq_grid_errors(Device& device, const std::vector<
       const std::initializer_list<BufferRange> bound = {BufferRange(wbufs[i], 0, lb), BufferRange(sbuf, 0, sb),
                                                         BufferRange(ibuf, 0, sb), BufferRange(dbuf, 0, lb)};
       if (l.format.kind == Format::Kind::Ggml) {
-        LB_TRY_ASSIGN(const Pipeline* legacy, op_pipeline(rec, *legacy_delta(l.format.dtype), 4, sizeof(AwqLegacyPush)));
-        LB_TRY_VOID(rec.bind(*legacy, bound));
-        rec.push(AwqLegacyPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(in), static_cast<uint32_t>(a)});
-        LB_TRY_VOID(dispatch_elements(rec, *legacy, static_cast<uint64_t>(rows * (in / 32))));
+        LB_TRY_ASSIGN(const Pipeline* blocks, op_pipeline(rec, *ggml_delta(l.format.dtype), 4, sizeof(AwqBlockPush)));
+        LB_TRY_VOID(rec.bind(*blocks, bound));
+        rec.push(AwqBlockPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(in), static_cast<uint32_t>(a)});
+        LB_TRY_VOID(dispatch_elements(rec, *blocks, static_cast<uint64_t>(rows * (in / traits(l.format.dtype).block_size))));
       } else {
         const int64_t group = l.format.group_size(in), groups = in / group;
         LB_TRY_VOID(rec.bind(*delta, bound));

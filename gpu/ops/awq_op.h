@@ -18,9 +18,11 @@
 namespace lowbit::gpu {
 
 // Σ over `layers` of tr(ΔW H ΔWᵀ) for each scale vector of `scales` (each in floats), `shrink` the
-// fixed clip ratio of the min-max range (1: none). InvalidArgument for inconsistent sizes;
-// Unsupported for a layer outside the int family (or whose groups do not divide its columns) and for
-// sizes past the shaders' 32-bit indices.
+// fixed clip ratio of the min-max range (1: none). Layers may be in the int family or any ggml block
+// type (legacy or K-quant: ggml's reference quantizer and dequantizer on the device, the CPU's codes
+// and stored scales). InvalidArgument for inconsistent sizes; Unsupported for other formats, rows
+// that are not whole groups or blocks, a clip ratio with a ggml type, and sizes past the shaders'
+// 32-bit indices.
 Expected<std::vector<double>> awq_grid_errors(Device& device, const std::vector<AwqLayer>& layers, const MatrixRM& h,
                                               const std::vector<VectorF>& scales, float shrink = 1.0f);
 

@@ -1,8 +1,8 @@
 // AWQ's α grid on every Vulkan device against core's awq_scaled_error (the oracle): the error of
 // every scale vector within float tolerance for groups of int-family layers (asymmetric and
-// symmetric, per-row and grouped, a clip ratio) and of ggml's legacy block types, the search through
-// the backend choosing the CPU's α, and formats the GPU does not evaluate (K-quant types) left to the
-// CPU with the CPU's result.
+// symmetric, per-row and grouped, a clip ratio) and of ggml's block types (legacy and K-quants), the
+// search through the backend choosing the CPU's α, and formats the GPU does not evaluate (float
+// kinds) left to the CPU with the CPU's result.
 #include "gpu/ops/awq_op.h"
 
 #include <gtest/gtest.h>
@@ -81,16 +81,17 @@ TEST(AwqOp, GridErrorsMatchTheCpu) {
   });
 }
 
-// ggml's legacy block types go through the same quantizer as ggml_quantize_legacy.comp (the CPU's
-// codes and stored scales); a group may mix them with the int family. A clip ratio is the int
-// family's alone.
-TEST(AwqOp, LegacyGgmlTypesMatchTheCpu) {
-  const Group g = make_group({48, 16, 16}, 256, 5);
-  const std::vector<VectorF> scales = grid_scales(g.mean_abs, 8);
+// ggml's block types go through the same quantizers as ggml_quantize_legacy.comp and
+// ggml_quantize_k.comp (the CPU's codes and stored scales); a group may mix them with the int
+// family. A clip ratio is the int family's alone.
+TEST(AwqOp, GgmlTypesMatchTheCpu) {
+  const Group g = make_group({24, 8, 8}, 512, 5);  // two K-quant super-blocks per row
+  const std::vector<VectorF> scales = grid_scales(g.mean_abs, 6);
   FOR_EACH_DEVICE({
     double worst = 0;
-    for (const auto& formats : std::vector<std::vector<std::string>>{{"q4_0"}, {"q4_1"}, {"q5_0"}, {"q5_1"}, {"q8_0"},
-                                                                     {"q4_0", "int4g128a", "q8_0"}}) {
+    for (const auto& formats : std::vector<std::vector<std::string>>{
+             {"q4_0"}, {"q4_1"}, {"q5_0"}, {"q5_1"}, {"q8_0"}, {"q2_k"}, {"q3_k"}, {"q4_k"}, {"q5_k"}, {"q6_k"},
+             {"q4_0", "int4g128a", "q6_k"}}) {
       SCOPED_TRACE(formats.front());
       const auto layers = layers_of(g, formats);
       auto gpu = awq_grid_errors(device, layers, g.h, scales);
@@ -103,10 +104,12 @@ TEST(AwqOp, LegacyGgmlTypesMatchTheCpu) {
         worst = std::max(worst, std::abs((*gpu)[i] - *cpu) / *cpu);
       }
     }
-    std::printf("%s: legacy ggml types, largest relative difference from the CPU %.2e\n", device.info().name.c_str(), worst);
-    auto clipped = awq_grid_errors(device, layers_of(g, {"q4_0"}), g.h, scales, 0.9f);
-    ASSERT_FALSE(clipped);
-    EXPECT_EQ(clipped.error().code, ErrorCode::Unsupported);
+    std::printf("%s: ggml types, largest relative difference from the CPU %.2e\n", device.info().name.c_str(), worst);
+    for (const char* t : {"q4_0", "q4_k"}) {
+      auto clipped = awq_grid_errors(device, layers_of(g, {t}), g.h, scales, 0.9f);
+      ASSERT_FALSE(clipped) << t;
+      EXPECT_EQ(clipped.error().code, ErrorCode::Unsupported) << t;
+    }
   });
 }
 
@@ -129,9 +132,9 @@ TEST(AwqOp, SearchThroughTheBackendChoosesTheCpuAlpha) {
   });
 }
 
-TEST(AwqOp, KQuantFormatsAreLeftToTheCpu) {
+TEST(AwqOp, FloatFormatsAreLeftToTheCpu) {
   const Group g = make_group({16, 16}, 256, 3);
-  const auto layers = layers_of(g, {"int4g128a", "q4_k"});
+  const auto layers = layers_of(g, {"int4g128a", "f16"});
   AwqOptions o;
   o.alpha_grid = 5;
   auto cpu = awq_search_scale(layers, g.h, g.mean_abs, o);

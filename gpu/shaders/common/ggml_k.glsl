@@ -14,7 +14,8 @@
 // then every weight is requantized against the fp16-rounded scales that are stored (where a
 // sub-block's scale is not zero). Every product and sum is rounded on its own (precise), in ggml's
 // order and association; divisions and square roots are exact (div_rn, sqrt_rn), so the bytes equal
-// the CPU's. k_quantize(at) writes one block at byte `at` of k_out, which the caller zeroes first.
+// the CPU's. k_quantize(at) writes one block at byte `at` of k_out, which the caller zeroes first;
+// k_grid, k_code and k_value read the block at byte 0 back.
 #ifndef LOWBIT_COMMON_GGML_K_GLSL
 #define LOWBIT_COMMON_GGML_K_GLSL
 
@@ -42,6 +43,9 @@ void k_put_u16(uint pos, uint v) {
   k_put_byte(pos, v);
   k_put_byte(pos + 1u, v >> 8);
 }
+
+uint k_byte(uint pos) { return (k_out[pos >> 2] >> ((pos & 3u) * 8u)) & 0xFFu; }
+uint k_u16(uint pos) { return k_byte(pos) | (k_byte(pos + 1u) << 8); }
 
 // Packs 2-bit codes c(i) = (k_L[i] − sub) & 3 at byte `at`: byte l of each 32-byte group holds
 // elements l, l+32, l+64, l+96 of a 128-run.
@@ -501,6 +505,73 @@ void k_quantize(uint at) {
   for (uint j = 0u; j < 16u; ++j) k_put_byte(at + 192u + j, uint(sc[j]));
   k_put_u16(at + 208u, d_bits);
 #endif
+}
+
+// The block at byte 0 of k_out seen as a grid and codes (core/quant/ggml_grid.h): sub-block j's
+// (scale, offset), with the products of ggml's dequantizer, and the signed code of weight i, so that
+// k_value(i) = scale · code + offset is what ggml's dequantizer (dequantize_row_*) gives.
+#if defined(Q2_K) || defined(Q3_K) || defined(Q6_K)
+#define K_GRID_SUB 16u
+#else
+#define K_GRID_SUB 32u
+#endif
+
+vec2 k_grid(uint j) {
+#if defined(Q2_K)
+  const uint sc = k_byte(j);
+  precise float scale = f16_bits_to_f32(k_u16(80u)) * float(sc & 0xFu);
+  precise float m = f16_bits_to_f32(k_u16(82u)) * float(sc >> 4);
+  return vec2(scale, -m);
+#elif defined(Q3_K)
+  const uint lo = j < 8u ? k_byte(96u + j) & 0xFu : k_byte(96u + j - 8u) >> 4;
+  const int sc = int(lo | (((k_byte(104u + j % 4u) >> (2u * (j / 4u))) & 3u) << 4)) - 32;
+  precise float scale = f16_bits_to_f32(k_u16(108u)) * float(sc);
+  return vec2(scale, -0.0);
+#elif defined(Q4_K) || defined(Q5_K)
+  uint q12[12];
+  for (uint k = 0u; k < 12u; ++k) q12[k] = k_byte(4u + k);
+  const uvec2 sm = k_scale_min(j, q12);
+  precise float scale = f16_bits_to_f32(k_u16(0u)) * float(sm.x);
+  precise float m = f16_bits_to_f32(k_u16(2u)) * float(sm.y);
+  return vec2(scale, -m);
+#elif defined(Q6_K)
+  const int sc = int(k_byte(192u + j) << 24) >> 24;
+  precise float scale = f16_bits_to_f32(k_u16(208u)) * float(sc);
+  return vec2(scale, -0.0);
+#endif
+}
+
+int k_code(uint i) {
+  const uint n = i / 128u, r = i % 128u, l = i % 32u;
+#if defined(Q2_K)
+  return int((k_byte(16u + 32u * n + l) >> (2u * (r / 32u))) & 3u);
+#elif defined(Q3_K)
+  const uint shift = r / 32u;
+  const int q = int((k_byte(32u + 32u * n + l) >> (2u * shift)) & 3u);
+  const bool high = ((k_byte(l) >> (4u * n + shift)) & 1u) != 0u;
+  return q - (high ? 0 : 4);
+#elif defined(Q4_K) || defined(Q5_K)
+  const bool upper = (i % 64u) >= 32u;
+  const uint q = (k_byte(16u + 32u * (i / 64u) + l) >> (upper ? 4u : 0u)) & 0xFu;
+#if defined(Q4_K)
+  return int(q);
+#else
+  const uint q5 = (k_byte(48u + 32u * (i / 64u) + l) >> (upper ? 4u : 0u)) & 0xFu;
+  return int(q5 + ((k_byte(16u + l) >> (2u * (i / 64u) + (upper ? 1u : 0u))) & 1u) * 16u);
+#endif
+#elif defined(Q6_K)
+  const uint quarter = r / 32u;
+  const uint nib = (k_byte(64u * n + l + 32u * (quarter & 1u)) >> (quarter >= 2u ? 4u : 0u)) & 0xFu;
+  const uint hb = (k_byte(128u + 32u * n + l) >> (2u * quarter)) & 3u;
+  return int(nib | (hb << 4)) - 32;
+#endif
+}
+
+float k_value(uint i) {
+  const vec2 g = k_grid(i / K_GRID_SUB);
+  precise float scaled = g.x * float(k_code(i));
+  precise float v = scaled + g.y;
+  return v;
 }
 
 #endif  // LOWBIT_COMMON_GGML_K_GLSL
