@@ -320,7 +320,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
                               ? std::to_string(r->cpu_fallback_layers) + " layers ran RTN on the CPU (the device handles the int family "
                                 "and every ggml block type, without --mse)"
                               : std::to_string(r->cpu_fallback_layers) + " layers ran GPTQ on the CPU (the Vulkan sweep handles the int "
-                                "family with groups of 32, 64 or 128 and q4_0, q4_1, q5_0, q5_1, q8_0, without act-order or "
+                                "family with groups of 32, 64 or 128 and every ggml block type, without act-order or "
                                 "--weighted-grids)");
   for (const auto& w : r->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (r->resumed_blocks > 0)

@@ -30,7 +30,7 @@ static_assert(sizeof(GptqUpdatePush) == 20, "GptqUpdatePush must match the push-
 constexpr const char* kOp = "gptq_int";
 constexpr uint32_t kTile = 16;
 
-// The gptq_block variant of a format: the int family's, or a legacy ggml block type's.
+// The gptq_block variant of a format: the int family's, or a ggml block type's.
 std::optional<ShaderId> block_shader(const Format& f) {
   if (f.kind == Format::Kind::Int) return ShaderId::gptq_block;
   if (f.kind != Format::Kind::Ggml) return std::nullopt;
@@ -40,6 +40,11 @@ std::optional<ShaderId> block_shader(const Format& f) {
     case DType::Q5_0: return ShaderId::gptq_block_q5_0;
     case DType::Q5_1: return ShaderId::gptq_block_q5_1;
     case DType::Q8_0: return ShaderId::gptq_block_q8_0;
+    case DType::Q2_K: return ShaderId::gptq_block_q2_k;
+    case DType::Q3_K: return ShaderId::gptq_block_q3_k;
+    case DType::Q4_K: return ShaderId::gptq_block_q4_k;
+    case DType::Q5_K: return ShaderId::gptq_block_q5_k;
+    case DType::Q6_K: return ShaderId::gptq_block_q6_k;
     default: return std::nullopt;
   }
 }
@@ -66,17 +71,45 @@ std::vector<uint8_t> pack_legacy(DType type, int64_t rows, int64_t cols, const s
   return out;
 }
 
+bool is_k_quant(const Format& f) {
+  return f.kind == Format::Kind::Ggml && traits(f.dtype).block_size == 256;
+}
+
+// The words of one super-block's slot in gptq_block's B (its bytes rounded up to a word).
+uint64_t k_slot_words(DType type) {
+  return (traits(type).block_bytes + 3) / 4;
+}
+
+// The K-quant blocks as fixed by the sweep (B: [rows, cols / 256] slots) with the chosen signed
+// codes [rows, cols] packed in, their scales kept.
+std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::vector<uint32_t>& slots,
+                            const std::vector<uint32_t>& codes) {
+  const uint64_t block_bytes = traits(type).block_bytes, slot_bytes = 4 * k_slot_words(type);
+  const int64_t blocks = rows * (cols / 256);
+  std::vector<uint8_t> out(static_cast<size_t>(blocks) * block_bytes);
+  const auto* slot = reinterpret_cast<const uint8_t*>(slots.data());
+  int8_t c[256];
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint8_t* blk = out.data() + b * block_bytes;
+    std::memcpy(blk, slot + b * slot_bytes, block_bytes);
+    for (int j = 0; j < 256; ++j) c[j] = static_cast<int8_t>(static_cast<int32_t>(codes[static_cast<size_t>(b * 256 + j)]));
+    ggml_pack_codes(type, c, blk);
+  }
+  return out;
+}
+
 }  // namespace
 
 Expected<void> GptqIntShape::validate() const {
   const bool ggml = format.kind == Format::Kind::Ggml;
   if (!block_shader(format) || (!ggml && (format.bits < 2 || format.bits > 8)))
     return make_error(ErrorCode::InvalidArgument,
-                      std::string(kOp) + ": " + format.name() + " is neither of the int family nor a legacy ggml block type");
+                      std::string(kOp) + ": " + format.name() + " is neither of the int family nor a ggml block type");
   if (rows <= 0 || cols <= 0 || !format.fits(cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " does not fit a tensor of " +
                                                       std::to_string(rows) + " × " + std::to_string(cols));
-  const int64_t g = ggml ? 32 : format.group_size(cols);
+  // A K-quant super-block spans two column blocks; every other group divides one.
+  const int64_t g = is_k_quant(format) ? kGptqBlock : ggml ? 32 : format.group_size(cols);
   if (g > kGptqBlock || kGptqBlock % g != 0)
     return make_error(ErrorCode::Unsupported, std::string(kOp) + ": groups of " + std::to_string(g) +
                                                   " columns do not divide the GPU sweep's block of " + std::to_string(kGptqBlock));
@@ -90,8 +123,9 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   if (w.size() != static_cast<size_t>(rows * cols) || u.size() != static_cast<size_t>(cols * cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": w or u does not hold " + std::to_string(rows) + " × " +
                                                       std::to_string(cols) + " and " + std::to_string(cols) + "² floats");
-  const bool ggml = shape.format.kind == Format::Kind::Ggml;
-  const int64_t group = ggml ? 32 : shape.format.group_size(cols), groups = cols / group;
+  const bool ggml = shape.format.kind == Format::Kind::Ggml, k_quant = is_k_quant(shape.format);
+  // Grids per group: the int family's groups, a ggml type's sub-blocks.
+  const int64_t group = ggml ? ggml_grid_layout(shape.format.dtype).sub : shape.format.group_size(cols), groups = cols / group;
   GptqIntResult res;
   res.dequantized.resize(w.size());
   std::vector<uint32_t> codes(w.size());
@@ -103,18 +137,28 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   LB_TRY_ASSIGN(Buffer cbuf, op_buffer(device, wb));
   LB_TRY_ASSIGN(Buffer gbuf, op_buffer(device, grids.size() * 4));
   LB_TRY_ASSIGN(Buffer lbuf, op_buffer(device, loss.size() * 4));
+  // K-quants: the weights each super-block was fixed from [rows, 256] and the fixed blocks.
+  std::vector<uint32_t> slots(k_quant ? static_cast<size_t>(rows * (cols / 256)) * k_slot_words(shape.format.dtype) : 0);
+  const uint64_t fb = k_quant ? static_cast<uint64_t>(rows * 256) * 4 : 4, sb = k_quant ? slots.size() * 4 : 4;
+  LB_TRY_ASSIGN(Buffer fbuf, op_buffer(device, fb));
+  LB_TRY_ASSIGN(Buffer sbuf, op_buffer(device, sb));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
   LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u)));
   LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
   rec.barrier();
-  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), 6, sizeof(GptqBlockPush)));
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 6, sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
   for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
     const int64_t count = std::min(kGptqBlock, cols - c0), c1 = c0 + count;
-    LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
-                                  BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb)}));
+    if (k_quant)
+      LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
+                                    BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
+                                    BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb)}));
+    else
+      LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
+                                    BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb)}));
     rec.push(GptqBlockPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
                            static_cast<uint32_t>(count), static_cast<uint32_t>(group), static_cast<uint32_t>(groups),
                            static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u});
@@ -132,11 +176,12 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   LB_TRY_VOID(rec.download(cbuf, std::as_writable_bytes(std::span<uint32_t>(codes))));
   LB_TRY_VOID(rec.download(gbuf, std::as_writable_bytes(std::span<float>(grids))));
   LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
+  if (k_quant) LB_TRY_VOID(rec.download(sbuf, std::as_writable_bytes(std::span<uint32_t>(slots))));
   LB_TRY_VOID(rec.submit_and_wait());
 
   for (float l : loss) res.loss += l;
   if (ggml) {
-    res.ggml = pack_legacy(shape.format.dtype, rows, cols, codes, grids);
+    res.ggml = k_quant ? pack_k(shape.format.dtype, rows, cols, slots, codes) : pack_legacy(shape.format.dtype, rows, cols, codes, grids);
     return res;
   }
   IntTensor& t = res.tensor;

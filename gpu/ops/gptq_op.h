@@ -4,9 +4,10 @@
 // with the rows in parallel (grids from the block-start weights, as the reference GPTQ) and
 // gptq_update.comp applies its errors to the later columns as a tiled matrix product; the whole
 // layer is one command buffer. The integer family with groups that divide the block (int{b}g{32,64,
-// 128}{a|s}) and ggml's legacy block types (q4_0, q4_1, q5_0, q5_1, q8_0: grids and codes at the fix
-// from ggml's reference quantizer, as core's GgmlTarget), no act-order; every float operation is
-// core's sweep's, in its order, so codes, grids and weights are the CPU's bit for bit.
+// 128}{a|s}) and every ggml block type (q4_0 … q8_0 and the K-quants q2_k … q6_k: grids and codes at
+// the fix from ggml's reference quantizer, as core's GgmlTarget; a K-quant super-block is fixed in
+// the first of its two column blocks), no act-order; every float operation is core's sweep's, in its
+// order, so codes, grids and weights are the CPU's bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -43,9 +44,8 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
 
 // GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor on the CPU
 // (gptq_inverse_factor), the sweep by gptq_int. Unsupported — so the layer runs on the CPU — for
-// act-order or static groups, K-quant types, weighted ggml grids and groups that do not divide the
-// block. The device
-// must outlive the returned function.
+// act-order or static groups, weighted ggml grids and groups that do not divide the block. The
+// device must outlive the returned function.
 GptqBackend vulkan_gptq(Device& device);
 
 }  // namespace lowbit::gpu

@@ -1,6 +1,6 @@
 #version 450
-// gptq_block: one column block of GPTQ (core/quant/gptq.h) onto the integer family, rows in
-// parallel, the block's sweep inside this one dispatch — as core's sweep() does it for a row:
+// gptq_block: one column block of GPTQ (core/quant/gptq.h) onto the integer family (or, in the
+// GGML_LEGACY and GGML_K variants, a ggml block type), rows in parallel, the block's sweep inside this one dispatch — as core's sweep() does it for a row:
 //   the grids of the block's groups from the row's weights at the block's start (the reference
 //   GPTQ's find_params on W, which the sweep does not update until the block is done);
 //   for each column j of the block: q = grid value of w_j (code stored), e = (w_j − q) / U[j][j],
@@ -9,8 +9,8 @@
 // block lives in registers (BLOCK floats), U is read from memory (the rows of one block are shared
 // by every invocation). One invocation per row; W [rows, cols] row-major fp32 (the block's columns
 // are replaced by their grid values), U [cols, cols] row-major (upper), E [rows, BLOCK], codes one
-// uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups], loss one float per row
-// (accumulated over the blocks: Σ (w − q)² / U[j][j]² / 2).
+// uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups] (a ggml type's groups are
+// its sub-blocks), loss one float per row (accumulated over the blocks: Σ (w − q)² / U[j][j]² / 2).
 
 #ifndef BLOCK
 #define BLOCK 128u
@@ -20,40 +20,12 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #include "common/exact_float.glsl"
 #include "common/grid.glsl"
 #include "common/int_grid.glsl"
-#if defined(GGML_LEGACY)
-// Variants onto ggml's legacy block types (Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 defined too), as core's
-// GgmlTarget: each 32-column block's grid and codes come from ggml's reference quantizer on the
-// block-start weights (common/ggml_legacy.glsl); a weight still equal to its value there keeps that
-// code, another takes the nearest code of the grid (ggml_nearest_code). Codes are signed (the
-// stored code plus the type's qmin); grids are (scale, offset) = (d, m), or (d, −0) for type 0.
-#include "common/ggml_legacy.glsl"
-#if defined(Q4_0)
-const int kQmin = -8, kQmax = 7;
-#elif defined(Q5_0)
-const int kQmin = -16, kQmax = 15;
-#elif defined(Q4_1)
-const int kQmin = 0, kQmax = 15;
-#elif defined(Q5_1)
-const int kQmin = 0, kQmax = 31;
-#elif defined(Q8_0)
-const int kQmin = -128, kQmax = 127;
-#endif
-
-int nearest_code(vec2 g, float w) {
-  if (g.x == 0.0) return 0;
-  precise float c = w - g.y;
-  const float v = div_rn(c, g.x);
-  if (!(v > float(kQmin))) return kQmin;
-  if (v >= float(kQmax)) return kQmax;
-  return clamp(nearest_int(v), kQmin, kQmax);
-}
-#endif
 
 layout(std430, set = 0, binding = 0) buffer WBuf { float w[]; };
 layout(std430, set = 0, binding = 1) readonly buffer UBuf { float u[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer EBuf { float e[]; };
-layout(std430, set = 0, binding = 3) writeonly buffer CodeBuf { uint codes[]; };
-layout(std430, set = 0, binding = 4) writeonly buffer GridBuf { float grids[]; };
+layout(std430, set = 0, binding = 3) buffer CodeBuf { uint codes[]; };
+layout(std430, set = 0, binding = 4) buffer GridBuf { float grids[]; };
 layout(std430, set = 0, binding = 5) buffer LossBuf { float loss[]; };
 
 // Mirrored by GptqBlockPush in gpu/ops/gptq_op.cpp.
@@ -68,6 +40,60 @@ layout(push_constant) uniform Params {
   uint symmetric;
   uint fp16_scales;
 } p;
+
+#if defined(GGML_LEGACY)
+// Variants onto ggml's legacy block types (Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 defined too), as core's
+// GgmlTarget: each 32-column block's grid and codes come from ggml's reference quantizer on the
+// block-start weights (common/ggml_legacy.glsl); a weight still equal to its value there keeps that
+// code, another takes the nearest code of the grid (ggml_nearest_code). Codes are signed (the
+// stored code plus the type's qmin); grids are (scale, offset) = (d, m), or (d, −0) for type 0.
+#include "common/ggml_legacy.glsl"
+#elif defined(GGML_K)
+// Variants onto ggml's K-quant types (Q2_K … Q6_K defined too), as core's GgmlTarget: when the sweep
+// reaches a super-block's first column, ggml's reference quantizer runs on its 256 weights as they
+// stand at the block's start (common/ggml_k.glsl; the super-block spans this column block and the
+// next, whose columns already carry every earlier block's updates). Its packed bytes go to B (one
+// slot of whole words per super-block), its sub-block grids to the grids, its codes to the codes
+// and the weights it saw to F [rows, 256]; in both column blocks a weight still equal to what the
+// quantizer saw keeps its code, another takes the nearest code of its sub-block's grid.
+layout(std430, set = 0, binding = 6) buffer FixBuf { float fixw[]; };
+layout(std430, set = 0, binding = 7) writeonly buffer BlockBuf { uint block_words[]; };
+uint k_base;
+float k_x(uint i) { return w[k_base + i]; }
+#include "common/ggml_k.glsl"
+#endif
+#if defined(GGML_LEGACY) || defined(GGML_K)
+#if defined(Q4_0)
+const int kQmin = -8, kQmax = 7;
+#elif defined(Q5_0)
+const int kQmin = -16, kQmax = 15;
+#elif defined(Q4_1)
+const int kQmin = 0, kQmax = 15;
+#elif defined(Q5_1)
+const int kQmin = 0, kQmax = 31;
+#elif defined(Q8_0)
+const int kQmin = -128, kQmax = 127;
+#elif defined(Q2_K)
+const int kQmin = 0, kQmax = 3;
+#elif defined(Q3_K)
+const int kQmin = -4, kQmax = 3;
+#elif defined(Q4_K)
+const int kQmin = 0, kQmax = 15;
+#elif defined(Q5_K)
+const int kQmin = 0, kQmax = 31;
+#elif defined(Q6_K)
+const int kQmin = -32, kQmax = 31;
+#endif
+
+int nearest_code(vec2 g, float w) {
+  if (g.x == 0.0) return 0;
+  precise float c = w - g.y;
+  const float v = div_rn(c, g.x);
+  if (!(v > float(kQmin))) return kQmin;
+  if (v >= float(kQmax)) return kQmax;
+  return clamp(nearest_int(v), kQmin, kQmax);
+}
+#endif
 
 void main() {
   const uint row = element_index();
@@ -106,6 +132,34 @@ void main() {
       grids[2u * gi + 1u] = grid.y;
     }
     const int c = (x[i] == w[base + i] || grid.x == 0.0) ? fix_codes[i % 32u] : nearest_code(grid, x[i]);
+    codes[base + i] = uint(c);
+    precise float scaled = grid.x * float(c);
+    precise float q = scaled + grid.y;
+#elif defined(GGML_K)
+    if (col % 256u == 0u) {  // the super-block's grids and codes, from the block-start weights
+      k_base = base + i;
+      for (uint k = 0u; k < K_PAIR_WORDS; ++k) k_out[k] = 0u;
+      k_quantize(0u);
+      const uint slot_words = (K_BLOCK_BYTES + 3u) / 4u;
+      const uint slot = (row * (p.cols / 256u) + col / 256u) * slot_words;
+      for (uint k = 0u; k < slot_words; ++k) block_words[slot + k] = k_out[k];
+      for (uint j = 0u; j < 256u / K_GRID_SUB; ++j) {
+        const vec2 g = k_grid(j);
+        const uint gi = row * p.groups + col / K_GRID_SUB + j;
+        grids[2u * gi] = g.x;
+        grids[2u * gi + 1u] = g.y;
+      }
+      for (uint k = 0u; k < 256u; ++k) {
+        codes[base + i + k] = uint(k_code(k));
+        fixw[row * 256u + k] = w[base + i + k];
+      }
+    }
+    if (i == 0u || col % K_GRID_SUB == 0u) {
+      const uint gi = row * p.groups + col / K_GRID_SUB;
+      grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
+    }
+    const int fix_code = int(codes[base + i]);
+    const int c = (x[i] == fixw[row * 256u + col % 256u] || grid.x == 0.0) ? fix_code : nearest_code(grid, x[i]);
     codes[base + i] = uint(c);
     precise float scaled = grid.x * float(c);
     precise float q = scaled + grid.y;

@@ -134,7 +134,7 @@ double shared_codes(const std::filesystem::path& a, const std::filesystem::path&
 
 // --backend vulkan runs GPTQ's sweep and the calibration on the GPU (lavapipe in CI). The sweep's
 // shaders round every operation as core's sweep does: with the calibration kept on the CPU
-// (--calib-backend cpu) the checkpoint is the CPU's, byte for byte (int4g32a, and a q4_0 GGUF). The
+// (--calib-backend cpu) the checkpoint is the CPU's, byte for byte (int4g32a, q4_0 and q4_k GGUFs). The
 // GPU's calibration sums its
 // Hessians in another order, and the rounding ties that moves are carried on by GPTQ's error
 // feedback: nearly all codes are the CPU's.
@@ -155,17 +155,21 @@ TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
   EXPECT_EQ(s["calibration_backend"], "cpu");
   EXPECT_EQ(shared_codes(dir / "cpu", dir / "sweep"), 1.0) << "codes shared with the CPU's checkpoint";
   EXPECT_TRUE(slurp(dir / "cpu" / "model.safetensors") == slurp(dir / "sweep" / "model.safetensors")) << "the checkpoints differ";
-  // Onto a legacy ggml block type too (q4_0 GGUF): the CPU's file.
-  auto gguf_args = args;
-  gguf_args[3] = "q4_0";
-  auto cpu_gguf = gguf_args, sweep_gguf = gguf_args;
-  cpu_gguf.insert(cpu_gguf.end(), {"--out", (dir / "cpu.gguf").string()});
-  sweep_gguf.insert(sweep_gguf.end(), {"--out", (dir / "sweep.gguf").string(), "--backend", "vulkan", "--calib-backend", "cpu"});
-  ASSERT_TRUE(quantize(cpu_gguf).is_object());
-  const auto sg = quantize(sweep_gguf);
-  ASSERT_TRUE(sg.is_object());
-  EXPECT_EQ(sg["warnings"].dump().find("ran GPTQ on the CPU"), std::string::npos) << sg["warnings"].dump();
-  EXPECT_TRUE(slurp(dir / "cpu.gguf") == slurp(dir / "sweep.gguf")) << "the q4_0 files differ";
+  // Onto ggml block types too (q4_0 and q4_k GGUFs): the CPU's files.
+  for (const char* type : {"q4_0", "q4_k"}) {
+    SCOPED_TRACE(type);
+    auto gguf_args = args;
+    gguf_args[3] = type;
+    const std::string cpu_file = (dir / (std::string(type) + "_cpu.gguf")).string(), sweep_file = (dir / (std::string(type) + "_sweep.gguf")).string();
+    auto cpu_gguf = gguf_args, sweep_gguf = gguf_args;
+    cpu_gguf.insert(cpu_gguf.end(), {"--out", cpu_file});
+    sweep_gguf.insert(sweep_gguf.end(), {"--out", sweep_file, "--backend", "vulkan", "--calib-backend", "cpu"});
+    ASSERT_TRUE(quantize(cpu_gguf).is_object());
+    const auto sg = quantize(sweep_gguf);
+    ASSERT_TRUE(sg.is_object());
+    EXPECT_EQ(sg["warnings"].dump().find("ran GPTQ on the CPU"), std::string::npos) << sg["warnings"].dump();
+    EXPECT_TRUE(slurp(cpu_file) == slurp(sweep_file)) << "the GGUF files differ";
+  }
   const auto g = quantize(gpu);
   ASSERT_TRUE(g.is_object());
   EXPECT_EQ(g["calibration_backend"], "vulkan");

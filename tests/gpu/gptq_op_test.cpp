@@ -80,17 +80,20 @@ TEST(GptqOp, ALastBlockShorterThan128) {
   FOR_EACH_DEVICE({ expect_matches_cpu(device, l, "int4g64a", true); });
 }
 
-// ggml's legacy block types: grids and codes at each 32-column block's fix from ggml's reference
-// quantizer, nearest codes after — the CPU's packed blocks and quantized weights, bit for bit,
-// through the backend as quantize_model calls it (the factor on the CPU).
-TEST(GptqOp, LegacyGgmlTypesAreTheCpusBytes) {
-  const Layer l = make_layer(72, 320, 13);  // blocks of 128, 128, 64 columns
+// ggml's block types: grids and codes at each block's fix from ggml's reference quantizer (a
+// K-quant super-block's fix in the first of its two column blocks), nearest codes after — the CPU's
+// packed blocks and quantized weights, bit for bit, through the backend as quantize_model calls it
+// (the factor on the CPU). Importance-weighted grids stay on the CPU.
+TEST(GptqOp, GgmlTypesAreTheCpusBytes) {
+  const Layer legacy = make_layer(72, 320, 13);  // blocks of 128, 128, 64 columns
+  const Layer k = make_layer(40, 512, 17);       // two super-blocks a row: four column blocks
   FOR_EACH_DEVICE({
     const GptqBackend backend = vulkan_gptq(device);
-    for (const char* name : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0"}) {
+    for (const char* name : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k"}) {
       SCOPED_TRACE(name);
       GptqOptions o;
       o.format = *Format::parse(name);
+      const Layer& l = traits(o.format.dtype).block_size == 256 ? k : legacy;
       auto cpu = gptq_quantize(l.w, l.rows, l.cols, l.h, o);
       ASSERT_TRUE(cpu) << cpu.error().message;
       auto gpu = backend(l.w, l.rows, l.cols, l.h, o, "layer");
@@ -101,9 +104,10 @@ TEST(GptqOp, LegacyGgmlTypesAreTheCpusBytes) {
       EXPECT_EQ(0, std::memcmp(gpu->dequantized.data(), cpu->dequantized.data(), cpu->dequantized.size() * sizeof(float)));
       EXPECT_NEAR(gpu->loss, cpu->loss, 1e-3 * cpu->loss);
     }
-    GptqOptions k;
-    k.format = *Format::parse("q4_k");
-    auto kq = backend(std::vector<float>(64 * 256, 0.1f), 64, 256, std::vector<float>(256 * 256, 0.0f), k, "layer");
+    GptqOptions weighted;
+    weighted.format = *Format::parse("q4_k");
+    weighted.weighted_grids = true;
+    auto kq = backend(k.w, k.rows, k.cols, k.h, weighted, "layer");
     ASSERT_FALSE(kq);
     EXPECT_EQ(kq.error().code, ErrorCode::Unsupported);
   });
@@ -115,9 +119,9 @@ TEST(GptqOp, RefusesWhatTheShaderCannotDo) {
     auto per_row = gptq_int(device, {64, 256, Format::integer(4, 0, false), false}, w, u);
     ASSERT_FALSE(per_row);
     EXPECT_EQ(per_row.error().code, ErrorCode::Unsupported);
-    auto ggml = gptq_int(device, {64, 256, *Format::parse("q4_k"), false}, w, u);
-    ASSERT_FALSE(ggml);
-    EXPECT_EQ(ggml.error().code, ErrorCode::InvalidArgument);
+    auto f16 = gptq_int(device, {64, 256, *Format::parse("f16"), false}, w, u);
+    ASSERT_FALSE(f16);
+    EXPECT_EQ(f16.error().code, ErrorCode::InvalidArgument);
     auto wrong = gptq_int(device, {64, 256, *Format::parse("int4g128a"), false}, std::span<const float>(w).first(10), u);
     EXPECT_FALSE(wrong);
   });

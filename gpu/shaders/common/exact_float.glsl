@@ -7,6 +7,20 @@
 #ifndef LOWBIT_COMMON_EXACT_FLOAT_GLSL
 #define LOWBIT_COMMON_EXACT_FLOAT_GLSL
 
+// The biased exponent e and the significand m in [2^23, 2^24) of a finite non-zero |f| given as its
+// exponent field e and fraction m (subnormals normalized: e may go below 1).
+void normalize_significand(inout int e, inout uint m) {
+  if (e == 0) {
+    e = 1;
+    while ((m & 0x800000u) == 0u) {
+      m <<= 1;
+      --e;
+    }
+  } else {
+    m |= 0x800000u;
+  }
+}
+
 // a / b rounded to nearest even, for finite a and finite b != 0 (IEEE binary32 division).
 float div_rn(float a, float b) {
   const uint ua = floatBitsToUint(a), ub = floatBitsToUint(b);
@@ -14,25 +28,8 @@ float div_rn(float a, float b) {
   int ea = int((ua >> 23) & 0xFFu), eb = int((ub >> 23) & 0xFFu);
   uint ma = ua & 0x7FFFFFu, mb = ub & 0x7FFFFFu;
   if (ea == 0 && ma == 0u) return uintBitsToFloat(sign);
-  // Significands in [2^23, 2^24), subnormals normalized.
-  if (ea == 0) {
-    ea = 1;
-    while ((ma & 0x800000u) == 0u) {
-      ma <<= 1;
-      --ea;
-    }
-  } else {
-    ma |= 0x800000u;
-  }
-  if (eb == 0) {
-    eb = 1;
-    while ((mb & 0x800000u) == 0u) {
-      mb <<= 1;
-      --eb;
-    }
-  } else {
-    mb |= 0x800000u;
-  }
+  normalize_significand(ea, ma);
+  normalize_significand(eb, mb);
   int e = ea - eb + 127;  // biased exponent of the quotient once ma / mb is in [1, 2)
   if (ma < mb) {
     ma <<= 1;
@@ -101,15 +98,7 @@ float sqrt_rn(float a) {
   int e = int((ua >> 23) & 0xFFu);
   uint m = ua & 0x7FFFFFu;
   if (e == 0 && m == 0u) return a;  // ±0
-  if (e == 0) {
-    e = 1;
-    while ((m & 0x800000u) == 0u) {
-      m <<= 1;
-      --e;
-    }
-  } else {
-    m |= 0x800000u;
-  }
+  normalize_significand(e, m);
   // a = m · 2^(e − 150), m in [2^23, 2^24). Shift m to [2^24, 2^26) with an even exponent left.
   int e2 = e - 150;
   if ((e2 & 1) != 0) {
