@@ -1690,6 +1690,10 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <source>Layouts (*.json);;All files (*)</source>
         <translation>布局 (*.json);;所有文件 (*)</translation>
     </message>
+    <message>
+        <source>Measured on the GPU (Vulkan).</source>
+        <translation>已在 GPU（Vulkan）上测量。</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::ScaleLossPage</name>
@@ -1837,8 +1841,8 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <translation>所有工作室任务都在 CPU 上运行：此构建不含 Vulkan 后端。</translation>
     </message>
     <message>
-        <source>Compare evaluates its layouts, Export quantizes (RTN, GPTQ&apos;s sweep, AWQ&apos;s scale grid and the calibration) and Analyze runs its calibration on the backend and device chosen here; the analysis views and planning run on the CPU in this version.</source>
-        <translation>“比较”评估其布局、“导出”进行量化（RTN、GPTQ 的逐列扫描、AWQ 的缩放网格和校准）、“分析”运行其校准，均在此处选择的后端和设备上进行；此版本中分析视图和规划在 CPU 上运行。</translation>
+        <source>Compare evaluates its layouts, Export quantizes (RTN, GPTQ&apos;s sweep, AWQ&apos;s scale grid and the calibration), Analyze runs its calibration and Plan its sensitivity measurement on the backend and device chosen here; the analysis views run on the CPU in this version.</source>
+        <translation>“比较”在此处选择的后端和设备上评估其布局，“导出”在其上量化（RTN、GPTQ 的扫描、AWQ 的缩放网格和校准），“分析”在其上运行校准，“规划”在其上测量敏感度；此版本中分析视图在 CPU 上运行。</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,7 @@
 #include "gpu/device/device.h"
 #include "gpu/model/vulkan_block_walker.h"
 #include "gpu/model/vulkan_forward.h"
+#include "gpu/model/vulkan_kld.h"
 #include "gpu/ops/awq_op.h"
 #include "gpu/ops/gptq_op.h"
 #include "gpu/ops/rtn_int_op.h"
@@ -74,6 +75,13 @@ AwqGridBackend BackendDevice::awq_grid() const {
 BlockWalkerFactory BackendDevice::block_walker() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_block_walker_factory(*impl_->device);
+#endif
+  return {};
+}
+
+KldScorerFactory BackendDevice::kld() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_kld_factory(*impl_->device);
 #endif
   return {};
 }

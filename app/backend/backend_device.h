@@ -1,6 +1,6 @@
 // BackendDevice: the Vulkan device a job of the CLI or the studio runs on when the user chose the
 // Vulkan backend, and the GPU paths of core's jobs made on it — evaluation engines, GPTQ's sweep,
-// AWQ's α grid, the calibration walk, RTN. open() tries the device; when the build has no Vulkan backend
+// AWQ's α grid, the calibration walk, RTN, the KLD sensitivity's passes. open() tries the device; when the build has no Vulkan backend
 // or the device cannot be opened it adds a warning and every accessor stays empty, so the job runs on
 // the CPU. The device outlives whatever is made from it: keep the BackendDevice alive as long as they
 // are (declare it before them).
@@ -13,6 +13,7 @@
 
 #include "core/calib/analyze.h"
 #include "core/eval/forward_backend.h"
+#include "core/plan/sensitivity.h"
 #include "core/quant/awq.h"
 #include "core/quant/gptq.h"
 
@@ -39,6 +40,8 @@ class BackendDevice {
   AwqGridBackend awq_grid() const;
   // Calibration walks on the device (BlockHooks::walker, QuantizeOptions::calib_walker); empty when none is open.
   BlockWalkerFactory block_walker() const;
+  // The KLD sensitivity's forward passes on the device (SensitivityOptions::kld_backend); empty when none is open.
+  KldScorerFactory kld() const;
 
  private:
   struct Impl;

@@ -1,7 +1,8 @@
 // lowbit plan MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
 //                   [--sensitivity kld|hessian]
 //                   [--no-embeddings] --calib FILE [--samples N --ctx N --seed S] [--text FILE] [--cache FILE]
-//                   --out L.json [--dry-run] [--backend cpu|vulkan [--device N] [--max-device-mb MB] (hessian: the walk on the GPU)]
+//                   --out L.json [--dry-run] [--backend cpu|vulkan [--device N] [--max-device-mb MB]]
+// --backend vulkan: the KLD sensitivity's forward passes (kld) or the calibration walk (hessian) on the GPU.
 // Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
@@ -83,10 +84,7 @@ int run_plan(const std::vector<std::string>& argv) {
   if (!out_path) return usage_error("plan", "--out L.json is required", json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("plan", err, json);
-  if (backend->vulkan && args->get("sensitivity").value_or("kld") != "hessian")
-    return fail({ErrorCode::Unsupported, "--backend vulkan runs the Hessian sensitivity's walk (--sensitivity hessian); "
-                                         "the KLD sensitivity runs on the CPU only for now"}, json);
-  // --backend vulkan: the Hessian sensitivity's calibration walk on the GPU.
+  // --backend vulkan: the KLD sensitivity's forward passes, or the Hessian sensitivity's calibration walk, on the GPU.
   std::vector<std::string> warnings;
   EvalDevice device;
   if (backend->vulkan) device.open(*backend, warnings);
@@ -114,6 +112,7 @@ int run_plan(const std::vector<std::string>& argv) {
   if (!windows) return fail(windows.error(), json);
   if (streaming) so.hooks = hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr));
   if (so.kind == SensitivityKind::Hessian) so.hooks = walk_on(device, so.hooks, walker_note, walker_used);
+  else so.kld_backend = device.kld();
   if (dry_run && !streaming) {
     // The KLD sensitivity, probed on its progress: its reference pass and the first twentieth of the
     // candidates' measurements, without the cache; the planning itself takes no time.
@@ -183,6 +182,8 @@ int run_plan(const std::vector<std::string>& argv) {
                             {"calibration", {{"file", *calib_path}, {"samples", co.samples}, {"ctx", co.ctx}, {"seed", co.seed}}}};
   if (auto v = write_layout(plan->layout, *out_path); !v) return fail(v.error(), json);
   if (!walker_note.empty()) warnings.push_back("calibration on the CPU: " + walker_note);
+  warnings.insert(warnings.end(), sens->warnings.begin(), sens->warnings.end());
+  const std::string used = so.kind == SensitivityKind::Kld ? sens->backend : walker_used.empty() ? "cpu" : walker_used;
   warnings.insert(warnings.end(), plan->warnings.begin(), plan->warnings.end());
   for (const auto& w : warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (json) {
@@ -194,7 +195,7 @@ int run_plan(const std::vector<std::string>& argv) {
                 {"budget_bytes", plan->budget_bytes}, {"predicted_ppl", predicts ? nlohmann::json(predicted) : nlohmann::json(nullptr)},
                 {"sensitivity_kind", kind}, {"cost_sum", plan->total_kld},
                 {"sensitivity", {{"measured", sens->measured}, {"cached", sens->cached}, {"seconds", sens->seconds}, {"cache", so.cache.string()}}},
-                {"tensors", rows}, {"warnings", warnings}, {"backend", walker_used.empty() ? "cpu" : walker_used}, {"streamed", streaming},
+                {"tensors", rows}, {"warnings", warnings}, {"backend", used}, {"streamed", streaming},
                 {"peak_rss_mb", peak_rss_mb()}});
     return kOk;
   }

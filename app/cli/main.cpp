@@ -63,7 +63,8 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   plan      MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
                   [--no-embeddings] [--sensitivity kld|hessian] --calib FILE [--samples N] [--text FILE]
                   [--cache FILE (an interrupted plan resumes from it)] --out L.json
-                  [--dry-run (not with --text)]
+                  [--dry-run (not with --text)] [--backend cpu|vulkan [--device N] [--max-device-mb MB]
+                  (kld: the forward passes, hessian: the calibration walk on the GPU)]
   compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
                   [--ctx N] [--max-windows N] [--calib FILE] [--dry-run]
   ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says

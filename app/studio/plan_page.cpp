@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "app/backend/backend_device.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
 #include "app/studio/studio_settings.h"
@@ -73,9 +74,17 @@ PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const Can
   so.embeddings = in.plan.embeddings;
   so.cache = in.cache;
   so.model_id = model.checkpoint->path().string();
+  BackendDevice device;  // outlives the measurement that runs on it
+  if (in.backend == QLatin1String("vulkan")) {
+    std::vector<std::string> w;
+    device.open(in.device, 0, w);
+    for (const auto& s : w) r.warnings << qstr(s);
+    so.kld_backend = device.kld();
+  }
   Progress sens_progress = p.sub(0.05, 0.98);
   auto sens = measure_sensitivity(weights, *windows, in.calib.ctx, so, &sens_progress, cancel);
   if (!sens) return failed(sens.error());
+  for (const auto& w : sens->warnings) r.warnings << qstr(w);
   p.report(0.98, "planning");
   auto plan = plan_layout(model, weights, *sens, in.plan);
   if (!plan) return failed(plan.error());
@@ -358,6 +367,9 @@ bool PlanPage::start_plan() {
   in.calib.samples = samples_->value();
   in.calib.ctx = ctx_->value();
   in.calib.seed = static_cast<uint64_t>(seed_->value());
+  const StudioSettings settings = StudioSettings::load();
+  in.backend = settings.backend;
+  in.device = settings.device;
   if (!cache_file_.isEmpty()) {
     QDir().mkpath(QFileInfo(cache_file_).absolutePath());
     in.cache = path_str(cache_file_);
@@ -438,7 +450,9 @@ void PlanPage::on_finished() {
                      .arg(locale.toString(r.seconds, 'f', 1))
                      .arg(r.sensitivity.measured)
                      .arg(r.sensitivity.cached);
+  if (r.sensitivity.backend == "vulkan" && r.sensitivity.measured > 0) text += QLatin1Char(' ') + tr("Measured on the GPU (Vulkan).");
   for (const std::string& w : r.plan.warnings) text += QLatin1Char(' ') + tr("Warning: %1").arg(qstr(w));
+  for (const QString& w : r.warnings) text += QLatin1Char(' ') + tr("Warning: %1").arg(w);
   status_->setText(text);
   update_controls();
   emit plan_finished(true);

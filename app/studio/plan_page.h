@@ -44,6 +44,8 @@ struct PlanJobInput {
   PlanOptions plan;
   CalibOptions calib;
   std::filesystem::path cache;  // sensitivity cache file; empty: none
+  QString backend = QStringLiteral("cpu");  // where the sensitivity's forward passes run (the Settings' choice)
+  int device = -1;                           // the Vulkan device index (-1: the best)
 };
 
 struct PlanJobResult {
@@ -52,6 +54,7 @@ struct PlanJobResult {
   std::vector<Format> formats;
   quint64 fixed_bytes = 0;  // the file's bytes that no row chooses
   double seconds = 0;
+  QStringList warnings;  // the device could not be opened, or could not take the model (then the CPU measured)
   QString error;
   bool cancelled = false;
 };

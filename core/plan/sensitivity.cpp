@@ -158,25 +158,42 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
   SensitivityTable table;
   table.calib_hash = calib_hash(windows, ctx, o.model_id);
 
-  // The reference pass: hidden states entering every block, and the log-probabilities.
-  Reference ref;
-  ref.block_inputs.resize(static_cast<size_t>(L + 1));
-  LB_TRY_VOID(embed_windows(m, windows, S, T, ref.block_inputs[0]));
-  for (int64_t b = 0; b < L; ++b) {
-    ref.block_inputs[static_cast<size_t>(b + 1)] = ref.block_inputs[static_cast<size_t>(b)];
-    block_forward(m.config, m.blocks[static_cast<size_t>(b)], ref.block_inputs[static_cast<size_t>(b + 1)], S, T);
+  // The reference pass — on the backend when one takes the model, else here: hidden states entering
+  // every block, and the log-probabilities.
+  std::unique_ptr<KldScorer> scorer;
+  if (o.kld_backend) {
+    auto made = o.kld_backend(m, windows, S, T);
+    if (made) {
+      scorer = std::move(*made);
+      table.backend = scorer->name();
+    } else if (made.error().code == ErrorCode::Cancelled) {
+      return Unexpected{made.error()};
+    } else {
+      table.warnings.push_back("the KLD sensitivity runs on the CPU: " + made.error().message);
+    }
   }
-  ref.logp.resize(static_cast<size_t>(S * T * V));
-  {
-    std::vector<float> lp;
-    double nll = 0;
-    int64_t n = 0;
-    head_forward(m, ref.block_inputs[static_cast<size_t>(L)], S, T, [&](int64_t w, const MatrixRM& logits) {
-      log_softmax_rows(logits, lp);
-      std::copy(lp.begin(), lp.end(), ref.logp.begin() + w * T * V);
-      for (int64_t t = 0; t + 1 < T; ++t, ++n) nll -= lp[static_cast<size_t>(t * V + windows[static_cast<size_t>(w * T + t + 1)])];
-    });
-    ref.nll = n ? nll / static_cast<double>(n) : 0;
+  Reference ref;
+  if (scorer) {
+    ref.nll = scorer->nll_ref();
+  } else {
+    ref.block_inputs.resize(static_cast<size_t>(L + 1));
+    LB_TRY_VOID(embed_windows(m, windows, S, T, ref.block_inputs[0]));
+    for (int64_t b = 0; b < L; ++b) {
+      ref.block_inputs[static_cast<size_t>(b + 1)] = ref.block_inputs[static_cast<size_t>(b)];
+      block_forward(m.config, m.blocks[static_cast<size_t>(b)], ref.block_inputs[static_cast<size_t>(b + 1)], S, T);
+    }
+    ref.logp.resize(static_cast<size_t>(S * T * V));
+    {
+      std::vector<float> lp;
+      double nll = 0;
+      int64_t n = 0;
+      head_forward(m, ref.block_inputs[static_cast<size_t>(L)], S, T, [&](int64_t w, const MatrixRM& logits) {
+        log_softmax_rows(logits, lp);
+        std::copy(lp.begin(), lp.end(), ref.logp.begin() + w * T * V);
+        for (int64_t t = 0; t + 1 < T; ++t, ++n) nll -= lp[static_cast<size_t>(t * V + windows[static_cast<size_t>(w * T + t + 1)])];
+      });
+      ref.nll = n ? nll / static_cast<double>(n) : 0;
+    }
   }
   table.nll_ref = ref.nll;
 
@@ -243,7 +260,13 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
       };
       if (tg.parts.empty()) LB_TRY_VOID(quantize(tg.first_block < 0 ? m.tok_embd : m.lm_head, tg.name));
       for (const LinearRef& r : tg.parts) LB_TRY_VOID(quantize(linear_of(m, r).w, tg.name));
-      if (fits) {
+      if (fits && scorer) {
+        LB_TRY_ASSIGN(const Sensitivity s, scorer->score(m, tg.first_block));
+        table.values[tg.name][f.name()] = s;
+        cache[key] = {s.kld, s.dnll};
+        ++table.measured;
+        ++unsaved;
+      } else if (fits) {
         Scorer sc{ref, windows, T, V, 0, 0, 0, {}};
         // Tied embeddings are also the head: quantizing them changes every block's input and the head.
         const int64_t from = tg.first_block < 0 ? 0 : tg.first_block;

@@ -6,6 +6,7 @@
 #include "gpu/ops/activation_op.h"
 #include "gpu/ops/add_op.h"
 #include "gpu/ops/attention_op.h"
+#include "gpu/ops/embed_op.h"
 #include "gpu/ops/matmul_op.h"
 #include "gpu/ops/norm_op.h"
 #include "gpu/ops/rope_op.h"
@@ -102,6 +103,35 @@ Expected<void> record_block(CommandRecorder& rec, const ModelConfig& c, const De
   LB_TRY_VOID(record_linear(rec, b.down, N, a.g, a.tmp));
   rec.barrier();
   LB_TRY_VOID(record_add(rec, N * c.hidden, a.x, a.tmp));
+  rec.barrier();
+  return {};
+}
+
+Expected<void> record_embedding(CommandRecorder& rec, const ModelConfig& c, const DeviceWeights& w, const Buffer& ids,
+                                const Buffer& x, int64_t B, int64_t T) {
+  const EmbedShape embed{B * T, c.hidden, c.vocab, T, c.learned_positions ? c.max_positions : 0};
+  LB_TRY_VOID(record_embed(rec, embed, ids, w.tok_embd, c.learned_positions ? &w.pos_embd : nullptr, x));
+  rec.barrier();
+  return {};
+}
+
+Expected<void> record_final_norm(CommandRecorder& rec, const ModelConfig& c, const DeviceWeights& w, const Buffer& x,
+                                 const Buffer& h, int64_t rows) {
+  LB_TRY_VOID(record_norm(rec, c.norm, {rows, c.hidden}, static_cast<float>(c.norm_eps), x, w.final_norm, &w.final_norm_b, h));
+  rec.barrier();
+  return {};
+}
+
+Expected<void> record_head_rows(CommandRecorder& rec, const ModelConfig& c, const DeviceWeights& w, const Buffer& h,
+                                const Buffer& head_in, const Buffer& logits, int64_t r0, int64_t rows) {
+  const Buffer* in = &h;
+  if (r0 > 0) {
+    const uint64_t row_bytes = static_cast<uint64_t>(c.hidden) * sizeof(float);
+    rec.copy(h, head_in, static_cast<uint64_t>(rows) * row_bytes, static_cast<uint64_t>(r0) * row_bytes, 0);
+    rec.barrier();
+    in = &head_in;
+  }
+  LB_TRY_VOID(record_matmul(rec, MatmulShape{rows, c.vocab, c.hidden}, kF32, *in, w.output(), logits));
   rec.barrier();
   return {};
 }

@@ -41,4 +41,15 @@ using LinearInputTap = std::function<Expected<void>(LinearInput which, const Buf
 Expected<void> record_block(CommandRecorder& rec, const ModelConfig& c, const DeviceBlock& b, const BlockActivations& a,
                             const Buffer& rope_angles, int64_t B, int64_t T, const LinearInputTap& tap = {});
 
+// The rest of the forward pass around the blocks (shared by gpu/model/vulkan_forward.h and
+// vulkan_kld.h), each ending with a barrier: the token (and learned position) embeddings of B·T ids
+// into x; the final norm of x into h; the logits of rows [r0, r0 + rows) of h into `logits` (the
+// rows copied to `head_in` first when r0 > 0, as the matmul reads its input from offset 0).
+Expected<void> record_embedding(CommandRecorder& rec, const ModelConfig& c, const DeviceWeights& w, const Buffer& ids,
+                                const Buffer& x, int64_t B, int64_t T);
+Expected<void> record_final_norm(CommandRecorder& rec, const ModelConfig& c, const DeviceWeights& w, const Buffer& x,
+                                 const Buffer& h, int64_t rows);
+Expected<void> record_head_rows(CommandRecorder& rec, const ModelConfig& c, const DeviceWeights& w, const Buffer& h,
+                                const Buffer& head_in, const Buffer& logits, int64_t r0, int64_t rows);
+
 }  // namespace lowbit::gpu

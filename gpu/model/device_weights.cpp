@@ -117,4 +117,11 @@ Expected<DeviceBlock> upload_block(Device& device, const ModelConfig& c, const D
   return db;
 }
 
+Expected<Buffer> upload_matrix(Device& device, const MatrixRM& m) {
+  Uploader up(device);
+  LB_TRY_ASSIGN(Buffer b, up.matrix(m));
+  LB_TRY_VOID(up.flush());
+  return b;
+}
+
 }  // namespace lowbit::gpu

@@ -44,5 +44,7 @@ struct DeviceWeights {
 Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& weights);
 // One decoder block alone (the calibration walk uploads each block as it reaches it).
 Expected<DeviceBlock> upload_block(Device& device, const ModelConfig& config, const DecoderBlock& block);
+// One matrix (an embedding or the head, as the KLD sensitivity replaces them).
+Expected<Buffer> upload_matrix(Device& device, const MatrixRM& m);
 
 }  // namespace lowbit::gpu

@@ -70,12 +70,7 @@ Expected<void> VulkanForwardOptions::validate() const {
   return {};
 }
 
-VulkanForward::VulkanForward(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-VulkanForward::~VulkanForward() = default;
-
-Expected<std::unique_ptr<VulkanForward>> VulkanForward::create(Device& device, const ModelWeights& weights,
-                                                               const VulkanForwardOptions& options) {
-  LB_TRY_VOID(options.validate());
+Expected<void> check_forward_support(const Device& device, const ModelWeights& weights) {
   const ModelConfig& c = weights.config;
   if (c.head_dim > kAttentionMaxHeadDim)
     return make_error(ErrorCode::Unsupported, "the Vulkan forward pass takes head_dim up to " +
@@ -91,6 +86,17 @@ Expected<std::unique_ptr<VulkanForward>> VulkanForward::create(Device& device, c
                                                   " bytes exceeds the storage-buffer range of " + device.info().name +
                                                   " (" + std::to_string(device.limits().maxStorageBufferRange) +
                                                   " bytes)");
+  return {};
+}
+
+VulkanForward::VulkanForward(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VulkanForward::~VulkanForward() = default;
+
+Expected<std::unique_ptr<VulkanForward>> VulkanForward::create(Device& device, const ModelWeights& weights,
+                                                               const VulkanForwardOptions& options) {
+  LB_TRY_VOID(options.validate());
+  LB_TRY_VOID(check_forward_support(device, weights));
+  const ModelConfig& c = weights.config;
   auto impl = std::make_unique<Impl>();
   impl->device = &device;
   impl->config = c;
@@ -161,29 +167,13 @@ Expected<void> VulkanForward::Impl::record_body(CommandRecorder& rec, std::span<
   }
   LB_TRY_VOID(rec.upload(act.ids, std::as_bytes(tokens)));
   rec.barrier();
-  const EmbedShape embed{N, c.hidden, c.vocab, T, c.learned_positions ? c.max_positions : 0};
-  LB_TRY_VOID(
-      record_embed(rec, embed, act.ids, weights.tok_embd, c.learned_positions ? &weights.pos_embd : nullptr, act.block.x));
-  rec.barrier();
+  LB_TRY_VOID(record_embedding(rec, c, weights, act.ids, act.block.x, B, T));
   for (const DeviceBlock& b : weights.blocks) LB_TRY_VOID(record_block(rec, c, b, act.block, rope_angles, B, T));
-  LB_TRY_VOID(record_norm(rec, c.norm, {N, c.hidden}, static_cast<float>(c.norm_eps), act.block.x, weights.final_norm,
-                          &weights.final_norm_b, act.block.h));
-  rec.barrier();
-  return {};
+  return record_final_norm(rec, c, weights, act.block.x, act.block.h, N);
 }
 
 Expected<void> VulkanForward::Impl::record_head_chunk(CommandRecorder& rec, int64_t r0, int64_t rows) const {
-  const ModelConfig& c = config;
-  const Buffer* in = &act.block.h;
-  if (r0 > 0) {  // the matmul reads its input from offset 0: copy the chunk's rows out
-    const uint64_t row_bytes = static_cast<uint64_t>(c.hidden) * sizeof(float);
-    rec.copy(act.block.h, act.head_in, static_cast<uint64_t>(rows) * row_bytes, static_cast<uint64_t>(r0) * row_bytes, 0);
-    rec.barrier();
-    in = &act.head_in;
-  }
-  LB_TRY_VOID(record_matmul(rec, MatmulShape{rows, c.vocab, c.hidden}, kF32, *in, weights.output(), act.logits));
-  rec.barrier();
-  return {};
+  return record_head_rows(rec, config, weights, act.block.h, act.head_in, act.logits, r0, rows);
 }
 
 // A failed call may have left the rope table unwritten: the next call makes it again.

@@ -61,6 +61,10 @@ class VulkanForward final : public ForwardBackend {
   std::unique_ptr<Impl> impl_;
 };
 
+// Unsupported when the forward pass cannot run `weights` on `device` (head_dim past the attention
+// shader's, a weight past the storage-buffer range).
+Expected<void> check_forward_support(const Device& device, const ModelWeights& weights);
+
 // A ForwardFactory (core/eval/forward_backend.h) making VulkanForward engines on `device`, which must
 // outlive the factory and its engines. A model the forward pass does not support is
 // ErrorCode::Unsupported, so that make_forward falls back to the CPU.

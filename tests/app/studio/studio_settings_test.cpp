@@ -22,6 +22,7 @@
 #include "app/studio/job_center.h"
 #include "app/studio/language.h"
 #include "app/studio/main_window.h"
+#include "app/studio/plan_page.h"
 #include "app/studio/settings_dialog.h"
 #include "app/studio/studio_settings.h"
 #include "core/calib/analyze.h"
@@ -257,6 +258,36 @@ class StudioSettingsTest : public QObject {
     }
     QVERIFY2(diff <= 1e-5 * scale, qPrintable(QStringLiteral("%1 of %2").arg(diff).arg(scale)));
     QDir(dir).removeRecursively();
+  }
+
+  // The Plan page's job on the Settings' Vulkan backend: the KLD sensitivity's forward passes run on
+  // the device (lavapipe in CI), every measurement agrees with the CPU's and the same layout comes out.
+  void plan_on_vulkan_measures_on_the_gpu() {
+    const QString demo = lowbit::test::demo_model();
+    if (demo.isEmpty()) QSKIP("the demo model (resources/demo) is absent");
+    lowbit::PlanJobInput in;
+    in.model_path = demo;
+    in.calib_path = QDir(demo).filePath(QStringLiteral("demo-calib.txt"));
+    in.calib.samples = 2;
+    in.calib.ctx = 16;
+    in.plan.formats = {*lowbit::Format::parse("q4_0"), *lowbit::Format::parse("q8_0")};
+    in.plan.budget_bpw = 6.0;
+    const lowbit::PlanJobResult cpu = lowbit::run_plan_job(in, nullptr, nullptr);  // no cache: both measure
+    QVERIFY2(cpu.error.isEmpty(), qPrintable(cpu.error));
+    QCOMPARE(QString::fromStdString(cpu.sensitivity.backend), QStringLiteral("cpu"));
+    in.backend = QStringLiteral("vulkan");
+    const lowbit::PlanJobResult gpu = lowbit::run_plan_job(in, nullptr, nullptr);
+    QVERIFY2(gpu.error.isEmpty(), qPrintable(gpu.error));
+    if (!lowbit::vulkan_in_build() || !gpu.warnings.isEmpty()) QSKIP("no usable Vulkan device: the sensitivities ran on the CPU");
+    QCOMPARE(QString::fromStdString(gpu.sensitivity.backend), QStringLiteral("vulkan"));
+    QCOMPARE(gpu.sensitivity.values.size(), cpu.sensitivity.values.size());
+    for (const auto& [tensor, by_format] : cpu.sensitivity.values)
+      for (const auto& [format, want] : by_format) {
+        const lowbit::Sensitivity& got = gpu.sensitivity.values.at(tensor).at(format);
+        QVERIFY2(std::abs(got.kld - want.kld) <= 2e-3 * want.kld + 2e-7, qPrintable(QString::fromStdString(tensor + " " + format)));
+      }
+    QCOMPARE(gpu.plan.rows.size(), cpu.plan.rows.size());
+    for (size_t i = 0; i < cpu.plan.rows.size(); ++i) QCOMPARE(gpu.plan.rows[i].format, cpu.plan.rows[i].format);
   }
 };
 

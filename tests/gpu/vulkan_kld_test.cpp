@@ -1,0 +1,109 @@
+// The KLD sensitivity's forward passes on the Vulkan backend (gpu/model/vulkan_kld.h) against the
+// CPU's measurement (core/plan/sensitivity.h), on every Vulkan device present: for every hf-fixtures
+// architecture, every tensor (block linears, fused ones, the embeddings — tied or not — and the head)
+// and two formats, the mean KL and NLL change agree with the CPU's; candidates that share a block and
+// candidates in other parts in turn leave nothing behind (the parts are restored); out of device
+// memory fails the scorer's creation and measure_sensitivity falls back to the CPU with a warning.
+// Skips with a message where there is no Vulkan device or ../shared.
+#include "gpu/model/vulkan_kld.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "core/plan/sensitivity.h"
+#include "fixture_model.h"
+#include "gpu_test_support.h"
+#include "test_support.h"
+
+namespace lowbit::gpu {
+namespace {
+
+std::vector<int32_t> seeded_windows(const ModelConfig& c, int64_t S, int64_t T) {
+  std::mt19937 rng(21);
+  std::vector<int32_t> ids(static_cast<size_t>(S * T));
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.vocab));
+  return ids;
+}
+
+SensitivityOptions options_for(const std::vector<std::string>& formats) {
+  SensitivityOptions o;
+  for (const auto& f : formats) o.formats.push_back(*Format::parse(f));
+  return o;
+}
+
+class KldFixture : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(KldFixture, SensitivitiesMatchTheCpu) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures");
+  ModelWeights m = test::load_fixture_model(GetParam());
+  ASSERT_FALSE(m.blocks.empty());
+  const int64_t S = 2, T = 16;
+  const auto windows = seeded_windows(m.config, S, T);
+  SensitivityOptions o = options_for({"int3g32a", "int8g32a"});
+  auto cpu = measure_sensitivity(m, windows, T, o);
+  ASSERT_TRUE(cpu) << cpu.error().message;
+  FOR_EACH_DEVICE({
+    SensitivityOptions g = o;
+    g.kld_backend = vulkan_kld_factory(device);
+    auto gpu = measure_sensitivity(m, windows, T, g);
+    ASSERT_TRUE(gpu) << gpu.error().message;
+    EXPECT_EQ(gpu->backend, "vulkan");
+    EXPECT_TRUE(gpu->warnings.empty());
+    EXPECT_NEAR(gpu->nll_ref, cpu->nll_ref, 1e-5 * cpu->nll_ref);
+    ASSERT_EQ(gpu->values.size(), cpu->values.size());
+    double worst_kl = 0, worst_small = 0, worst_dnll = 0;  // relative above 1e-5 nats, absolute below
+    for (const auto& [tensor, by_format] : cpu->values)
+      for (const auto& [format, want] : by_format) {
+        SCOPED_TRACE(tensor + " " + format);
+        ASSERT_TRUE(gpu->values.count(tensor) && gpu->values.at(tensor).count(format));
+        const Sensitivity& got = gpu->values.at(tensor).at(format);
+        // KL: relative where it is large enough to mean something, else absolute (the CPU stores
+        // log-probabilities in float: its own resolution is about 1e-7 nats).
+        EXPECT_NEAR(got.kld, want.kld, 2e-3 * want.kld + 2e-7);
+        EXPECT_NEAR(got.dnll, want.dnll, 1e-5);
+        if (want.kld > 1e-5)
+          worst_kl = std::max(worst_kl, std::abs(got.kld - want.kld) / want.kld);
+        else
+          worst_small = std::max(worst_small, std::abs(got.kld - want.kld));
+        worst_dnll = std::max(worst_dnll, std::abs(got.dnll - want.dnll));
+      }
+    std::printf("%s %s: largest KL difference %.2e relative (KL > 1e-5), %.2e nats (below); NLL change %.2e nats\n",
+                device.info().name.c_str(), GetParam(), worst_kl, worst_small, worst_dnll);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Vulkan, KldFixture, ::testing::ValuesIn(test::kFixtureArchitectures), test::FixtureTestName());
+
+TEST(VulkanKld, OutOfDeviceMemoryLeavesTheMeasurementToTheCpu) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
+  ModelWeights m = test::load_fixture_model("llama-gqa");
+  const int64_t S = 2, T = 8;
+  const auto windows = seeded_windows(m.config, S, T);
+  SensitivityOptions o = options_for({"int4g32a"});
+  o.embeddings = false;
+  auto cpu = measure_sensitivity(m, windows, T, o);
+  ASSERT_TRUE(cpu) << cpu.error().message;
+  FOR_EACH_DEVICE({
+    const uint64_t baseline = device.device_bytes_in_use();
+    device.set_max_device_bytes(baseline + 4096);
+    SensitivityOptions g = o;
+    g.kld_backend = vulkan_kld_factory(device);
+    auto made = g.kld_backend(m, windows, S, T);
+    ASSERT_FALSE(made);
+    EXPECT_EQ(made.error().code, ErrorCode::OutOfMemory) << made.error().message;
+    auto fell_back = measure_sensitivity(m, windows, T, g);
+    device.set_max_device_bytes(0);
+    ASSERT_TRUE(fell_back) << fell_back.error().message;
+    EXPECT_EQ(fell_back->backend, "cpu");
+    ASSERT_EQ(fell_back->warnings.size(), 1u);
+    EXPECT_NE(fell_back->warnings[0].find("runs on the CPU"), std::string::npos) << fell_back->warnings[0];
+    EXPECT_EQ(fell_back->values, cpu->values);
+    EXPECT_EQ(device.device_bytes_in_use(), baseline) << "device memory not returned";
+  });
+}
+
+}  // namespace
+}  // namespace lowbit::gpu
