@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/io/checkpoint.h"
 #include "core/model/model.h"
@@ -39,6 +42,14 @@ inline ModelWeights load_fixture_model(const std::string& name) {
   auto w = load_model(**ck, *cfg);
   EXPECT_TRUE(w.has_value()) << (w ? "" : w.error().message);
   return w ? std::move(*w) : ModelWeights{};
+}
+
+// S windows of T seeded token ids below the model's vocabulary.
+inline std::vector<int32_t> seeded_windows(const ModelConfig& c, int64_t S, int64_t T, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> ids(static_cast<size_t>(S * T));
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.vocab));
+  return ids;
 }
 
 }  // namespace lowbit::test

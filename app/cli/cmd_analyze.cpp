@@ -1,5 +1,6 @@
 // lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run] [--resume]
-//                [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the calibration walk on the GPU)]
+//                [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the calibration walk on the GPU; views:
+//                 the Hessian and AWQ views' walks and α grids too)]
 //                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
 //                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
 //                 [--landscape-block K]]
@@ -122,11 +123,12 @@ int run_analyze(const std::vector<std::string>& argv) {
     return fail({ErrorCode::Unsupported, "--resume continues analyze without --views; not yet with them"}, json);
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("analyze", err, json);
-  // --backend vulkan: the calibration walk (gpu/model/vulkan_block_walker.h) on the GPU; the views
-  // themselves run on the CPU.
+  // --backend vulkan: the calibration walk (gpu/model/vulkan_block_walker.h) on the GPU, and with
+  // views the Hessian and AWQ views' walks and the AWQ view's α grids; the rest of the views runs on the CPU.
   std::vector<std::string> warnings;
   EvalDevice device;
   if (backend->vulkan) device.open(*backend, warnings);
+  views.awq.backend = device.awq_grid();
   std::string walker_note, walker_used;
   auto on_backend = [&](BlockHooks h) { return walk_on(device, std::move(h), walker_note, walker_used); };
 

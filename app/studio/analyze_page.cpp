@@ -35,7 +35,7 @@ constexpr ViewKind kViewOrder[] = {ViewKind::Hessian, ViewKind::ScaleHessian, Vi
                                    ViewKind::Outliers};
 
 // The Settings' backend for the calibration walk: a device opened for the job (kept by `device`,
-// which must outlive it), or the CPU with a warning; the views run on the CPU.
+// which must outlive it), or the CPU with a warning; the Hessian and AWQ views walk there too.
 BlockHooks walk_hooks(const AnalyzeJobInput& in, BackendDevice& device, QStringList& warnings) {
   BlockHooks hooks;
   if (in.backend != QLatin1String("vulkan")) return hooks;
@@ -64,7 +64,9 @@ AnalyzeJobResult run_analyze_job(const AnalyzeJobInput& in, Progress& progress, 
   Progress work = progress.sub(0.05, 0.99);
   BackendDevice device;
   const BlockHooks hooks = walk_hooks(in, device, r.warnings);
-  auto done = analyze_views_to_folder(loaded->weights, *windows, info, in.views, path_str(in.out_dir), &work, &cancel, hooks);
+  ViewsOptions options = in.views;
+  options.awq.backend = device.awq_grid();  // empty on the CPU
+  auto done = analyze_views_to_folder(loaded->weights, *windows, info, options, path_str(in.out_dir), &work, &cancel, hooks);
   if (!done) return failed(done.error());
   auto views = ViewsFile::open(path_str(in.out_dir));
   if (!views) return failed(views.error());

@@ -8,7 +8,8 @@
 namespace lowbit {
 
 Expected<AwqCurvesResult> awq_curves(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const Format& format,
-                                     const AwqOptions& options, Progress* progress, const CancelToken* cancel) {
+                                     const AwqOptions& options, Progress* progress, const CancelToken* cancel,
+                                     const BlockWalkerFactory& walker) {
   if (format.kind != Format::Kind::Int)
     return make_error(ErrorCode::InvalidArgument, "AWQ curves need an int-family format, got " + format.name());
   const auto t0 = std::chrono::steady_clock::now();
@@ -16,6 +17,7 @@ Expected<AwqCurvesResult> awq_curves(ModelWeights& m, std::span<const int32_t> w
   q.method = QuantMethod::Awq;
   q.format = format;
   q.awq = options;
+  q.calib_walker = walker;
   q.calib.ctx = ctx;
   q.calib.samples = ctx > 0 ? static_cast<int64_t>(windows.size()) / ctx : 0;
   LB_TRY_VOID(q.validate());

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calib/analyze.h"
 #include "core/jobs/progress.h"
 #include "core/model/weights.h"
 #include "core/quant/awq.h"
@@ -43,8 +44,10 @@ struct AwqCurvesResult {
 };
 
 // `format`: an int-family format every linear layer fits (the clip curve needs min-max grids).
+// options.backend evaluates the α grids (AWQ's own, and the unapplied groups'); `walker` runs the
+// calibration walk (QuantizeOptions::calib_walker); the clip curve and search run on the CPU.
 Expected<AwqCurvesResult> awq_curves(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const Format& format,
                                      const AwqOptions& options, Progress* progress = nullptr,
-                                     const CancelToken* cancel = nullptr);
+                                     const CancelToken* cancel = nullptr, const BlockWalkerFactory& walker = {});
 
 }  // namespace lowbit

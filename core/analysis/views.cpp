@@ -310,6 +310,11 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
                                                                     {{"format", "lowbit-views"}}));
   LB_TRY_ASSIGN(const CalibrationSet calib_set, CalibrationSet::open(staging.stage));
 
+  // The later walks run where the calibration's did (its walker alone: they hold the model whole).
+  BlockHooks walk;
+  walk.walker = calibration_hooks.walker;
+  walk.walker_note = calibration_hooks.walker_note;
+
   // 3. Weight Hessians: fp from the calibration folder, then one walk per b.
   if (wants(ViewKind::Hessian)) {
     const auto th = Clock::now();
@@ -338,7 +343,7 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
         }
         return {};
       };
-      LB_TRY_VOID(collect_quantized_prefix_stats(m, windows, ctx, &f, sink, &p, cancel));
+      LB_TRY_VOID(collect_quantized_prefix_stats(m, windows, ctx, &f, sink, &p, cancel, walk));
     }
     d.hessian = std::move(hv);
     d.seconds["hessian"] = seconds_since(th);
@@ -420,7 +425,7 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
     for (int bits : o.bits) {
       const Format f = o.format(bits);
       Progress p = stage(plan.awq / nbits, "awq " + f.name() + ": ");
-      LB_TRY_ASSIGN(AwqCurvesResult r, awq_curves(m, windows, ctx, f, o.awq, &p, cancel));
+      LB_TRY_ASSIGN(AwqCurvesResult r, awq_curves(m, windows, ctx, f, o.awq, &p, cancel, calibration_hooks.walker));
       d.awq.push_back(std::move(r));
     }
     d.seconds["awq"] = seconds_since(ta);

@@ -54,7 +54,8 @@ struct ViewsOptions {
   nlohmann::json to_json() const;
 };
 
-// Runs analyze_to_folder (with `calibration_hooks`: where its walk runs) and the requested views;
+// Runs analyze_to_folder (with `calibration_hooks`: where its walk runs, and with it the walks of the
+// Hessian and AWQ views; options.awq.backend evaluates the AWQ view's α grids) and the requested views;
 // returns {"calibration": calibration.json, "views": a summary of views.json} (the CLI's --json output).
 Expected<nlohmann::json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                                  const ViewsOptions& options, const std::filesystem::path& dir,

@@ -87,8 +87,8 @@ std::vector<int64_t> default_hessian_blocks(const ModelConfig& c) {
 
 Expected<void> collect_quantized_prefix_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx,
                                               const Format* format, const BlockStatsSink& sink, Progress* progress,
-                                              const CancelToken* cancel) {
-  if (!format) return collect_block_stats(m, windows, ctx, sink, progress, cancel);
+                                              const CancelToken* cancel, const BlockHooks& hooks) {
+  if (!format) return collect_block_stats(m, windows, ctx, sink, progress, cancel, hooks);
   for (size_t b = 0; b < m.blocks.size(); ++b)
     LB_TRY_VOID(check_scaled_rtn(m.blocks[b], *format, "block " + std::to_string(b)));
   // The fp32 block currently replaced by its quantized form, put back when the walk leaves it.
@@ -111,7 +111,7 @@ Expected<void> collect_quantized_prefix_stats(ModelWeights& m, std::span<const i
     scaled_rtn_block(blk, *format, 1.0f);
     return {};
   };
-  return collect_block_stats(m, windows, ctx, quantizing_sink, progress, cancel);
+  return collect_block_stats(m, windows, ctx, quantizing_sink, progress, cancel, hooks);
 }
 
 }  // namespace lowbit

@@ -59,9 +59,10 @@ std::vector<int64_t> default_hessian_blocks(const ModelConfig& c);
 // collect_block_stats on a model whose blocks before b are RTN-quantized to `format` (nullptr: none,
 // the fp walk) when block b's statistics reach `sink`. Quantizes one block at a time in place and
 // restores it once the windows are past it, so `m` is unchanged on return (on errors too) and only
-// one block's fp32 weights are held on the side.
+// one block's fp32 weights are held on the side. `hooks`: the walk's (its walker: where it runs).
 Expected<void> collect_quantized_prefix_stats(ModelWeights& m, std::span<const int32_t> windows, int64_t ctx,
                                               const Format* format, const BlockStatsSink& sink,
-                                              Progress* progress = nullptr, const CancelToken* cancel = nullptr);
+                                              Progress* progress = nullptr, const CancelToken* cancel = nullptr,
+                                              const BlockHooks& hooks = {});
 
 }  // namespace lowbit

@@ -72,12 +72,27 @@ TEST(CliAnalyze, VulkanWalkMatchesTheCpu) {
       }
       EXPECT_LT(diff, 1e-5 * scale) << "block " << blk << " " << linear_input_name(i);
     }
-  // With --views the calibration walks on the GPU, the views run on the CPU.
-  auto views = run_lowbit({"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "2", "--ctx", "16",
-                           "--views", "outliers", "--backend", "vulkan", "--out", (dir / "views").string(), "--json"});
+  // With --views the calibration and the Hessian view's walks run on the GPU: the view's summaries
+  // are the CPU's to float rounding.
+  std::vector<std::string> view_args = {"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "2",
+                                        "--ctx", "16", "--views", "outliers,hessian", "--view-bits", "3", "--blocks", "1", "--json"};
+  auto cpu_views = view_args, gpu_views = view_args;
+  cpu_views.insert(cpu_views.end(), {"--out", (dir / "views_cpu").string()});
+  gpu_views.insert(gpu_views.end(), {"--out", (dir / "views").string(), "--backend", "vulkan"});
+  auto cv = run_lowbit(cpu_views);
+  auto views = run_lowbit(gpu_views);
+  ASSERT_EQ(cv.exit_code, 0) << cv.err;
   ASSERT_EQ(views.exit_code, 0) << views.err;
   EXPECT_EQ(nlohmann::json::parse(views.out)["backend"], "vulkan");
-  EXPECT_TRUE(std::filesystem::exists(dir / "views" / "views.json"));
+  ASSERT_TRUE(std::filesystem::exists(dir / "views" / "views.json"));
+  const auto va = nlohmann::json::parse(slurp(dir / "views_cpu" / "views.json"));
+  const auto vb = nlohmann::json::parse(slurp(dir / "views" / "views.json"));
+  ASSERT_EQ(va["hessian"]["layers"].size(), vb["hessian"]["layers"].size());
+  for (size_t k = 0; k < va["hessian"]["layers"].size(); ++k)
+    for (const char* key : {"eig_max", "trace", "offdiag_mass"}) {
+      const double want = va["hessian"]["layers"][k][key].get<double>(), got = vb["hessian"]["layers"][k][key].get<double>();
+      EXPECT_NEAR(got, want, 1e-5 * std::abs(want)) << key << " of layer " << k;
+    }
   std::filesystem::remove_all(dir);
 }
 

@@ -21,13 +21,6 @@
 namespace lowbit::gpu {
 namespace {
 
-std::vector<int32_t> seeded_windows(const ModelConfig& c, int64_t S, int64_t T) {
-  std::mt19937 rng(21);
-  std::vector<int32_t> ids(static_cast<size_t>(S * T));
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.vocab));
-  return ids;
-}
-
 SensitivityOptions options_for(const std::vector<std::string>& formats) {
   SensitivityOptions o;
   for (const auto& f : formats) o.formats.push_back(*Format::parse(f));
@@ -41,7 +34,7 @@ TEST_P(KldFixture, SensitivitiesMatchTheCpu) {
   ModelWeights m = test::load_fixture_model(GetParam());
   ASSERT_FALSE(m.blocks.empty());
   const int64_t S = 2, T = 16;
-  const auto windows = seeded_windows(m.config, S, T);
+  const auto windows = test::seeded_windows(m.config, S, T, 21);
   SensitivityOptions o = options_for({"int3g32a", "int8g32a"});
   auto cpu = measure_sensitivity(m, windows, T, o);
   ASSERT_TRUE(cpu) << cpu.error().message;
@@ -81,7 +74,7 @@ TEST(VulkanKld, OutOfDeviceMemoryLeavesTheMeasurementToTheCpu) {
   LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
   ModelWeights m = test::load_fixture_model("llama-gqa");
   const int64_t S = 2, T = 8;
-  const auto windows = seeded_windows(m.config, S, T);
+  const auto windows = test::seeded_windows(m.config, S, T, 21);
   SensitivityOptions o = options_for({"int4g32a"});
   o.embeddings = false;
   auto cpu = measure_sensitivity(m, windows, T, o);
