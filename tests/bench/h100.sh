@@ -33,12 +33,19 @@ step 150 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 -
 # fp16 4096³ products (the portable path) and the Hessian accumulation's rate beside them.
 step 90 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --hessian 4096,4096 --out "$out/matmul_bench_h100.json"
 # Every GPU op's test against the CPU on this device (the ones that need ../shared skip).
-for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test "$bin"/vulkan_block_walker_test; do
+for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test \
+  "$bin"/vulkan_block_walker_test "$bin"/vulkan_kld_test "$bin"/analysis_views_vulkan_test; do
   [ -x "$t" ] && step 60 "$(basename "$t")" "$t" --gtest_brief=1
 done
 if [ -d .kjv ]; then
   step 90 forward "$bin/forward_bench" --model .kjv/kjv-llama-8m --text .kjv/kjv-valid.txt --ctx 256 --windows 0 --batch 32 --out "$out/forward_bench_h100.json"
   step 120 quantize "$bin/lowbit" quantize .kjv/kjv-llama-8m --method gptq --format int4g128a --calib .kjv/kjv-train.txt --samples 128 \
     --ctx 256 --backend vulkan --threads 16 --out /tmp/kjv-gptq --json
+  # RTN onto a K-quant on the device, and the KLD plan's forward passes there (the CPU's times beside).
+  step 30 rtn_q4k "$bin/lowbit" quantize .kjv/kjv-llama-8m --method rtn --format q4_k --backend vulkan --out /tmp/kjv-q4k.gguf --json
+  step 120 plan_kld "$bin/lowbit" plan .kjv/kjv-llama-8m --budget-bpw 4.5 --calib .kjv/kjv-train.txt --samples 16 --ctx 256 \
+    --backend vulkan --cache /tmp/kld-gpu.json --out /tmp/plan-gpu.json --json
+  step 120 plan_kld_cpu "$bin/lowbit" plan .kjv/kjv-llama-8m --budget-bpw 4.5 --calib .kjv/kjv-train.txt --samples 16 --ctx 256 \
+    --threads 16 --cache /tmp/kld-cpu.json --out /tmp/plan-cpu.json --json
 fi
 tail -n 60 "$log"
