@@ -5,6 +5,7 @@
 #include "gpu/model/vulkan_block_walker.h"
 #include "gpu/model/vulkan_forward.h"
 #include "gpu/model/vulkan_kld.h"
+#include "gpu/model/vulkan_scale_loss.h"
 #include "gpu/ops/awq_op.h"
 #include "gpu/ops/gptq_op.h"
 #include "gpu/ops/rtn_int_op.h"
@@ -82,6 +83,13 @@ BlockWalkerFactory BackendDevice::block_walker() const {
 KldScorerFactory BackendDevice::kld() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_kld_factory(*impl_->device);
+#endif
+  return {};
+}
+
+ScaleLossRunnerFactory BackendDevice::scale_loss() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_scale_loss_factory(*impl_->device);
 #endif
   return {};
 }

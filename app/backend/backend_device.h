@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/scale_loss.h"
 #include "core/calib/analyze.h"
 #include "core/eval/forward_backend.h"
 #include "core/plan/sensitivity.h"
@@ -42,6 +43,8 @@ class BackendDevice {
   BlockWalkerFactory block_walker() const;
   // The KLD sensitivity's forward passes on the device (SensitivityOptions::kld_backend); empty when none is open.
   KldScorerFactory kld() const;
+  // The scale views' forward passes on the device (ViewsOptions::scale_runner); empty when none is open.
+  ScaleLossRunnerFactory scale_loss() const;
 
  private:
   struct Impl;

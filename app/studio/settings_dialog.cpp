@@ -125,9 +125,9 @@ void SettingsDialog::retranslate() {
     backend_->setItemText(i, backend_->itemData(i).toString() == QLatin1String("vulkan") ? tr("Vulkan (GPU)") : tr("CPU"));
   backend_note_->setText(vulkan_in_build()
                              ? tr("Compare evaluates its layouts, Export quantizes (RTN, GPTQ's sweep, AWQ's scale grid "
-                                  "and the calibration), Analyze runs its calibration and the Hessian and AWQ views' walks "
-                                  "and Plan its sensitivity measurement on the backend and device chosen here; the scale "
-                                  "views and the outlier histograms run on the CPU in this version.")
+                                  "and the calibration), Analyze runs its calibration and its views' forward passes and Plan "
+                                  "its sensitivity measurement on the backend and device chosen here; the rest (the outlier "
+                                  "histograms, the quantization of Compare's and Plan's candidates) runs on the CPU.")
                              : tr("Every studio job runs on the CPU: this build has no Vulkan backend."));
   if (devices_.isEmpty())
     device_->setItemText(0, vulkan_in_build() ? tr("No Vulkan device: %1").arg(device_error_)

@@ -12,9 +12,13 @@
 // blocks, the blocks' inputs ((n + 1) × windows × ctx × hidden floats) and 2n perturbed blocks.
 // The model's own weights are only read. Codes are rounded again on every scaled grid unless
 // `fixed_codes` (scaled_rtn.h explains the kink at c = 1 that rounding again brings).
+// The forward passes run on a ScaleLossRunner: the CPU's (host memory) or another backend's
+// (gpu/model/vulkan_scale_loss.h: blocks and hidden states on the device, a position's loss reduced
+// there); the blocks' quantization stays on the CPU.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,12 +53,39 @@ struct LandscapeResult {
   double seconds = 0;
 };
 
+// Where the scale views' forward passes run: decoder blocks it keeps (handles from add_block) and
+// `slots` buffers of the windows' hidden states (S·T × hidden each), made for one model and one set
+// of windows (S windows of ctx tokens).
+class ScaleLossRunner {
+ public:
+  virtual ~ScaleLossRunner() = default;
+  virtual std::string name() const = 0;  // "cpu", "vulkan"
+  virtual Expected<int64_t> add_block(const DecoderBlock& b) = 0;
+  virtual void drop_block(int64_t handle) = 0;
+  virtual Expected<void> embed(int slot) = 0;  // the windows' embeddings
+  virtual Expected<void> copy(int from, int to) = 0;
+  virtual Expected<void> run(int64_t block, int slot) = 0;  // the block over the slot's states, in place
+  // The mean next-token NLL (nats) of the output head on the slot's states, over every position but
+  // the last of each window, logsumexp in double.
+  virtual Expected<double> loss(int slot) = 0;
+};
+using ScaleLossRunnerFactory = std::function<Expected<std::unique_ptr<ScaleLossRunner>>(
+    const ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, int slots)>;
+
+// The CPU's runner (blocks run in chunks of about 4096 tokens).
+Expected<std::unique_ptr<ScaleLossRunner>> cpu_scale_loss_runner(const ModelWeights& m, std::span<const int32_t> windows,
+                                                                 int64_t ctx, int slots);
+
 class ScaleLossModel {
  public:
-  // RTN-quantizes a copy of m's blocks to `format` (int family) and runs the windows through it once.
+  // RTN-quantizes a copy of m's blocks to `format` (int family) and runs the windows through it once,
+  // on the runner `runner` makes (empty, or one answering Unsupported or OutOfMemory: the CPU's; then
+  // `note`, if set, receives why).
   static Expected<std::unique_ptr<ScaleLossModel>> build(const ModelWeights& m, std::span<const int32_t> windows,
                                                          int64_t ctx, const Format& format, bool fixed_codes = false,
-                                                         const CancelToken* cancel = nullptr);
+                                                         const CancelToken* cancel = nullptr,
+                                                         const ScaleLossRunnerFactory& runner = {}, std::string* note = nullptr);
+  std::string runner_name() const { return runner_->name(); }
   int64_t blocks() const { return static_cast<int64_t>(quantized_.size()); }
   double base_loss() const { return base_loss_; }
   const Format& format() const { return format_; }
@@ -69,21 +100,19 @@ class ScaleLossModel {
                                       const CancelToken* cancel = nullptr) const;
 
  private:
-  ScaleLossModel(const ModelWeights& m, std::span<const int32_t> windows, int64_t ctx, const Format& format,
-                 bool fixed_codes);
+  ScaleLossModel(const ModelWeights& m, const Format& format, bool fixed_codes);
   DecoderBlock perturbed(int64_t block, float c) const;
-  void run_block(const DecoderBlock& b, MatrixRM& x) const;
-  // Runs blocks [from, n) unperturbed from x, then the head: the loss.
-  double finish(int64_t from, MatrixRM x) const;
-  double head_loss(const MatrixRM& x) const;
+  // Runs the quantized blocks [from, n) over `slot`, then the head: the loss.
+  Expected<double> finish(int64_t from, int slot) const;
+  int input_slot(int64_t k) const { return static_cast<int>(k); }  // the input of block k (n: of the head)
+  int y_slot() const { return static_cast<int>(blocks()) + 1; }
+  int w_slot() const { return static_cast<int>(blocks()) + 2; }
 
   const ModelWeights& m_;
-  std::vector<int32_t> windows_;
-  int64_t ctx_ = 0, count_ = 0;
   Format format_;
   bool fixed_codes_ = false;
-  std::vector<DecoderBlock> quantized_;
-  std::vector<MatrixRM> inputs_;  // inputs_[k]: the input of block k; inputs_[n]: of the head
+  std::unique_ptr<ScaleLossRunner> runner_;  // mutable work: the runner's slots are scratch
+  std::vector<int64_t> quantized_;           // the runner's handles of the c = 1 blocks
   double base_loss_ = 0;
 };
 

@@ -377,6 +377,7 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
   }
 
   // 5. Scale Hessian and landscape, one quantized model per b (lowest b first: it picks the pair).
+  std::string scale_backend, scale_note;
   if (wants(ViewKind::ScaleHessian) || wants(ViewKind::Landscape)) {
     double t_sh = 0, t_ls = 0;
     int64_t pair = o.landscape_block;
@@ -390,7 +391,8 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
     for (int bits : o.bits) {
       const Format f = o.format(bits);
       auto tb = Clock::now();
-      LB_TRY_ASSIGN(auto model, ScaleLossModel::build(m, windows, ctx, f, o.scale_fixed_codes, cancel));
+      LB_TRY_ASSIGN(auto model, ScaleLossModel::build(m, windows, ctx, f, o.scale_fixed_codes, cancel, o.scale_runner, &scale_note));
+      scale_backend = model->runner_name();
       const double t_build = seconds_since(tb);
       if (wants(ViewKind::ScaleHessian)) {
         const auto ts = Clock::now();
@@ -443,7 +445,10 @@ Expected<json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t>
   staging.done = true;
   fs::remove_all(staging.stage, ec);
   if (progress) progress->report(1.0, "views written");
-  return json{{"calibration", calib}, {"views", summary_of(d)}};
+  json out{{"calibration", calib}, {"views", summary_of(d)}};
+  if (!scale_backend.empty()) out["scale_views_backend"] = scale_backend;
+  if (!scale_note.empty()) out["scale_views_note"] = scale_note;
+  return out;
 }
 
 }  // namespace lowbit

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/analysis/outliers.h"
+#include "core/analysis/scale_loss.h"
 #include "core/calib/analyze.h"
 #include "core/quant/awq.h"
 
@@ -49,14 +50,17 @@ struct ViewsOptions {
   int64_t landscape_block = -1;       // first block of the pair; -1: chosen as above
   AwqOptions awq;
   OutlierOptions outliers;
+  ScaleLossRunnerFactory scale_runner;  // where the scale views' forward passes run (empty: the CPU)
   Expected<void> validate() const;
   Format format(int b) const { return Format::integer(b, group, symmetric); }
   nlohmann::json to_json() const;
 };
 
 // Runs analyze_to_folder (with `calibration_hooks`: where its walk runs, and with it the walks of the
-// Hessian and AWQ views; options.awq.backend evaluates the AWQ view's α grids) and the requested views;
-// returns {"calibration": calibration.json, "views": a summary of views.json} (the CLI's --json output).
+// Hessian and AWQ views; options.awq.backend evaluates the AWQ view's α grids, options.scale_runner
+// runs the scale views) and the requested views; returns {"calibration": calibration.json, "views": a
+// summary of views.json, "scale_views_backend": where the scale views ran, and "scale_views_note" why
+// not on the runner asked for} (the CLI's --json output).
 Expected<nlohmann::json> analyze_views_to_folder(ModelWeights& m, std::span<const int32_t> windows, const AnalyzeInfo& info,
                                                  const ViewsOptions& options, const std::filesystem::path& dir,
                                                  Progress* progress = nullptr, const CancelToken* cancel = nullptr,

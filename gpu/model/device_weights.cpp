@@ -86,7 +86,7 @@ Expected<DeviceBlock> block_to(Uploader& up, const ModelConfig& c, const Decoder
 
 }  // namespace
 
-Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& m) {
+Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& m, bool with_blocks) {
   const ModelConfig& c = m.config;
   Uploader up(device);
   DeviceWeights d;
@@ -102,6 +102,7 @@ Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& m) {
     LB_TRY_ASSIGN(d.lm_head, up.matrix(m.lm_head));
   }
   for (const DecoderBlock& b : m.blocks) {
+    if (!with_blocks) break;
     LB_TRY_ASSIGN(DeviceBlock db, block_to(up, c, b));
     d.blocks.push_back(std::move(db));
   }

@@ -41,7 +41,8 @@ struct DeviceWeights {
   const Buffer& output() const { return lm_head.handle() ? lm_head : tok_embd; }
 };
 
-Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& weights);
+// with_blocks false: the embeddings, final norm and head alone (a caller that keeps blocks of its own).
+Expected<DeviceWeights> upload_weights(Device& device, const ModelWeights& weights, bool with_blocks = true);
 // One decoder block alone (the calibration walk uploads each block as it reaches it).
 Expected<DeviceBlock> upload_block(Device& device, const ModelConfig& config, const DecoderBlock& block);
 // One matrix (an embedding or the head, as the KLD sensitivity replaces them).

@@ -72,10 +72,11 @@ TEST(CliAnalyze, VulkanWalkMatchesTheCpu) {
       }
       EXPECT_LT(diff, 1e-5 * scale) << "block " << blk << " " << linear_input_name(i);
     }
-  // With --views the calibration and the Hessian view's walks run on the GPU: the view's summaries
-  // are the CPU's to float rounding.
+  // With --views the calibration and the Hessian view's walks, and the landscape's forward passes,
+  // run on the GPU: the views are the CPU's to float rounding.
   std::vector<std::string> view_args = {"analyze", kDemo.string(), "--calib", (kDemo / "demo-calib.txt").string(), "--samples", "2",
-                                        "--ctx", "16", "--views", "outliers,hessian", "--view-bits", "3", "--blocks", "1", "--json"};
+                                        "--ctx", "16", "--views", "outliers,hessian,landscape", "--view-bits", "3", "--blocks", "1",
+                                        "--landscape-points", "3", "--landscape-block", "1", "--json"};
   auto cpu_views = view_args, gpu_views = view_args;
   cpu_views.insert(cpu_views.end(), {"--out", (dir / "views_cpu").string()});
   gpu_views.insert(gpu_views.end(), {"--out", (dir / "views").string(), "--backend", "vulkan"});
@@ -84,6 +85,8 @@ TEST(CliAnalyze, VulkanWalkMatchesTheCpu) {
   ASSERT_EQ(cv.exit_code, 0) << cv.err;
   ASSERT_EQ(views.exit_code, 0) << views.err;
   EXPECT_EQ(nlohmann::json::parse(views.out)["backend"], "vulkan");
+  EXPECT_EQ(nlohmann::json::parse(views.out)["views"]["scale_views_backend"], "vulkan");
+  EXPECT_EQ(nlohmann::json::parse(cv.out)["views"]["scale_views_backend"], "cpu");
   ASSERT_TRUE(std::filesystem::exists(dir / "views" / "views.json"));
   const auto va = nlohmann::json::parse(slurp(dir / "views_cpu" / "views.json"));
   const auto vb = nlohmann::json::parse(slurp(dir / "views" / "views.json"));
@@ -93,6 +96,12 @@ TEST(CliAnalyze, VulkanWalkMatchesTheCpu) {
       const double want = va["hessian"]["layers"][k][key].get<double>(), got = vb["hessian"]["layers"][k][key].get<double>();
       EXPECT_NEAR(got, want, 1e-5 * std::abs(want)) << key << " of layer " << k;
     }
+  const auto& la = va["landscape"][0]["loss"];
+  const auto& lb = vb["landscape"][0]["loss"];
+  ASSERT_EQ(la.size(), 3u);
+  ASSERT_EQ(lb.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t j = 0; j < 3; ++j) EXPECT_NEAR(lb[i][j].get<double>(), la[i][j].get<double>(), 1e-5 * la[i][j].get<double>());
   std::filesystem::remove_all(dir);
 }
 

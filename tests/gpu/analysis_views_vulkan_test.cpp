@@ -3,7 +3,9 @@
 // - the weight-Hessian view's walks through a model whose earlier blocks are RTN-quantized
 //   (collect_quantized_prefix_stats with the Vulkan walker): every block's four Hessians;
 // - the AWQ view (awq_curves with the Vulkan walker and α grid): the same α for every group, the
-//   α-error and clip curves within float tolerance.
+//   α-error and clip curves within float tolerance;
+// - the scale views (ScaleLossModel on the Vulkan runner): the base loss, the scale Hessian (finite
+//   differences of losses: their float noise over h²) and the landscape against the CPU's.
 // Skips with a message where there is no Vulkan device or ../shared.
 #include <gtest/gtest.h>
 
@@ -11,9 +13,11 @@
 #include <cstdio>
 
 #include "core/analysis/awq_curves.h"
+#include "core/analysis/scale_loss.h"
 #include "core/analysis/weight_hessian.h"
 #include "fixture_model.h"
 #include "gpu/model/vulkan_block_walker.h"
+#include "gpu/model/vulkan_scale_loss.h"
 #include "gpu/ops/awq_op.h"
 #include "gpu_test_support.h"
 #include "test_support.h"
@@ -99,6 +103,44 @@ TEST_F(AnalysisViewsOnVulkan, AwqCurvesMatchTheCpu) {
     EXPECT_LT(worst_clip, 1e-5);
     std::printf("%s: AWQ α curves within %.2e, clip curves within %.2e relative\n", device.info().name.c_str(), worst_alpha,
                 worst_clip);
+  });
+}
+
+TEST_F(AnalysisViewsOnVulkan, ScaleViewsMatchTheCpu) {
+  auto cpu = ScaleLossModel::build(m, windows, T, f);
+  ASSERT_TRUE(cpu) << cpu.error().message;
+  EXPECT_EQ((*cpu)->runner_name(), "cpu");
+  auto cpu_h = (*cpu)->scale_hessian(0.05);
+  ASSERT_TRUE(cpu_h) << cpu_h.error().message;
+  const std::vector<double> values = {0.9, 1.0, 1.1};
+  auto cpu_l = (*cpu)->landscape(0, values);
+  ASSERT_TRUE(cpu_l) << cpu_l.error().message;
+  FOR_EACH_DEVICE({
+    std::string note;
+    auto gpu = ScaleLossModel::build(m, windows, T, f, false, nullptr, vulkan_scale_loss_factory(device), &note);
+    ASSERT_TRUE(gpu) << gpu.error().message;
+    EXPECT_EQ((*gpu)->runner_name(), "vulkan") << note;
+    EXPECT_NEAR((*gpu)->base_loss(), (*cpu)->base_loss(), 1e-6 * (*cpu)->base_loss());
+    auto gpu_h = (*gpu)->scale_hessian(0.05);
+    ASSERT_TRUE(gpu_h) << gpu_h.error().message;
+    EXPECT_EQ(gpu_h->evaluations, cpu_h->evaluations);
+    double worst_h = 0, scale_h = 0;
+    for (size_t i = 0; i < cpu_h->matrix.size(); ++i)
+      for (size_t j = 0; j < cpu_h->matrix.size(); ++j) {
+        worst_h = std::max(worst_h, std::abs(gpu_h->matrix[i][j] - cpu_h->matrix[i][j]));
+        scale_h = std::max(scale_h, std::abs(cpu_h->matrix[i][j]));
+      }
+    auto gpu_l = (*gpu)->landscape(0, values);
+    ASSERT_TRUE(gpu_l) << gpu_l.error().message;
+    double worst_l = 0;
+    for (size_t i = 0; i < values.size(); ++i)
+      for (size_t j = 0; j < values.size(); ++j)
+        worst_l = std::max(worst_l, std::abs(gpu_l->loss[i][j] - cpu_l->loss[i][j]) / cpu_l->loss[i][j]);
+    // Losses agree to ~1e-7 relative; the Hessian's finite differences divide that noise by h².
+    EXPECT_LT(worst_l, 1e-5);
+    EXPECT_LT(worst_h, 1e-3 * scale_h + 1e-3);
+    std::printf("%s: landscape within %.2e relative; scale Hessian within %.2e (largest entry %.3g)\n", device.info().name.c_str(),
+                worst_l, worst_h, scale_h);
   });
 }
 
