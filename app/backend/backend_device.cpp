@@ -94,4 +94,8 @@ ScaleLossRunnerFactory BackendDevice::scale_loss() const {
   return {};
 }
 
+QuantizeBackends BackendDevice::quantize() const {
+  return {rtn(), gptq(), awq_grid(), block_walker()};
+}
+
 }  // namespace lowbit

@@ -17,6 +17,7 @@
 #include "core/plan/sensitivity.h"
 #include "core/quant/awq.h"
 #include "core/quant/gptq.h"
+#include "core/quant/quantize_model.h"
 
 namespace lowbit {
 
@@ -41,6 +42,8 @@ class BackendDevice {
   AwqGridBackend awq_grid() const;
   // Calibration walks on the device (BlockHooks::walker, QuantizeOptions::calib_walker); empty when none is open.
   BlockWalkerFactory block_walker() const;
+  // All four above, for a quantization's options (QuantizeBackends::apply_to); empty when none is open.
+  QuantizeBackends quantize() const;
   // The KLD sensitivity's forward passes on the device (SensitivityOptions::kld_backend); empty when none is open.
   KldScorerFactory kld() const;
   // The scale views' forward passes on the device (ViewsOptions::scale_runner); empty when none is open.

@@ -3,9 +3,10 @@
 //                      [--backend cpu|vulkan [--device N] [--max-device-mb MB]] [--dry-run]
 // Evaluates several layouts (and uniform formats) of one model in one run: for each, the size of its
 // GGUF export (exact; an estimate for int formats), bits per weight of the whole file, perplexity and
-// KL divergence against the unquantized model on the same windows, and the time it took. Quantization
-// runs on the CPU; with --backend vulkan the evaluations run on the device (the CPU, with a warning,
-// when there is none or it does not support the model).
+// KL divergence against the unquantized model on the same windows, and the time it took. With
+// --backend vulkan the candidates' quantization (RTN, GPTQ's sweep, AWQ's α grid, the calibration walk)
+// and the evaluations run on the device (the CPU, with a warning, when there is none or it does not
+// support the model; per layer where a quantizer has no shader).
 #include <chrono>
 #include <cstdio>
 
@@ -87,7 +88,8 @@ int run_compare(const std::vector<std::string>& argv) {
     windows = std::move(*w);
   }
 
-  // Quantization runs on the CPU; the evaluations on the Vulkan device when one is open.
+  // The candidates' quantization (RTN, GPTQ's sweep, AWQ's grid, the calibration walk) and the
+  // evaluations on the Vulkan device when one is open.
   std::vector<std::string> warnings;
   EvalDevice device;
   device.open(*backend, warnings);
@@ -95,6 +97,7 @@ int run_compare(const std::vector<std::string>& argv) {
   cmp.ppl = po;
   cmp.calib = co;
   cmp.forward = device.forward();
+  cmp.quantize = device.quantize();
   if (args->flag("dry-run")) {
     // The run itself, probed on its progress: through the first candidate into the second, whose
     // rate the others are taken to share; a single candidate is quantized whole and a tenth of its

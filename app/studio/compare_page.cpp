@@ -60,8 +60,8 @@ CompareJobResult run_compare_job(const CompareJobInput& in, Progress& progress, 
     if (!w) return failed(w.error());
     windows = std::move(*w);
   }
-  // The evaluations on the Settings' backend: a Vulkan device opened in the job (it outlives the
-  // engines compare_layouts makes on it), else the CPU with a warning.
+  // The candidates' quantization and evaluations on the Settings' backend: a Vulkan device opened in
+  // the job (it outlives the engines compare_layouts makes on it), else the CPU with a warning.
   CompareOptions options = in.options;
   BackendDevice device;
   if (in.backend == QLatin1String("vulkan")) {
@@ -69,6 +69,7 @@ CompareJobResult run_compare_job(const CompareJobInput& in, Progress& progress, 
     device.open(in.device, 0, w);
     for (const auto& s : w) r.warnings << qstr(s);
     options.forward = device.forward();
+    options.quantize = device.quantize();
   }
   Progress run = progress.sub(0.05, 1.0);
   auto rows = compare_layouts(model, loaded->weights, candidates, *ids, windows, options, &run, &cancel);

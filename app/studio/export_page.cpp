@@ -56,10 +56,7 @@ void on_backend(const ExportJobInput& in, BackendDevice& device, LayoutExportOpt
   std::vector<std::string> w;
   device.open(in.device, 0, w);
   for (const auto& s : w) warnings << qstr(s);
-  o.rtn_backend = device.rtn();
-  o.gptq_backend = device.gptq();
-  o.awq_grid_backend = device.awq_grid();
-  o.calib_walker = device.block_walker();
+  o.backends = device.quantize();
 }
 
 }  // namespace

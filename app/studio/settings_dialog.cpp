@@ -124,10 +124,10 @@ void SettingsDialog::retranslate() {
   for (int i = 0; i < backend_->count(); ++i)
     backend_->setItemText(i, backend_->itemData(i).toString() == QLatin1String("vulkan") ? tr("Vulkan (GPU)") : tr("CPU"));
   backend_note_->setText(vulkan_in_build()
-                             ? tr("Compare evaluates its layouts, Export quantizes (RTN, GPTQ's sweep, AWQ's scale grid "
+                             ? tr("Compare quantizes and evaluates its layouts, Export quantizes (RTN, GPTQ's sweep, AWQ's scale grid "
                                   "and the calibration), Analyze runs its calibration and its views' forward passes and Plan "
                                   "its sensitivity measurement on the backend and device chosen here; the rest (the outlier "
-                                  "histograms, the quantization of Compare's and Plan's candidates) runs on the CPU.")
+                                  "histograms, the quantization of Plan's candidates) runs on the CPU.")
                              : tr("Every studio job runs on the CPU: this build has no Vulkan backend."));
   if (devices_.isEmpty())
     device_->setItemText(0, vulkan_in_build() ? tr("No Vulkan device: %1").arg(device_error_)

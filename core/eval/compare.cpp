@@ -101,6 +101,7 @@ Expected<std::vector<CompareRow>> compare_layouts(const Model& model, const Mode
     ModelWeights w = original;
     QuantizeOptions qo = c.layout.options(w);
     qo.calib = options.calib;
+    options.quantize.apply_to(qo);
     if (auto v = qo.validate(); !v) return make_error(v.error().code, c.name + ": " + v.error().message);
     Progress qp = p.sub(at / n, (at + 0.5) / n);
     auto q = quantize_model(w, qo, windows, &qp, cancel);

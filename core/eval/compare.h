@@ -16,6 +16,7 @@
 #include "core/eval/perplexity.h"
 #include "core/model/model.h"
 #include "core/plan/layout.h"
+#include "core/quant/quantize_model.h"
 
 namespace lowbit {
 
@@ -42,6 +43,7 @@ struct CompareOptions {
   PplOptions ppl;
   CalibOptions calib;  // the windows below were drawn with these (non-RTN methods)
   ForwardFactory forward;  // where the evaluations run (core/eval/forward_backend.h); empty: the CPU
+  QuantizeBackends quantize;  // where the candidates' quantization runs (empty members: the CPU)
   Expected<void> validate() const;
 };
 

@@ -26,10 +26,7 @@ Expected<QuantizeOptions> layout_quantize_options(const Layout& layout, const Mo
   qo.keep_encoded = true;
   qo.fp16_scales = options.to == ExportTarget::Gptq;
   qo.calib = options.calib;
-  qo.rtn_backend = options.rtn_backend;
-  qo.gptq.backend = options.gptq_backend;
-  qo.awq.backend = options.awq_grid_backend;
-  qo.calib_walker = options.calib_walker;
+  options.backends.apply_to(qo);
   if (!options.resume_dir.empty() && layout_streams(qo.method) && qo.method != QuantMethod::Rtn) {
     qo.resume_dir = options.resume_dir;
     qo.resume_if_same = true;

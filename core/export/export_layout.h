@@ -31,12 +31,8 @@ struct LayoutExportOptions {
   // resumed; another run's is cleared. Empty: none. Removing it afterwards is the caller's.
   std::filesystem::path resume_dir;
   std::string run_id;
-  // Where RTN, GPTQ's sweep, AWQ's α grid and the calibration walk run (empty: the CPU;
-  // QuantizeOptions::rtn_backend, gptq.backend, awq.backend, calib_walker).
-  RtnBackend rtn_backend;
-  GptqBackend gptq_backend;
-  AwqGridBackend awq_grid_backend;
-  BlockWalkerFactory calib_walker;
+  // Where RTN, GPTQ's sweep, AWQ's α grid and the calibration walk run (empty: the CPU).
+  QuantizeBackends backends;
 };
 
 struct LayoutExportReport {

@@ -191,6 +191,13 @@ std::map<std::string, Format> planned_formats(const ModelWeights& m, const Quant
   return out;
 }
 
+void QuantizeBackends::apply_to(QuantizeOptions& o) const {
+  o.rtn_backend = rtn;
+  o.gptq.backend = gptq;
+  o.awq.backend = awq_grid;
+  o.calib_walker = calib_walker;
+}
+
 Expected<void> QuantizeOptions::validate() const {
   const bool awq = method == QuantMethod::Awq || method == QuantMethod::AwqGptq;
   if (stream && method != QuantMethod::Rtn && method != QuantMethod::Gptq && !awq)

@@ -46,6 +46,19 @@ std::pair<int64_t, int64_t> linear_shape(const ModelConfig& c, LinearSlot slot);
 LinearInput input_of(LinearSlot slot);
 const char* slot_name(LinearSlot slot);
 
+struct QuantizeOptions;
+
+// Another backend's share of a quantization (the GPU's: app/backend/backend_device.h): RTN, GPTQ's
+// sweep, AWQ's α grid and the calibration walk; what is empty, or answers Unsupported, runs on the CPU.
+struct QuantizeBackends {
+  RtnBackend rtn;
+  GptqBackend gptq;
+  AwqGridBackend awq_grid;
+  BlockWalkerFactory calib_walker;
+  // Sets QuantizeOptions::rtn_backend, gptq.backend, awq.backend and calib_walker.
+  void apply_to(QuantizeOptions& o) const;
+};
+
 struct QuantizeOptions {
   QuantMethod method = QuantMethod::Rtn;
   Format format = Format::integer(4, 128, false);

@@ -123,7 +123,7 @@ class StudioSettingsTest : public QObject {
     backend->setCurrentIndex(backend->findData(QStringLiteral("vulkan")));
     QCOMPARE(QSettings().value(QLatin1String(StudioSettings::kBackendKey)).toString(), QStringLiteral("vulkan"));
     QCOMPARE(StudioSettings::load().backend, QStringLiteral("vulkan"));
-    QVERIFY(dialog.backend_note()->text().contains(QStringLiteral("Compare evaluates")));
+    QVERIFY(dialog.backend_note()->text().contains(QStringLiteral("Compare quantizes and evaluates")));
   }
 
   void saved_settings_are_applied_at_start_up() {
