@@ -1841,8 +1841,8 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <translation>所有工作室任务都在 CPU 上运行：此构建不含 Vulkan 后端。</translation>
     </message>
     <message>
-        <source>Compare quantizes and evaluates its layouts, Export quantizes (RTN, GPTQ&apos;s sweep, AWQ&apos;s scale grid and the calibration), Analyze runs its calibration and its views&apos; forward passes and Plan its sensitivity measurement on the backend and device chosen here; the rest (the outlier histograms, the quantization of Plan&apos;s candidates) runs on the CPU.</source>
-        <translation>“比较”在此处选择的后端和设备上量化并评估其布局，“导出”在其上量化（RTN、GPTQ 的扫描、AWQ 的缩放网格和校准），“分析”在其上运行校准和各视图的前向计算，“规划”在其上测量敏感度；其余部分（离群值直方图、“规划”中候选的量化）在 CPU 上运行。</translation>
+        <source>Compare quantizes and evaluates its layouts, Export quantizes (RTN, GPTQ&apos;s sweep, AWQ&apos;s scale grid and the calibration), Analyze runs its calibration and its views&apos; forward passes and Plan its sensitivity measurement on the backend and device chosen here; the outlier histograms and whatever a shader does not cover run on the CPU.</source>
+        <translation>“比较”在此处选择的后端和设备上量化并评估其布局，“导出”在其上量化（RTN、GPTQ 的扫描、AWQ 的缩放网格和校准），“分析”在其上运行校准和各视图的前向计算，“规划”在其上测量敏感度；离群值直方图以及着色器未覆盖的部分在 CPU 上运行。</translation>
     </message>
 </context>
 <context>

@@ -2,7 +2,8 @@
 //                   [--sensitivity kld|hessian]
 //                   [--no-embeddings] --calib FILE [--samples N --ctx N --seed S] [--text FILE] [--cache FILE]
 //                   --out L.json [--dry-run] [--backend cpu|vulkan [--device N] [--max-device-mb MB]]
-// --backend vulkan: the KLD sensitivity's forward passes (kld) or the calibration walk (hessian) on the GPU.
+// --backend vulkan: the KLD sensitivity's forward passes and candidates' RTN (kld), or the calibration
+// walk and the Hessian-weighted errors (hessian), on the GPU.
 // Measures every tensor's sensitivity to every format of the menu on calibration windows (cached),
 // chooses the layout of least total KL divergence within the budget of the whole file, and writes it
 // with the predicted perplexity (on --text when given: its unquantized perplexity × exp(Σ ΔNLL)).
@@ -113,6 +114,8 @@ int run_plan(const std::vector<std::string>& argv) {
   if (streaming) so.hooks = hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr));
   if (so.kind == SensitivityKind::Hessian) so.hooks = walk_on(device, so.hooks, walker_note, walker_used);
   else so.kld_backend = device.kld();
+  so.rtn_backend = device.rtn();
+  so.error_backend = device.awq_grid();
   if (dry_run && !streaming) {
     // The KLD sensitivity, probed on its progress: its reference pass and the first twentieth of the
     // candidates' measurements, without the cache; the planning itself takes no time.

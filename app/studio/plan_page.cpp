@@ -80,6 +80,8 @@ PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const Can
     device.open(in.device, 0, w);
     for (const auto& s : w) r.warnings << qstr(s);
     so.kld_backend = device.kld();
+    so.rtn_backend = device.rtn();
+    so.error_backend = device.awq_grid();
   }
   Progress sens_progress = p.sub(0.05, 0.98);
   auto sens = measure_sensitivity(weights, *windows, in.calib.ctx, so, &sens_progress, cancel);

@@ -126,8 +126,8 @@ void SettingsDialog::retranslate() {
   backend_note_->setText(vulkan_in_build()
                              ? tr("Compare quantizes and evaluates its layouts, Export quantizes (RTN, GPTQ's sweep, AWQ's scale grid "
                                   "and the calibration), Analyze runs its calibration and its views' forward passes and Plan "
-                                  "its sensitivity measurement on the backend and device chosen here; the rest (the outlier "
-                                  "histograms, the quantization of Plan's candidates) runs on the CPU.")
+                                  "its sensitivity measurement on the backend and device chosen here; the outlier histograms "
+                                  "and whatever a shader does not cover run on the CPU.")
                              : tr("Every studio job runs on the CPU: this build has no Vulkan backend."));
   if (devices_.isEmpty())
     device_->setItemText(0, vulkan_in_build() ? tr("No Vulkan device: %1").arg(device_error_)

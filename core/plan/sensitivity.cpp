@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -113,11 +114,22 @@ Expected<SensitivityTable> hessian_sensitivity(ModelWeights& m, const std::vecto
       const MatrixRM& h = hessians.at(input_of(r.slot));
       for (const Format& f : o.formats) {
         if (!f.fits(w.cols())) continue;
-        LB_TRY_ASSIGN(const EncodedTensor e, encode_rtn(w.data(), w.rows(), w.cols(), f, false, r.tensor));
-        MatrixRM d(w.rows(), w.cols());
-        e.dequantize(d.data());
-        d = w - d;
-        const double err = (d * h).cwiseProduct(d).cast<double>().sum();
+        std::optional<double> on_backend;
+        if (o.error_backend) {
+          auto e = o.error_backend({AwqLayer{&w, f, r.tensor}}, h, {VectorF::Ones(w.cols())});
+          if (e) on_backend = e->at(0);
+          else if (e.error().code != ErrorCode::Unsupported) return Unexpected{e.error()};
+        }
+        double err = 0;
+        if (on_backend) {
+          err = *on_backend;
+        } else {
+          LB_TRY_ASSIGN(const EncodedTensor e, encode_rtn(w.data(), w.rows(), w.cols(), f, false, r.tensor));
+          MatrixRM d(w.rows(), w.cols());
+          e.dequantize(d.data());
+          d = w - d;
+          err = (d * h).cwiseProduct(d).cast<double>().sum();
+        }
         Sensitivity& s = table.values[r.tensor][f.name()];  // fused parts add up
         s.kld += std::max(err, 0.0);
         s.dnll = std::numeric_limits<double>::quiet_NaN();
@@ -254,8 +266,16 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
           return {};
         }
         saved.emplace_back(&w, w);
-        LB_TRY_ASSIGN(const EncodedTensor e, encode_rtn(w.data(), w.rows(), w.cols(), f, false, label));
-        e.dequantize(w.data());
+        std::optional<EncodedTensor> e;
+        if (o.rtn_backend) {
+          auto t = o.rtn_backend(w.data(), w.rows(), w.cols(), f, false, label, false);
+          if (t) e = std::move(*t);
+          else if (t.error().code != ErrorCode::Unsupported) return Unexpected{t.error()};
+        }
+        if (!e) {
+          LB_TRY_ASSIGN(e, encode_rtn(w.data(), w.rows(), w.cols(), f, false, label));
+        }
+        e->dequantize(w.data());
         return {};
       };
       if (tg.parts.empty()) LB_TRY_VOID(quantize(tg.first_block < 0 ? m.tok_embd : m.lm_head, tg.name));

@@ -31,6 +31,8 @@
 #include "core/calib/analyze.h"
 #include "core/jobs/progress.h"
 #include "core/model/weights.h"
+#include "core/quant/awq.h"
+#include "core/quant/encoded.h"
 #include "core/quant/format.h"
 
 namespace lowbit {
@@ -68,6 +70,9 @@ struct SensitivityOptions {
   std::string model_id;               // part of the cache key (the checkpoint path)
   BlockHooks hooks;                   // Hessian kind: streaming (core/model/weights.h); the KLD kind refuses them
   KldScorerFactory kld_backend;       // KLD kind: the forward passes elsewhere; empty: the CPU
+  RtnBackend rtn_backend;             // KLD kind: the candidates' RTN elsewhere (Unsupported: the CPU)
+  // Hessian kind: tr(D H Dᵀ) elsewhere, as AWQ's grid with the one scale vector 1 (Unsupported: the CPU).
+  AwqGridBackend error_backend;
   Expected<void> validate() const;
 };
 

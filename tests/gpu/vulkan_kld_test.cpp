@@ -14,6 +14,8 @@
 #include <random>
 
 #include "core/plan/sensitivity.h"
+#include "gpu/ops/awq_op.h"
+#include "gpu/ops/rtn_int_op.h"
 #include "fixture_model.h"
 #include "gpu_test_support.h"
 #include "test_support.h"
@@ -41,6 +43,7 @@ TEST_P(KldFixture, SensitivitiesMatchTheCpu) {
   FOR_EACH_DEVICE({
     SensitivityOptions g = o;
     g.kld_backend = vulkan_kld_factory(device);
+    g.rtn_backend = vulkan_rtn(device);  // the candidates quantized on the device: the CPU's codes
     auto gpu = measure_sensitivity(m, windows, T, g);
     ASSERT_TRUE(gpu) << gpu.error().message;
     EXPECT_EQ(gpu->backend, "vulkan");
@@ -69,6 +72,34 @@ TEST_P(KldFixture, SensitivitiesMatchTheCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vulkan, KldFixture, ::testing::ValuesIn(test::kFixtureArchitectures), test::FixtureTestName());
+
+// The Hessian kind's errors tr(D H Dᵀ) through AWQ's grid op with the scale vector 1 (int family,
+// ggml types; f16 has no shader and stays on the CPU): the CPU's to float rounding.
+TEST(VulkanHessianSensitivity, ErrorsMatchTheCpu) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
+  ModelWeights m = test::load_fixture_model("llama-gqa");
+  const int64_t T = 16;
+  const auto windows = test::seeded_windows(m.config, 2, T, 21);
+  SensitivityOptions o = options_for({"int3g32a", "q4_0", "f16"});
+  o.kind = SensitivityKind::Hessian;
+  auto cpu = measure_sensitivity(m, windows, T, o);
+  ASSERT_TRUE(cpu) << cpu.error().message;
+  FOR_EACH_DEVICE({
+    SensitivityOptions g = o;
+    g.error_backend = vulkan_awq_grid(device);
+    auto gpu = measure_sensitivity(m, windows, T, g);
+    ASSERT_TRUE(gpu) << gpu.error().message;
+    ASSERT_EQ(gpu->values.size(), cpu->values.size());
+    double worst = 0;
+    for (const auto& [tensor, by_format] : cpu->values)
+      for (const auto& [format, want] : by_format) {
+        const double got = gpu->values.at(tensor).at(format).kld;
+        EXPECT_NEAR(got, want.kld, 1e-5 * want.kld) << tensor << " " << format;
+        worst = std::max(worst, std::abs(got - want.kld) / want.kld);
+      }
+    std::printf("%s: Hessian-weighted errors within %.2e relative\n", device.info().name.c_str(), worst);
+  });
+}
 
 TEST(VulkanKld, OutOfDeviceMemoryLeavesTheMeasurementToTheCpu) {
   LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
