@@ -129,5 +129,40 @@ TEST(VulkanKld, OutOfDeviceMemoryLeavesTheMeasurementToTheCpu) {
   });
 }
 
+// Out of device memory while a candidate's block is uploaded fails that score with OutOfMemory; once
+// memory allows, the scorer measures again what a fresh one measures (the part left half-replaced is
+// restored first).
+TEST(VulkanKld, OutOfMemoryMidScoringFailsThatCandidateOnly) {
+  LOWBIT_REQUIRE_SHARED("models/hf-fixtures/llama-gqa");
+  ModelWeights m = test::load_fixture_model("llama-gqa");
+  const int64_t S = 2, T = 8;
+  const auto windows = test::seeded_windows(m.config, S, T, 21);
+  FOR_EACH_DEVICE({
+    auto made = vulkan_kld_factory(device)(m, windows, S, T);
+    ASSERT_TRUE(made) << made.error().message;
+    KldScorer& scorer = **made;
+    const MatrixRM original = m.blocks[0].q.w;
+    m.blocks[0].q.w *= 1.5f;  // a candidate: block 0 changed
+    device.set_max_device_bytes(device.device_bytes_in_use() + 1024);
+    auto failed = scorer.score(m, 0);
+    device.set_max_device_bytes(0);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::OutOfMemory) << failed.error().message;
+    auto again = scorer.score(m, 0);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_GT(again->kld, 0.0);
+    m.blocks[0].q.w = original;
+    m.blocks[1].up.w *= 1.5f;  // another candidate: block 0 must be the original again
+    auto other = scorer.score(m, 1);
+    ASSERT_TRUE(other) << other.error().message;
+    auto fresh = vulkan_kld_factory(device)(m, windows, S, T);  // reference on the changed model
+    ASSERT_TRUE(fresh);
+    m.blocks[1].up.w /= 1.5f;
+    auto base = vulkan_kld_factory(device)(m, windows, S, T);
+    ASSERT_TRUE(base);
+    EXPECT_NEAR((*fresh)->nll_ref() - (*base)->nll_ref(), other->dnll, 1e-6) << "block 0 was not restored";
+  });
+}
+
 }  // namespace
 }  // namespace lowbit::gpu
