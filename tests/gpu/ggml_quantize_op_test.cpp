@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include "core/quant/ggml_formats.h"
@@ -68,6 +70,30 @@ TEST(GgmlQuantizeOp, KQuantBytesAreTheCpuReferenceQuantizers) {
   for (size_t j = 1536; j < 1792; ++j) w[j] = 1e-4f * u(rng) - 2e-3f;          // super-block 6: narrow, offset
   FOR_EACH_DEVICE({
     for (DType t : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) expect_cpu_bytes(device, t, w);
+  });
+}
+
+// Weights at the edges of float: a super-block of ±3e38 (whose range overflows to inf inside the
+// scale searches), one holding inf and one holding NaN end like any other (ggml's bytes for such
+// blocks are unspecified: only termination is asserted — a division by zero once looped forever in
+// the shader), and one of ±1e15 (large but finite all the way) gives the CPU's bytes.
+TEST(GgmlQuantizeOp, ExtremeWeightsTerminateAndLargeOnesMatchTheCpu) {
+  std::vector<float> extreme(4 * 256, 0.0f), large(256);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  for (size_t j = 0; j < 256; ++j) extreme[j] = (j % 2 ? 3e38f : -3e38f) * (0.5f + 0.5f * std::abs(n(rng)) / 4.0f);
+  for (size_t j = 256; j < 768; ++j) extreme[j] = n(rng);
+  extreme[256 + 7] = std::numeric_limits<float>::infinity();
+  extreme[512 + 9] = std::numeric_limits<float>::quiet_NaN();
+  for (auto& v : large) v = 1e15f * n(rng);
+  FOR_EACH_DEVICE({
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K, DType::Q4_K,
+                    DType::Q5_K, DType::Q6_K}) {
+      SCOPED_TRACE(dtype_name(t));
+      auto done = ggml_quantize(device, t, extreme);
+      ASSERT_TRUE(done) << done.error().message;
+      expect_cpu_bytes(device, t, large);
+    }
   });
 }
 

@@ -21,13 +21,19 @@ void normalize_significand(inout int e, inout uint m) {
   }
 }
 
-// a / b rounded to nearest even, for finite a and finite b != 0 (IEEE binary32 division).
+// a / b rounded to nearest even (IEEE binary32 division). Zeros, infinities and NaNs give IEEE's
+// answers too: a zero divisor must not reach the normalization loop, which would never end (a
+// weight of inf, or a range that overflows, can make one).
 float div_rn(float a, float b) {
   const uint ua = floatBitsToUint(a), ub = floatBitsToUint(b);
   const uint sign = (ua ^ ub) & 0x80000000u;
   int ea = int((ua >> 23) & 0xFFu), eb = int((ub >> 23) & 0xFFu);
   uint ma = ua & 0x7FFFFFu, mb = ub & 0x7FFFFFu;
-  if (ea == 0 && ma == 0u) return uintBitsToFloat(sign);
+  const bool a_zero = ea == 0 && ma == 0u, b_zero = eb == 0 && mb == 0u;
+  if ((ea == 255 && ma != 0u) || (eb == 255 && mb != 0u) || (a_zero && b_zero) || (ea == 255 && eb == 255))
+    return uintBitsToFloat(0x7FC00000u);                                      // NaN
+  if (ea == 255 || b_zero) return uintBitsToFloat(sign | 0x7F800000u);        // ±inf
+  if (a_zero || eb == 255) return uintBitsToFloat(sign);                      // ±0
   normalize_significand(ea, ma);
   normalize_significand(eb, mb);
   int e = ea - eb + 127;  // biased exponent of the quotient once ma / mb is in [1, 2)
@@ -83,21 +89,25 @@ uint f32_to_f16_bits(float f) {
   return sign | (kept + ((rest > 0x1000u || (rest == 0x1000u && (kept & 1u) == 1u)) ? 1u : 0u));
 }
 
-// The float value of a finite binary16 bit pattern.
+// The float value of a binary16 bit pattern (infinities and NaNs included: a scale that overflowed
+// fp16 is stored as inf, and its products must be the CPU's).
 float f16_bits_to_f32(uint h) {
   const uint sign = (h & 0x8000u) << 16;
   const uint e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+  if (e == 31u) return uintBitsToFloat(sign | 0x7F800000u | (m << 13));
   if (e == 0u) return uintBitsToFloat(sign) + (((h & 0x8000u) != 0u) ? -1.0 : 1.0) * float(m) * 5.9604644775390625e-8;
   return uintBitsToFloat(sign | ((e + 112u) << 23) | (m << 13));
 }
 
-// sqrt(a) rounded to nearest even, for finite a >= 0 (IEEE binary32 square root): the 25-bit
+// sqrt(a) rounded to nearest even (IEEE binary32 square root; NaN below zero, inf for inf): the 25-bit
 // integer root of the significand (scaled to an even power of two) digit by digit, then one rounding.
 float sqrt_rn(float a) {
   const uint ua = floatBitsToUint(a);
   int e = int((ua >> 23) & 0xFFu);
   uint m = ua & 0x7FFFFFu;
   if (e == 0 && m == 0u) return a;  // ±0
+  if ((ua & 0x80000000u) != 0u || (e == 255 && m != 0u)) return uintBitsToFloat(0x7FC00000u);  // NaN
+  if (e == 255) return a;                                                                       // +inf
   normalize_significand(e, m);
   // a = m · 2^(e − 150), m in [2^23, 2^24). Shift m to [2^24, 2^26) with an even exponent left.
   int e2 = e - 150;
