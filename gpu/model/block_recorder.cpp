@@ -136,4 +136,33 @@ Expected<void> record_head_rows(CommandRecorder& rec, const ModelConfig& c, cons
   return {};
 }
 
+Expected<ScoredWindows> record_scored_windows(CommandRecorder& rec, const ModelConfig& c, std::span<const int32_t> windows,
+                                              int64_t S, int64_t T) {
+  if (S <= 0 || T < 2 || static_cast<int64_t>(windows.size()) != S * T)
+    return make_error(ErrorCode::InvalidArgument, std::to_string(windows.size()) + " tokens are not " + std::to_string(S) +
+                                                      " windows of " + std::to_string(T) + " (at least 2)");
+  if (c.learned_positions && T > c.max_positions)
+    return make_error(ErrorCode::InvalidArgument, "window of " + std::to_string(T) + " tokens exceeds the model's " +
+                                                      std::to_string(c.max_positions) + " learned positions");
+  LB_TRY_VOID(check_token_ids(windows, c.vocab));
+  Device& device = rec.device();
+  const int64_t N = S * T;
+  ScoredWindows w;
+  w.targets_host.assign(static_cast<size_t>(N), -1);
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t t = 0; t + 1 < T; ++t) w.targets_host[static_cast<size_t>(s * T + t)] = windows[static_cast<size_t>(s * T + t + 1)];
+  w.scored = S * (T - 1);
+  LB_TRY_ASSIGN(w.ids, device_floats(device, N));  // int32, the size of a float
+  LB_TRY_ASSIGN(w.targets, device_floats(device, N));
+  if (!c.learned_positions && c.rotary_dim() > 0) {
+    const std::vector<float> table = rope_table(c.rope_theta, c.rotary_dim(), T);
+    LB_TRY_ASSIGN(w.rope_angles, device_floats(device, static_cast<int64_t>(table.size())));
+    LB_TRY_VOID(rec.upload(w.rope_angles, std::as_bytes(std::span<const float>(table))));
+  }
+  LB_TRY_VOID(rec.upload(w.ids, std::as_bytes(windows)));
+  LB_TRY_VOID(rec.upload(w.targets, std::as_bytes(std::span<const int32_t>(w.targets_host))));
+  rec.barrier();
+  return w;
+}
+
 }  // namespace lowbit::gpu

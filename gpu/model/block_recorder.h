@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
+#include <vector>
 
 #include "core/model/config.h"
 #include "core/model/forward.h"
@@ -40,6 +42,17 @@ using LinearInputTap = std::function<Expected<void>(LinearInput which, const Buf
 // when the model rotates. Ends with a barrier.
 Expected<void> record_block(CommandRecorder& rec, const ModelConfig& c, const DeviceBlock& b, const BlockActivations& a,
                             const Buffer& rope_angles, int64_t B, int64_t T, const LinearInputTap& tap = {});
+
+// S windows of T token ids for a scoring pass (gpu/model/vulkan_kld.h, vulkan_scale_loss.h): the ids,
+// each position's next token (−1 at a window's last position: nothing to score) and the RoPE table
+// on the device, their uploads recorded on `rec`. Checks the ids and, with learned positions, T.
+struct ScoredWindows {
+  Buffer ids, targets, rope_angles;
+  std::vector<int32_t> targets_host;
+  int64_t scored = 0;  // positions with a target: S·(T − 1)
+};
+Expected<ScoredWindows> record_scored_windows(CommandRecorder& rec, const ModelConfig& c, std::span<const int32_t> windows,
+                                              int64_t S, int64_t T);
 
 // The rest of the forward pass around the blocks (shared by gpu/model/vulkan_forward.h and
 // vulkan_kld.h), each ending with a barrier: the token (and learned position) embeddings of B·T ids

@@ -40,12 +40,11 @@ class VulkanKld final : public KldScorer {
   int64_t S_ = 0, T_ = 0, N_ = 0, L_ = 0, head_rows_ = 0;
   DeviceWeights weights_;
   BlockActivations act_;
-  Buffer ids_, targets_, rope_angles_, head_in_, logits_;
+  ScoredWindows win_;  // the ids, next-token targets and RoPE table
+  Buffer head_in_, logits_;
   std::vector<Buffer> block_inputs_;  // [L + 1] × N·hidden: the reference's input to every block and to the final norm
   Buffer ref_logits_, ref_lse_, stats_;
   std::vector<double> lse_;  // the reference's logsumexp per row
-  std::vector<int32_t> targets_host_;
-  int64_t scored_ = 0;
   double nll_ref_ = 0;
   int64_t dirty_ = kNone;
 };
@@ -55,13 +54,6 @@ Expected<std::unique_ptr<KldScorer>> VulkanKld::create(Device& device, const Mod
   LB_TRY_VOID(options.validate());
   LB_TRY_VOID(check_forward_support(device, m));
   const ModelConfig& c = m.config;
-  if (S <= 0 || T < 2 || static_cast<int64_t>(windows.size()) != S * T)
-    return make_error(ErrorCode::InvalidArgument, "vulkan KLD: " + std::to_string(windows.size()) + " tokens are not " +
-                                                      std::to_string(S) + " windows of " + std::to_string(T));
-  if (c.learned_positions && T > c.max_positions)
-    return make_error(ErrorCode::InvalidArgument, "vulkan KLD: window of " + std::to_string(T) + " tokens exceeds the model's " +
-                                                      std::to_string(c.max_positions) + " learned positions");
-  LB_TRY_VOID(check_token_ids(windows, c.vocab));
   std::unique_ptr<VulkanKld> k(new VulkanKld(device));
   k->config_ = c;
   k->S_ = S;
@@ -77,8 +69,6 @@ Expected<std::unique_ptr<KldScorer>> VulkanKld::create(Device& device, const Mod
                                                   device.info().name);
   LB_TRY_ASSIGN(k->weights_, upload_weights(device, m));
   LB_TRY_ASSIGN(k->act_, BlockActivations::create(device, c, N));
-  LB_TRY_ASSIGN(k->ids_, device_floats(device, N));
-  LB_TRY_ASSIGN(k->targets_, device_floats(device, N));
   LB_TRY_ASSIGN(k->head_in_, device_floats(device, k->head_rows_ * c.hidden));
   LB_TRY_ASSIGN(k->logits_, device_floats(device, k->head_rows_ * c.vocab));
   LB_TRY_ASSIGN(k->ref_logits_, device_floats(device, N * c.vocab));
@@ -88,36 +78,23 @@ Expected<std::unique_ptr<KldScorer>> VulkanKld::create(Device& device, const Mod
     LB_TRY_ASSIGN(Buffer in, device_floats(device, N * c.hidden));
     k->block_inputs_.push_back(std::move(in));
   }
-  // Row w·T + t predicts token t + 1 of its window; the last position of a window scores nothing.
-  k->targets_host_.assign(static_cast<size_t>(N), -1);
-  for (int64_t w = 0; w < S; ++w)
-    for (int64_t t = 0; t + 1 < T; ++t) k->targets_host_[static_cast<size_t>(w * T + t)] = windows[static_cast<size_t>(w * T + t + 1)];
-  k->scored_ = S * (T - 1);
-
   // The reference pass.
   std::vector<float> stats(static_cast<size_t>(3 * N));
   {
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
-    if (!c.learned_positions && c.rotary_dim() > 0) {
-      const std::vector<float> table = rope_table(c.rope_theta, c.rotary_dim(), T);
-      LB_TRY_ASSIGN(k->rope_angles_, device_floats(device, static_cast<int64_t>(table.size())));
-      LB_TRY_VOID(rec.upload(k->rope_angles_, std::as_bytes(std::span<const float>(table))));
-    }
-    LB_TRY_VOID(rec.upload(k->ids_, std::as_bytes(windows)));
-    LB_TRY_VOID(rec.upload(k->targets_, std::as_bytes(std::span<const int32_t>(k->targets_host_))));
-    rec.barrier();
+    LB_TRY_ASSIGN(k->win_, record_scored_windows(rec, c, windows, S, T));
     const uint64_t hidden_bytes = static_cast<uint64_t>(N * c.hidden) * sizeof(float);
-    LB_TRY_VOID(record_embedding(rec, c, k->weights_, k->ids_, k->act_.x, S, T));
+    LB_TRY_VOID(record_embedding(rec, c, k->weights_, k->win_.ids, k->act_.x, S, T));
     for (int64_t b = 0; b < k->L_; ++b) {
       rec.copy(k->act_.x, k->block_inputs_[static_cast<size_t>(b)], hidden_bytes);
-      LB_TRY_VOID(record_block(rec, c, k->weights_.blocks[static_cast<size_t>(b)], k->act_, k->rope_angles_, S, T));
+      LB_TRY_VOID(record_block(rec, c, k->weights_.blocks[static_cast<size_t>(b)], k->act_, k->win_.rope_angles, S, T));
     }
     rec.copy(k->act_.x, k->block_inputs_[static_cast<size_t>(k->L_)], hidden_bytes);
     LB_TRY_VOID(record_final_norm(rec, c, k->weights_, k->act_.x, k->act_.h, N));
     VulkanKld& self = *k;
     LB_TRY_VOID(k->record_head(rec, [&self, &row_bytes](CommandRecorder& r, int64_t r0, int64_t rows) -> Expected<void> {
       r.copy(self.logits_, self.ref_logits_, static_cast<uint64_t>(rows) * row_bytes, 0, static_cast<uint64_t>(r0) * row_bytes);
-      return record_logit_stats(r, {rows, self.config_.vocab, r0}, self.logits_, self.targets_, self.stats_);
+      return record_logit_stats(r, {rows, self.config_.vocab, r0}, self.logits_, self.win_.targets, self.stats_);
     }));
     LB_TRY_VOID(rec.download(k->stats_, std::as_writable_bytes(std::span<float>(stats))));
     LB_TRY_VOID(rec.submit_and_wait());
@@ -129,9 +106,9 @@ Expected<std::unique_ptr<KldScorer>> VulkanKld::create(Device& device, const Mod
     const double lse = static_cast<double>(stats[static_cast<size_t>(3 * r)]) + std::log(static_cast<double>(stats[static_cast<size_t>(3 * r + 1)]));
     k->lse_[static_cast<size_t>(r)] = lse;
     lse_f[static_cast<size_t>(r)] = static_cast<float>(lse);
-    if (k->targets_host_[static_cast<size_t>(r)] >= 0) nll += lse - static_cast<double>(stats[static_cast<size_t>(3 * r + 2)]);
+    if (k->win_.targets_host[static_cast<size_t>(r)] >= 0) nll += lse - static_cast<double>(stats[static_cast<size_t>(3 * r + 2)]);
   }
-  k->nll_ref_ = nll / static_cast<double>(k->scored_);
+  k->nll_ref_ = nll / static_cast<double>(k->win_.scored);
   {
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
     LB_TRY_VOID(rec.upload(k->ref_lse_, std::as_bytes(std::span<const float>(lse_f))));
@@ -180,30 +157,30 @@ Expected<Sensitivity> VulkanKld::score(const ModelWeights& m, int64_t first_bloc
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device_));
     const int64_t from = std::max<int64_t>(first_block, 0);
     if (first_block < 0) {
-      LB_TRY_VOID(record_embedding(rec, c, weights_, ids_, act_.x, S_, T_));
+      LB_TRY_VOID(record_embedding(rec, c, weights_, win_.ids, act_.x, S_, T_));
     } else {
       rec.copy(block_inputs_[static_cast<size_t>(from)], act_.x, static_cast<uint64_t>(N_ * c.hidden) * sizeof(float));
       rec.barrier();
     }
     for (int64_t b = from; b < L_; ++b)
-      LB_TRY_VOID(record_block(rec, c, weights_.blocks[static_cast<size_t>(b)], act_, rope_angles_, S_, T_));
+      LB_TRY_VOID(record_block(rec, c, weights_.blocks[static_cast<size_t>(b)], act_, win_.rope_angles, S_, T_));
     LB_TRY_VOID(record_final_norm(rec, c, weights_, act_.x, act_.h, N_));
     LB_TRY_VOID(record_head(rec, [this](CommandRecorder& r, int64_t r0, int64_t rows) {
-      return record_logit_kl_stats(r, {rows, config_.vocab, r0}, logits_, targets_, ref_logits_, ref_lse_, stats_);
+      return record_logit_kl_stats(r, {rows, config_.vocab, r0}, logits_, win_.targets, ref_logits_, ref_lse_, stats_);
     }));
     LB_TRY_VOID(rec.download(stats_, std::as_writable_bytes(std::span<float>(stats))));
     LB_TRY_VOID(rec.submit_and_wait());
   }
   double kl = 0, nll = 0;
   for (int64_t r = 0; r < N_; ++r) {
-    if (targets_host_[static_cast<size_t>(r)] < 0) continue;
+    if (win_.targets_host[static_cast<size_t>(r)] < 0) continue;
     const double a = stats[static_cast<size_t>(4 * r)], cm = stats[static_cast<size_t>(4 * r + 1)];
     const double sp = stats[static_cast<size_t>(4 * r + 2)], lt = stats[static_cast<size_t>(4 * r + 3)];
     const double shift = std::log1p(cm / sp);  // logsumexp(candidate) − logsumexp(reference)
     kl += std::max(a / sp + shift, 0.0);
     nll += lse_[static_cast<size_t>(r)] + shift - lt;
   }
-  const double n = static_cast<double>(scored_);
+  const double n = static_cast<double>(win_.scored);
   return Sensitivity{kl / n, nll / n - nll_ref_};
 }
 

@@ -38,8 +38,8 @@ class VulkanScaleLossRunner final : public ScaleLossRunner {
   std::vector<DeviceBlock> blocks_;
   std::vector<Buffer> slots_;
   BlockActivations act_;
-  Buffer ids_, targets_, rope_angles_, head_in_, logits_, stats_;
-  std::vector<int32_t> targets_host_;
+  ScoredWindows win_;  // the ids, next-token targets and RoPE table
+  Buffer head_in_, logits_, stats_;
 };
 
 Expected<std::unique_ptr<ScaleLossRunner>> VulkanScaleLossRunner::create(Device& device, const ModelWeights& m,
@@ -51,11 +51,6 @@ Expected<std::unique_ptr<ScaleLossRunner>> VulkanScaleLossRunner::create(Device&
   if (ctx < 2 || windows.empty() || windows.size() % static_cast<size_t>(ctx) != 0 || slots <= 0)
     return make_error(ErrorCode::InvalidArgument, "vulkan scale views: " + std::to_string(windows.size()) +
                                                       " tokens are not whole windows of " + std::to_string(ctx));
-  if (c.learned_positions && ctx > c.max_positions)
-    return make_error(ErrorCode::InvalidArgument, "vulkan scale views: window of " + std::to_string(ctx) +
-                                                      " tokens exceeds the model's " + std::to_string(c.max_positions) +
-                                                      " learned positions");
-  LB_TRY_VOID(check_token_ids(windows, c.vocab));
   std::unique_ptr<VulkanScaleLossRunner> r(new VulkanScaleLossRunner(device));
   r->config_ = c;
   r->T_ = ctx;
@@ -70,22 +65,11 @@ Expected<std::unique_ptr<ScaleLossRunner>> VulkanScaleLossRunner::create(Device&
     LB_TRY_ASSIGN(Buffer b, device_floats(device, N * c.hidden));
     r->slots_.push_back(std::move(b));
   }
-  LB_TRY_ASSIGN(r->ids_, device_floats(device, N));
-  LB_TRY_ASSIGN(r->targets_, device_floats(device, N));
   LB_TRY_ASSIGN(r->head_in_, device_floats(device, r->head_rows_ * c.hidden));
   LB_TRY_ASSIGN(r->logits_, device_floats(device, r->head_rows_ * c.vocab));
   LB_TRY_ASSIGN(r->stats_, device_floats(device, 3 * N));
-  r->targets_host_.assign(static_cast<size_t>(N), -1);
-  for (int64_t w = 0; w < r->S_; ++w)
-    for (int64_t t = 0; t + 1 < ctx; ++t) r->targets_host_[static_cast<size_t>(w * ctx + t)] = windows[static_cast<size_t>(w * ctx + t + 1)];
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
-  if (!c.learned_positions && c.rotary_dim() > 0) {
-    const std::vector<float> table = rope_table(c.rope_theta, c.rotary_dim(), ctx);
-    LB_TRY_ASSIGN(r->rope_angles_, device_floats(device, static_cast<int64_t>(table.size())));
-    LB_TRY_VOID(rec.upload(r->rope_angles_, std::as_bytes(std::span<const float>(table))));
-  }
-  LB_TRY_VOID(rec.upload(r->ids_, std::as_bytes(windows)));
-  LB_TRY_VOID(rec.upload(r->targets_, std::as_bytes(std::span<const int32_t>(r->targets_host_))));
+  LB_TRY_ASSIGN(r->win_, record_scored_windows(rec, c, windows, r->S_, ctx));
   LB_TRY_VOID(rec.submit_and_wait());
   return std::unique_ptr<ScaleLossRunner>(std::move(r));
 }
@@ -103,7 +87,7 @@ Expected<int64_t> VulkanScaleLossRunner::add_block(const DecoderBlock& b) {
 
 Expected<void> VulkanScaleLossRunner::embed(int slot) {
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device_));
-  LB_TRY_VOID(record_embedding(rec, config_, weights_, ids_, slots_[static_cast<size_t>(slot)], S_, T_));
+  LB_TRY_VOID(record_embedding(rec, config_, weights_, win_.ids, slots_[static_cast<size_t>(slot)], S_, T_));
   return rec.submit_and_wait();
 }
 
@@ -119,7 +103,7 @@ Expected<void> VulkanScaleLossRunner::run(int64_t block, int slot) {
   std::swap(act_.x, slots_[static_cast<size_t>(slot)]);
   auto done = [&]() -> Expected<void> {
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device_));
-    LB_TRY_VOID(record_block(rec, config_, blocks_[static_cast<size_t>(block)], act_, rope_angles_, S_, T_));
+    LB_TRY_VOID(record_block(rec, config_, blocks_[static_cast<size_t>(block)], act_, win_.rope_angles, S_, T_));
     return rec.submit_and_wait();
   }();
   std::swap(act_.x, slots_[static_cast<size_t>(slot)]);
@@ -134,7 +118,7 @@ Expected<double> VulkanScaleLossRunner::loss(int slot) {
     for (int64_t r0 = 0; r0 < N_; r0 += head_rows_) {
       const int64_t rows = std::min(head_rows_, N_ - r0);
       LB_TRY_VOID(record_head_rows(rec, config_, weights_, act_.h, head_in_, logits_, r0, rows));
-      LB_TRY_VOID(record_logit_stats(rec, {rows, config_.vocab, r0}, logits_, targets_, stats_));
+      LB_TRY_VOID(record_logit_stats(rec, {rows, config_.vocab, r0}, logits_, win_.targets, stats_));
       rec.barrier();  // the next chunk overwrites the logits
     }
     LB_TRY_VOID(rec.download(stats_, std::as_writable_bytes(std::span<float>(stats))));
@@ -142,10 +126,10 @@ Expected<double> VulkanScaleLossRunner::loss(int slot) {
   }
   double nll = 0;
   for (int64_t r = 0; r < N_; ++r)
-    if (targets_host_[static_cast<size_t>(r)] >= 0)
+    if (win_.targets_host[static_cast<size_t>(r)] >= 0)
       nll += static_cast<double>(stats[static_cast<size_t>(3 * r)]) + std::log(static_cast<double>(stats[static_cast<size_t>(3 * r + 1)])) -
              static_cast<double>(stats[static_cast<size_t>(3 * r + 2)]);
-  return nll / static_cast<double>(S_ * (T_ - 1));
+  return nll / static_cast<double>(win_.scored);
 }
 
 }  // namespace
