@@ -31,7 +31,8 @@ int devices(bool json) {
     int i = 0;
     for (const auto& d : *list)
       out["devices"].push_back({{"index", i++}, {"name", d.name}, {"type", d.type}, {"memory_bytes", d.device_local_bytes},
-                                {"vulkan_api", d.api_version}, {"driver", d.driver}, {"cooperative_matrix", d.cooperative_matrix}});
+                                {"vulkan_api", d.api_version}, {"driver", d.driver}, {"cooperative_matrix", d.cooperative_matrix},
+                                {"cooperative_matrix_extensions", d.cooperative_matrix_extensions}});
     out["vulkan"] = "available";
   }
 #else

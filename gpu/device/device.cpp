@@ -1,6 +1,7 @@
 #include "gpu/device/device.h"
 
 #include <string>
+#include <vector>
 
 #include "gpu/device/vk_check.h"
 #include "gpu/pipeline/pipeline.h"
@@ -88,6 +89,16 @@ Expected<void> Device::open(const DeviceOptions& options) {
   want.pNext = &want11;
   want.features.shaderInt64 = have.features.shaderInt64;
   want.features.shaderInt16 = have.features.shaderInt16;
+  // The cooperative-matrix matmul where the device offers its shape (DeviceInfo::cooperative_matrix).
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV want_coop{};
+  want_coop.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+  std::vector<const char*> extensions;
+  if (physical_.info.cooperative_matrix) {
+    want_coop.cooperativeMatrix = VK_TRUE;
+    want12.pNext = &want_coop;
+    extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+    features_.cooperative_matrix = true;
+  }
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info{};
@@ -100,6 +111,8 @@ Expected<void> Device::open(const DeviceOptions& options) {
   device_info.pNext = &want;
   device_info.queueCreateInfoCount = 1;
   device_info.pQueueCreateInfos = &queue_info;
+  device_info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  device_info.ppEnabledExtensionNames = extensions.data();
   LB_VK_TRY(vkCreateDevice(physical_.handle, &device_info, nullptr, &device_));
   vkGetDeviceQueue(device_, queue_family(), 0, &queue_);
 

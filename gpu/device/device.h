@@ -43,6 +43,7 @@ struct DeviceFeatures {
   bool storage_buffer_8bit = false;   // 8-bit types in storage buffers
   bool shader_float16 = false;        // fp16 arithmetic
   bool shader_int8 = false;           // int8 arithmetic
+  bool cooperative_matrix = false;    // VK_NV_cooperative_matrix, 16×16×16 fp16 → fp32 (DeviceInfo)
 };
 
 class Device {

@@ -19,7 +19,13 @@ struct DeviceInfo {
   uint64_t device_local_bytes = 0;  // the largest device-local memory heap
   std::string api_version;          // "1.3.255"
   std::string driver;               // driver name and version ("llvmpipe Mesa 22.3.6 (LLVM 15.0.6)")
-  bool cooperative_matrix = false;  // VK_KHR_cooperative_matrix is supported
+  // Lowbit's cooperative-matrix matmul (gpu/shaders/matmul_coop.comp) runs here: the device has
+  // VK_NV_cooperative_matrix with 16×16×16 fp16 × fp16 + fp32 subgroup matrices in compute shaders,
+  // 32-wide subgroups and fp16 arithmetic. (Debian 12's glslang 11 compiles GL_NV_cooperative_matrix
+  // only; VK_KHR_cooperative_matrix needs glslang 13, so a device with just the KHR extension is
+  // listed in cooperative_matrix_extensions but runs the portable path.)
+  bool cooperative_matrix = false;
+  std::string cooperative_matrix_extensions;  // the cooperative-matrix extensions offered, space-separated
 };
 
 // Creates a short-lived Vulkan instance and describes every device, in the order above.

@@ -10,6 +10,8 @@ namespace {
 
 // Not in the 1.3.239 headers of Debian 12; the name is all we need.
 constexpr const char* kCooperativeMatrixKhr = "VK_KHR_cooperative_matrix";
+// The subgroup width gpu/shaders/matmul_coop.comp is written for (eight subgroups per workgroup).
+constexpr uint32_t kCooperativeSubgroupSize = 32;
 
 const char* type_name(VkPhysicalDeviceType type) {
   switch (type) {
@@ -61,7 +63,52 @@ int pick_compute_family(VkPhysicalDevice device) {
   return any;
 }
 
-Expected<PhysicalDevice> describe(VkPhysicalDevice handle) {
+// Whether the device offers what matmul_coop.comp needs (DeviceInfo::cooperative_matrix): the NV
+// extension with its feature on, a 16×16×16 fp16·fp16 + fp32 subgroup shape for compute shaders,
+// 32-wide subgroups and fp16 arithmetic. A query that fails means no (the device still runs the
+// portable path).
+bool nv_cooperative_matrix_usable(VkInstance instance, const PhysicalDevice& d) {
+  if (d.api_version < VK_API_VERSION_1_2 || !d.has_extension(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME)) return false;
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coop{};
+  coop.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+  VkPhysicalDeviceVulkan12Features v12{};
+  v12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+  v12.pNext = &coop;
+  VkPhysicalDeviceFeatures2 features{};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.pNext = &v12;
+  vkGetPhysicalDeviceFeatures2(d.handle, &features);
+  if (!coop.cooperativeMatrix || !v12.shaderFloat16) return false;
+
+  VkPhysicalDeviceCooperativeMatrixPropertiesNV stages{};
+  stages.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+  VkPhysicalDeviceSubgroupProperties subgroup{};
+  subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+  subgroup.pNext = &stages;
+  VkPhysicalDeviceProperties2 props{};
+  props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+  props.pNext = &subgroup;
+  vkGetPhysicalDeviceProperties2(d.handle, &props);
+  if (!(stages.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+      subgroup.subgroupSize != kCooperativeSubgroupSize || !(subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
+    return false;
+
+  const auto list_shapes = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV>(
+      vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV"));
+  if (!list_shapes) return false;
+  uint32_t count = 0;
+  if (list_shapes(d.handle, &count, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkCooperativeMatrixPropertiesNV> shapes(count);
+  for (auto& s : shapes) s.sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+  if (list_shapes(d.handle, &count, shapes.data()) != VK_SUCCESS) return false;
+  return std::any_of(shapes.begin(), shapes.begin() + count, [](const VkCooperativeMatrixPropertiesNV& s) {
+    return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 && s.AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+           s.BType == VK_COMPONENT_TYPE_FLOAT16_NV && s.CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+           s.DType == VK_COMPONENT_TYPE_FLOAT32_NV && s.scope == VK_SCOPE_SUBGROUP_NV;
+  });
+}
+
+Expected<PhysicalDevice> describe(VkInstance instance, VkPhysicalDevice handle) {
   PhysicalDevice d;
   d.handle = handle;
   LB_TRY_ASSIGN(d.extensions, device_extensions(handle));
@@ -72,7 +119,11 @@ Expected<PhysicalDevice> describe(VkPhysicalDevice handle) {
   d.info.name = props.deviceName;
   d.info.type = type_name(props.deviceType);
   d.info.api_version = vk_version_string(props.apiVersion);
-  d.info.cooperative_matrix = d.has_extension(kCooperativeMatrixKhr);
+  for (const char* name : {kCooperativeMatrixKhr, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME})
+    if (d.has_extension(name))
+      d.info.cooperative_matrix_extensions +=
+          (d.info.cooperative_matrix_extensions.empty() ? "" : " ") + std::string(name);
+  d.info.cooperative_matrix = nv_cooperative_matrix_usable(instance, d);
 
   // Driver name and version: core in 1.2, an extension before; chain it only where it is supported.
   if (props.apiVersion >= VK_API_VERSION_1_2 || d.has_extension(VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) {
@@ -124,7 +175,7 @@ Expected<std::vector<PhysicalDevice>> enumerate_physical_devices(const Instance&
   std::vector<PhysicalDevice> devices;
   devices.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    LB_TRY_ASSIGN(PhysicalDevice d, describe(handles[i]));
+    LB_TRY_ASSIGN(PhysicalDevice d, describe(instance.handle(), handles[i]));
     devices.push_back(std::move(d));
   }
   std::stable_sort(devices.begin(), devices.end(), [](const PhysicalDevice& a, const PhysicalDevice& b) {

@@ -28,31 +28,43 @@ static_assert(sizeof(MatmulPush) == 32, "MatmulPush must match the push-constant
 constexpr uint32_t kBindings = 3;                   // x, w, y
 constexpr uint32_t kOutputsPerInvocation = 4;       // along each of M and N (matmul.comp)
 constexpr uint64_t kMaxOffset = uint64_t{1} << 32;  // the shader's offsets are 32-bit
+// matmul_coop.comp: Y's tile per workgroup along M and N, and the shared memory it takes (fp16 X and
+// W tiles of 128 rows × 40, one fp32 16×16 scratch per subgroup).
+constexpr uint64_t kCoopTile = 128;
+constexpr uint32_t kCoopSharedBytes = 2 * 128 * 40 * 2 + 8 * 16 * 16 * 4;
 
-std::optional<ShaderId> shader_for(const Format& f) {
+// The two variants of the product for weights stored as `f`, or none where the format has none.
+struct MatmulShaders {
+  ShaderId portable;     // matmul.comp
+  ShaderId cooperative;  // matmul_coop.comp
+  ShaderId emulated;     // matmul_coop.comp, EMULATE_COOP
+};
+
+std::optional<MatmulShaders> shaders_for(const Format& f) {
+  using S = ShaderId;
   switch (f.kind) {
     case Format::Kind::Float:
       switch (f.dtype) {
-        case DType::F32: return ShaderId::matmul_f32;
-        case DType::F16: return ShaderId::matmul_f16;
-        case DType::BF16: return ShaderId::matmul_bf16;
+        case DType::F32: return MatmulShaders{S::matmul_f32, S::matmul_coop_f32, S::matmul_coop_emulated_f32};
+        case DType::F16: return MatmulShaders{S::matmul_f16, S::matmul_coop_f16, S::matmul_coop_emulated_f16};
+        case DType::BF16: return MatmulShaders{S::matmul_bf16, S::matmul_coop_bf16, S::matmul_coop_emulated_bf16};
         default: return std::nullopt;
       }
     case Format::Kind::Ggml:
       switch (f.dtype) {
-        case DType::Q4_0: return ShaderId::matmul_q4_0;
-        case DType::Q4_1: return ShaderId::matmul_q4_1;
-        case DType::Q5_0: return ShaderId::matmul_q5_0;
-        case DType::Q5_1: return ShaderId::matmul_q5_1;
-        case DType::Q8_0: return ShaderId::matmul_q8_0;
-        case DType::Q2_K: return ShaderId::matmul_q2_k;
-        case DType::Q3_K: return ShaderId::matmul_q3_k;
-        case DType::Q4_K: return ShaderId::matmul_q4_k;
-        case DType::Q5_K: return ShaderId::matmul_q5_k;
-        case DType::Q6_K: return ShaderId::matmul_q6_k;
+        case DType::Q4_0: return MatmulShaders{S::matmul_q4_0, S::matmul_coop_q4_0, S::matmul_coop_emulated_q4_0};
+        case DType::Q4_1: return MatmulShaders{S::matmul_q4_1, S::matmul_coop_q4_1, S::matmul_coop_emulated_q4_1};
+        case DType::Q5_0: return MatmulShaders{S::matmul_q5_0, S::matmul_coop_q5_0, S::matmul_coop_emulated_q5_0};
+        case DType::Q5_1: return MatmulShaders{S::matmul_q5_1, S::matmul_coop_q5_1, S::matmul_coop_emulated_q5_1};
+        case DType::Q8_0: return MatmulShaders{S::matmul_q8_0, S::matmul_coop_q8_0, S::matmul_coop_emulated_q8_0};
+        case DType::Q2_K: return MatmulShaders{S::matmul_q2_k, S::matmul_coop_q2_k, S::matmul_coop_emulated_q2_k};
+        case DType::Q3_K: return MatmulShaders{S::matmul_q3_k, S::matmul_coop_q3_k, S::matmul_coop_emulated_q3_k};
+        case DType::Q4_K: return MatmulShaders{S::matmul_q4_k, S::matmul_coop_q4_k, S::matmul_coop_emulated_q4_k};
+        case DType::Q5_K: return MatmulShaders{S::matmul_q5_k, S::matmul_coop_q5_k, S::matmul_coop_emulated_q5_k};
+        case DType::Q6_K: return MatmulShaders{S::matmul_q6_k, S::matmul_coop_q6_k, S::matmul_coop_emulated_q6_k};
         default: return std::nullopt;
       }
-    case Format::Kind::Int: return ShaderId::matmul_int;
+    case Format::Kind::Int: return MatmulShaders{S::matmul_int, S::matmul_coop_int, S::matmul_coop_emulated_int};
     case Format::Kind::OneBit: return std::nullopt;
   }
   return std::nullopt;
@@ -92,7 +104,7 @@ MatmulPush push_constants(const Format& f, const MatmulShape& s) {
 }
 
 Expected<void> matmul_bytes(Device& device, const MatmulShape& shape, const Format& format, std::span<const float> x,
-                            std::span<const std::byte> w, std::span<float> y) {
+                            std::span<const std::byte> w, std::span<float> y, MatmulPath path = MatmulPath::Portable) {
   LB_TRY_VOID(shape.validate());
   LB_TRY_VOID(check_matmul_weights(format, shape));
   const uint64_t m = shape.m, n = shape.n, k = shape.k;
@@ -107,13 +119,31 @@ Expected<void> matmul_bytes(Device& device, const MatmulShape& shape, const Form
   LB_TRY_VOID(rec.upload(xb, std::as_bytes(x)));
   LB_TRY_VOID(rec.upload(wb, w));
   rec.barrier();
-  LB_TRY_VOID(record_matmul(rec, shape, format, xb, wb, yb));
+  LB_TRY_VOID(record_matmul(rec, shape, format, xb, wb, yb, path));
   rec.barrier();
   LB_TRY_VOID(rec.download(yb, std::as_writable_bytes(y)));
   return rec.submit_and_wait();
 }
 
 }  // namespace
+
+const char* matmul_path_name(MatmulPath path) {
+  switch (path) {
+    case MatmulPath::Portable: return "portable";
+    case MatmulPath::Cooperative: return "cooperative";
+    case MatmulPath::CooperativeEmulated: return "cooperative-emulated";
+  }
+  return "portable";
+}
+
+MatmulPath resolve_matmul_path(const Device& device, MatmulPath path) {
+  if (path == MatmulPath::CooperativeEmulated) return path;
+  if (path == MatmulPath::Cooperative && device.features().cooperative_matrix &&
+      device.limits().maxComputeSharedMemorySize >= kCoopSharedBytes &&
+      device.limits().maxComputeWorkGroupInvocations >= 256)
+    return MatmulPath::Cooperative;
+  return MatmulPath::Portable;
+}
 
 Expected<void> MatmulShape::validate() const {
   if (m <= 0 || n <= 0 || k <= 0)
@@ -129,7 +159,7 @@ Expected<void> MatmulShape::validate() const {
 }
 
 Expected<void> check_matmul_weights(const Format& format, const MatmulShape& shape) {
-  if (!shader_for(format))
+  if (!shaders_for(format))
     return make_error(ErrorCode::Unsupported, "matmul: weights stored as " + format.name() + " are not supported");
   const uint64_t n = shape.n, k = shape.k;
   if (format.kind == Format::Kind::Ggml) {
@@ -172,7 +202,7 @@ uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& sha
 }
 
 Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
-                             const Buffer& x, const Buffer& w, const Buffer& y) {
+                             const Buffer& x, const Buffer& w, const Buffer& y, MatmulPath path) {
   LB_TRY_VOID(shape.validate());
   LB_TRY_VOID(check_matmul_weights(weights, shape));
   const uint64_t m = shape.m, n = shape.n, k = shape.k;
@@ -181,7 +211,12 @@ Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape
   LB_TRY_VOID(check_buffer("w", w, w_bytes, shape));
   LB_TRY_VOID(check_buffer("y", y, m * n * sizeof(float), shape));
 
-  const PipelineDesc desc{.shader = *shader_for(weights),
+  const MatmulPath ran = resolve_matmul_path(recorder.device(), path);
+  const bool coop = ran != MatmulPath::Portable;
+  const MatmulShaders shaders = *shaders_for(weights);
+  const PipelineDesc desc{.shader = ran == MatmulPath::Cooperative ? shaders.cooperative
+                                    : coop                          ? shaders.emulated
+                                                                    : shaders.portable,
                           .bindings = kBindings,
                           .push_constant_bytes = sizeof(MatmulPush),
                           .local_size = std::nullopt};
@@ -189,8 +224,11 @@ Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape
   LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(x, 0, m * k * sizeof(float)), BufferRange(w, 0, w_bytes),
                                         BufferRange(y, 0, m * n * sizeof(float))}));
   recorder.push(push_constants(weights, shape));
-  // One workgroup per tile of Y: x runs along N (columns), y along M (rows); each invocation
-  // computes kOutputsPerInvocation² outputs.
+  // One workgroup per tile of Y: x runs along N (columns), y along M (rows).
+  if (coop)
+    return recorder.dispatch(static_cast<uint32_t>((n + kCoopTile - 1) / kCoopTile),
+                             static_cast<uint32_t>((m + kCoopTile - 1) / kCoopTile));
+  // Portable: each invocation computes kOutputsPerInvocation² outputs.
   const auto& local = pipeline->local_size();
   const uint64_t tile_n = uint64_t{local[0]} * kOutputsPerInvocation;
   const uint64_t tile_m = uint64_t{local[1]} * kOutputsPerInvocation;
@@ -199,8 +237,8 @@ Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape
 }
 
 Expected<void> matmul(Device& device, const MatmulShape& shape, const Format& weights, std::span<const float> x,
-                      std::span<const std::byte> w, std::span<float> y) {
-  return matmul_bytes(device, shape, weights, x, w, y);
+                      std::span<const std::byte> w, std::span<float> y, MatmulPath path) {
+  return matmul_bytes(device, shape, weights, x, w, y, path);
 }
 
 Expected<void> matmul(Device& device, std::span<const float> x, std::span<const float> w, int64_t M, int64_t N,

@@ -6,6 +6,14 @@
 //   Ggml   q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k: the packed blocks of each row back to
 //          back, rows back to back: exactly the bytes core's ggml_quantize produces and a GGUF holds;
 //   Int    int{b}g{g}{a|s}: the GPU layout of gpu/ops/int_weights.h (pack_int_weights).
+// Two shader paths compute it (MatmulPath): the portable one (matmul.comp: fp32 X, fp32 products
+// and sums, any Vulkan device) and the cooperative-matrix one (matmul_coop.comp: X and the
+// dequantized W rounded to fp16, products on the tensor cores, fp32 sums), which a caller asks for
+// and gets only where the device has it (DeviceInfo::cooperative_matrix), the portable path
+// elsewhere; resolve_matmul_path() says which will run. Every caller in the core takes the portable
+// path: fp16 activations would move perplexities and GPTQ's codes away from the CPU's. A third,
+// CooperativeEmulated, runs the cooperative shader with its matrix operations written out, on any
+// device: how the tests check that shader's tiling where no device has cooperative matrices.
 // The pattern every op follows: shapes are validated into Errors, record_matmul() records the
 // dispatch on buffers already on the device (what a forward pass chains), and matmul() wraps it for
 // host spans: upload, bind, push, dispatch, download, all in one submission. Wrong shapes, span
@@ -25,6 +33,11 @@
 #include "gpu/pipeline/command_recorder.h"
 
 namespace lowbit::gpu {
+
+enum class MatmulPath { Portable, Cooperative, CooperativeEmulated };
+const char* matmul_path_name(MatmulPath path);  // "portable", "cooperative", "cooperative-emulated"
+// The path a request for `path` runs on `device`: Cooperative only where the device has it.
+MatmulPath resolve_matmul_path(const Device& device, MatmulPath path);
 
 struct MatmulShape {
   int64_t m = 0;  // rows of X and Y
@@ -47,11 +60,11 @@ uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& sha
 // Records Y = X · Wᵀ: x holds M·K floats, w the weights (matmul_weight_buffer_bytes), y receives
 // M·N floats. Barriers before (after x and w are written) and after (before y is read) are the caller's.
 Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
-                             const Buffer& x, const Buffer& w, const Buffer& y);
+                             const Buffer& x, const Buffer& w, const Buffer& y, MatmulPath path = MatmulPath::Portable);
 
 // Host spans: x holds M·K floats, w matmul_weight_bytes(weights, shape) bytes, y receives M·N floats.
 Expected<void> matmul(Device& device, const MatmulShape& shape, const Format& weights, std::span<const float> x,
-                      std::span<const std::byte> w, std::span<float> y);
+                      std::span<const std::byte> w, std::span<float> y, MatmulPath path = MatmulPath::Portable);
 // fp32 weights.
 Expected<void> matmul(Device& device, std::span<const float> x, std::span<const float> w, int64_t M, int64_t N,
                       int64_t K, std::span<float> y);

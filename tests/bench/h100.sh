@@ -30,10 +30,12 @@ step() {  # step SECONDS NAME COMMAND...: one benchmark, bounded, its output in 
 # GPTQ of one layer, int4g128a, Hessian from 4096 tokens (targets: 0.25 s and 0.6 s).
 step 90 gptq4096 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_h100.json"
 step 150 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_4096x11008_h100.json"
-# fp16 4096³ products (the portable path) and the Hessian accumulation's rate beside them.
-step 90 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --hessian 4096,4096 --out "$out/matmul_bench_h100.json"
+# fp16 4096³ products on both shader paths (the cooperative one where the driver offers
+# VK_NV_cooperative_matrix; "path_ran" says which ran) and the Hessian accumulation's rate beside them.
+step 120 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --paths portable,cooperative \
+  --hessian 4096,4096 --out "$out/matmul_bench_h100.json"
 # Every GPU op's test against the CPU on this device (the ones that need ../shared skip).
-for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test \
+for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/matmul_coop_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test \
   "$bin"/vulkan_block_walker_test "$bin"/vulkan_kld_test "$bin"/analysis_views_vulkan_test; do
   [ -x "$t" ] && step 60 "$(basename "$t")" "$t" --gtest_brief=1
 done

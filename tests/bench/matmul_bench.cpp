@@ -8,8 +8,11 @@
 // With --hessian T,C it also times the calibration Hessian accumulation (gpu/ops/hessian_op.h:
 // H += XᵀX for X [T, C], GFLOP/s as 2·T·C², the same count as a product of those shapes), the rate
 // issue 4 compares with the fp16 product's (its H100 target: at least half of it).
+// --paths portable,cooperative times both shader paths (gpu/ops/matmul_op.h, MatmulPath); a device
+// without cooperative matrices runs the portable one for both, and "path_ran" says so.
 // usage: matmul_bench [--device N] [--n N] [--k K] [--m 1,16,128,512,4096] [--formats f16,q4_k]
-//                     [--hessian T,C] [--reps R] [--runs R] [--out FILE.json]
+//                     [--paths portable[,cooperative]] [--hessian T,C] [--reps R] [--runs R]
+//                     [--out FILE.json]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,16 +25,16 @@
 #include <vector>
 
 #include "bench_support.h"
-#include "synthetic_data.h"
 #include "core/quant/format.h"
 #include "core/quant/ggml_formats.h"
 #include "core/quant/int_quant.h"
 #include "core/tensor/half.h"
 #include "gpu/device/device.h"
 #include "gpu/memory/transfer.h"
-#include "gpu/ops/int_weights.h"
 #include "gpu/ops/hessian_op.h"
+#include "gpu/ops/int_weights.h"
 #include "gpu/ops/matmul_op.h"
+#include "synthetic_data.h"
 
 using namespace lowbit;
 using namespace lowbit::gpu;
@@ -58,7 +61,6 @@ std::vector<std::string> parse_names(const std::string& s) {
   while (std::getline(in, item, ',')) out.push_back(item);
   return out;
 }
-
 
 // W in `format`: the bytes the op takes and the values they stand for.
 struct Weights {
@@ -104,12 +106,12 @@ struct Timing {
 };
 
 Expected<Timing> time_products(Device& device, const MatmulShape& s, const Format& f, const Buffer& xb,
-                               const Buffer& wb, const Buffer& yb, int reps, int runs) {
+                               const Buffer& wb, const Buffer& yb, MatmulPath path, int reps, int runs) {
   Timing t;
   for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
     for (int i = 0; i < reps; ++i) {
-      LB_TRY_VOID(record_matmul(rec, s, f, xb, wb, yb));
+      LB_TRY_VOID(record_matmul(rec, s, f, xb, wb, yb, path));
       rec.barrier();
     }
     t.y_row0.assign(static_cast<size_t>(s.n), NAN);
@@ -130,7 +132,8 @@ Expected<Timing> time_products(Device& device, const MatmulShape& s, const Forma
 int main(int argc, char** argv) {
   int device_index = -1, reps = 10, runs = 5;
   int64_t n = 4096, k = 4096;
-  std::string m_list = "1,16,128,512,4096", format_list = "f16,q4_k", out_path = "matmul_bench.json", hessian_list;
+  std::string m_list = "1,16,128,512,4096", format_list = "f16,q4_k", out_path = "matmul_bench.json", hessian_list,
+              path_list = "portable";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--device"))
       device_index = std::atoi(argv[i + 1]);
@@ -146,6 +149,8 @@ int main(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--runs"))
       runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--paths"))
+      path_list = argv[i + 1];
     else if (!std::strcmp(argv[i], "--hessian"))
       hessian_list = argv[i + 1];
     else if (!std::strcmp(argv[i], "--out"))
@@ -165,7 +170,15 @@ int main(int argc, char** argv) {
     }
     formats.push_back(*f);
   }
-  if (ms.empty() || formats.empty()) return 2;
+  std::vector<MatmulPath> paths;
+  for (const std::string& name : parse_names(path_list)) {
+    if (name != "portable" && name != "cooperative") {
+      std::fprintf(stderr, "unknown path '%s' (portable, cooperative)\n", name.c_str());
+      return 2;
+    }
+    paths.push_back(name == "portable" ? MatmulPath::Portable : MatmulPath::Cooperative);
+  }
+  if (ms.empty() || formats.empty() || paths.empty()) return 2;
 
   auto device = Device::create(DeviceOptions{.device_index = device_index});
   if (!device) return fail(device.error().message);
@@ -195,28 +208,33 @@ int main(int argc, char** argv) {
       for (int64_t t = 0; t < k; ++t) row0[j] += double(x[t]) * double(weights->values[j * k + t]);
       row0_scale = std::max(row0_scale, std::abs(row0[j]));
     }
-    for (const int64_t m : ms) {
-      const MatmulShape s{m, n, k};
-      auto timing = time_products(d, s, f, *xb, *wb, *yb, reps, runs);
-      if (!timing) return fail(timing.error().message);
-      double err = 0;
-      for (int64_t j = 0; j < n; ++j) err = std::max(err, std::abs(double(timing->y_row0[j]) - row0[j]));
-      const double gflops = 2.0 * double(m) * double(n) * double(k) / timing->seconds * 1e-9;
-      const double weight_gbps = double(weights->bytes.size()) / timing->seconds * 1e-9;
-      std::printf("%-6s M=%-5lld N=%lld K=%lld: %9.3f ms  %8.1f GFLOP/s  weights %7.1f GB/s  row-0 error %.2g\n",
-                  f.name().c_str(), static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
-                  timing->seconds * 1e3, gflops, weight_gbps, err / std::max(row0_scale, 1e-30));
-      results.push_back({{"format", f.name()},
-                         {"m", m},
-                         {"n", n},
-                         {"k", k},
-                         {"seconds", timing->seconds},
-                         {"seconds_all", timing->run_seconds},
-                         {"gflops", gflops},
-                         {"weight_gb_per_s", weight_gbps},
-                         {"weight_bytes", weights->bytes.size()},
-                         {"row0_max_relative_error", err / std::max(row0_scale, 1e-30)}});
-    }
+    for (const MatmulPath path : paths)
+      for (const int64_t m : ms) {
+        const MatmulShape s{m, n, k};
+        const MatmulPath ran = resolve_matmul_path(d, path);
+        auto timing = time_products(d, s, f, *xb, *wb, *yb, path, reps, runs);
+        if (!timing) return fail(timing.error().message);
+        double err = 0;
+        for (int64_t j = 0; j < n; ++j) err = std::max(err, std::abs(double(timing->y_row0[j]) - row0[j]));
+        const double gflops = 2.0 * double(m) * double(n) * double(k) / timing->seconds * 1e-9;
+        const double weight_gbps = double(weights->bytes.size()) / timing->seconds * 1e-9;
+        std::printf(
+            "%-6s %-11s M=%-5lld N=%lld K=%lld: %9.3f ms  %8.1f GFLOP/s  weights %7.1f GB/s  row-0 error %.2g\n",
+            f.name().c_str(), matmul_path_name(ran), static_cast<long long>(m), static_cast<long long>(n),
+            static_cast<long long>(k), timing->seconds * 1e3, gflops, weight_gbps, err / std::max(row0_scale, 1e-30));
+        results.push_back({{"format", f.name()},
+                           {"path", matmul_path_name(path)},
+                           {"path_ran", matmul_path_name(ran)},
+                           {"m", m},
+                           {"n", n},
+                           {"k", k},
+                           {"seconds", timing->seconds},
+                           {"seconds_all", timing->run_seconds},
+                           {"gflops", gflops},
+                           {"weight_gb_per_s", weight_gbps},
+                           {"weight_bytes", weights->bytes.size()},
+                           {"row0_max_relative_error", err / std::max(row0_scale, 1e-30)}});
+      }
   }
   nlohmann::json hessian = nullptr;
   if (!hessian_list.empty()) {
@@ -233,7 +251,8 @@ int main(int argc, char** argv) {
       auto rec = CommandRecorder::begin(d);
       if (!rec) return fail(rec.error().message);
       for (int i = 0; i < reps; ++i) {
-        if (auto ok = record_hessian_accumulate(*rec, {T, C}, 1.0f, i == 0 ? 0.0f : 1.0f, *xb, *hb); !ok) return fail(ok.error().message);
+        if (auto ok = record_hessian_accumulate(*rec, {T, C}, 1.0f, i == 0 ? 0.0f : 1.0f, *xb, *hb); !ok)
+          return fail(ok.error().message);
         rec->barrier();
       }
       const auto t0 = std::chrono::steady_clock::now();
@@ -243,8 +262,8 @@ int main(int argc, char** argv) {
     std::vector<double> sorted = secs;
     std::sort(sorted.begin(), sorted.end());
     const double sec = sorted[sorted.size() / 2], gflops = 2.0 * double(T) * double(C) * double(C) / sec * 1e-9;
-    std::printf("hessian T=%lld C=%lld: %9.3f ms  %8.1f GFLOP/s\n", static_cast<long long>(T), static_cast<long long>(C), sec * 1e3,
-                gflops);
+    std::printf("hessian T=%lld C=%lld: %9.3f ms  %8.1f GFLOP/s\n", static_cast<long long>(T),
+                static_cast<long long>(C), sec * 1e3, gflops);
     hessian = {{"tokens", T}, {"channels", C}, {"seconds", sec}, {"seconds_all", secs}, {"gflops", gflops}};
   }
   const nlohmann::json j = {{"benchmark", "matmul"},
@@ -254,6 +273,8 @@ int main(int argc, char** argv) {
                               {"type", d.info().type},
                               {"driver", d.info().driver},
                               {"api_version", d.info().api_version},
+                              {"cooperative_matrix", d.info().cooperative_matrix},
+                              {"cooperative_matrix_extensions", d.info().cooperative_matrix_extensions},
                               {"device_local_bytes", d.info().device_local_bytes}}},
                             {"reps_per_run", reps},
                             {"runs", runs},

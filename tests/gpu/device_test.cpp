@@ -58,6 +58,10 @@ TEST(DeviceList, DescribesEveryDeviceInOrder) {
     EXPECT_GT(d.device_local_bytes, 0u);
     EXPECT_TRUE(std::regex_match(d.api_version, version)) << d.api_version;
     EXPECT_FALSE(d.driver.empty());
+    // The cooperative-matrix path runs on the NV extension (gpu/ops/matmul_op.h).
+    if (d.cooperative_matrix) {
+      EXPECT_NE(d.cooperative_matrix_extensions.find("VK_NV_cooperative_matrix"), std::string::npos);
+    }
     if (i > 0) {
       EXPECT_LE(rank((*list)[i - 1].type), rank(d.type)) << "devices out of order at " << i;
     }
