@@ -6,6 +6,7 @@
 #include "gpu/model/vulkan_forward.h"
 #include "gpu/model/vulkan_kld.h"
 #include "gpu/model/vulkan_scale_loss.h"
+#include "gpu/ops/awq_clip_op.h"
 #include "gpu/ops/awq_op.h"
 #include "gpu/ops/gptq_op.h"
 #include "gpu/ops/rtn_int_op.h"
@@ -73,6 +74,13 @@ AwqGridBackend BackendDevice::awq_grid() const {
   return {};
 }
 
+AwqClipBackend BackendDevice::awq_clip() const {
+#if LOWBIT_HAVE_VULKAN
+  if (impl_->device) return gpu::vulkan_awq_clip(*impl_->device);
+#endif
+  return {};
+}
+
 BlockWalkerFactory BackendDevice::block_walker() const {
 #if LOWBIT_HAVE_VULKAN
   if (impl_->device) return gpu::vulkan_block_walker_factory(*impl_->device);
@@ -95,7 +103,7 @@ ScaleLossRunnerFactory BackendDevice::scale_loss() const {
 }
 
 QuantizeBackends BackendDevice::quantize() const {
-  return {rtn(), gptq(), awq_grid(), block_walker()};
+  return {rtn(), gptq(), awq_grid(), awq_clip(), block_walker()};
 }
 
 }  // namespace lowbit

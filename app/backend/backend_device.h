@@ -40,6 +40,7 @@ class BackendDevice {
   GptqBackend gptq() const;
   // AWQ's α grid on the device (AwqOptions::backend); empty when none is open.
   AwqGridBackend awq_grid() const;
+  AwqClipBackend awq_clip() const;
   // Calibration walks on the device (BlockHooks::walker, QuantizeOptions::calib_walker); empty when none is open.
   BlockWalkerFactory block_walker() const;
   // All four above, for a quantization's options (QuantizeBackends::apply_to); empty when none is open.

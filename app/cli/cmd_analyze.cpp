@@ -1,6 +1,6 @@
 // lowbit analyze MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--threads N] [--dry-run] [--resume]
 //                [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the calibration walk on the GPU; views:
-//                 the Hessian and AWQ views' walks and α grids and the scale views' passes too)]
+//                 the Hessian and AWQ views' walks, α grids and clip searches and the scale views' passes too)]
 //                [--views hessian,scale-hessian,landscape,awq,outliers [--view-bits 2,3,4] [--blocks 0,3]
 //                 [--view-group G] [--fd-step H] [--scale-codes rerounded|fixed] [--landscape-points N]
 //                 [--landscape-block K]]
@@ -124,12 +124,13 @@ int run_analyze(const std::vector<std::string>& argv) {
   const auto backend = parse_backend(*args, err);
   if (!backend) return usage_error("analyze", err, json);
   // --backend vulkan: the calibration walk (gpu/model/vulkan_block_walker.h) on the GPU, and with
-  // views the Hessian and AWQ views' walks, the AWQ view's α grids and the scale views' forward
+  // views the Hessian and AWQ views' walks, the AWQ view's α grids and clip searches and the scale views' forward
   // passes; the outlier histograms and the blocks' quantization run on the CPU.
   std::vector<std::string> warnings;
   EvalDevice device;
   if (backend->vulkan) device.open(*backend, warnings);
   views.awq.backend = device.awq_grid();
+  views.awq.clip_backend = device.awq_clip();
   views.scale_runner = device.scale_loss();
   std::string walker_note, walker_used;
   auto on_backend = [&](BlockHooks h) { return walk_on(device, std::move(h), walker_note, walker_used); };

@@ -4,7 +4,7 @@
 // Evaluates several layouts (and uniform formats) of one model in one run: for each, the size of its
 // GGUF export (exact; an estimate for int formats), bits per weight of the whole file, perplexity and
 // KL divergence against the unquantized model on the same windows, and the time it took. With
-// --backend vulkan the candidates' quantization (RTN, GPTQ's sweep, AWQ's α grid, the calibration walk)
+// --backend vulkan the candidates' quantization (RTN, GPTQ's sweep, AWQ's α grid and clip search, the calibration walk)
 // and the evaluations run on the device (the CPU, with a warning, when there is none or it does not
 // support the model; per layer where a quantizer has no shader).
 #include <chrono>

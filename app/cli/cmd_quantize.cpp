@@ -2,8 +2,8 @@
 //                       --ctx N --seed S] [--act-order] [--weighted-grids (gptq onto ggml types)]
 //                       [--mse] [--no-clip (awq)] [--awq-grid N (awq: α points)] [--damp X] [--eval FILE] [--eval-ctx N] [--out PATH [--to gguf|gptq]]
 //                       [--resume (gptq, awq, awq+gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
-//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (rtn, gptq's sweep, awq's α grid and the
-//                        calibration on the GPU)] [--calib-backend cpu|vulkan (the calibration's own; default --backend)]
+//                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (rtn, gptq's sweep, awq's α grid and clip
+//                        search and the calibration on the GPU)] [--calib-backend cpu|vulkan (the calibration's own; default --backend)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
 //                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
@@ -123,7 +123,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
-  // --backend vulkan: GPTQ's sweep (gpu/ops/gptq_op.h), AWQ's α grid (gpu/ops/awq_op.h) and the
+  // --backend vulkan: GPTQ's sweep (gpu/ops/gptq_op.h), AWQ's α grid (gpu/ops/awq_op.h) and clip
+  // search (gpu/ops/awq_clip_op.h) and the
   // calibration walk (gpu/model/vulkan_block_walker.h) on the GPU; --calib-backend cpu keeps the walk
   // on the CPU (its Hessians, hence the checkpoint, are then the CPU run's bit for bit).
   const auto backend = parse_backend(*args, err);
@@ -131,7 +132,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const bool gpu_method = opt.method == QuantMethod::Rtn || opt.method == QuantMethod::Gptq || opt.method == QuantMethod::Awq ||
                           opt.method == QuantMethod::AwqGptq;
   if (backend->vulkan && !gpu_method)
-    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs RTN, GPTQ's sweep and AWQ's α grid; method ") +
+    return fail({ErrorCode::Unsupported, std::string("--backend vulkan runs RTN, GPTQ's sweep and AWQ's α grid and clip search; method ") +
                                              quant_method_name(opt.method) + " runs on the CPU only for now"}, json);
   std::vector<std::string> device_warnings;
   EvalDevice device;
@@ -140,6 +141,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     opt.rtn_backend = device.rtn();
     opt.gptq.backend = device.gptq();
     opt.awq.backend = device.awq_grid();
+    opt.awq.clip_backend = device.awq_clip();
   }
   const std::string calib_backend = args->get("calib-backend").value_or(backend->vulkan ? "vulkan" : "cpu");
   if (calib_backend != "cpu" && calib_backend != "vulkan") return usage_error(cmd, "--calib-backend takes cpu or vulkan", json);

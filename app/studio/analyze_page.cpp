@@ -66,6 +66,7 @@ AnalyzeJobResult run_analyze_job(const AnalyzeJobInput& in, Progress& progress, 
   const BlockHooks hooks = walk_hooks(in, device, r.warnings);
   ViewsOptions options = in.views;
   options.awq.backend = device.awq_grid();  // empty on the CPU
+  options.awq.clip_backend = device.awq_clip();
   options.scale_runner = device.scale_loss();
   auto done = analyze_views_to_folder(loaded->weights, *windows, info, options, path_str(in.out_dir), &work, &cancel, hooks);
   if (!done) return failed(done.error());

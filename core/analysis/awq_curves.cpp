@@ -44,7 +44,7 @@ Expected<AwqCurvesResult> awq_curves(ModelWeights& m, std::span<const int32_t> w
     // The clip curve on the weights as AWQ now holds them (scaled when applied), H of their input.
     const VectorF ones = VectorF::Ones(d.h->rows());
     for (int k = 0; k <= options.clip_steps; ++k) {
-      const float p = 1.0f - (1.0f - options.clip_min) * static_cast<float>(k) / static_cast<float>(options.clip_steps);
+      const float p = awq_clip_ratio(options, k);
       LB_TRY_ASSIGN(const double e, awq_scaled_error(d.layers, *d.h, ones, p));
       c.clip_ratios.push_back(p);
       c.clip_error.push_back(e);
@@ -52,7 +52,7 @@ Expected<AwqCurvesResult> awq_curves(ModelWeights& m, std::span<const int32_t> w
     double rows = 0, ratio = 0;
     c.clip_search_error = 0;
     for (const AwqLayer& l : d.layers) {
-      const AwqClipResult cr = awq_clip_int(*l.w, *d.h, l.format, options);
+      LB_TRY_ASSIGN(const AwqClipResult cr, awq_clip(*l.w, *d.h, l.format, options));
       c.clip_search_error += cr.error_after;
       ratio += cr.mean_shrink * static_cast<double>(l.w->rows());
       rows += static_cast<double>(l.w->rows());

@@ -171,6 +171,19 @@ Expected<void> awq_apply_scale(const ModelConfig& c, DecoderBlock& b, AwqGroup g
   return {};
 }
 
+float awq_clip_ratio(const AwqOptions& o, int k) {
+  return 1.0f - (1.0f - o.clip_min) * static_cast<float>(k) / static_cast<float>(o.clip_steps);
+}
+
+Expected<AwqClipResult> awq_clip(const MatrixRM& w, const MatrixRM& h, const Format& f, const AwqOptions& o,
+                                 bool fp16_scales) {
+  if (o.clip_backend) {
+    auto r = o.clip_backend(w, h, f, o, fp16_scales);
+    if (r || r.error().code != ErrorCode::Unsupported) return r;
+  }
+  return awq_clip_int(w, h, f, o, fp16_scales);
+}
+
 AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& f, const AwqOptions& o, bool fp16_scales) {
   const int64_t rows = w.rows(), cols = w.cols();
   LB_CHECK(f.kind == Format::Kind::Int && f.fits(cols) && h.rows() == cols && h.cols() == cols,
@@ -204,7 +217,7 @@ AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& f
       bool changed = false;
       IntGrid best_grid = grids[g];
       for (int k = 1; k <= o.clip_steps; ++k) {
-        const float p = 1.0f - (1.0f - o.clip_min) * static_cast<float>(k) / static_cast<float>(o.clip_steps);
+        const float p = awq_clip_ratio(o, k);
         const IntGrid cand = minmax_grid(wr + c0, gs, f.bits, f.symmetric, p, fp16_scales);
         for (int64_t i = 0; i < gs; ++i)
           dn[i] = wr[c0 + i] - dequantize_code(quantize_code(wr[c0 + i], cand, maxq), cand);

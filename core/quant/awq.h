@@ -36,14 +36,32 @@ struct AwqLayer;
 using AwqGridBackend = std::function<Expected<std::vector<double>>(const std::vector<AwqLayer>& layers, const MatrixRM& h,
                                                                    const std::vector<VectorF>& scales)>;
 
+struct AwqClipResult {
+  IntTensor tensor;
+  double mean_shrink = 1;   // mean chosen ratio over the groups
+  double error_before = 0;  // tr(ΔW H ΔWᵀ) of plain min-max RTN
+  double error_after = 0;   // … with the chosen ratios
+};
+
+struct AwqOptions;
+// Another backend's clip search (gpu/ops/awq_clip_op.h: vulkan_awq_clip): awq_clip_int's result for
+// one layer (w, h, format, options, fp16_scales); Unsupported for a layer it does not handle, which
+// the CPU then searches. Any other error fails the quantization.
+using AwqClipBackend = std::function<Expected<AwqClipResult>(const MatrixRM& w, const MatrixRM& h, const Format& format,
+                                                             const AwqOptions& options, bool fp16_scales)>;
+
 struct AwqOptions {
   int alpha_grid = 20;    // α = i / alpha_grid, i = 0 … alpha_grid − 1
   bool clip = true;       // int family: per-group clip search after scaling (awq+gptq: clamp, then GPTQ)
   float clip_min = 0.5f;  // smallest shrink ratio of the min-max range tried
   int clip_steps = 20;    // ratios 1, 1 − (1 − clip_min)/steps, …, clip_min
   AwqGridBackend backend;  // empty: the CPU evaluates the α grid
+  AwqClipBackend clip_backend;  // empty: the CPU runs the clip search
   Expected<void> validate() const;
 };
+
+// The clip search's k-th ratio, k = 0 … clip_steps: 1 − (1 − clip_min) · k / clip_steps in float.
+float awq_clip_ratio(const AwqOptions& options, int k);
 
 // The groups of linear layers of a block that read one input.
 enum class AwqGroup { Qkv, O, GateUp, Down };
@@ -92,12 +110,6 @@ Expected<void> awq_apply_scale(const ModelConfig& c, DecoderBlock& b, AwqGroup g
 // diag(s)⁻¹ H diag(s)⁻¹: the Hessian of the scaled input.
 MatrixRM awq_scaled_hessian(const MatrixRM& h, const VectorF& s);
 
-struct AwqClipResult {
-  IntTensor tensor;
-  double mean_shrink = 1;   // mean chosen ratio over the groups
-  double error_before = 0;  // tr(ΔW H ΔWᵀ) of plain min-max RTN
-  double error_after = 0;   // … with the chosen ratios
-};
 
 // Int family: per (row, group) shrink ratio of the min-max range, chosen by one sweep of coordinate
 // descent over the groups of each row on tr(ΔW H ΔWᵀ) (cross-group terms included): a group keeps a
@@ -105,5 +117,8 @@ struct AwqClipResult {
 // candidate grid's scale is rounded to fp16 (int_quant.h).
 AwqClipResult awq_clip_int(const MatrixRM& w, const MatrixRM& h, const Format& format, const AwqOptions& options,
                            bool fp16_scales = false);
+// awq_clip_int on options.clip_backend where there is one and it handles the layer, else on the CPU.
+Expected<AwqClipResult> awq_clip(const MatrixRM& w, const MatrixRM& h, const Format& format, const AwqOptions& options,
+                                 bool fp16_scales = false);
 
 }  // namespace lowbit

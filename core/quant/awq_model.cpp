@@ -149,7 +149,7 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
         if (f.kind == Format::Kind::Int && o.awq.clip) {
           // llm-awq's apply_clip: the weights are clamped to the ranges the clip search chose, then
           // GPTQ rounds them (its grids come from the clamped weights).
-          const AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq, o.fp16_scales);
+          LB_TRY_ASSIGN(const AwqClipResult c, awq_clip(l.w, gs.h, f, o.awq, o.fp16_scales));
           clamp_to_grids(c.tensor, l.w);
           clip = c.mean_shrink;
         }
@@ -162,7 +162,7 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
         std::copy(q.dequantized.begin(), q.dequantized.end(), l.w.data());  // Ŵ for both format families
         if (o.keep_encoded) LB_TRY_VOID(keep_encoded(res, r.tensor, encoded_from_gptq(std::move(q), f, l.w.rows(), l.w.cols())));
       } else if (f.kind == Format::Kind::Int && o.awq.clip) {
-        AwqClipResult c = awq_clip_int(l.w, gs.h, f, o.awq, o.fp16_scales);
+        LB_TRY_ASSIGN(AwqClipResult c, awq_clip(l.w, gs.h, f, o.awq, o.fp16_scales));
         dequantize_int(c.tensor, l.w.data());
         clip = c.mean_shrink;
         if (o.keep_encoded) {

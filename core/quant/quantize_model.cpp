@@ -195,6 +195,7 @@ void QuantizeBackends::apply_to(QuantizeOptions& o) const {
   o.rtn_backend = rtn;
   o.gptq.backend = gptq;
   o.awq.backend = awq_grid;
+  o.awq.clip_backend = awq_clip;
   o.calib_walker = calib_walker;
 }
 

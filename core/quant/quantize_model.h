@@ -49,13 +49,15 @@ const char* slot_name(LinearSlot slot);
 struct QuantizeOptions;
 
 // Another backend's share of a quantization (the GPU's: app/backend/backend_device.h): RTN, GPTQ's
-// sweep, AWQ's α grid and the calibration walk; what is empty, or answers Unsupported, runs on the CPU.
+// sweep, AWQ's α grid and clip search and the calibration walk; what is empty, or answers
+// Unsupported, runs on the CPU.
 struct QuantizeBackends {
   RtnBackend rtn;
   GptqBackend gptq;
   AwqGridBackend awq_grid;
+  AwqClipBackend awq_clip;
   BlockWalkerFactory calib_walker;
-  // Sets QuantizeOptions::rtn_backend, gptq.backend, awq.backend and calib_walker.
+  // Sets QuantizeOptions::rtn_backend, gptq.backend, awq.backend, awq.clip_backend and calib_walker.
   void apply_to(QuantizeOptions& o) const;
 };
 

@@ -54,11 +54,16 @@ Expected<void> Device::open(const DeviceOptions& options) {
   vkGetPhysicalDeviceMemoryProperties(physical_.handle, &memory_);
   VkPhysicalDeviceMaintenance3Properties maintenance3{};
   maintenance3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
+  VkPhysicalDeviceSubgroupProperties subgroup{};
+  subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+  maintenance3.pNext = &subgroup;
   VkPhysicalDeviceProperties2 props2{};
   props2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
   props2.pNext = &maintenance3;
   vkGetPhysicalDeviceProperties2(physical_.handle, &props2);
   max_allocation_bytes_ = maintenance3.maxMemoryAllocationSize;
+  features_.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                                  (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
 
   // Enable the optional features the device has (Vulkan 1.1 and 1.2 feature structs, core in 1.2).
   VkPhysicalDeviceVulkan12Features have12{};
@@ -73,6 +78,7 @@ Expected<void> Device::open(const DeviceOptions& options) {
   features_.storage_buffer_16bit = have11.storageBuffer16BitAccess;
   features_.storage_buffer_8bit = have12.storageBuffer8BitAccess;
   features_.shader_float16 = have12.shaderFloat16;
+  features_.shader_float64 = have.features.shaderFloat64;
   features_.shader_int8 = have12.shaderInt8;
 
   VkPhysicalDeviceVulkan12Features want12{};
@@ -88,6 +94,7 @@ Expected<void> Device::open(const DeviceOptions& options) {
   want.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
   want.pNext = &want11;
   want.features.shaderInt64 = have.features.shaderInt64;
+  want.features.shaderFloat64 = have.features.shaderFloat64;
   want.features.shaderInt16 = have.features.shaderInt16;
   // The cooperative-matrix matmul where the device offers its shape (DeviceInfo::cooperative_matrix).
   VkPhysicalDeviceCooperativeMatrixFeaturesNV want_coop{};

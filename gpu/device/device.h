@@ -42,6 +42,8 @@ struct DeviceFeatures {
   bool storage_buffer_16bit = false;  // 16-bit types in storage buffers
   bool storage_buffer_8bit = false;   // 8-bit types in storage buffers
   bool shader_float16 = false;        // fp16 arithmetic
+  bool shader_float64 = false;        // double arithmetic (awq_clip.comp)
+  bool subgroup_arithmetic = false;   // subgroupAdd/Min/Max in compute shaders (awq_clip.comp); core in 1.1
   bool shader_int8 = false;           // int8 arithmetic
   bool cooperative_matrix = false;    // VK_NV_cooperative_matrix, 16×16×16 fp16 → fp32 (DeviceInfo)
 };

@@ -218,10 +218,10 @@ TEST(CliQuantize, RtnOnVulkanWritesTheCpuFile) {
   std::filesystem::remove_all(dir);
 }
 
-// --backend vulkan evaluates AWQ's α grid on the GPU (lavapipe in CI): the errors agree with the CPU's
-// to float rounding, so the same α is chosen for every group and — the rest (--calib-backend cpu
-// keeps the calibration there) running on the CPU — the
-// checkpoint is the CPU's, byte for byte, but where an α tie falls the other way.
+// --backend vulkan evaluates AWQ's α grid and runs its clip search on the GPU (lavapipe in CI): the
+// errors agree with the CPU's to rounding, so the same α and clip ratios are chosen and — the
+// calibration staying on the CPU (--calib-backend cpu) — the checkpoint is the CPU's, byte for byte,
+// but where a tie falls the other way. (The clip search takes most of this test's ~40 s on lavapipe.)
 TEST(CliQuantize, AwqGridOnVulkanChoosesTheCpuScales) {
   const auto dir = fresh_temp_dir("awq_vulkan");
   std::vector<std::string> args = {"--method", "awq", "--format", "int4g32a", "--calib", (kDemo / "demo-calib.txt").string(),
