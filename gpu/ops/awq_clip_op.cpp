@@ -19,7 +19,6 @@ static_assert(sizeof(AwqClipPush) == 36, "AwqClipPush must match the push-consta
 constexpr const char* kOp = "awq_clip";
 constexpr int64_t kMaxGroup = 1024;                     // MAX_GROUP of awq_clip.comp
 constexpr int64_t kLocal = 64, kChunk = 16;             // LOCAL and CHUNK of awq_clip.comp
-constexpr int64_t kLavapipeLoopLimit = 65535;           // iterations of one loop over an invocation's life
 constexpr uint64_t kScratchBytes = uint64_t{64} << 20;  // d, c and e of one batch of rows (20 bytes a weight)
 
 // The most iterations any one loop of awq_clip.comp runs in an invocation for this shape (every
@@ -57,14 +56,11 @@ Expected<void> check_clip(Device& device, const MatrixRM& w, const MatrixRM& h, 
                           " has no double or subgroup arithmetic; the CPU searches the clip ratios");
   LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(rows * cols)));
   LB_TRY_VOID(check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols)));
-  // lavapipe ends any loop after 65535 iterations over an invocation's life (awq_clip.comp).
-  const int64_t loops = loop_budget(cols, f.group_size(cols), o.clip_steps);
-  if (device.info().driver.rfind("llvmpipe", 0) == 0 && loops >= kLavapipeLoopLimit)
-    return make_error(ErrorCode::Unsupported,
-                      std::string(kOp) + ": a row of " + std::to_string(cols) + " weights in " + f.name() + " takes " +
-                          std::to_string(loops) +
-                          " iterations of one loop, past lavapipe's 65535; the CPU searches it");
-  return {};
+  // lavapipe ends any loop after 65535 iterations over an invocation's life (op_support.h); the CPU
+  // then searches the layer.
+  return check_loop_budget(device, kOp, static_cast<uint64_t>(loop_budget(cols, f.group_size(cols), o.clip_steps)),
+                           "a row of " + std::to_string(cols) + " weights in " + f.name() + " with " +
+                               std::to_string(o.clip_steps) + " ratios");
 }
 
 }  // namespace

@@ -45,6 +45,13 @@ Expected<const Pipeline*> op_pipeline(CommandRecorder& recorder, ShaderId shader
       .shader = shader, .bindings = bindings, .push_constant_bytes = push_constant_bytes, .local_size = std::nullopt});
 }
 
+Expected<void> check_loop_budget(const Device& device, const char* op, uint64_t iterations, const std::string& what) {
+  if (iterations < kLavapipeLoopLimit || device.info().driver.rfind("llvmpipe", 0) != 0) return {};
+  return make_error(ErrorCode::Unsupported, std::string(op) + ": " + what + " takes " + std::to_string(iterations) +
+                                                " iterations of one shader loop, past lavapipe's limit of " +
+                                                std::to_string(kLavapipeLoopLimit) + " (it would give wrong results)");
+}
+
 Expected<Buffer> op_buffer(Device& device, uint64_t bytes) {
   return Buffer::create(device, std::max<uint64_t>(bytes, 4), MemoryUse::Device);
 }

@@ -32,6 +32,14 @@ Expected<void> dispatch_rows(CommandRecorder& recorder, uint64_t rows);
 // At least n invocations of `pipeline`, the bound one (element_index() in the shader; 1-D local size).
 Expected<void> dispatch_elements(CommandRecorder& recorder, const Pipeline& pipeline, uint64_t n);
 
+// lavapipe (llvmpipe) ends any one loop of a shader after 65535 iterations over an invocation's life,
+// counted across every entry into the loop, and carries on as if it had ended: a silent wrong answer.
+// Shaders with long-running loops walk their data in unrolled chunks to stay under it; an op whose
+// worst loop would still take `iterations` (the most of any one loop in one invocation) checks here:
+// Unsupported, naming `what`, on lavapipe at or past the limit; nothing elsewhere.
+inline constexpr uint64_t kLavapipeLoopLimit = 65535;
+Expected<void> check_loop_budget(const Device& device, const char* op, uint64_t iterations, const std::string& what);
+
 // A device-local buffer of at least `bytes` (4 for none), for the host-span wrappers of the ops;
 // they create their buffers before their recorder so that the buffers outlive its submission.
 Expected<Buffer> op_buffer(Device& device, uint64_t bytes);

@@ -12,8 +12,22 @@
 // in registers sized by MAX_HEAD_DIM, one variant per bound (64, 128, 256); head_dim ≤ MAX_HEAD_DIM.
 // Group counts: ceil(T / 64) × heads × B.
 
+#extension GL_EXT_control_flow_attributes : require
+
 #define LOCAL 64u
 #define CHUNK 8u
+// Loops over the head dimension walk DCHUNK elements per iteration (an unrolled, masked block):
+// lavapipe ends any one loop after 65535 iterations over an invocation's life (not per entry), so a
+// plain loop over d, entered once per key, gave wrong outputs from T · head_dim ≥ 65536 on (T = 1200,
+// head_dim 64 in the test). The op refuses T · ceil(head_dim / DCHUNK) past that limit there.
+#define DCHUNK 32u
+#define FOR_D(d, body)                                         \
+  for (uint d##0 = 0u; d##0 < hd; d##0 += DCHUNK) {            \
+    [[unroll]] for (uint d##1 = 0u; d##1 < DCHUNK; ++d##1) {   \
+      const uint d = d##0 + d##1;                              \
+      if (d < hd) body                                         \
+    }                                                          \
+  }
 #ifndef MAX_HEAD_DIM
 #error "define MAX_HEAD_DIM (variants attention_64, attention_128, attention_256)"
 #endif
@@ -47,10 +61,10 @@ void main() {
 
   float qv[MAX_HEAD_DIM];
   float acc[MAX_HEAD_DIM];
-  for (uint d = 0u; d < hd; ++d) {
+  FOR_D(d, {
     qv[d] = q[q_at + d];
     acc[d] = 0.0;
-  }
+  })
   const uint lo = (p.window > 0u && i + 1u > p.window) ? i + 1u - p.window : 0u;
   float m = -3.402823466e38;  // running maximum
   float l = 0.0;              // running normalizer
@@ -61,7 +75,7 @@ void main() {
     for (uint c = 0u; c < n; ++c) {
       const uint kb = kv0 + (j0 + c) * kv_stride;
       float dot = 0.0;
-      for (uint d = 0u; d < hd; ++d) dot += qv[d] * k[kb + d];
+      FOR_D(d, { dot += qv[d] * k[kb + d]; })
       s[c] = dot * p.scale;
       chunk_max = max(chunk_max, s[c]);
     }
@@ -69,14 +83,14 @@ void main() {
     const float correction = exp(m - m_new);
     m = m_new;
     l *= correction;
-    for (uint d = 0u; d < hd; ++d) acc[d] *= correction;
+    FOR_D(d, { acc[d] *= correction; })
     for (uint c = 0u; c < n; ++c) {
       const float e = exp(s[c] - m);
       l += e;
       const uint vb = kv0 + (j0 + c) * kv_stride;
-      for (uint d = 0u; d < hd; ++d) acc[d] += e * v[vb + d];
+      FOR_D(d, { acc[d] += e * v[vb + d]; })
     }
   }
   const float inv = 1.0 / l;
-  for (uint d = 0u; d < hd; ++d) o[q_at + d] = acc[d] * inv;
+  FOR_D(d, { o[q_at + d] = acc[d] * inv; })
 }

@@ -51,6 +51,8 @@ TEST(AttentionOp, MatchesCpu) {
   const AttentionShape shapes[] = {
       {1, 1, 1, 1, 8, 0},    {2, 9, 4, 4, 16, 0},  {2, 70, 4, 2, 16, 0},  {1, 150, 4, 1, 32, 0},
       {2, 70, 2, 1, 16, 20}, {1, 40, 2, 2, 96, 7}, {1, 20, 1, 1, 256, 0},
+      // T · head_dim past 65535: lavapipe's loop limit, which a plain loop over d ran into.
+      {1, 1200, 1, 1, 64, 0},
   };
   for (auto& device : devices)
     for (const AttentionShape& s : shapes) {
@@ -75,6 +77,15 @@ TEST(AttentionOp, Errors) {
   EXPECT_EQ(attention(device, {1, 4, 3, 2, 8, 0}, q, k, v, out).error().code, ErrorCode::InvalidArgument);
   EXPECT_EQ(attention(device, {1, 4, 2, 1, 8, 0}, q, k, v, out).error().code, ErrorCode::InvalidArgument);
   EXPECT_EQ(attention(device, {1, 1, 1, 1, 512, 0}, q, k, v, out).error().code, ErrorCode::Unsupported);
+  // On lavapipe a window whose loops would pass its 65535-iteration limit is refused, not computed
+  // wrongly (33000 tokens × 2 chunks of head_dim 64).
+  if (device.info().driver.rfind("llvmpipe", 0) == 0) {
+    const AttentionShape longest{1, 33000, 1, 1, 64, 0};
+    std::vector<float> big(longest.q_floats(), 0.0f), big_out(longest.q_floats());
+    auto r = attention(device, longest, big, big, big, big_out);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::Unsupported) << r.error().message;
+  }
   EXPECT_TRUE(attention(device, {1, 4, 2, 2, 8, 0}, {q.data(), 64}, {k.data(), 64}, {v.data(), 64}, out).has_value());
 }
 
