@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // column_abs_stats: for calibration inputs X[T, C] (tokens × channels), per channel c
 //   sums[c] += Σ_t |X[t, c]|   and   maxes[c] = max(maxes[c], max_t |X[t, c]|),
 // the GPU side of InputStats' mean |x| and max |x| (core/calib/calibration.h). One invocation per
@@ -22,10 +23,17 @@ void main() {
   const uint c = element_index();
   if (c >= p.C) return;
   float s = 0.0, m = 0.0;
-  for (uint t = 0u; t < p.T; ++t) {
-    const float a = abs(x[t * p.C + c]);
-    s += a;
-    m = max(m, a);
+  // Sixteen tokens per iteration (unrolled, masked): lavapipe ends any one loop after 65535
+  // iterations over an invocation's life (gpu/ops/op_support.h), fewer than a calibration's tokens.
+  for (uint t0 = 0u; t0 < p.T; t0 += 16u) {
+    [[unroll]] for (uint tt = 0u; tt < 16u; ++tt) {
+      const uint t = t0 + tt;
+      if (t < p.T) {
+        const float a = abs(x[t * p.C + c]);
+        s += a;
+        m = max(m, a);
+      }
+    }
   }
   sums[c] += s;
   maxes[c] = max(maxes[c], m);

@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // hessian_accumulate: H[C,C] = beta·H + alpha·XᵀX for calibration inputs X[T,C] (tokens × channels),
 // the GPU side of core/calib's InputStats (alpha = 2/n over all batches gives H = 2/n Σ x xᵀ).
 // Each workgroup computes a TILE×TILE block of H, one element per invocation (x → column j, y → row
@@ -40,7 +41,9 @@ void main() {
     xi[ty][tx] = (t < p.T && i0 + tx < p.C) ? x[t * p.C + i0 + tx] : 0.0;
     xj[ty][tx] = (t < p.T && j0 + tx < p.C) ? x[t * p.C + j0 + tx] : 0.0;
     barrier();
-    for (uint tt = 0; tt < TILE; ++tt) acc += xi[tt][ty] * xj[tt][tx];
+    // Unrolled: lavapipe ends any one loop after 65535 iterations over an invocation's life
+    // (gpu/ops/op_support.h), which a loop over every token would pass.
+    [[unroll]] for (uint tt = 0; tt < TILE; ++tt) acc += xi[tt][ty] * xj[tt][tx];
     barrier();
   }
   if (i < p.C && j < p.C) {

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "core/calib/calibration.h"
+#include "gpu/ops/column_stats_op.h"
 #include "gpu_test_support.h"
 
 namespace lowbit::gpu {
@@ -85,6 +86,37 @@ TEST(HessianOp, BatchesAccumulateOnTheDevice) {
     ASSERT_TRUE(rec->submit_and_wait().has_value());
     EXPECT_LE(max_relative_error(h, st.hessian()), 1e-5) << device->info().name;
   }
+}
+
+// More tokens than lavapipe lets one shader loop run (65535 iterations over an invocation's life;
+// gpu/ops/op_support.h): both calibration statistics walk tokens in unrolled chunks, so a long
+// calibration batch is still summed in full.
+TEST(HessianOp, LongBatchesPassLavapipesLoopLimit) {
+  const int64_t T = 70000, C = 16;
+  const MatrixRM x = random_inputs(T, C, 5);
+  InputStats st(C);
+  st.add(x);
+  std::vector<double> want_sum(static_cast<size_t>(C), 0.0);
+  std::vector<float> want_max(static_cast<size_t>(C), 0.0f);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t c = 0; c < C; ++c) {
+      want_sum[static_cast<size_t>(c)] += std::abs(double(x(t, c)));
+      want_max[static_cast<size_t>(c)] = std::max(want_max[static_cast<size_t>(c)], std::abs(x(t, c)));
+    }
+  FOR_EACH_DEVICE({
+    std::vector<float> h(static_cast<size_t>(C * C), NAN);
+    auto r = hessian_accumulate(device, {x.data(), static_cast<size_t>(x.size())}, T, C, 2.0f / static_cast<float>(T),
+                                0.0f, h);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_LE(max_relative_error(h, st.hessian()), 1e-5);
+    std::vector<float> sums(static_cast<size_t>(C), 0.0f), maxes(static_cast<size_t>(C), 0.0f);
+    auto s = column_abs_stats(device, {x.data(), static_cast<size_t>(x.size())}, T, C, sums, maxes);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    for (int64_t c = 0; c < C; ++c) {
+      EXPECT_NEAR(sums[static_cast<size_t>(c)], want_sum[static_cast<size_t>(c)], 1e-4 * want_sum[static_cast<size_t>(c)]) << c;
+      EXPECT_EQ(maxes[static_cast<size_t>(c)], want_max[static_cast<size_t>(c)]) << c;
+    }
+  });
 }
 
 TEST(HessianOp, WrongShapesAreErrors) {
