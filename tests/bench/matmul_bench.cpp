@@ -34,6 +34,7 @@
 #include "gpu/ops/hessian_op.h"
 #include "gpu/ops/int_weights.h"
 #include "gpu/ops/matmul_op.h"
+#include "packed_weights.h"
 #include "synthetic_data.h"
 
 using namespace lowbit;
@@ -59,42 +60,6 @@ std::vector<std::string> parse_names(const std::string& s) {
   std::stringstream in(s);
   std::string item;
   while (std::getline(in, item, ',')) out.push_back(item);
-  return out;
-}
-
-// W in `format`: the bytes the op takes and the values they stand for.
-struct Weights {
-  std::vector<std::byte> bytes;
-  std::vector<float> values;
-};
-
-Expected<Weights> encode(const Format& f, const std::vector<float>& w, int64_t n, int64_t k) {
-  Weights out;
-  out.values.resize(w.size());
-  if (f.kind == Format::Kind::Int) {
-    const IntTensor t = rtn_int(w.data(), n, k, f);
-    dequantize_int(t, out.values.data());
-    LB_TRY_ASSIGN(const std::vector<uint32_t> words, pack_int_weights(t));
-    const auto b = std::as_bytes(std::span<const uint32_t>(words));
-    out.bytes.assign(b.begin(), b.end());
-    return out;
-  }
-  out.bytes.resize(dtype_bytes(f.dtype, w.size()));
-  if (f.kind == Format::Kind::Ggml) {
-    ggml_quantize(f.dtype, w.data(), reinterpret_cast<uint8_t*>(out.bytes.data()), w.size());
-    ggml_dequantize(f.dtype, reinterpret_cast<const uint8_t*>(out.bytes.data()), out.values.data(), w.size());
-    return out;
-  }
-  for (size_t i = 0; i < w.size(); ++i) {
-    if (f.dtype == DType::F32) {
-      std::memcpy(out.bytes.data() + 4 * i, &w[i], 4);
-      out.values[i] = w[i];
-    } else {
-      const uint16_t h = f.dtype == DType::F16 ? f32_to_f16(w[i]) : f32_to_bf16(w[i]);
-      std::memcpy(out.bytes.data() + 2 * i, &h, 2);
-      out.values[i] = f.dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
-    }
-  }
   return out;
 }
 
@@ -192,7 +157,7 @@ int main(int argc, char** argv) {
   for (const Format& f : formats) {
     const MatmulShape wshape{1, n, k};
     if (auto ok = check_matmul_weights(f, wshape); !ok) return fail(ok.error().message);
-    auto weights = encode(f, w, n, k);
+    auto weights = test::pack_weights(f, w, n, k);
     if (!weights) return fail(weights.error().message);
     auto xb = Buffer::create(d, x.size() * sizeof(float), MemoryUse::Device);
     auto wb = Buffer::create(d, matmul_weight_buffer_bytes(f, wshape), MemoryUse::Device);

@@ -20,12 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "core/quant/ggml_formats.h"
-#include "core/quant/int_quant.h"
 #include "core/tensor/half.h"
-#include "gpu/ops/int_weights.h"
 #include "gpu/ops/matmul_op.h"
 #include "gpu_test_support.h"
+#include "packed_weights.h"
 
 namespace lowbit::gpu {
 namespace {
@@ -36,43 +34,6 @@ std::vector<float> random_values(size_t count, uint32_t seed, float scale) {
   std::vector<float> v(count);
   for (float& x : v) x = dist(rng);
   return v;
-}
-
-// W in format `f`: the bytes the op takes and the values they stand for (the core's dequantization).
-struct Packed {
-  std::vector<std::byte> bytes;
-  std::vector<float> values;
-};
-
-Packed pack(const Format& f, const std::vector<float>& w, int64_t n, int64_t k) {
-  Packed out;
-  out.values.resize(w.size());
-  if (f.kind == Format::Kind::Int) {
-    const IntTensor t = rtn_int(w.data(), n, k, f);
-    dequantize_int(t, out.values.data());
-    const std::vector<uint32_t> words = pack_int_weights(t).value();
-    const auto b = std::as_bytes(std::span<const uint32_t>(words));
-    out.bytes.assign(b.begin(), b.end());
-    return out;
-  }
-  out.bytes.resize(dtype_bytes(f.dtype, w.size()));
-  if (f.kind == Format::Kind::Ggml) {
-    auto* bytes = reinterpret_cast<uint8_t*>(out.bytes.data());
-    ggml_quantize(f.dtype, w.data(), bytes, w.size());
-    EXPECT_TRUE(ggml_dequantize(f.dtype, bytes, out.values.data(), w.size()));
-    return out;
-  }
-  for (size_t i = 0; i < w.size(); ++i) {
-    if (f.dtype == DType::F32) {
-      std::memcpy(out.bytes.data() + 4 * i, &w[i], 4);
-      out.values[i] = w[i];
-    } else {
-      const uint16_t h = f.dtype == DType::F16 ? f32_to_f16(w[i]) : f32_to_bf16(w[i]);
-      std::memcpy(out.bytes.data() + 2 * i, &h, 2);
-      out.values[i] = f.dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
-    }
-  }
-  return out;
 }
 
 float round_to_f16(float v) {
@@ -142,7 +103,7 @@ TEST(MatmulCoop, DevicesWithoutCooperativeMatricesRunThePortablePath) {
       const Format f = *Format::parse(name);
       const MatmulShape s{37, 70, 256};
       const auto x = random_values(static_cast<size_t>(s.m * s.k), 1, 1.0f);
-      const Packed w = pack(f, random_values(static_cast<size_t>(s.n * s.k), 2, 0.05f), s.n, s.k);
+      const test::PackedWeights w = test::pack_weights(f, random_values(static_cast<size_t>(s.n * s.k), 2, 0.05f), s.n, s.k).value();
       std::vector<float> portable(static_cast<size_t>(s.m * s.n), NAN), requested(portable.size(), NAN);
       ASSERT_TRUE(matmul(device, s, f, x, w.bytes, portable, MatmulPath::Portable).has_value());
       ASSERT_TRUE(matmul(device, s, f, x, w.bytes, requested, MatmulPath::Cooperative).has_value());
@@ -158,7 +119,7 @@ void expect_fp16_products(Device& device, MatmulPath path, uint32_t seed) {
     // One element; partial tiles along M and N; whole tiles with several K steps.
     for (const MatmulShape& s : {MatmulShape{1, 1, c.k}, MatmulShape{37, 150, c.k}, MatmulShape{256, 128, c.k}}) {
       const auto x = random_values(static_cast<size_t>(s.m * s.k), ++seed, 1.0f);
-      const Packed w = pack(f, random_values(static_cast<size_t>(s.n * s.k), ++seed, 0.05f), s.n, s.k);
+      const test::PackedWeights w = test::pack_weights(f, random_values(static_cast<size_t>(s.n * s.k), ++seed, 0.05f), s.n, s.k).value();
       std::vector<float> y(static_cast<size_t>(s.m * s.n), NAN);
       auto done = matmul(device, s, f, x, w.bytes, y, path);
       ASSERT_TRUE(done.has_value()) << c.format << " " << text(s) << ": " << done.error().message;
