@@ -56,9 +56,9 @@ Expected<void> record_attention(CommandRecorder& recorder, const AttentionShape&
   const ShaderId shader = shape.head_dim <= 64    ? ShaderId::attention_64
                           : shape.head_dim <= 128 ? ShaderId::attention_128
                                                   : ShaderId::attention_256;
-  // A query walks up to T keys, each through ceil(head_dim / 32) chunks (attention.comp's DCHUNK).
+  // A query walks its keys 16 at a time (attention.comp's CHUNK), each chunk once over head_dim.
   LB_TRY_VOID(check_loop_budget(recorder.device(), kOp,
-                                static_cast<uint64_t>(shape.T) * static_cast<uint64_t>((shape.head_dim + 31) / 32),
+                                static_cast<uint64_t>((shape.T + 15) / 16) * static_cast<uint64_t>(shape.head_dim),
                                 "a window of " + std::to_string(shape.T) + " tokens with head_dim " +
                                     std::to_string(shape.head_dim)));
   LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, shader, 4, sizeof(AttentionPush)));

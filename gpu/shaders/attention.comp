@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // attention: causal softmax attention of B windows of T tokens, every head, as core's forward pass
 // computes it: out[b·T + i, h] = Σ_j softmax_j(q_i · k_j · scale) v_j over j in [lo, i], where
 // lo = max(0, i − window + 1) with a sliding window and 0 without (window = 0), and head h reads
@@ -12,22 +13,13 @@
 // in registers sized by MAX_HEAD_DIM, one variant per bound (64, 128, 256); head_dim ≤ MAX_HEAD_DIM.
 // Group counts: ceil(T / 64) × heads × B.
 
-#extension GL_EXT_control_flow_attributes : require
-
 #define LOCAL 64u
-#define CHUNK 8u
-// Loops over the head dimension walk DCHUNK elements per iteration (an unrolled, masked block):
-// lavapipe ends any one loop after 65535 iterations over an invocation's life (not per entry), so a
-// plain loop over d, entered once per key, gave wrong outputs from T · head_dim ≥ 65536 on (T = 1200,
-// head_dim 64 in the test). The op refuses T · ceil(head_dim / DCHUNK) past that limit there.
-#define DCHUNK 32u
-#define FOR_D(d, body)                                         \
-  for (uint d##0 = 0u; d##0 < hd; d##0 += DCHUNK) {            \
-    [[unroll]] for (uint d##1 = 0u; d##1 < DCHUNK; ++d##1) {   \
-      const uint d = d##0 + d##1;                              \
-      if (d < hd) body                                         \
-    }                                                          \
-  }
+// Keys per step of the online softmax. The loops over the head dimension run once per chunk, for all
+// of its keys (unrolled): lavapipe ends any one loop after 65535 iterations over an invocation's
+// life, not per entry (gpu/ops/op_support.h), and a walk over d per key gave wrong outputs there
+// from T · head_dim ≥ 65536 on (T = 1200 at head_dim 64 in the test); now the bound is
+// ceil(T / CHUNK) · head_dim, which the op checks.
+#define CHUNK 16u
 #ifndef MAX_HEAD_DIM
 #error "define MAX_HEAD_DIM (variants attention_64, attention_128, attention_256)"
 #endif
@@ -61,36 +53,45 @@ void main() {
 
   float qv[MAX_HEAD_DIM];
   float acc[MAX_HEAD_DIM];
-  FOR_D(d, {
+  for (uint d = 0u; d < hd; ++d) {
     qv[d] = q[q_at + d];
     acc[d] = 0.0;
-  })
+  }
   const uint lo = (p.window > 0u && i + 1u > p.window) ? i + 1u - p.window : 0u;
   float m = -3.402823466e38;  // running maximum
   float l = 0.0;              // running normalizer
   for (uint j0 = lo; j0 <= i; j0 += CHUNK) {
     const uint n = min(CHUNK, i + 1u - j0);
+    // The chunk's scores: one walk over d for all of its keys, each summed in d order.
     float s[CHUNK];
+    [[unroll]] for (uint c = 0u; c < CHUNK; ++c) s[c] = 0.0;
+    for (uint d = 0u; d < hd; ++d) {
+      const float qd = qv[d];
+      [[unroll]] for (uint c = 0u; c < CHUNK; ++c)
+        if (c < n) s[c] += qd * k[kv0 + (j0 + c) * kv_stride + d];
+    }
     float chunk_max = -3.402823466e38;
-    for (uint c = 0u; c < n; ++c) {
-      const uint kb = kv0 + (j0 + c) * kv_stride;
-      float dot = 0.0;
-      FOR_D(d, { dot += qv[d] * k[kb + d]; })
-      s[c] = dot * p.scale;
-      chunk_max = max(chunk_max, s[c]);
+    [[unroll]] for (uint c = 0u; c < CHUNK; ++c) {
+      s[c] *= p.scale;
+      if (c < n) chunk_max = max(chunk_max, s[c]);
     }
     const float m_new = max(m, chunk_max);
     const float correction = exp(m - m_new);
     m = m_new;
     l *= correction;
-    FOR_D(d, { acc[d] *= correction; })
-    for (uint c = 0u; c < n; ++c) {
-      const float e = exp(s[c] - m);
-      l += e;
-      const uint vb = kv0 + (j0 + c) * kv_stride;
-      FOR_D(d, { acc[d] += e * v[vb + d]; })
+    float e[CHUNK];
+    [[unroll]] for (uint c = 0u; c < CHUNK; ++c) {
+      e[c] = c < n ? exp(s[c] - m) : 0.0;
+      l += e[c];
+    }
+    // acc·correction, then each key's e·v in key order: one walk over d.
+    for (uint d = 0u; d < hd; ++d) {
+      float a = acc[d] * correction;
+      [[unroll]] for (uint c = 0u; c < CHUNK; ++c)
+        if (c < n) a += e[c] * v[kv0 + (j0 + c) * kv_stride + d];
+      acc[d] = a;
     }
   }
   const float inv = 1.0 / l;
-  FOR_D(d, { o[q_at + d] = acc[d] * inv; })
+  for (uint d = 0u; d < hd; ++d) o[q_at + d] = acc[d] * inv;
 }
