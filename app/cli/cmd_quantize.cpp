@@ -320,7 +320,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (r->cpu_fallback_layers > 0)
     r->warnings.push_back(opt.method == QuantMethod::Rtn
                               ? std::to_string(r->cpu_fallback_layers) + " layers ran RTN on the CPU (the device handles the int family "
-                                "and every ggml block type, without --mse)"
+                                "and every ggml block type; --mse only for the int family)"
                               : std::to_string(r->cpu_fallback_layers) + " layers ran GPTQ on the CPU (the Vulkan sweep handles the int "
                                 "family with groups of 32, 64 or 128 and every ggml block type, without act-order or "
                                 "--weighted-grids)");

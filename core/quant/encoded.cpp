@@ -59,7 +59,7 @@ Expected<EncodedTensor> encode_rtn(const float* w, int64_t rows, int64_t cols, c
       }
       return t;
     case Format::Kind::Int:
-      t.ints = mse_clip ? rtn_int_mse(w, rows, cols, f, 0.5f, 50, fp16_scales) : rtn_int(w, rows, cols, f, 1.0f, fp16_scales);
+      t.ints = mse_clip ? rtn_int_mse(w, rows, cols, f, kRtnMseMinShrink, kRtnMseSteps, fp16_scales) : rtn_int(w, rows, cols, f, 1.0f, fp16_scales);
       return t;
     case Format::Kind::OneBit: break;
   }

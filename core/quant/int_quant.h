@@ -53,8 +53,11 @@ IntTensor rtn_int(const float* w, int64_t rows, int64_t cols, const Format& form
                   bool fp16_scales = false);
 // Round-to-nearest with a per-group clip search: shrink ratios p = 1, 0.99, …, down to `min_shrink`
 // (grid of `steps`), keeping per group the p with the smallest Σ|w − ŵ|^2.4 (the GPTQ code's norm).
-IntTensor rtn_int_mse(const float* w, int64_t rows, int64_t cols, const Format& format, float min_shrink = 0.5f,
-                      int steps = 50, bool fp16_scales = false);
+// `--mse` searches kRtnMseSteps ratios down to kRtnMseMinShrink.
+inline constexpr float kRtnMseMinShrink = 0.5f;
+inline constexpr int kRtnMseSteps = 50;
+IntTensor rtn_int_mse(const float* w, int64_t rows, int64_t cols, const Format& format,
+                      float min_shrink = kRtnMseMinShrink, int steps = kRtnMseSteps, bool fp16_scales = false);
 void dequantize_int(const IntTensor& t, float* out);
 
 }  // namespace lowbit

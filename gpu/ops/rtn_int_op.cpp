@@ -22,6 +22,13 @@ struct RtnIntPush {
 };
 static_assert(sizeof(RtnIntPush) == 32, "RtnIntPush must match the push-constant block of rtn_int.comp");
 
+// Mirrors `Params` of the RTN_MSE variant (rtn_int_mse): RtnIntPush, then the number of ratios.
+struct RtnIntMsePush {
+  RtnIntPush base;
+  uint32_t steps;
+};
+static_assert(sizeof(RtnIntMsePush) == 36, "RtnIntMsePush must match the push-constant block of rtn_int.comp (RTN_MSE)");
+
 constexpr const char* kOp = "rtn_int";
 
 }  // namespace
@@ -34,6 +41,8 @@ Expected<void> RtnIntShape::validate() const {
                                                       std::to_string(rows) + " × " + std::to_string(cols));
   if (!(shrink > 0.0f && shrink <= 1.0f))
     return make_error(ErrorCode::InvalidArgument, "rtn_int: shrink " + std::to_string(shrink) + " is not in (0, 1]");
+  if (mse_steps < 0)
+    return make_error(ErrorCode::InvalidArgument, "rtn_int: mse_steps " + std::to_string(mse_steps) + " is negative");
   LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(rows * cols)));
   return check_op_size(kOp, "2·rows·groups", static_cast<uint64_t>(2 * rows * groups()));
 }
@@ -46,12 +55,23 @@ Expected<void> record_rtn_int(CommandRecorder& recorder, const RtnIntShape& shap
   LB_TRY_VOID(check_op_buffer(kOp, "w", w, n));
   LB_TRY_VOID(check_op_buffer(kOp, "codes", codes, n));
   LB_TRY_VOID(check_op_buffer(kOp, "grids", grids, g));
-  LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, ShaderId::rtn_int, 3, sizeof(RtnIntPush)));
-  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, n), BufferRange(codes, 0, n), BufferRange(grids, 0, g)}));
-  recorder.push(RtnIntPush{static_cast<uint32_t>(shape.rows), static_cast<uint32_t>(shape.cols),
-                           static_cast<uint32_t>(shape.format.group_size(shape.cols)),
-                           static_cast<uint32_t>(shape.groups()), static_cast<uint32_t>(shape.format.bits),
-                           shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u, shape.shrink});
+  const RtnIntPush push{static_cast<uint32_t>(shape.rows), static_cast<uint32_t>(shape.cols),
+                        static_cast<uint32_t>(shape.format.group_size(shape.cols)),
+                        static_cast<uint32_t>(shape.groups()), static_cast<uint32_t>(shape.format.bits),
+                        shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u, shape.shrink};
+  if (shape.mse_steps > 0) {
+    // Each invocation walks its share of the group once per ratio (op_support.h: lavapipe's limit).
+    const uint64_t per_ratio = (static_cast<uint64_t>(shape.format.group_size(shape.cols)) + 63) / 64;
+    LB_TRY_VOID(check_loop_budget(recorder.device(), kOp, per_ratio * static_cast<uint64_t>(shape.mse_steps),
+                                  "the clip search of " + std::to_string(shape.mse_steps) + " ratios"));
+    LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, ShaderId::rtn_int_mse, 3, sizeof(RtnIntMsePush)));
+    LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, n), BufferRange(codes, 0, n), BufferRange(grids, 0, g)}));
+    recorder.push(RtnIntMsePush{push, static_cast<uint32_t>(shape.mse_steps)});
+  } else {
+    LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, ShaderId::rtn_int, 3, sizeof(RtnIntPush)));
+    LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(w, 0, n), BufferRange(codes, 0, n), BufferRange(grids, 0, g)}));
+    recorder.push(push);
+  }
   return dispatch_rows(recorder, static_cast<uint64_t>(shape.rows * shape.groups()));
 }
 
@@ -88,8 +108,8 @@ RtnBackend vulkan_rtn(Device& device) {
   return [&device](const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip, const std::string& name,
                    bool fp16_scales) -> Expected<EncodedTensor> {
     const bool ggml = f.kind == Format::Kind::Ggml && ggml_quantize_on_device(f.dtype);
-    if (mse_clip || !(f.kind == Format::Kind::Int || ggml))
-      return make_error(ErrorCode::Unsupported, name + ": " + f.name() + (mse_clip ? " with the clip search" : "") +
+    if ((mse_clip && f.kind != Format::Kind::Int) || !(f.kind == Format::Kind::Int || ggml))
+      return make_error(ErrorCode::Unsupported, name + ": " + f.name() + (mse_clip ? " with the scale search" : "") +
                                                     " is quantized on the CPU");
     if (!f.fits(cols))
       return make_error(ErrorCode::Unsupported, name + ": rows of " + std::to_string(cols) + " do not fit format " + f.name());
@@ -101,7 +121,9 @@ RtnBackend vulkan_rtn(Device& device) {
     if (ggml) {
       LB_TRY_ASSIGN(t.bytes, ggml_quantize(device, f.dtype, values));
     } else {
-      LB_TRY_ASSIGN(t.ints, rtn_int(device, RtnIntShape{rows, cols, f, 1.0f, fp16_scales}, values));
+      const RtnIntShape shape = mse_clip ? RtnIntShape{rows, cols, f, kRtnMseMinShrink, fp16_scales, kRtnMseSteps}
+                                         : RtnIntShape{rows, cols, f, 1.0f, fp16_scales};
+      LB_TRY_ASSIGN(t.ints, rtn_int(device, shape, values));
     }
     return t;
   };

@@ -25,8 +25,9 @@ struct RtnIntShape {
   int64_t rows = 0;
   int64_t cols = 0;
   Format format;
-  float shrink = 1.0f;       // in (0, 1]
+  float shrink = 1.0f;       // in (0, 1]; with mse_steps, the smallest ratio tried
   bool fp16_scales = false;  // scales rounded to fp16 after the zero point is chosen, as core does
+  int mse_steps = 0;         // > 0: core's rtn_int_mse, per group the best of that many ratios (`--mse`)
 
   Expected<void> validate() const;
   int64_t groups() const { return cols / format.group_size(cols); }
@@ -40,7 +41,8 @@ Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<
 
 // QuantizeOptions::rtn_backend on `device` (which must outlive it): the int family through rtn_int,
 // ggml's block types (legacy and K-quants) through gpu/ops/ggml_quantize_op.h — the CPU's bytes
-// either way. Unsupported (the CPU runs it) for the clip search (mse_clip) and float kinds.
+// either way; with mse_clip the int family's clip search (rtn_int_mse's; ggml's weighted search
+// stays on the CPU). Unsupported (the CPU runs it) for that ggml case and float kinds.
 RtnBackend vulkan_rtn(Device& device);
 
 }  // namespace lowbit::gpu

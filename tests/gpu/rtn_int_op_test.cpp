@@ -97,6 +97,54 @@ TEST(RtnIntOp, IdenticalToCore) {
           }
 }
 
+// `--mse`: per group the shrink ratio with the least Σ |w − Q(w)|^2.4 (core's rtn_int_mse). The
+// GPU's terms are d² · |d|^0.4 in float against the CPU's std::pow in double, so two ratios whose
+// errors are within ~1e-7 relative may be chosen differently: at least 99 % of the groups must be the
+// CPU's grid and codes, and any other must be as good to 1e-6 by the CPU's own measure.
+TEST(RtnIntOp, MseSearchMatchesTheCpu) {
+  const int64_t rows = 40;
+  FOR_EACH_DEVICE({
+    for (const char* name : {"int4g128a", "int3g32s", "int2g64a", "int8g32a", "int4g0a"}) {
+      const Format f = *Format::parse(name);
+      for (const bool fp16 : {false, true}) {
+        const int64_t cols = f.group == 0 ? 100 : 256;
+        const std::vector<float> w = hard_matrix(rows, cols, 17);
+        auto got = rtn_int(device, {rows, cols, f, kRtnMseMinShrink, fp16, kRtnMseSteps}, w);
+        ASSERT_TRUE(got.has_value()) << got.error().message;
+        const IntTensor want = rtn_int_mse(w.data(), rows, cols, f, kRtnMseMinShrink, kRtnMseSteps, fp16);
+        const int64_t gs = f.group_size(cols), groups = cols / gs;
+        const int maxq = max_code(f.bits);
+        int64_t same = 0;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t g = 0; g < groups; ++g) {
+            const size_t gi = static_cast<size_t>(r * groups + g);
+            const IntGrid &a = got->grids[gi], &b = want.grids[gi];
+            bool equal = a.scale == b.scale && a.zero == b.zero;
+            for (int64_t i = 0; i < gs && equal; ++i)
+              equal = got->codes[static_cast<size_t>(r * cols + g * gs + i)] == want.codes[static_cast<size_t>(r * cols + g * gs + i)];
+            if (equal) {
+              ++same;
+              continue;
+            }
+            // The CPU's error of each choice.
+            auto err = [&](const IntGrid& grid) {
+              double e = 0;
+              for (int64_t i = 0; i < gs; ++i) {
+                const float x = w[static_cast<size_t>(r * cols + g * gs + i)];
+                e += std::pow(std::fabs(static_cast<double>(x - dequantize_code(quantize_code(x, grid, maxq), grid))), 2.4);
+              }
+              return e;
+            };
+            EXPECT_LE(err(a), err(b) * (1 + 1e-6)) << name << " row " << r << " group " << g;
+          }
+        std::printf("[ %s ] rtn --mse %s%s: %lld of %lld groups as the CPU\n", device.info().name.c_str(), name,
+                    fp16 ? " fp16" : "", static_cast<long long>(same), static_cast<long long>(rows * groups));
+        EXPECT_GE(same, rows * groups * 99 / 100) << name;
+      }
+    }
+  });
+}
+
 TEST(RtnIntOp, Errors) {
   std::string why;
   auto devices = open_devices(why);
