@@ -45,6 +45,9 @@ if [ -d .kjv ]; then
     --ctx 256 --backend vulkan --threads 16 --out /tmp/kjv-gptq --json
   # RTN onto a K-quant on the device, and the KLD plan's forward passes there (the CPU's times beside).
   step 30 rtn_q4k "$bin/lowbit" quantize .kjv/kjv-llama-8m --method rtn --format q4_k --backend vulkan --out /tmp/kjv-q4k.gguf --json
+  # AWQ with its α grid and clip search on the device (the CPU's checkpoint byte for byte on lavapipe).
+  step 120 awq "$bin/lowbit" quantize .kjv/kjv-llama-8m --method awq --format int4g128a --calib .kjv/kjv-train.txt --samples 16 \
+    --ctx 128 --backend vulkan --calib-backend cpu --threads 16 --to gptq --out /tmp/kjv-awq --json
   step 120 plan_kld "$bin/lowbit" plan .kjv/kjv-llama-8m --budget-bpw 4.5 --calib .kjv/kjv-train.txt --samples 16 --ctx 256 \
     --backend vulkan --cache /tmp/kld-gpu.json --out /tmp/plan-gpu.json --json
   step 120 plan_kld_cpu "$bin/lowbit" plan .kjv/kjv-llama-8m --budget-bpw 4.5 --calib .kjv/kjv-train.txt --samples 16 --ctx 256 \
