@@ -60,9 +60,11 @@ RtnBackend BackendDevice::rtn() const {
   return {};
 }
 
-GptqBackend BackendDevice::gptq() const {
+GptqBackend BackendDevice::gptq(bool factor_on_device) const {
 #if LOWBIT_HAVE_VULKAN
-  if (impl_->device) return gpu::vulkan_gptq(*impl_->device);
+  if (impl_->device) return gpu::vulkan_gptq(*impl_->device, factor_on_device ? gpu::FactorOn::Device : gpu::FactorOn::Cpu);
+#else
+  (void)factor_on_device;
 #endif
   return {};
 }

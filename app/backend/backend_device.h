@@ -36,8 +36,9 @@ class BackendDevice {
   ForwardFactory forward() const;
   // RTN on the device (QuantizeOptions::rtn_backend); empty when none is open.
   RtnBackend rtn() const;
-  // GPTQ's sweep on the device (GptqOptions::backend); empty when none is open.
-  GptqBackend gptq() const;
+  // GPTQ's sweep on the device (GptqOptions::backend), its inverse factor there too unless
+  // factor_on_device is false (the CPU's factor: codes the CPU run's bit for bit); empty when none is open.
+  GptqBackend gptq(bool factor_on_device = true) const;
   // AWQ's α grid on the device (AwqOptions::backend); empty when none is open.
   AwqGridBackend awq_grid() const;
   AwqClipBackend awq_clip() const;

@@ -4,6 +4,7 @@
 //                       [--resume (gptq, awq, awq+gptq: continue an interrupted run from PATH.resume/)] [--dry-run]
 //                       [--backend cpu|vulkan [--device N] [--max-device-mb MB] (rtn, gptq's sweep, awq's α grid and clip
 //                        search and the calibration on the GPU)] [--calib-backend cpu|vulkan (the calibration's own; default --backend)]
+//                       [--factor-backend cpu|vulkan (GPTQ's inverse Cholesky factor; default --backend)]
 // lowbit quantize MODEL --method onebit [--format onebit] --calib FILE [--onebit-iters N (per block; 0: SVID alone)]
 //                       [--onebit-lr X] [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
 //                       [--eval FILE] [--out DIR (a onebit checkpoint folder, core/io/onebit_format.h)]
@@ -40,7 +41,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   std::string err;
   auto args = Args::parse(argv,
                           {{"method", "format", "calib", "samples", "ctx", "seed", "damp", "awq-grid", "eval", "eval-ctx", "threads",
-                            "out", "backend", "calib-backend", "device", "max-device-mb", "layout", "to", "name",
+                            "out", "backend", "calib-backend", "factor-backend", "device", "max-device-mb", "layout", "to", "name",
                             "onebit-iters", "onebit-lr", "onebit-latent-lr", "onebit-batch", "onebit-kd-weight",
                             "cbq-window", "cbq-iters", "cbq-lr", "cbq-scale-lr", "cbq-rank", "cbq-lambda", "cbq-batch",
                             "cbq-samples", "cbq-kl", "cbq-kappa"},
@@ -123,7 +124,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
-  // --backend vulkan: GPTQ's sweep (gpu/ops/gptq_op.h), AWQ's α grid (gpu/ops/awq_op.h) and clip
+  // --backend vulkan: GPTQ's inverse factor and sweep (gpu/ops/gptq_factor_op.h, gptq_op.h), AWQ's α grid (gpu/ops/awq_op.h) and clip
   // search (gpu/ops/awq_clip_op.h) and the
   // calibration walk (gpu/model/vulkan_block_walker.h) on the GPU; --calib-backend cpu keeps the walk
   // on the CPU (its Hessians, hence the checkpoint, are then the CPU run's bit for bit).
@@ -139,7 +140,6 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (backend->vulkan) {
     device.open(*backend, device_warnings);
     opt.rtn_backend = device.rtn();
-    opt.gptq.backend = device.gptq();
     opt.awq.backend = device.awq_grid();
     opt.awq.clip_backend = device.awq_clip();
   }
@@ -147,6 +147,12 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (calib_backend != "cpu" && calib_backend != "vulkan") return usage_error(cmd, "--calib-backend takes cpu or vulkan", json);
   if (calib_backend == "vulkan" && !backend->vulkan) return usage_error(cmd, "--calib-backend vulkan needs --backend vulkan", json);
   if (calib_backend == "vulkan") opt.calib_walker = device.block_walker();
+  // GPTQ's inverse factor (gpu/ops/gptq_factor_op.h) on the GPU by default; --factor-backend cpu keeps
+  // the CPU's, so that with --calib-backend cpu too the codes are the CPU run's bit for bit.
+  const std::string factor_backend = args->get("factor-backend").value_or(backend->vulkan ? "vulkan" : "cpu");
+  if (factor_backend != "cpu" && factor_backend != "vulkan") return usage_error(cmd, "--factor-backend takes cpu or vulkan", json);
+  if (factor_backend == "vulkan" && !backend->vulkan) return usage_error(cmd, "--factor-backend vulkan needs --backend vulkan", json);
+  if (backend->vulkan) opt.gptq.backend = device.gptq(factor_backend == "vulkan");
   const bool eval = args->get("eval").has_value();
   // Methods that go block by block stream the model when nothing needs it whole (an evaluation
   // does): one decoder block in memory at a time, written to the output as soon as it is final.
@@ -352,6 +358,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     if (opt.method != QuantMethod::Rtn && calib_path)
       out["calibration"] = {{"file", *calib_path}, {"samples", opt.calib.samples}, {"ctx", opt.calib.ctx}, {"seed", opt.calib.seed},
                             {"act_order", opt.gptq.act_order}, {"damp", opt.gptq.damp},
+                            {"factor_backend", device.is_open() ? factor_backend : std::string("cpu")},
                             {"weighted_grids", opt.gptq.weighted_grids}};
     if (awq) out["awq"] = {{"alpha_grid", opt.awq.alpha_grid}, {"clip", opt.awq.clip}, {"clip_min", opt.awq.clip_min}, {"clip_steps", opt.awq.clip_steps}};
     if (ppl) out["ppl"] = ppl->ppl, out["eval"] = {{"ctx", eval_ctx}, {"tokens_scored", ppl->tokens_scored}, {"windows", ppl->windows}};

@@ -47,7 +47,8 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   quantize  MODEL --method rtn|gptq|awq|awq+gptq --format FMT [--calib FILE --samples N --ctx N --seed S]
                   [--act-order] [--static-groups] [--damp X] [--weighted-grids] [--mse] [--no-clip]
                   [--awq-grid N (awq, awq+gptq: α points, 20)]
-                  [--backend cpu|vulkan [--device N] [--max-device-mb MB] (rtn, gptq's sweep, awq's α grid and clip on the GPU)]
+                  [--backend cpu|vulkan [--device N] [--max-device-mb MB] (rtn, gptq's factor and sweep, awq's α grid and clip,
+                   the calibration on the GPU)] [--calib-backend cpu|vulkan] [--factor-backend cpu|vulkan (gptq's inverse factor)]
                   [--quantize-embeddings] [--eval FILE] [--eval-ctx N] [--threads N]
                   [--layout L.json (instead of --format)] [--out OUT.gguf [--name NAME]]
                   [--resume (gptq, awq, awq+gptq: continue an interrupted --out run from OUT.resume/)]

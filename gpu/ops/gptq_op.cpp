@@ -9,6 +9,7 @@
 #include "core/tensor/dtype.h"
 #include "core/tensor/half.h"
 
+#include "gpu/ops/gptq_factor_op.h"
 #include "gpu/ops/op_support.h"
 #include "gpu/pipeline/command_recorder.h"
 
@@ -117,10 +118,15 @@ Expected<void> GptqIntShape::validate() const {
   return check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols));
 }
 
-Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u) {
+namespace {
+
+// The sweep with U in `u_dev`, or uploaded from `u_host` into it when that is not empty.
+Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u_host,
+                              const Buffer* u_dev) {
   LB_TRY_VOID(shape.validate());
   const int64_t rows = shape.rows, cols = shape.cols;
-  if (w.size() != static_cast<size_t>(rows * cols) || u.size() != static_cast<size_t>(cols * cols))
+  const uint64_t ub = static_cast<uint64_t>(cols * cols) * 4;
+  if (w.size() != static_cast<size_t>(rows * cols) || (u_dev ? u_dev->size() < ub : u_host.size_bytes() != ub))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": w or u does not hold " + std::to_string(rows) + " × " +
                                                       std::to_string(cols) + " and " + std::to_string(cols) + "² floats");
   const bool ggml = shape.format.kind == Format::Kind::Ggml, k_quant = is_k_quant(shape.format);
@@ -130,9 +136,13 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   res.dequantized.resize(w.size());
   std::vector<uint32_t> codes(w.size());
   std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
-  const uint64_t wb = w.size_bytes(), ub = u.size_bytes(), eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
+  const uint64_t wb = w.size_bytes(), eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
   LB_TRY_ASSIGN(Buffer wbuf, op_buffer(device, wb));
-  LB_TRY_ASSIGN(Buffer ubuf, op_buffer(device, ub));
+  Buffer uploaded;
+  if (!u_dev) {
+    LB_TRY_ASSIGN(uploaded, op_buffer(device, ub));
+  }
+  const Buffer& ubuf = u_dev ? *u_dev : uploaded;
   LB_TRY_ASSIGN(Buffer ebuf, op_buffer(device, eb));
   LB_TRY_ASSIGN(Buffer cbuf, op_buffer(device, wb));
   LB_TRY_ASSIGN(Buffer gbuf, op_buffer(device, grids.size() * 4));
@@ -144,7 +154,7 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   LB_TRY_ASSIGN(Buffer sbuf, op_buffer(device, sb));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
-  LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u)));
+  if (!u_dev) LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u_host)));
   LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
   rec.barrier();
   LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 6, sizeof(GptqBlockPush)));
@@ -194,8 +204,18 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
   return res;
 }
 
-GptqBackend vulkan_gptq(Device& device) {
-  return [&device](std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h, const GptqOptions& o,
+}  // namespace
+
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u) {
+  return sweep(device, shape, w, u, nullptr);
+}
+
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u) {
+  return sweep(device, shape, w, {}, &u);
+}
+
+GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
+  return [&device, factor](std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h, const GptqOptions& o,
                    const std::string& name) -> Expected<GptqResult> {
     const bool ggml = o.format.kind == Format::Kind::Ggml;
     const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
@@ -207,12 +227,25 @@ GptqBackend vulkan_gptq(Device& device) {
     LB_TRY_VOID(o.validate());
     if (auto v = shape.validate(); !v) return make_error(ErrorCode::Unsupported, v.error().message);
     const auto t0 = std::chrono::steady_clock::now();
-    LB_TRY_ASSIGN(GptqFactor f, gptq_inverse_factor(h, cols, o.damp, name));
-    std::vector<float> wz(w.begin(), w.end());
-    for (int64_t c : f.dead)
-      for (int64_t r = 0; r < rows; ++r) wz[static_cast<size_t>(r * cols + c)] = 0.0f;
+    GptqFactor f;
+    DeviceGptqFactor fd;
+    if (factor == FactorOn::Cpu) {
+      LB_TRY_ASSIGN(f, gptq_inverse_factor(h, cols, o.damp, name));
+    } else {
+      LB_TRY_ASSIGN(fd, gptq_factor_on_device(device, h, cols, o.damp, name));
+      f.damp_used = fd.damp_used;
+      f.dead = std::move(fd.dead);
+      f.warnings = std::move(fd.warnings);
+    }
+    std::vector<float> wz;  // with dead columns, the weights with theirs zeroed, as gptq_quantize does
+    if (!f.dead.empty()) {
+      wz.assign(w.begin(), w.end());
+      for (int64_t c : f.dead)
+        for (int64_t r = 0; r < rows; ++r) wz[static_cast<size_t>(r * cols + c)] = 0.0f;
+      w = wz;
+    }
     const auto t1 = std::chrono::steady_clock::now();
-    LB_TRY_ASSIGN(GptqIntResult g, gptq_int(device, shape, wz, f.u));
+    LB_TRY_ASSIGN(GptqIntResult g, factor == FactorOn::Cpu ? gptq_int(device, shape, w, f.u) : gptq_int(device, shape, w, fd.u));
     GptqResult res;
     res.tensor = std::move(g.tensor);
     res.ggml = std::move(g.ggml);

@@ -19,6 +19,7 @@
 #include "core/quant/int_quant.h"
 #include "core/util/expected.h"
 #include "gpu/device/device.h"
+#include "gpu/memory/buffer.h"
 
 namespace lowbit::gpu {
 
@@ -41,11 +42,18 @@ struct GptqIntResult {
 
 // w: rows·cols floats row-major; u: cols·cols floats row-major (upper triangle read).
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u);
+// The same with U already on the device (gptq_factor_op.h), at least cols·cols floats.
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u);
 
-// GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor on the CPU
-// (gptq_inverse_factor), the sweep by gptq_int. Unsupported — so the layer runs on the CPU — for
-// act-order or static groups, weighted ggml grids and groups that do not divide the block. The
-// device must outlive the returned function.
-GptqBackend vulkan_gptq(Device& device);
+// Where vulkan_gptq computes U: on the device (gptq_factor_op.h; the default: a 7B down
+// projection's factor is seconds of CPU time) or on the CPU (core's gptq_inverse_factor, so that
+// the layer's codes are the CPU run's bit for bit).
+enum class FactorOn { Device, Cpu };
+
+// GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor where `factor`
+// says, the sweep by gptq_int. Unsupported — so the layer runs on the CPU — for act-order or static
+// groups, weighted ggml grids and groups that do not divide the block. The device must outlive the
+// returned function.
+GptqBackend vulkan_gptq(Device& device, FactorOn factor = FactorOn::Device);
 
 }  // namespace lowbit::gpu

@@ -132,19 +132,20 @@ double shared_codes(const std::filesystem::path& a, const std::filesystem::path&
   return total ? static_cast<double>(same) / static_cast<double>(total) : -1;
 }
 
-// --backend vulkan runs GPTQ's sweep and the calibration on the GPU (lavapipe in CI). The sweep's
-// shaders round every operation as core's sweep does: with the calibration kept on the CPU
-// (--calib-backend cpu) the checkpoint is the CPU's, byte for byte (int4g32a, q4_0 and q4_k GGUFs). The
-// GPU's calibration sums its
-// Hessians in another order, and the rounding ties that moves are carried on by GPTQ's error
-// feedback: nearly all codes are the CPU's.
+// --backend vulkan runs GPTQ's inverse factor, its sweep and the calibration on the GPU (lavapipe in
+// CI). The sweep's shaders round every operation as core's sweep does: with the calibration and the
+// factor kept on the CPU (--calib-backend cpu --factor-backend cpu) the checkpoint is the CPU's, byte
+// for byte (int4g32a, q4_0 and q4_k GGUFs). The GPU's factor and calibration round in other orders,
+// and the rounding ties that moves are carried on by GPTQ's error feedback: nearly all codes are the
+// CPU's.
 TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
   const auto dir = fresh_temp_dir("gptq_vulkan");
   std::vector<std::string> args = {"--method", "gptq", "--format", "int4g32a", "--calib", (kDemo / "demo-calib.txt").string(),
                                    "--samples", "8", "--ctx", "32"};
-  auto cpu = args, sweep = args, gpu = args;
+  auto cpu = args, sweep = args, factor = args, gpu = args;
   cpu.insert(cpu.end(), {"--out", (dir / "cpu").string()});
-  sweep.insert(sweep.end(), {"--out", (dir / "sweep").string(), "--backend", "vulkan", "--calib-backend", "cpu"});
+  sweep.insert(sweep.end(), {"--out", (dir / "sweep").string(), "--backend", "vulkan", "--calib-backend", "cpu", "--factor-backend", "cpu"});
+  factor.insert(factor.end(), {"--out", (dir / "factor").string(), "--backend", "vulkan", "--calib-backend", "cpu"});
   gpu.insert(gpu.end(), {"--out", (dir / "gpu").string(), "--backend", "vulkan"});
   const auto c = quantize(cpu);
   const auto s = quantize(sweep);
@@ -153,6 +154,7 @@ TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
   EXPECT_EQ(c["calibration_backend"], "cpu");
   if (s["backend"] != "vulkan") GTEST_SKIP() << "no Vulkan device here: " << s["warnings"].dump();
   EXPECT_EQ(s["calibration_backend"], "cpu");
+  EXPECT_EQ(s["calibration"]["factor_backend"], "cpu");
   EXPECT_EQ(shared_codes(dir / "cpu", dir / "sweep"), 1.0) << "codes shared with the CPU's checkpoint";
   EXPECT_TRUE(slurp(dir / "cpu" / "model.safetensors") == slurp(dir / "sweep" / "model.safetensors")) << "the checkpoints differ";
   // Onto ggml block types too (q4_0 and q4_k GGUFs): the CPU's files.
@@ -163,13 +165,21 @@ TEST(CliQuantize, GptqSweepOnVulkanAgreesWithTheCpu) {
     const std::string cpu_file = (dir / (std::string(type) + "_cpu.gguf")).string(), sweep_file = (dir / (std::string(type) + "_sweep.gguf")).string();
     auto cpu_gguf = gguf_args, sweep_gguf = gguf_args;
     cpu_gguf.insert(cpu_gguf.end(), {"--out", cpu_file});
-    sweep_gguf.insert(sweep_gguf.end(), {"--out", sweep_file, "--backend", "vulkan", "--calib-backend", "cpu"});
+    sweep_gguf.insert(sweep_gguf.end(), {"--out", sweep_file, "--backend", "vulkan", "--calib-backend", "cpu", "--factor-backend", "cpu"});
     ASSERT_TRUE(quantize(cpu_gguf).is_object());
     const auto sg = quantize(sweep_gguf);
     ASSERT_TRUE(sg.is_object());
     EXPECT_EQ(sg["warnings"].dump().find("ran GPTQ on the CPU"), std::string::npos) << sg["warnings"].dump();
     EXPECT_TRUE(slurp(cpu_file) == slurp(sweep_file)) << "the GGUF files differ";
   }
+  // The factor on the device: U the CPU's to float accuracy; GPTQ's error feedback carries on the few
+  // rounding ties that moves, as with the calibration below.
+  const auto f = quantize(factor);
+  ASSERT_TRUE(f.is_object());
+  EXPECT_EQ(f["calibration"]["factor_backend"], "vulkan");
+  const double factor_agree = shared_codes(dir / "cpu", dir / "factor");
+  EXPECT_GE(factor_agree, 0.995) << "codes shared with the CPU's checkpoint";
+  std::printf("demo int4g32a, factor on the GPU: %.4f %% of codes as the CPU's\n", 100 * factor_agree);
   const auto g = quantize(gpu);
   ASSERT_TRUE(g.is_object());
   EXPECT_EQ(g["calibration_backend"], "vulkan");

@@ -3,11 +3,12 @@
 // with log-normal channel scales; built before the clock starts). The timed part is gptq_quantize
 // alone — damped inverse Cholesky, column sweep, lazy batch updates — as in shared/README.md's
 // speed table of the reference GPTQ (4096 × 4096, 4-bit, group 128, Hessian from 4096 tokens).
-// With --backend vulkan the sweep runs on the GPU (gpu/ops/gptq_op.h: the factor on the CPU, the
-// 128-column sweep and the trailing updates on the device), timed the same way, with the device's
-// name and driver in the result (the issue-4 H100 target: 4096 × 4096 in 0.25 s, Cholesky included).
+// With --backend vulkan GPTQ runs on the GPU (gpu/ops/gptq_op.h: the inverse factor on the device —
+// gpu/ops/gptq_factor_op.h — or, with --factor-backend cpu, on the CPU; the 128-column sweep and the
+// trailing updates on the device), timed the same way, with the device's name and driver in the
+// result (the issue-4 H100 target: 4096 × 4096 in 0.25 s, Cholesky included).
 // usage: gptq_bench [--rows N] [--cols N] [--tokens N] [--format int4g128a] [--threads N] [--reps N]
-//                   [--act-order 0|1] [--backend cpu|vulkan] [--device N] [--out FILE.json]
+//                   [--act-order 0|1] [--backend cpu|vulkan [--factor-backend vulkan|cpu]] [--device N] [--out FILE.json]
 #include <omp.h>
 
 #include <algorithm>
@@ -51,7 +52,7 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   int64_t rows = 4096, cols = 4096, tokens = 4096;
-  std::string format_name = "int4g128a", out_path = "gptq_bench.json", backend = "cpu";
+  std::string format_name = "int4g128a", out_path = "gptq_bench.json", backend = "cpu", factor_backend = "vulkan";
   int threads = 2, reps = 1, act_order = 0, device_index = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--rows"))
@@ -74,6 +75,8 @@ int main(int argc, char** argv) {
       backend = argv[i + 1];
     else if (!std::strcmp(argv[i], "--device"))
       device_index = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--factor-backend"))
+      factor_backend = argv[i + 1];
   }
   GptqOptions opt;
   nlohmann::json device_json = nullptr;
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     device = std::move(*d);
-    opt.backend = gpu::vulkan_gptq(*device);
+    opt.backend = gpu::vulkan_gptq(*device, factor_backend == "cpu" ? gpu::FactorOn::Cpu : gpu::FactorOn::Device);
     device_json = {{"name", device->info().name}, {"type", device->info().type}, {"driver", device->info().driver}};
     std::printf("device: %s (%s), driver %s\n", device->info().name.c_str(), device->info().type.c_str(),
                 device->info().driver.c_str());
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
   const nlohmann::json j = {{"benchmark", "gptq"},
                             {"machine", bench::machine()},
                             {"backend", backend},
+                            {"factor_backend", backend == "cpu" ? std::string("cpu") : factor_backend},
                             {"device", device_json},
                             {"threads", threads},
                             {"rows", rows},
@@ -152,7 +156,7 @@ int main(int argc, char** argv) {
                             {"last_sweep_seconds", sweep_s},
                             {"peak_rss_mb", bench::peak_rss_mb()},
                             {"note", backend == "cpu" ? "gptq_quantize alone (Hessian built before timing); median of reps"
-                                                      : "gptq_quantize with the sweep on the device: the CPU factor, upload, sweep, download; "
+                                                      : "GPTQ through the Vulkan backend: upload, the inverse factor (on factor_backend), sweep, download; "
                                                         "Hessian built before timing; median of reps"}};
   bench::write_result(out_path, j);
   return 0;

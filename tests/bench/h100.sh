@@ -27,9 +27,12 @@ step() {  # step SECONDS NAME COMMAND...: one benchmark, bounded, its output in 
   echo "== $name" >>"$log"
   timeout "$limit" "$@" >>"$log" 2>&1 || echo "== $name: exit $?" >>"$log"
 }
-# GPTQ of one layer, int4g128a, Hessian from 4096 tokens (targets: 0.25 s and 0.6 s).
+# GPTQ of one layer, int4g128a, Hessian from 4096 tokens (targets: 0.25 s and 0.6 s), the inverse
+# factor on the device; 4096 × 11008 once more with the CPU's factor (16 threads) for comparison.
 step 90 gptq4096 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_h100.json"
 step 150 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_4096x11008_h100.json"
+step 90 gptq11008_cpu_factor "$bin/gptq_bench" --backend vulkan --factor-backend cpu --rows 4096 --cols 11008 --tokens 4096 --reps 1 \
+  --threads 16 --out "$out/gptq_bench_4096x11008_cpu_factor_h100.json"
 # fp16 4096³ products on both shader paths (the cooperative one where the driver offers
 # VK_NV_cooperative_matrix; "path_ran" says which ran) and the Hessian accumulation's rate beside them.
 step 120 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --paths portable,cooperative \

@@ -11,32 +11,10 @@
 #include "core/tensor/eigen_types.h"
 #include "gpu/ops/gptq_op.h"
 #include "gpu_test_support.h"
+#include "gptq_test_layer.h"
 
 namespace lowbit::gpu {
 namespace {
-
-struct Layer {
-  int64_t rows, cols;
-  std::vector<float> w, h;
-};
-
-// Weights with a few large ones, and a Hessian from correlated inputs with outlier channels.
-Layer make_layer(int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 1.0f);
-  Layer l{rows, cols, std::vector<float>(static_cast<size_t>(rows * cols)), {}};
-  for (auto& v : l.w) v = n(rng) * 0.02f;
-  for (int k = 0; k < 20; ++k) l.w[rng() % l.w.size()] *= 8.0f;
-  const int64_t tokens = 2 * cols;
-  Eigen::MatrixXf x(tokens, cols);
-  for (int64_t t = 0; t < tokens; ++t)
-    for (int64_t c = 0; c < cols; ++c) x(t, c) = n(rng) + (c > 0 ? 0.5f * x(t, c - 1) : 0.0f);
-  for (int64_t c = 0; c < cols; c += 37) x.col(c) *= 10.0f;
-  const Eigen::MatrixXf h = (x.transpose() * x) * (2.0f / static_cast<float>(tokens));
-  l.h.resize(static_cast<size_t>(cols * cols));
-  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(l.h.data(), cols, cols) = h;
-  return l;
-}
 
 void expect_matches_cpu(Device& device, const Layer& l, const std::string& format, bool fp16_scales) {
   SCOPED_TRACE(format + (fp16_scales ? " fp16 scales" : ""));
@@ -83,12 +61,12 @@ TEST(GptqOp, ALastBlockShorterThan128) {
 // ggml's block types: grids and codes at each block's fix from ggml's reference quantizer (a
 // K-quant super-block's fix in the first of its two column blocks), nearest codes after — the CPU's
 // packed blocks and quantized weights, bit for bit, through the backend as quantize_model calls it
-// (the factor on the CPU). Importance-weighted grids stay on the CPU.
+// (FactorOn::Cpu: the factor on the CPU). Importance-weighted grids stay on the CPU.
 TEST(GptqOp, GgmlTypesAreTheCpusBytes) {
   const Layer legacy = make_layer(72, 320, 13);  // blocks of 128, 128, 64 columns
   const Layer k = make_layer(40, 512, 17);       // two super-blocks a row: four column blocks
   FOR_EACH_DEVICE({
-    const GptqBackend backend = vulkan_gptq(device);
+    const GptqBackend backend = vulkan_gptq(device, FactorOn::Cpu);
     for (const char* name : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k"}) {
       SCOPED_TRACE(name);
       GptqOptions o;

@@ -1,0 +1,185 @@
+#include "gpu/ops/gptq_factor_op.h"
+
+#include <algorithm>
+#include <string>
+
+#include "gpu/ops/op_support.h"
+#include "gpu/pipeline/command_recorder.h"
+
+namespace lowbit::gpu {
+namespace {
+
+// Mirrors `Params` in gpu/shaders/gptq_factor_flip.comp.
+struct FactorFlipPush {
+  uint32_t n, mode;
+  float lambda;
+};
+static_assert(sizeof(FactorFlipPush) == 12, "FactorFlipPush must match the push-constant block of gptq_factor_flip.comp");
+
+// Mirrors `Params` in gpu/shaders/gptq_factor_diag.comp.
+struct FactorDiagPush {
+  uint32_t n, k0, dbase;
+};
+static_assert(sizeof(FactorDiagPush) == 12, "FactorDiagPush must match the push-constant block of gptq_factor_diag.comp");
+
+// Mirrors `Params` in gpu/shaders/gptq_factor_tri.comp.
+struct FactorTriPush {
+  uint32_t base, vstride, estride, count, kb, dbase;
+};
+static_assert(sizeof(FactorTriPush) == 24, "FactorTriPush must match the push-constant block of gptq_factor_tri.comp");
+
+// Mirrors `Params` in gpu/shaders/gptq_factor_update.comp.
+struct FactorUpdatePush {
+  uint32_t ld, rows, cols, kb, p_off, q_off, c_off, flags;
+};
+static_assert(sizeof(FactorUpdatePush) == 32, "FactorUpdatePush must match the push-constant block of gptq_factor_update.comp");
+
+constexpr const char* kOp = "gptq_factor";
+constexpr uint32_t kNb = 64;       // the shaders' NB: rows of a diagonal block
+constexpr uint32_t kTriVecs = 32;  // gptq_factor_tri's VECS
+constexpr uint32_t kTile = 64;     // gptq_factor_update's TILE
+constexpr uint32_t kModeH = 0, kModeU = 1, kModeIdentity = 2;
+constexpr uint32_t kQTransposed = 1, kLower = 2;
+// Bits of the status word.
+constexpr uint32_t kNotFinite = 1, kNotPositiveDefinite = 2, kBadU = 4;
+
+struct Pipelines {
+  const Pipeline *flip, *diag, *tri, *update;
+};
+
+Expected<Pipelines> pipelines(CommandRecorder& rec) {
+  Pipelines p{};
+  LB_TRY_ASSIGN(p.flip, op_pipeline(rec, ShaderId::gptq_factor_flip, 3, sizeof(FactorFlipPush)));
+  LB_TRY_ASSIGN(p.diag, op_pipeline(rec, ShaderId::gptq_factor_diag, 3, sizeof(FactorDiagPush)));
+  LB_TRY_ASSIGN(p.tri, op_pipeline(rec, ShaderId::gptq_factor_tri, 2, sizeof(FactorTriPush)));
+  LB_TRY_ASSIGN(p.update, op_pipeline(rec, ShaderId::gptq_factor_update, 3, sizeof(FactorUpdatePush)));
+  return p;
+}
+
+struct Buffers {
+  Buffer h, a, x, dinv, status;  // h: H, then U; a: J(H + λI)J, then L; x: L⁻¹
+};
+
+Expected<void> flip(CommandRecorder& rec, const Pipelines& p, const Buffers& b, const Buffer& dst, const Buffer& src,
+                    uint32_t n, uint32_t mode, float lambda) {
+  const uint64_t bytes = uint64_t{n} * n * 4;
+  LB_TRY_VOID(rec.bind(*p.flip, {BufferRange(dst, 0, bytes), BufferRange(src, 0, bytes), BufferRange(b.status, 0, 4)}));
+  rec.push(FactorFlipPush{n, mode, lambda});
+  return dispatch_elements(rec, *p.flip, uint64_t{n} * n);
+}
+
+Expected<void> tri(CommandRecorder& rec, const Pipelines& p, const Buffer& x, const Buffer& dinv, const FactorTriPush& push) {
+  LB_TRY_VOID(rec.bind(*p.tri, {BufferRange(x, 0, x.size()), BufferRange(dinv, 0, dinv.size())}));
+  rec.push(push);
+  return dispatch_rows(rec, (push.count + kTriVecs - 1) / kTriVecs);
+}
+
+Expected<void> update(CommandRecorder& rec, const Pipelines& p, const Buffer& c, const Buffer& pm, const Buffer& qm,
+                      const FactorUpdatePush& push) {
+  LB_TRY_VOID(rec.bind(*p.update, {BufferRange(c, 0, c.size()), BufferRange(pm, 0, pm.size()), BufferRange(qm, 0, qm.size())}));
+  rec.push(push);
+  const uint64_t ti = (push.rows + kTile - 1) / kTile, tj = (push.cols + kTile - 1) / kTile;
+  return dispatch_rows(rec, (push.flags & kLower) ? ti * (ti + 1) / 2 : ti * tj);
+}
+
+// One attempt with damping λ: H uploaded (a failed attempt left U in its place), U in b.h; the
+// status word read back.
+Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffers& b, uint32_t n, float lambda) {
+  LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+  LB_TRY_ASSIGN(const Pipelines p, pipelines(rec));
+  const uint32_t zero = 0;
+  LB_TRY_VOID(rec.upload(b.h, std::as_bytes(h)));
+  LB_TRY_VOID(rec.upload(b.status, std::as_bytes(std::span<const uint32_t>(&zero, 1))));
+  rec.barrier();
+  LB_TRY_VOID(flip(rec, p, b, b.a, b.h, n, kModeH, lambda));
+  LB_TRY_VOID(flip(rec, p, b, b.x, b.h, n, kModeIdentity, 0.0f));
+  rec.barrier();
+  // Cholesky, L overwriting A's lower triangle.
+  for (uint32_t k0 = 0, k = 0; k0 < n; k0 += kNb, ++k) {
+    const uint32_t kb = std::min(kNb, n - k0), t0 = k0 + kb, dbase = k * kNb * kNb;
+    LB_TRY_VOID(rec.bind(*p.diag, {BufferRange(b.a, 0, b.a.size()), BufferRange(b.dinv, 0, b.dinv.size()),
+                                   BufferRange(b.status, 0, 4)}));
+    rec.push(FactorDiagPush{n, k0, dbase});
+    LB_TRY_VOID(rec.dispatch(1));
+    rec.barrier();
+    if (t0 == n) break;
+    LB_TRY_VOID(tri(rec, p, b.a, b.dinv, FactorTriPush{t0 * n + k0, n, 1, n - t0, kb, dbase}));  // L_rk = A_rk L_kk⁻ᵀ
+    rec.barrier();
+    LB_TRY_VOID(update(rec, p, b.a, b.a, b.a,
+                       FactorUpdatePush{n, n - t0, n - t0, kb, t0 * n + k0, t0 * n + k0, t0 * n + t0, kQTransposed | kLower}));
+    rec.barrier();
+  }
+  // L⁻¹ by block rows from B = I: X_k = D_k B_k, then B_m −= L_mk X_k below.
+  for (uint32_t k0 = 0, k = 0; k0 < n; k0 += kNb, ++k) {
+    const uint32_t kb = std::min(kNb, n - k0), t0 = k0 + kb;
+    LB_TRY_VOID(tri(rec, p, b.x, b.dinv, FactorTriPush{k0 * n, 1, n, t0, kb, k * kNb * kNb}));
+    rec.barrier();
+    if (t0 == n) break;
+    LB_TRY_VOID(update(rec, p, b.x, b.a, b.x, FactorUpdatePush{n, n - t0, t0, kb, t0 * n + k0, k0 * n, t0 * n, 0}));
+    rec.barrier();
+  }
+  LB_TRY_VOID(flip(rec, p, b, b.h, b.x, n, kModeU, 0.0f));
+  rec.barrier();
+  uint32_t status = 0;
+  LB_TRY_VOID(rec.download(b.status, std::as_writable_bytes(std::span<uint32_t>(&status, 1))));
+  LB_TRY_VOID(rec.submit_and_wait());
+  return status;
+}
+
+}  // namespace
+
+Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const float> h, int64_t cols, double damp,
+                                                 const std::string& name) {
+  const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
+  if (cols <= 0 || static_cast<int64_t>(h.size()) != cols * cols)
+    return make_error(ErrorCode::InvalidArgument, who + ": the Hessian is not " + std::to_string(cols) + " × " + std::to_string(cols));
+  LB_TRY_VOID(check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols)));
+  const auto n = static_cast<uint32_t>(cols);
+  DeviceGptqFactor f;
+  double sum = 0;
+  for (int64_t i = 0; i < cols; ++i) {
+    const float d = h[static_cast<size_t>(i * cols + i)];
+    if (d == 0) f.dead.push_back(i);
+    sum += d == 0 ? 1.0 : static_cast<double>(d);
+  }
+  const double mean_diag = sum / static_cast<double>(cols);
+  const uint64_t bytes = h.size_bytes(), blocks = (n + kNb - 1) / kNb;
+  Buffers b;
+  LB_TRY_ASSIGN(b.h, op_buffer(device, bytes));
+  LB_TRY_ASSIGN(b.a, op_buffer(device, bytes));
+  LB_TRY_ASSIGN(b.x, op_buffer(device, bytes));
+  LB_TRY_ASSIGN(b.dinv, op_buffer(device, blocks * kNb * kNb * 4));
+  LB_TRY_ASSIGN(b.status, op_buffer(device, 4));
+  double d = damp;
+  for (;;) {
+    LB_TRY_ASSIGN(const uint32_t status, attempt(device, h, b, n, static_cast<float>(d * mean_diag)));
+    if (status & kNotFinite) return make_error(ErrorCode::InvalidArgument, who + ": the Hessian contains NaN or Inf");
+    if (!(status & (kNotPositiveDefinite | kBadU))) break;
+    if (d >= 1.0) return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
+    const double next = std::min(1.0, d * 5);
+    f.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(d) + "; raised to " +
+                         std::to_string(next));
+    d = next;
+  }
+  f.damp_used = d;
+  f.u = std::move(b.h);
+  return f;
+}
+
+Expected<GptqFactor> gptq_factor(Device& device, std::span<const float> h, int64_t cols, double damp,
+                                         const std::string& name) {
+  LB_TRY_ASSIGN(DeviceGptqFactor d, gptq_factor_on_device(device, h, cols, damp, name));
+  GptqFactor f;
+  f.u.resize(h.size());
+  {
+    LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+    LB_TRY_VOID(rec.download(d.u, std::as_writable_bytes(std::span<float>(f.u))));
+    LB_TRY_VOID(rec.submit_and_wait());
+  }
+  f.damp_used = d.damp_used;
+  f.dead = std::move(d.dead);
+  f.warnings = std::move(d.warnings);
+  return f;
+}
+
+}  // namespace lowbit::gpu
