@@ -29,7 +29,7 @@ struct GptqUpdatePush {
 static_assert(sizeof(GptqUpdatePush) == 20, "GptqUpdatePush must match the push-constant block of gptq_update.comp");
 
 constexpr const char* kOp = "gptq_int";
-constexpr uint32_t kTile = 16;
+constexpr uint32_t kTile = 64;  // gptq_update.comp's TILE
 
 // The gptq_block variant of a format: the int family's, or a ggml block type's.
 std::optional<ShaderId> block_shader(const Format& f) {
