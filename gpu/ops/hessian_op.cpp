@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "gpu/ops/op_support.h"
 #include "gpu/pipeline/pipeline.h"
 
 namespace lowbit::gpu {
@@ -15,6 +16,8 @@ struct HessianPush {
   float beta;
 };
 static_assert(sizeof(HessianPush) == 16, "HessianPush must match the push-constant block of hessian_accumulate.comp");
+
+constexpr uint64_t kTile = 64;  // hessian_accumulate.comp's TILE
 
 std::string shape_text(const HessianShape& s) {
   return "T=" + std::to_string(s.tokens) + ", C=" + std::to_string(s.channels);
@@ -50,8 +53,9 @@ Expected<void> record_hessian_accumulate(CommandRecorder& recorder, const Hessia
   LB_TRY_ASSIGN(const Pipeline* pipeline, recorder.device().pipeline(desc));
   LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(x, 0, t * c * sizeof(float)), BufferRange(h, 0, c * c * sizeof(float))}));
   recorder.push(HessianPush{static_cast<uint32_t>(t), static_cast<uint32_t>(c), alpha, beta});
-  // One invocation per element of H: x runs along columns j, y along rows i.
-  return recorder.dispatch_threads(c, c, 1);
+  // One workgroup per tile on or above the diagonal.
+  const uint64_t tiles = (c + kTile - 1) / kTile;
+  return dispatch_rows(recorder, tiles * (tiles + 1) / 2);
 }
 
 Expected<void> hessian_accumulate(Device& device, std::span<const float> x, int64_t tokens, int64_t channels, float alpha,

@@ -2,16 +2,20 @@
 #extension GL_EXT_control_flow_attributes : require
 // hessian_accumulate: H[C,C] = beta·H + alpha·XᵀX for calibration inputs X[T,C] (tokens × channels),
 // the GPU side of core/calib's InputStats (alpha = 2/n over all batches gives H = 2/n Σ x xᵀ).
-// Each workgroup computes a TILE×TILE block of H, one element per invocation (x → column j, y → row
-// i); the two column panels of X it needs are staged through shared memory TILE tokens at a time,
-// padded by one column against bank conflicts. Group counts: ceil(C / TILE) × ceil(C / TILE).
-// Accumulation is fp32 in token order; beta = 0 never reads H (it may hold garbage).
+// H is symmetric, so only the TILE×TILE tiles on or above the diagonal are computed (groups numbered
+// along the upper triangle of tiles, common/grid.glsl group_index) and each off-diagonal tile is
+// written twice, as itself and mirrored. Each invocation holds 4 × 4 values of its tile (rows
+// ty + 16a, columns tx + 16b); the two column panels of X the tile needs are staged through shared
+// memory KC tokens at a time, padded by one column against bank conflicts. Each value is summed in
+// token order with fused multiply-adds (fma(x_i, x_j, ·) = fma(x_j, x_i, ·): the diagonal tiles are
+// exactly symmetric too). beta = 0 never reads H (it may hold garbage).
 
-#ifndef TILE
-#define TILE 16
-#endif
+#define TILE 64u
+#define KC 16u
 
-layout(local_size_x = TILE, local_size_y = TILE, local_size_z = 1) in;
+layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
+
+#include "common/grid.glsl"
 
 layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };
 layout(std430, set = 0, binding = 1) buffer HBuf { float h[]; };
@@ -24,30 +28,52 @@ layout(push_constant) uniform Params {
   float beta;
 } p;
 
-shared float xi[TILE][TILE + 1];  // xi[t][r] = X[t0 + t, i0 + r]
-shared float xj[TILE][TILE + 1];  // xj[t][c] = X[t0 + t, j0 + c]
+shared float xi[KC][TILE + 1u];  // xi[t][r] = X[t0 + t, i0 + r]
+shared float xj[KC][TILE + 1u];  // xj[t][c] = X[t0 + t, j0 + c]
+
+void store(uint i, uint j, float acc) {
+  const uint o = i * p.C + j;
+  h[o] = p.beta == 0.0 ? p.alpha * acc : p.beta * h[o] + p.alpha * acc;
+}
 
 void main() {
-  const uint tx = gl_LocalInvocationID.x;
-  const uint ty = gl_LocalInvocationID.y;
-  const uint j0 = gl_WorkGroupID.x * TILE;
-  const uint i0 = gl_WorkGroupID.y * TILE;
-  const uint i = i0 + ty;
-  const uint j = j0 + tx;
+  // Tile (ti, tj), ti ≤ tj, from g = tj (tj + 1) / 2 + ti.
+  const uint g = group_index();
+  uint tj = uint((sqrt(8.0 * float(g) + 1.0) - 1.0) * 0.5);
+  while ((tj + 1u) * (tj + 2u) / 2u <= g) ++tj;
+  while (tj * (tj + 1u) / 2u > g) --tj;
+  const uint ti = g - tj * (tj + 1u) / 2u;
+  const uint i0 = ti * TILE, j0 = tj * TILE;
+  if (j0 >= p.C) return;  // uniform per workgroup
+  const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y, t = ty * 16u + tx;
 
-  float acc = 0.0;
-  for (uint t0 = 0; t0 < p.T; t0 += TILE) {
-    const uint t = t0 + ty;  // the token row this invocation stages
-    xi[ty][tx] = (t < p.T && i0 + tx < p.C) ? x[t * p.C + i0 + tx] : 0.0;
-    xj[ty][tx] = (t < p.T && j0 + tx < p.C) ? x[t * p.C + j0 + tx] : 0.0;
+  float acc[4][4];
+  [[unroll]] for (uint a = 0u; a < 4u; ++a)
+    [[unroll]] for (uint b = 0u; b < 4u; ++b) acc[a][b] = 0.0;
+  // One pass of this loop per KC tokens: lavapipe ends any one loop after 65535 iterations over an
+  // invocation's life (gpu/ops/op_support.h), so batches up to about a million tokens.
+  for (uint t0 = 0u; t0 < p.T; t0 += KC) {
+    [[unroll]] for (uint q = 0u; q < TILE * KC / 256u; ++q) {
+      const uint e = t + 256u * q, tt = e / TILE, c = e % TILE;
+      const bool tok = t0 + tt < p.T;
+      xi[tt][c] = (tok && i0 + c < p.C) ? x[(t0 + tt) * p.C + i0 + c] : 0.0;
+      xj[tt][c] = (tok && j0 + c < p.C) ? x[(t0 + tt) * p.C + j0 + c] : 0.0;
+    }
     barrier();
-    // Unrolled: lavapipe ends any one loop after 65535 iterations over an invocation's life
-    // (gpu/ops/op_support.h), which a loop over every token would pass.
-    [[unroll]] for (uint tt = 0; tt < TILE; ++tt) acc += xi[tt][ty] * xj[tt][tx];
+    [[unroll]] for (uint tt = 0u; tt < KC; ++tt) {
+      float vi[4], vj[4];
+      [[unroll]] for (uint a = 0u; a < 4u; ++a) vi[a] = xi[tt][ty + 16u * a];
+      [[unroll]] for (uint b = 0u; b < 4u; ++b) vj[b] = xj[tt][tx + 16u * b];
+      [[unroll]] for (uint a = 0u; a < 4u; ++a)
+        [[unroll]] for (uint b = 0u; b < 4u; ++b) acc[a][b] = fma(vi[a], vj[b], acc[a][b]);
+    }
     barrier();
   }
-  if (i < p.C && j < p.C) {
-    const uint o = i * p.C + j;
-    h[o] = p.beta == 0.0 ? p.alpha * acc : p.beta * h[o] + p.alpha * acc;
-  }
+  [[unroll]] for (uint a = 0u; a < 4u; ++a)
+    [[unroll]] for (uint b = 0u; b < 4u; ++b) {
+      const uint i = i0 + ty + 16u * a, j = j0 + tx + 16u * b;
+      if (i >= p.C || j >= p.C) continue;
+      store(i, j, acc[a][b]);
+      if (ti != tj) store(j, i, acc[a][b]);
+    }
 }
