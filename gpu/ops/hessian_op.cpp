@@ -17,7 +17,23 @@ struct HessianPush {
 };
 static_assert(sizeof(HessianPush) == 16, "HessianPush must match the push-constant block of hessian_accumulate.comp");
 
-constexpr uint64_t kTile = 64;  // hessian_accumulate.comp's TILE
+// Mirrors `Params` in gpu/shaders/hessian_scale.comp.
+struct HessianScalePush {
+  uint32_t tokens;
+  uint32_t channels;
+};
+static_assert(sizeof(HessianScalePush) == 8, "HessianScalePush must match the push-constant block of hessian_scale.comp");
+
+constexpr uint64_t kTile = 64;       // hessian_accumulate.comp's TILE
+constexpr uint64_t kCoopTile = 128;  // hessian_coop.comp's TILE
+// hessian_coop.comp's shared memory: four fp16 tiles of 128 × 24 and a 16×16 fp32 scratch per subgroup.
+constexpr uint32_t kCoopSharedBytes = 4 * 128 * 24 * 2 + 8 * 16 * 16 * 4;
+
+// Workgroups for the tiles on or above the diagonal of a C × C matrix in tiles of `tile`.
+uint64_t upper_tiles(uint64_t c, uint64_t tile) {
+  const uint64_t n = (c + tile - 1) / tile;
+  return n * (n + 1) / 2;
+}
 
 std::string shape_text(const HessianShape& s) {
   return "T=" + std::to_string(s.tokens) + ", C=" + std::to_string(s.channels);
@@ -42,24 +58,46 @@ Expected<void> HessianShape::validate() const {
   return {};
 }
 
+MatmulPath resolve_hessian_path(const Device& device, MatmulPath path) {
+  if (path == MatmulPath::CooperativeEmulated) return path;
+  if (path == MatmulPath::Cooperative && device.features().cooperative_matrix &&
+      device.limits().maxComputeSharedMemorySize >= kCoopSharedBytes && device.limits().maxComputeWorkGroupInvocations >= 256)
+    return MatmulPath::Cooperative;
+  return MatmulPath::Portable;
+}
+
 Expected<void> record_hessian_accumulate(CommandRecorder& recorder, const HessianShape& shape, float alpha, float beta,
-                                         const Buffer& x, const Buffer& h) {
+                                         const Buffer& x, const Buffer& h, MatmulPath path, const Buffer* scales) {
   LB_TRY_VOID(shape.validate());
   const uint64_t t = shape.tokens, c = shape.channels;
   LB_TRY_VOID(check_buffer("x", x, t * c * sizeof(float), shape));
   LB_TRY_VOID(check_buffer("h", h, c * c * sizeof(float), shape));
-  const PipelineDesc desc{.shader = ShaderId::hessian_accumulate, .bindings = 2,
-                          .push_constant_bytes = sizeof(HessianPush), .local_size = std::nullopt};
-  LB_TRY_ASSIGN(const Pipeline* pipeline, recorder.device().pipeline(desc));
-  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(x, 0, t * c * sizeof(float)), BufferRange(h, 0, c * c * sizeof(float))}));
-  recorder.push(HessianPush{static_cast<uint32_t>(t), static_cast<uint32_t>(c), alpha, beta});
-  // One workgroup per tile on or above the diagonal.
-  const uint64_t tiles = (c + kTile - 1) / kTile;
-  return dispatch_rows(recorder, tiles * (tiles + 1) / 2);
+  const BufferRange xr(x, 0, t * c * sizeof(float)), hr(h, 0, c * c * sizeof(float));
+  const HessianPush push{static_cast<uint32_t>(t), static_cast<uint32_t>(c), alpha, beta};
+  path = resolve_hessian_path(recorder.device(), path);
+  if (path == MatmulPath::Portable) {
+    LB_TRY_ASSIGN(const Pipeline* pipeline, op_pipeline(recorder, ShaderId::hessian_accumulate, 2, sizeof(HessianPush)));
+    LB_TRY_VOID(recorder.bind(*pipeline, {xr, hr}));
+    recorder.push(push);
+    return dispatch_rows(recorder, upper_tiles(c, kTile));
+  }
+  if (!scales) return make_error(ErrorCode::InvalidArgument, "hessian: the cooperative path needs a buffer for the scales");
+  LB_TRY_VOID(check_buffer("scales", *scales, c * sizeof(float), shape));
+  const BufferRange sr(*scales, 0, c * sizeof(float));
+  LB_TRY_ASSIGN(const Pipeline* scale, op_pipeline(recorder, ShaderId::hessian_scale, 2, sizeof(HessianScalePush)));
+  LB_TRY_VOID(recorder.bind(*scale, {xr, sr}));
+  recorder.push(HessianScalePush{push.tokens, push.channels});
+  LB_TRY_VOID(dispatch_elements(recorder, *scale, c));
+  recorder.barrier();
+  const ShaderId shader = path == MatmulPath::Cooperative ? ShaderId::hessian_coop : ShaderId::hessian_coop_emulated;
+  LB_TRY_ASSIGN(const Pipeline* coop, op_pipeline(recorder, shader, 3, sizeof(HessianPush)));
+  LB_TRY_VOID(recorder.bind(*coop, {xr, hr, sr}));
+  recorder.push(push);
+  return dispatch_rows(recorder, upper_tiles(c, kCoopTile));
 }
 
 Expected<void> hessian_accumulate(Device& device, std::span<const float> x, int64_t tokens, int64_t channels, float alpha,
-                                  float beta, std::span<float> h) {
+                                  float beta, std::span<float> h, MatmulPath path) {
   const HessianShape shape{tokens, channels};
   LB_TRY_VOID(shape.validate());
   const uint64_t t = tokens, c = channels;
@@ -69,11 +107,12 @@ Expected<void> hessian_accumulate(Device& device, std::span<const float> x, int6
                                                       " needs T·C and C·C");
   LB_TRY_ASSIGN(Buffer xb, Buffer::create(device, x.size_bytes(), MemoryUse::Device));
   LB_TRY_ASSIGN(Buffer hb, Buffer::create(device, h.size_bytes(), MemoryUse::Device));
+  LB_TRY_ASSIGN(Buffer sb, op_buffer(device, resolve_hessian_path(device, path) == MatmulPath::Portable ? 0 : c * sizeof(float)));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_VOID(rec.upload(xb, std::as_bytes(x)));
   if (beta != 0.0f) LB_TRY_VOID(rec.upload(hb, std::as_bytes(std::span<const float>(h))));
   rec.barrier();
-  LB_TRY_VOID(record_hessian_accumulate(rec, shape, alpha, beta, xb, hb));
+  LB_TRY_VOID(record_hessian_accumulate(rec, shape, alpha, beta, xb, hb, path, &sb));
   rec.barrier();
   LB_TRY_VOID(rec.download(hb, std::as_writable_bytes(h)));
   return rec.submit_and_wait();

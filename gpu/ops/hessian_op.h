@@ -4,6 +4,13 @@
 // H = 2/n Σ x xᵀ (core/calib/calibration.h, the oracle). record_hessian_accumulate() records on
 // buffers already on the device (a forward pass feeds them); hessian_accumulate() wraps it for host
 // spans. Wrong shapes or sizes are ErrorCode::InvalidArgument; beyond 32-bit indices, Unsupported.
+//
+// Two shader paths (matmul_op.h's MatmulPath): the portable one (hessian_accumulate.comp, fp32
+// products and sums, any device; what the calibration uses) and the cooperative-matrix one
+// (hessian_scale.comp + hessian_coop.comp: each channel scaled by a power of two into fp16's range,
+// split into fp16 hi + lo, hiᵀhi + hiᵀlo + loᵀhi on tensor cores with fp32 accumulation — close to
+// fp32 accuracy at 1.5 × one fp16 product's work), where resolve_hessian_path() finds the device
+// able to; CooperativeEmulated runs that shader with its matrix operations written out, anywhere.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +19,7 @@
 #include "core/util/expected.h"
 #include "gpu/device/device.h"
 #include "gpu/memory/buffer.h"
+#include "gpu/ops/matmul_op.h"
 #include "gpu/pipeline/command_recorder.h"
 
 namespace lowbit::gpu {
@@ -23,12 +31,17 @@ struct HessianShape {
   Expected<void> validate() const;
 };
 
-// Records H = beta·H + alpha·XᵀX: x holds T·C floats, h C·C floats. Barriers are the caller's.
+// The path a request for `path` runs on `device`: Cooperative only where the device has it.
+MatmulPath resolve_hessian_path(const Device& device, MatmulPath path);
+
+// Records H = beta·H + alpha·XᵀX: x holds T·C floats, h C·C floats. Barriers before and after are
+// the caller's. The cooperative paths need `scales`, C floats of scratch (the channels' powers of two).
 Expected<void> record_hessian_accumulate(CommandRecorder& recorder, const HessianShape& shape, float alpha, float beta,
-                                         const Buffer& x, const Buffer& h);
+                                         const Buffer& x, const Buffer& h, MatmulPath path = MatmulPath::Portable,
+                                         const Buffer* scales = nullptr);
 
 // The same for host spans: h (C·C floats) is read when beta ≠ 0 and receives the result.
 Expected<void> hessian_accumulate(Device& device, std::span<const float> x, int64_t tokens, int64_t channels, float alpha,
-                                  float beta, std::span<float> h);
+                                  float beta, std::span<float> h, MatmulPath path = MatmulPath::Portable);
 
 }  // namespace lowbit::gpu

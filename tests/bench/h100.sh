@@ -38,7 +38,7 @@ step 90 gptq11008_cpu_factor "$bin/gptq_bench" --backend vulkan --factor-backend
 step 120 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --paths portable,cooperative \
   --hessian 4096,4096 --out "$out/matmul_bench_h100.json"
 # Every GPU op's test against the CPU on this device (the ones that need ../shared skip).
-for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/matmul_coop_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test \
+for t in "$bin"/*_op_test "$bin"/matmul_dequant_test "$bin"/matmul_coop_test "$bin"/hessian_coop_test "$bin"/device_test "$bin"/buffer_test "$bin"/vulkan_forward_test \
   "$bin"/vulkan_block_walker_test "$bin"/vulkan_kld_test "$bin"/analysis_views_vulkan_test; do
   [ -x "$t" ] && step 60 "$(basename "$t")" "$t" --gtest_brief=1
 done

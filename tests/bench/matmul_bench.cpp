@@ -7,7 +7,8 @@
 // product) and, as a check, the error of Y's first row against the core's dequantized weights.
 // With --hessian T,C it also times the calibration Hessian accumulation (gpu/ops/hessian_op.h:
 // H += XᵀX for X [T, C], GFLOP/s as 2·T·C², the same count as a product of those shapes), the rate
-// issue 4 compares with the fp16 product's (its H100 target: at least half of it).
+// issue 4 compares with the fp16 product's (its H100 target: at least half of it), on each of
+// --paths (the cooperative one: hessian_coop.comp's split fp16 products).
 // --paths portable,cooperative times both shader paths (gpu/ops/matmul_op.h, MatmulPath); a device
 // without cooperative matrices runs the portable one for both, and "path_ran" says so.
 // usage: matmul_bench [--device N] [--n N] [--k K] [--m 1,16,128,512,4096] [--formats f16,q4_k]
@@ -209,27 +210,33 @@ int main(int argc, char** argv) {
     const auto xh = test::normal_values(static_cast<size_t>(T * C), 3, 1.0f);
     auto xb = Buffer::create(d, xh.size() * sizeof(float), MemoryUse::Device);
     auto hb = Buffer::create(d, static_cast<uint64_t>(C * C) * sizeof(float), MemoryUse::Device);
-    if (!xb || !hb) return fail("device allocation failed");
+    auto sb = Buffer::create(d, static_cast<uint64_t>(C) * sizeof(float), MemoryUse::Device);
+    if (!xb || !hb || !sb) return fail("device allocation failed");
     if (auto up = upload(d, *xb, std::as_bytes(std::span(xh))); !up) return fail(up.error().message);
-    std::vector<double> secs;
-    for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
-      auto rec = CommandRecorder::begin(d);
-      if (!rec) return fail(rec.error().message);
-      for (int i = 0; i < reps; ++i) {
-        if (auto ok = record_hessian_accumulate(*rec, {T, C}, 1.0f, i == 0 ? 0.0f : 1.0f, *xb, *hb); !ok)
-          return fail(ok.error().message);
-        rec->barrier();
+    hessian = nlohmann::json::array();
+    for (const MatmulPath path : paths) {
+      const MatmulPath ran = resolve_hessian_path(d, path);
+      std::vector<double> secs;
+      for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
+        auto rec = CommandRecorder::begin(d);
+        if (!rec) return fail(rec.error().message);
+        for (int i = 0; i < reps; ++i) {
+          if (auto ok = record_hessian_accumulate(*rec, {T, C}, 1.0f, i == 0 ? 0.0f : 1.0f, *xb, *hb, path, &*sb); !ok)
+            return fail(ok.error().message);
+          rec->barrier();
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        if (auto ok = rec->submit_and_wait(); !ok) return fail(ok.error().message);
+        if (r >= 0) secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps);
       }
-      const auto t0 = std::chrono::steady_clock::now();
-      if (auto ok = rec->submit_and_wait(); !ok) return fail(ok.error().message);
-      if (r >= 0) secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps);
+      std::vector<double> sorted = secs;
+      std::sort(sorted.begin(), sorted.end());
+      const double sec = sorted[sorted.size() / 2], gflops = 2.0 * double(T) * double(C) * double(C) / sec * 1e-9;
+      std::printf("hessian %-12s T=%lld C=%lld: %9.3f ms  %8.1f GFLOP/s\n", matmul_path_name(ran), static_cast<long long>(T),
+                  static_cast<long long>(C), sec * 1e3, gflops);
+      hessian.push_back({{"path", matmul_path_name(path)}, {"path_ran", matmul_path_name(ran)}, {"tokens", T}, {"channels", C},
+                         {"seconds", sec}, {"seconds_all", secs}, {"gflops", gflops}});
     }
-    std::vector<double> sorted = secs;
-    std::sort(sorted.begin(), sorted.end());
-    const double sec = sorted[sorted.size() / 2], gflops = 2.0 * double(T) * double(C) * double(C) / sec * 1e-9;
-    std::printf("hessian T=%lld C=%lld: %9.3f ms  %8.1f GFLOP/s\n", static_cast<long long>(T),
-                static_cast<long long>(C), sec * 1e3, gflops);
-    hessian = {{"tokens", T}, {"channels", C}, {"seconds", sec}, {"seconds_all", secs}, {"gflops", gflops}};
   }
   const nlohmann::json j = {{"benchmark", "matmul"},
                             {"machine", bench::machine()},
