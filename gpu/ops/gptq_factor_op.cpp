@@ -13,8 +13,9 @@ namespace {
 struct FactorFlipPush {
   uint32_t n, mode;
   float lambda;
+  uint32_t permuted;
 };
-static_assert(sizeof(FactorFlipPush) == 12, "FactorFlipPush must match the push-constant block of gptq_factor_flip.comp");
+static_assert(sizeof(FactorFlipPush) == 16, "FactorFlipPush must match the push-constant block of gptq_factor_flip.comp");
 
 // Mirrors `Params` in gpu/shaders/gptq_factor_diag.comp.
 struct FactorDiagPush {
@@ -49,7 +50,7 @@ struct Pipelines {
 
 Expected<Pipelines> pipelines(CommandRecorder& rec) {
   Pipelines p{};
-  LB_TRY_ASSIGN(p.flip, op_pipeline(rec, ShaderId::gptq_factor_flip, 3, sizeof(FactorFlipPush)));
+  LB_TRY_ASSIGN(p.flip, op_pipeline(rec, ShaderId::gptq_factor_flip, 4, sizeof(FactorFlipPush)));
   LB_TRY_ASSIGN(p.diag, op_pipeline(rec, ShaderId::gptq_factor_diag, 3, sizeof(FactorDiagPush)));
   LB_TRY_ASSIGN(p.tri, op_pipeline(rec, ShaderId::gptq_factor_tri, 2, sizeof(FactorTriPush)));
   LB_TRY_ASSIGN(p.update, op_pipeline(rec, ShaderId::gptq_factor_update, 3, sizeof(FactorUpdatePush)));
@@ -57,14 +58,16 @@ Expected<Pipelines> pipelines(CommandRecorder& rec) {
 }
 
 struct Buffers {
-  Buffer h, a, x, dinv, status;  // h: H, then U; a: J(H + λI)J, then L; x: L⁻¹
+  Buffer h, a, x, dinv, status, perm;  // h: H, then U; a: J(H + λI)J, then L; x: L⁻¹; perm: the sweep's order
+  bool permuted = false;
 };
 
 Expected<void> flip(CommandRecorder& rec, const Pipelines& p, const Buffers& b, const Buffer& dst, const Buffer& src,
                     uint32_t n, uint32_t mode, float lambda) {
   const uint64_t bytes = uint64_t{n} * n * 4;
-  LB_TRY_VOID(rec.bind(*p.flip, {BufferRange(dst, 0, bytes), BufferRange(src, 0, bytes), BufferRange(b.status, 0, 4)}));
-  rec.push(FactorFlipPush{n, mode, lambda});
+  LB_TRY_VOID(rec.bind(*p.flip, {BufferRange(dst, 0, bytes), BufferRange(src, 0, bytes), BufferRange(b.status, 0, 4),
+                                 BufferRange(b.perm, 0, b.perm.size())}));
+  rec.push(FactorFlipPush{n, mode, lambda, mode == kModeH && b.permuted ? 1u : 0u});
   return dispatch_elements(rec, *p.flip, uint64_t{n} * n);
 }
 
@@ -129,10 +132,13 @@ Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffe
 }  // namespace
 
 Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const float> h, int64_t cols, double damp,
-                                                 const std::string& name) {
+                                                 const std::string& name, std::span<const uint32_t> perm) {
   const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
   if (cols <= 0 || static_cast<int64_t>(h.size()) != cols * cols)
     return make_error(ErrorCode::InvalidArgument, who + ": the Hessian is not " + std::to_string(cols) + " × " + std::to_string(cols));
+  if (!perm.empty() && static_cast<int64_t>(perm.size()) != cols)
+    return make_error(ErrorCode::InvalidArgument, who + ": the column order has " + std::to_string(perm.size()) + " entries, not " +
+                                                      std::to_string(cols));
   LB_TRY_VOID(check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols)));
   const auto n = static_cast<uint32_t>(cols);
   DeviceGptqFactor f;
@@ -150,6 +156,13 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
   LB_TRY_ASSIGN(b.x, op_buffer(device, bytes));
   LB_TRY_ASSIGN(b.dinv, op_buffer(device, blocks * kNb * kNb * 4));
   LB_TRY_ASSIGN(b.status, op_buffer(device, 4));
+  LB_TRY_ASSIGN(b.perm, op_buffer(device, perm.size_bytes()));
+  b.permuted = !perm.empty();
+  if (b.permuted) {
+    LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+    LB_TRY_VOID(rec.upload(b.perm, std::as_bytes(perm)));
+    LB_TRY_VOID(rec.submit_and_wait());
+  }
   double d = damp;
   for (;;) {
     LB_TRY_ASSIGN(const uint32_t status, attempt(device, h, b, n, static_cast<float>(d * mean_diag)));
@@ -167,8 +180,8 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
 }
 
 Expected<GptqFactor> gptq_factor(Device& device, std::span<const float> h, int64_t cols, double damp,
-                                         const std::string& name) {
-  LB_TRY_ASSIGN(DeviceGptqFactor d, gptq_factor_on_device(device, h, cols, damp, name));
+                                         const std::string& name, std::span<const uint32_t> perm) {
+  LB_TRY_ASSIGN(DeviceGptqFactor d, gptq_factor_on_device(device, h, cols, damp, name, perm));
   GptqFactor f;
   f.u.resize(h.size());
   {

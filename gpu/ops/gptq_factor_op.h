@@ -32,13 +32,15 @@ struct DeviceGptqFactor {
   std::vector<std::string> warnings;
 };
 
-// h: [cols, cols] row-major, symmetric (the lower triangle read). InvalidArgument for a wrong size
-// or a NaN/Inf in h, Format when even damping 1.0 leaves H + λI indefinite — as the CPU.
+// h: [cols, cols] row-major, symmetric. InvalidArgument for a wrong size or a NaN/Inf in h, Format
+// when even damping 1.0 leaves H + λI indefinite — as the CPU. With `perm` (act-order: perm[j] the
+// original column swept j-th), the factor of P H Pᵀ, H[perm[r]][perm[c]] gathered on the device;
+// `dead` holds original columns either way.
 Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const float> h, int64_t cols, double damp,
-                                                 const std::string& tensor_name = "");
+                                                 const std::string& tensor_name = "", std::span<const uint32_t> perm = {});
 
 // The same with U read back: core's GptqFactor (tests, benchmarks).
 Expected<GptqFactor> gptq_factor(Device& device, std::span<const float> h, int64_t cols, double damp,
-                                         const std::string& tensor_name = "");
+                                 const std::string& tensor_name = "", std::span<const uint32_t> perm = {});
 
 }  // namespace lowbit::gpu

@@ -1,6 +1,9 @@
 #include "gpu/ops/gptq_op.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <numeric>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -18,9 +21,9 @@ namespace {
 
 // Mirrors `Params` in gpu/shaders/gptq_block.comp.
 struct GptqBlockPush {
-  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales;
+  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales, static_grids;
 };
-static_assert(sizeof(GptqBlockPush) == 36, "GptqBlockPush must match the push-constant block of gptq_block.comp");
+static_assert(sizeof(GptqBlockPush) == 40, "GptqBlockPush must match the push-constant block of gptq_block.comp");
 
 // Mirrors `Params` in gpu/shaders/gptq_update.comp.
 struct GptqUpdatePush {
@@ -109,9 +112,12 @@ Expected<void> GptqIntShape::validate() const {
   if (rows <= 0 || cols <= 0 || !format.fits(cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " does not fit a tensor of " +
                                                       std::to_string(rows) + " × " + std::to_string(cols));
-  // A K-quant super-block spans two column blocks; every other group divides one.
+  if (static_grids && ggml)
+    return make_error(ErrorCode::Unsupported, std::string(kOp) + ": grids fixed up front are the int family's only (" +
+                                                  format.name() + ")");
+  // A K-quant super-block spans two column blocks; every other group divides one (unless its grids are fixed up front).
   const int64_t g = is_k_quant(format) ? kGptqBlock : ggml ? 32 : format.group_size(cols);
-  if (g > kGptqBlock || kGptqBlock % g != 0)
+  if (!static_grids && (g > kGptqBlock || kGptqBlock % g != 0))
     return make_error(ErrorCode::Unsupported, std::string(kOp) + ": groups of " + std::to_string(g) +
                                                   " columns do not divide the GPU sweep's block of " + std::to_string(kGptqBlock));
   LB_TRY_VOID(check_op_size(kOp, "rows·cols", static_cast<uint64_t>(rows * cols)));
@@ -122,7 +128,7 @@ namespace {
 
 // The sweep with U in `u_dev`, or uploaded from `u_host` into it when that is not empty.
 Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u_host,
-                              const Buffer* u_dev) {
+                              const Buffer* u_dev, const GptqStaticGrids* fixed) {
   LB_TRY_VOID(shape.validate());
   const int64_t rows = shape.rows, cols = shape.cols;
   const uint64_t ub = static_cast<uint64_t>(cols * cols) * 4;
@@ -132,10 +138,16 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const bool ggml = shape.format.kind == Format::Kind::Ggml, k_quant = is_k_quant(shape.format);
   // Grids per group: the int family's groups, a ggml type's sub-blocks.
   const int64_t group = ggml ? ggml_grid_layout(shape.format.dtype).sub : shape.format.group_size(cols), groups = cols / group;
+  if (shape.static_grids != (fixed != nullptr) ||
+      (fixed && (fixed->grids.size() != static_cast<size_t>(rows * groups) || fixed->perm.size() != static_cast<size_t>(cols))))
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": static grids need " + std::to_string(rows * groups) +
+                                                      " grids and a column order of " + std::to_string(cols));
   GptqIntResult res;
   res.dequantized.resize(w.size());
   std::vector<uint32_t> codes(w.size());
   std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
+  if (fixed)
+    for (size_t i = 0; i < fixed->grids.size(); ++i) grids[2 * i] = fixed->grids[i].scale, grids[2 * i + 1] = fixed->grids[i].zero;
   const uint64_t wb = w.size_bytes(), eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
   LB_TRY_ASSIGN(Buffer wbuf, op_buffer(device, wb));
   Buffer uploaded;
@@ -152,12 +164,18 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const uint64_t fb = k_quant ? static_cast<uint64_t>(rows * 256) * 4 : 4, sb = k_quant ? slots.size() * 4 : 4;
   LB_TRY_ASSIGN(Buffer fbuf, op_buffer(device, fb));
   LB_TRY_ASSIGN(Buffer sbuf, op_buffer(device, sb));
+  const uint64_t pb = fixed ? fixed->perm.size_bytes() : 4;
+  LB_TRY_ASSIGN(Buffer pbuf, op_buffer(device, pb));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
   if (!u_dev) LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u_host)));
   LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
+  if (fixed) {
+    LB_TRY_VOID(rec.upload(gbuf, std::as_bytes(std::span<const float>(grids))));
+    LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(fixed->perm)));
+  }
   rec.barrier();
-  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 6, sizeof(GptqBlockPush)));
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : ggml ? 6 : 7, sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
   for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
@@ -166,12 +184,17 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
                                     BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb)}));
-    else
+    else if (ggml)
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb)}));
+    else
+      LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
+                                    BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
+                                    BufferRange(pbuf, 0, pb)}));
     rec.push(GptqBlockPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
                            static_cast<uint32_t>(count), static_cast<uint32_t>(group), static_cast<uint32_t>(groups),
-                           static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u});
+                           static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u,
+                           fixed ? 1u : 0u});
     LB_TRY_VOID(dispatch_elements(rec, *block, static_cast<uint64_t>(rows)));
     rec.barrier();
     if (c1 < cols) {
@@ -206,37 +229,97 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
 
 }  // namespace
 
-Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u) {
-  return sweep(device, shape, w, u, nullptr);
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u,
+                                 const GptqStaticGrids* fixed) {
+  return sweep(device, shape, w, u, nullptr, fixed);
 }
 
-Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u) {
-  return sweep(device, shape, w, {}, &u);
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u,
+                                 const GptqStaticGrids* fixed) {
+  return sweep(device, shape, w, {}, &u, fixed);
 }
+
+namespace {
+
+// Rows [rows, cols] gathered into the sweep's column order: out[r][j] = w[r][perm[j]].
+std::vector<float> permute_columns(std::span<const float> w, int64_t rows, int64_t cols, std::span<const uint32_t> perm) {
+  std::vector<float> out(w.size());
+#pragma omp parallel for schedule(static) if (rows > 64)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) out[static_cast<size_t>(r * cols + j)] = w[static_cast<size_t>(r * cols + perm[static_cast<size_t>(j)])];
+  return out;
+}
+
+// Back from the sweep's order: out[r][perm[j]] = v[r][j].
+template <class T>
+void unpermute_columns(std::vector<T>& v, int64_t rows, int64_t cols, std::span<const uint32_t> perm) {
+  std::vector<T> out(v.size());
+#pragma omp parallel for schedule(static) if (rows > 64)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) out[static_cast<size_t>(r * cols + perm[static_cast<size_t>(j)])] = v[static_cast<size_t>(r * cols + j)];
+  v.swap(out);
+}
+
+}  // namespace
 
 GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
   return [&device, factor](std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h, const GptqOptions& o,
-                   const std::string& name) -> Expected<GptqResult> {
+                           const std::string& name) -> Expected<GptqResult> {
+    const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
     const bool ggml = o.format.kind == Format::Kind::Ggml;
     const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
-    if (o.act_order || (grouped && o.static_groups))
-      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups run on the CPU");
+    if (ggml && (o.act_order || o.static_groups))
+      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups onto ggml types run on the CPU");
     if (ggml && o.weighted_grids)
       return make_error(ErrorCode::Unsupported, "vulkan GPTQ: importance-weighted ggml grids run on the CPU");
-    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales};
+    // The int family's grids fixed up front, as core's gptq_quantize fixes them: one per row, or per static group.
+    const bool static_grids = !ggml && (!grouped || o.static_groups || o.act_order);
+    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales, static_grids};
     LB_TRY_VOID(o.validate());
     if (auto v = shape.validate(); !v) return make_error(ErrorCode::Unsupported, v.error().message);
+    if (w.size() != static_cast<size_t>(rows * cols) || h.size() != static_cast<size_t>(cols * cols))
+      return make_error(ErrorCode::InvalidArgument, who + ": weight or Hessian size does not match " + std::to_string(rows) + " × " +
+                                                        std::to_string(cols));
+    for (float v : w)
+      if (!std::isfinite(v)) return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
     const auto t0 = std::chrono::steady_clock::now();
+
+    // With static grids: dead columns (H[i][i] = 0, taken as 1) and the sweep's column order first
+    // (act-order: by decreasing H[i][i], stable), the grids from the dead-zeroed original weights.
+    std::vector<int64_t> dead;
+    std::vector<uint32_t> perm;
+    if (static_grids) {
+      std::vector<float> diag(static_cast<size_t>(cols));
+      for (int64_t i = 0; i < cols; ++i) {
+        diag[static_cast<size_t>(i)] = h[static_cast<size_t>(i * cols + i)];
+        if (diag[static_cast<size_t>(i)] == 0) dead.push_back(i), diag[static_cast<size_t>(i)] = 1;
+      }
+      perm.resize(static_cast<size_t>(cols));
+      std::iota(perm.begin(), perm.end(), 0u);
+      if (o.act_order) std::stable_sort(perm.begin(), perm.end(), [&](uint32_t a, uint32_t b) { return diag[a] > diag[b]; });
+    }
+    const std::span<const uint32_t> order = o.act_order ? std::span<const uint32_t>(perm) : std::span<const uint32_t>();
+
     GptqFactor f;
     DeviceGptqFactor fd;
     if (factor == FactorOn::Cpu) {
-      LB_TRY_ASSIGN(f, gptq_inverse_factor(h, cols, o.damp, name));
+      if (order.empty()) {
+        LB_TRY_ASSIGN(f, gptq_inverse_factor(h, cols, o.damp, name));
+      } else {
+        std::vector<float> hp(h.size());  // P H Pᵀ: H[perm[r]][perm[c]]
+#pragma omp parallel for schedule(static) if (cols > 64)
+        for (int64_t r = 0; r < cols; ++r)
+          for (int64_t c = 0; c < cols; ++c)
+            hp[static_cast<size_t>(r * cols + c)] = h[static_cast<size_t>(order[static_cast<size_t>(r)]) * cols + order[static_cast<size_t>(c)]];
+        LB_TRY_ASSIGN(f, gptq_inverse_factor(hp, cols, o.damp, name));
+      }
     } else {
-      LB_TRY_ASSIGN(fd, gptq_factor_on_device(device, h, cols, o.damp, name));
+      LB_TRY_ASSIGN(fd, gptq_factor_on_device(device, h, cols, o.damp, name, order));
       f.damp_used = fd.damp_used;
       f.dead = std::move(fd.dead);
       f.warnings = std::move(fd.warnings);
     }
+    if (static_grids) f.dead = dead;
     std::vector<float> wz;  // with dead columns, the weights with theirs zeroed, as gptq_quantize does
     if (!f.dead.empty()) {
       wz.assign(w.begin(), w.end());
@@ -244,8 +327,29 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
         for (int64_t r = 0; r < rows; ++r) wz[static_cast<size_t>(r * cols + c)] = 0.0f;
       w = wz;
     }
+    std::vector<IntGrid> grids;
+    std::vector<float> wp;
+    if (static_grids) {
+      const int64_t gs = o.format.group_size(cols), groups = cols / gs;
+      grids.resize(static_cast<size_t>(rows * groups));
+#pragma omp parallel for schedule(static) if (rows > 64)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t g = 0; g < groups; ++g)
+          grids[static_cast<size_t>(r * groups + g)] =
+              minmax_grid(&w[static_cast<size_t>(r * cols + g * gs)], gs, o.format.bits, o.format.symmetric, 1.0f, o.fp16_scales);
+      if (!order.empty()) {
+        wp = permute_columns(w, rows, cols, order);
+        w = wp;
+      }
+    }
+    const GptqStaticGrids fixed{grids, perm};
+    const GptqStaticGrids* fx = static_grids ? &fixed : nullptr;
     const auto t1 = std::chrono::steady_clock::now();
-    LB_TRY_ASSIGN(GptqIntResult g, factor == FactorOn::Cpu ? gptq_int(device, shape, w, f.u) : gptq_int(device, shape, w, fd.u));
+    LB_TRY_ASSIGN(GptqIntResult g, factor == FactorOn::Cpu ? gptq_int(device, shape, w, f.u, fx) : gptq_int(device, shape, w, fd.u, fx));
+    if (!order.empty()) {
+      unpermute_columns(g.tensor.codes, rows, cols, order);
+      unpermute_columns(g.dequantized, rows, cols, order);
+    }
     GptqResult res;
     res.tensor = std::move(g.tensor);
     res.ggml = std::move(g.ggml);

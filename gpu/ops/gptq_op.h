@@ -30,7 +30,18 @@ struct GptqIntShape {
   int64_t cols = 0;
   Format format;
   bool fp16_scales = false;
+  // The int family's grids fixed up front (GptqStaticGrids): act-order, static groups, one grid per
+  // row, groups of any width. Not for ggml types.
+  bool static_grids = false;
   Expected<void> validate() const;
+};
+
+// What a sweep with static grids takes: core's grids, fixed from the original (dead-zeroed) weights
+// ([rows, groups], minmax_grid as core's IntTarget::fix), and the sweep's column order (perm[j]: the
+// original column swept j-th; w and U come in that order, codes and weights go out in it).
+struct GptqStaticGrids {
+  std::span<const IntGrid> grids;
+  std::span<const uint32_t> perm;
 };
 
 struct GptqIntResult {
@@ -40,10 +51,13 @@ struct GptqIntResult {
   double loss = 0;                 // Σ (w − q)² / U[j][j]² / 2, as core's GptqResult::loss
 };
 
-// w: rows·cols floats row-major; u: cols·cols floats row-major (upper triangle read).
-Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u);
+// w: rows·cols floats row-major; u: cols·cols floats row-major (upper triangle read); `fixed` when
+// shape.static_grids.
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u,
+                                 const GptqStaticGrids* fixed = nullptr);
 // The same with U already on the device (gptq_factor_op.h), at least cols·cols floats.
-Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u);
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u,
+                                 const GptqStaticGrids* fixed = nullptr);
 
 // Where vulkan_gptq computes U: on the device (gptq_factor_op.h; the default: a 7B down
 // projection's factor is seconds of CPU time) or on the CPU (core's gptq_inverse_factor, so that
@@ -51,9 +65,10 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
 enum class FactorOn { Device, Cpu };
 
 // GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor where `factor`
-// says, the sweep by gptq_int. Unsupported — so the layer runs on the CPU — for act-order or static
-// groups, weighted ggml grids and groups that do not divide the block. The device must outlive the
-// returned function.
+// says, the sweep by gptq_int — act-order and static groups of the int family too (grids and column
+// order from the host, H gathered in that order on the device). Unsupported — so the layer runs on
+// the CPU — for ggml types with act-order or static groups, weighted ggml grids. The device must
+// outlive the returned function.
 GptqBackend vulkan_gptq(Device& device, FactorOn factor = FactorOn::Device);
 
 }  // namespace lowbit::gpu

@@ -11,6 +11,10 @@
 // are replaced by their grid values), U [cols, cols] row-major (upper), E [rows, BLOCK], codes one
 // uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups] (a ggml type's groups are
 // its sub-blocks), loss one float per row (accumulated over the blocks: Σ (w − q)² / U[j][j]² / 2).
+// The int family with static grids (p.static_grids: act-order, static groups, one grid per row, or
+// groups wider than the block — core's grids fixed up front): the grids come in, fixed by the host
+// from the original weights, W and U are in the sweep's (permuted) column order, and column j's
+// grid is that of its original column perm[j] (binding 6); codes are written in the sweep's order.
 
 #ifndef BLOCK
 #define BLOCK 128u
@@ -39,6 +43,7 @@ layout(push_constant) uniform Params {
   uint bits;
   uint symmetric;
   uint fp16_scales;
+  uint static_grids;  // the int family: grids fixed up front (above)
 } p;
 
 #if defined(GGML_LEGACY)
@@ -61,6 +66,9 @@ layout(std430, set = 0, binding = 7) writeonly buffer BlockBuf { uint block_word
 uint k_base;
 float k_x(uint i) { return w[k_base + i]; }
 #include "common/ggml_k.glsl"
+#endif
+#if !defined(GGML_LEGACY) && !defined(GGML_K)
+layout(std430, set = 0, binding = 6) readonly buffer PermBuf { uint perm[]; };
 #endif
 #if defined(GGML_LEGACY) || defined(GGML_K)
 #if defined(Q4_0)
@@ -164,7 +172,10 @@ void main() {
     precise float scaled = grid.x * float(c);
     precise float q = scaled + grid.y;
 #else
-    if (col % p.group == 0u) {  // the group's grid, from the block-start weights
+    if (p.static_grids != 0u) {  // the original column's grid, fixed up front
+      const uint gi = row * p.groups + perm[col] / p.group;
+      grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
+    } else if (col % p.group == 0u) {  // the group's grid, from the block-start weights
       float lo = 0.0, hi = 0.0;
       for (uint k = i; k < i + p.group; ++k) {
         const float v = w[base + k];

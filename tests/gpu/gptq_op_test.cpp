@@ -91,12 +91,62 @@ TEST(GptqOp, GgmlTypesAreTheCpusBytes) {
   });
 }
 
+// Grids fixed up front (act-order, static groups, one grid per row, groups wider than the block):
+// the host fixes core's grids and the column order, the device sweeps in that order — with the CPU's
+// factor the CPU's codes, grids and weights bit for bit; with the device's nearly all of them. A dead
+// column (H[i][i] = 0) rides along.
+TEST(GptqOp, ActOrderAndStaticGroupsAreTheCpus) {
+  Layer l = make_layer(48, 512, 29);
+  for (int64_t j = 0; j < l.cols; ++j) l.h[static_cast<size_t>(77 * l.cols + j)] = l.h[static_cast<size_t>(j * l.cols + 77)] = 0.0f;
+  struct Case {
+    const char* format;
+    bool act_order, static_groups, fp16_scales;
+  };
+  FOR_EACH_DEVICE({
+    for (const FactorOn on : {FactorOn::Cpu, FactorOn::Device}) {
+      const GptqBackend backend = vulkan_gptq(device, on);
+      for (const Case c : {Case{"int4g128a", true, false, false}, Case{"int3g64s", false, true, true}, Case{"int4g0a", true, false, false},
+                           Case{"int4g256a", true, false, true}, Case{"int2g32a", true, false, false}}) {
+        SCOPED_TRACE(std::string(c.format) + (c.act_order ? " act-order" : " static groups") + (on == FactorOn::Cpu ? ", CPU factor" : ""));
+        GptqOptions o;
+        o.format = *Format::parse(c.format);
+        o.act_order = c.act_order;
+        o.static_groups = c.static_groups;
+        o.fp16_scales = c.fp16_scales;
+        auto cpu = gptq_quantize(l.w, l.rows, l.cols, l.h, o);
+        ASSERT_TRUE(cpu) << cpu.error().message;
+        auto gpu = backend(l.w, l.rows, l.cols, l.h, o, "layer");
+        ASSERT_TRUE(gpu) << gpu.error().message;
+        EXPECT_EQ(gpu->dead_columns, 1);
+        ASSERT_EQ(gpu->tensor.codes.size(), cpu->tensor.codes.size());
+        int64_t same = 0;
+        for (size_t i = 0; i < cpu->tensor.codes.size(); ++i) same += cpu->tensor.codes[i] == gpu->tensor.codes[i];
+        ASSERT_EQ(gpu->tensor.grids.size(), cpu->tensor.grids.size());
+        bool grids_same = true;
+        for (size_t i = 0; i < cpu->tensor.grids.size(); ++i)
+          grids_same = grids_same && cpu->tensor.grids[i].scale == gpu->tensor.grids[i].scale && cpu->tensor.grids[i].zero == gpu->tensor.grids[i].zero;
+        EXPECT_TRUE(grids_same) << "the grids fixed up front are core's";
+        if (on == FactorOn::Cpu) {
+          EXPECT_EQ(same, static_cast<int64_t>(cpu->tensor.codes.size())) << "codes that differ from the CPU's";
+          EXPECT_EQ(0, std::memcmp(cpu->dequantized.data(), gpu->dequantized.data(), cpu->dequantized.size() * sizeof(float)));
+        } else {
+          EXPECT_GE(static_cast<double>(same) / static_cast<double>(cpu->tensor.codes.size()), 0.999);
+        }
+        EXPECT_NEAR(gpu->loss, cpu->loss, 1e-3 * cpu->loss);
+      }
+    }
+  });
+}
+
 TEST(GptqOp, RefusesWhatTheShaderCannotDo) {
   FOR_EACH_DEVICE({
     const std::vector<float> w(64 * 256, 0.1f), u(256 * 256, 0.0f);
-    auto per_row = gptq_int(device, {64, 256, Format::integer(4, 0, false), false}, w, u);
+    auto per_row = gptq_int(device, {64, 256, Format::integer(4, 0, false), false}, w, u);  // a grid per row, not fixed up front
     ASSERT_FALSE(per_row);
     EXPECT_EQ(per_row.error().code, ErrorCode::Unsupported);
+    auto unfixed = gptq_int(device, {64, 256, Format::integer(4, 0, false), false, true}, w, u);  // static grids not given
+    ASSERT_FALSE(unfixed);
+    EXPECT_EQ(unfixed.error().code, ErrorCode::InvalidArgument);
     auto f16 = gptq_int(device, {64, 256, *Format::parse("f16"), false}, w, u);
     ASSERT_FALSE(f16);
     EXPECT_EQ(f16.error().code, ErrorCode::InvalidArgument);
