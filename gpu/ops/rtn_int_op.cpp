@@ -107,8 +107,9 @@ Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<
 RtnBackend vulkan_rtn(Device& device) {
   return [&device](const float* w, int64_t rows, int64_t cols, const Format& f, bool mse_clip, const std::string& name,
                    bool fp16_scales) -> Expected<EncodedTensor> {
-    const bool ggml = f.kind == Format::Kind::Ggml && ggml_quantize_on_device(f.dtype);
-    if ((mse_clip && f.kind != Format::Kind::Int) || !(f.kind == Format::Kind::Int || ggml))
+    const bool ggml = f.kind == Format::Kind::Ggml &&
+                      (mse_clip ? ggml_quantize_weighted_on_device(f.dtype) : ggml_quantize_on_device(f.dtype));
+    if (!(f.kind == Format::Kind::Int || ggml))
       return make_error(ErrorCode::Unsupported, name + ": " + f.name() + (mse_clip ? " with the scale search" : "") +
                                                     " is quantized on the CPU");
     if (!f.fits(cols))
@@ -118,7 +119,10 @@ RtnBackend vulkan_rtn(Device& device) {
     t.format = f;
     t.rows = rows;
     t.cols = cols;
-    if (ggml) {
+    if (ggml && mse_clip) {  // ggml's weighted search with unit importances, as core's encode_rtn
+      const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
+      LB_TRY_ASSIGN(t.bytes, ggml_quantize_weighted(device, f.dtype, values, rows, cols, ones));
+    } else if (ggml) {
       LB_TRY_ASSIGN(t.bytes, ggml_quantize(device, f.dtype, values));
     } else {
       const RtnIntShape shape = mse_clip ? RtnIntShape{rows, cols, f, kRtnMseMinShrink, fp16_scales, kRtnMseSteps}

@@ -41,8 +41,9 @@ Expected<IntTensor> rtn_int(Device& device, const RtnIntShape& shape, std::span<
 
 // QuantizeOptions::rtn_backend on `device` (which must outlive it): the int family through rtn_int,
 // ggml's block types (legacy and K-quants) through gpu/ops/ggml_quantize_op.h — the CPU's bytes
-// either way; with mse_clip the int family's clip search (rtn_int_mse's; ggml's weighted search
-// stays on the CPU). Unsupported (the CPU runs it) for that ggml case and float kinds.
+// either way; with mse_clip the int family's clip search (rtn_int_mse's) and the legacy ggml types'
+// weighted search with unit importances (ggml_quantize_weighted). Unsupported (the CPU runs it) for
+// the K-quants' weighted search and float kinds.
 RtnBackend vulkan_rtn(Device& device);
 
 }  // namespace lowbit::gpu

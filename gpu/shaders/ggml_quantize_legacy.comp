@@ -4,7 +4,10 @@
 // bit for bit the CPU's bytes (core/quant/ggml_q_legacy.cpp). The weights are one flat run of blocks
 // (rows are whole blocks). One invocation quantizes a pair of blocks, whose bytes are a whole number
 // of 32-bit words for every type; the last block of an odd count is written alone (the buffer is
-// padded to a word).
+// padded to a word). WEIGHTED (ggml_quantize_weighted_*): ggml's importance-weighted paths instead
+// (common/ggml_legacy.glsl legacy_quantize_weighted; `--mse`), with element weights
+// qw[column] · sqrt(σ²[row] + x²) — σ² from ggml_row_sigma2.comp, qw one per column (all ones for
+// the scale search alone).
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -15,10 +18,21 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(std430, set = 0, binding = 0) readonly buffer WBuf { float w[]; };
 layout(std430, set = 0, binding = 1) buffer OutBuf { uint words[]; };
 
-// Mirrored by GgmlLegacyPush in gpu/ops/ggml_quantize_op.cpp.
+#if defined(WEIGHTED)
+layout(std430, set = 0, binding = 2) readonly buffer SigmaBuf { float sigma2[]; };
+layout(std430, set = 0, binding = 3) readonly buffer QwBuf { float qw[]; };
+
+// Mirrored by GgmlWeightedPush in gpu/ops/ggml_quantize_op.cpp.
+layout(push_constant) uniform Params {
+  uint blocks;          // 32-weight blocks in all
+  uint blocks_per_row;  // of a row
+} p;
+#else
+// Mirrored by GgmlQuantizePush in gpu/ops/ggml_quantize_op.cpp.
 layout(push_constant) uniform Params {
   uint blocks;  // 32-weight blocks in all
 } p;
+#endif
 
 #define PAIR_WORDS ((2u * LEGACY_BLOCK_BYTES) / 4u)
 
@@ -38,7 +52,19 @@ void quantize_block(uint b, uint at) {
   for (uint j = 0u; j < 32u; ++j) x[j] = w[b * 32u + j];
   uint L[32];
   uint d_bits, m_bits;
+#if defined(WEIGHTED)
+  const uint row = b / p.blocks_per_row, c0 = (b % p.blocks_per_row) * 32u;
+  float wt[32];
+  for (uint j = 0u; j < 32u; ++j) {
+    precise float x2 = x[j] * x[j];
+    precise float v = sigma2[row] + x2;
+    precise float wj = qw[c0 + j] * sqrt_rn(v);
+    wt[j] = wj;
+  }
+  legacy_quantize_weighted(x, wt, L, d_bits, m_bits);
+#else
   legacy_quantize(x, L, d_bits, m_bits);
+#endif
   put_u16(at, d_bits);
 #if defined(Q8_0)
   for (uint j = 0u; j < 32u; ++j) put_byte(at + 2u + j, L[j]);

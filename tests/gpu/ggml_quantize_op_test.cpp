@@ -58,6 +58,40 @@ TEST(GgmlQuantizeOp, BytesAreTheCpuReferenceQuantizers) {
   });
 }
 
+// The importance-weighted paths of the legacy types (ggml_quantize_weighted): the CPU's bytes with
+// unit importances (`--mse`) and with random ones, on the awkward blocks in rows of 7 blocks (a pair
+// of blocks can straddle two rows) and a row of 1e±15 magnitudes. (A row whose Σx² overflows float,
+// |x| ≳ 1e19, gets NaN scales on both sides, and which NaN — its sign — is the hardware's.)
+TEST(GgmlQuantizeOp, WeightedLegacyBytesAreTheCpus) {
+  const int64_t rows = 11, cols = 7 * 32;
+  auto w = awkward_weights(static_cast<size_t>(rows * cols / 32));
+  for (int64_t j = 0; j < cols; ++j) w[static_cast<size_t>(9 * cols + j)] = (j % 3 == 0 ? 1e15f : 1e-15f) * (j % 2 ? -1.0f : 1.0f);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0.1f, 4.0f);
+  std::vector<float> ones(static_cast<size_t>(cols), 1.0f), random(static_cast<size_t>(cols));
+  for (auto& v : random) v = u(rng);
+  FOR_EACH_DEVICE({
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0})
+      for (const auto* qw : {&ones, &random}) {
+        SCOPED_TRACE(std::string(dtype_name(t)) + (qw == &ones ? " unit importances" : " random importances"));
+        ASSERT_TRUE(ggml_quantize_weighted_on_device(t));
+        std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
+        ggml_quantize_weighted(t, w.data(), cpu.data(), rows, cols, qw->data());
+        auto gpu = ggml_quantize_weighted(device, t, w, rows, cols, *qw);
+        ASSERT_TRUE(gpu) << gpu.error().message;
+        ASSERT_EQ(gpu->size(), cpu.size());
+        size_t differing = 0, first = cpu.size();
+        for (size_t i = 0; i < cpu.size(); ++i)
+          if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
+        EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
+      }
+    EXPECT_FALSE(ggml_quantize_weighted_on_device(DType::Q4_K));
+    auto bad = ggml_quantize_weighted(device, DType::Q4_0, w, rows, cols, std::span<const float>(ones).first(5));
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
+  });
+}
+
 TEST(GgmlQuantizeOp, KQuantBytesAreTheCpuReferenceQuantizers) {
   auto w = awkward_weights(41 * 8);  // 41 super-blocks: odd, the last has no pair
   std::mt19937 rng(5);

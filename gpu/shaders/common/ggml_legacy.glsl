@@ -91,6 +91,157 @@ void legacy_quantize(in float x[32], out uint L[32], out uint d_bits, out uint m
 #endif
 }
 
+// ---- the importance-weighted paths (quantize_row_*_impl with quant_weights; ggml_q_legacy.cpp's
+// *_weighted): element weights wt (qw · sqrt(σ² + x²), made by the caller), then ggml's scalar
+// searches with its arithmetic — make_qx_quants(32, nmax, x, L, 1, wt) for the type-0 kinds,
+// make_qkx3_quants(32, nmax, x, wt, L, &min, Laux, −0.9, 0.05, 36, false) for the type-1 ones;
+// q8_0 has none (llama.cpp ignores the importance there) and takes the reference quantizer.
+#if defined(Q4_0) || defined(Q5_0)
+float legacy_make_qx(in float x[32], in float wt[32], int nmax, out uint L[32]) {
+  float mx = 0.0, amax = 0.0;
+  for (uint j = 0u; j < 32u; ++j)
+    if (abs(x[j]) > amax) {
+      amax = abs(x[j]);
+      mx = x[j];
+    }
+  if (amax < 1e-15) {  // ggml's GROUP_MAX_EPS
+    for (uint j = 0u; j < 32u; ++j) L[j] = 0u;
+    return 0.0;
+  }
+  float iscale = div_rn(float(-nmax), mx);
+  precise float sumlx = 0.0, suml2 = 0.0;
+  for (uint j = 0u; j < 32u; ++j) {
+    precise float t = iscale * x[j];
+    const int l = clamp(nearest_int(t), -nmax, nmax - 1);
+    L[j] = uint(l + nmax);
+    const float fl = float(l);
+    sumlx += wt[j] * x[j] * fl;
+    suml2 += wt[j] * fl * fl;
+  }
+  float scale = suml2 != 0.0 ? div_rn(sumlx, suml2) : 0.0;
+  precise float best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    precise float num = -(float(nmax) + 0.1 * float(is));
+    iscale = div_rn(num, mx);
+    sumlx = 0.0;
+    suml2 = 0.0;
+    for (uint j = 0u; j < 32u; ++j) {
+      precise float t = iscale * x[j];
+      const float fl = float(clamp(nearest_int(t), -nmax, nmax - 1));
+      sumlx += wt[j] * x[j] * fl;
+      suml2 += wt[j] * fl * fl;
+    }
+    precise float lhs = sumlx * sumlx;
+    precise float rhs = best * suml2;
+    if (suml2 > 0.0 && lhs > rhs) {
+      for (uint j = 0u; j < 32u; ++j) {
+        precise float t = iscale * x[j];
+        L[j] = uint(clamp(nearest_int(t), -nmax, nmax - 1) + nmax);
+      }
+      scale = div_rn(sumlx, suml2);
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+#endif
+
+#if defined(Q4_1) || defined(Q5_1)
+float legacy_make_qkx3(in float x[32], in float wt[32], int nmax, out uint L[32], out float the_min) {
+  float mn = x[0], mx = x[0];
+  precise float sum_w = wt[0];
+  precise float sum_x = sum_w * x[0];
+  for (uint i = 1u; i < 32u; ++i) {
+    if (x[i] < mn) mn = x[i];
+    if (x[i] > mx) mx = x[i];
+    sum_w += wt[i];
+    sum_x += wt[i] * x[i];
+  }
+  if (mn > 0.0) mn = 0.0;
+  if (mx <= mn) {
+    for (uint i = 0u; i < 32u; ++i) L[i] = 0u;
+    the_min = -mn;
+    return 0.0;
+  }
+  const float fnmax = float(nmax);
+  precise float range = mx - mn;
+  float iscale = div_rn(fnmax, range);
+  float scale = div_rn(1.0, iscale);
+  precise float best = 0.0;
+  for (uint i = 0u; i < 32u; ++i) {
+    precise float t = iscale * (x[i] - mn);
+    L[i] = uint(clamp(nearest_int(t), 0, nmax));
+    precise float diff = scale * float(L[i]) + mn - x[i];
+    best += wt[i] * (diff * diff);
+  }
+  uint aux[32];
+  for (int is = 0; is <= 36; ++is) {
+    precise float num = -0.9 + 0.05 * float(is) + fnmax;
+    precise float span = mx - mn;  // the min as updated so far
+    iscale = div_rn(num, span);
+    precise float sum_l = 0.0, sum_l2 = 0.0, sum_xl = 0.0;
+    for (uint i = 0u; i < 32u; ++i) {
+      precise float v = iscale * (x[i] - mn);
+      const int l = v > 0.0 ? nearest_int(v < fnmax ? v : fnmax) : 0;
+      aux[i] = uint(l);
+      const float fl = float(l);
+      sum_l += wt[i] * fl;
+      sum_l2 += wt[i] * fl * fl;
+      sum_xl += wt[i] * fl * x[i];
+    }
+    precise float D = sum_w * sum_l2 - sum_l * sum_l;
+    if (D > 0.0) {
+      precise float sn = sum_w * sum_xl - sum_x * sum_l;
+      precise float mnum = sum_l2 * sum_x - sum_l * sum_xl;
+      float this_scale = div_rn(sn, D);
+      float this_min = div_rn(mnum, D);
+      if (this_min > 0.0) {
+        this_min = 0.0;
+        this_scale = div_rn(sum_xl, sum_l2);
+      }
+      precise float cur = 0.0;
+      for (uint i = 0u; i < 32u; ++i) {
+        precise float diff = this_scale * float(aux[i]) + this_min - x[i];
+        cur += wt[i] * (diff * diff);
+      }
+      if (cur < best) {
+        for (uint i = 0u; i < 32u; ++i) L[i] = aux[i];
+        best = cur;
+        scale = this_scale;
+        mn = this_min;
+      }
+    }
+  }
+  the_min = -mn;
+  return scale;
+}
+#endif
+
+// One block through the weighted path: codes L and the fp16 bits of d and m, as legacy_quantize.
+void legacy_quantize_weighted(in float x[32], in float wt[32], out uint L[32], out uint d_bits, out uint m_bits) {
+#if defined(Q4_0) || defined(Q5_0)
+#if defined(Q4_0)
+  const float d = legacy_make_qx(x, wt, 8, L);
+#else
+  const float d = legacy_make_qx(x, wt, 16, L);
+#endif
+  d_bits = f32_to_f16_bits(d);
+  m_bits = 0u;
+#elif defined(Q4_1) || defined(Q5_1)
+  float the_min;
+#if defined(Q4_1)
+  const float d = legacy_make_qkx3(x, wt, 15, L, the_min);
+#else
+  const float d = legacy_make_qkx3(x, wt, 31, L, the_min);
+#endif
+  d_bits = f32_to_f16_bits(d);
+  m_bits = f32_to_f16_bits(-the_min);
+#else
+  legacy_quantize(x, L, d_bits, m_bits);
+#endif
+}
+
 // The value code q stands for, as ggml's dequantizer computes it from the stored d and m.
 float legacy_value(uint q, float d, float m) {
 #if defined(Q4_0)
