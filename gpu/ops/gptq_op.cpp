@@ -21,9 +21,9 @@ namespace {
 
 // Mirrors `Params` in gpu/shaders/gptq_block.comp.
 struct GptqBlockPush {
-  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales, static_grids;
+  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales, static_grids, weighted;
 };
-static_assert(sizeof(GptqBlockPush) == 40, "GptqBlockPush must match the push-constant block of gptq_block.comp");
+static_assert(sizeof(GptqBlockPush) == 44, "GptqBlockPush must match the push-constant block of gptq_block.comp");
 
 // Mirrors `Params` in gpu/shaders/gptq_update.comp.
 struct GptqUpdatePush {
@@ -112,6 +112,9 @@ Expected<void> GptqIntShape::validate() const {
   if (rows <= 0 || cols <= 0 || !format.fits(cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " does not fit a tensor of " +
                                                       std::to_string(rows) + " × " + std::to_string(cols));
+  if (weighted_grids && !(ggml && !is_k_quant(format)))
+    return make_error(ErrorCode::Unsupported, std::string(kOp) + ": importance-weighted grids on the device are the legacy ggml types' only (" +
+                                                  format.name() + ")");
   if (static_grids && ggml)
     return make_error(ErrorCode::Unsupported, std::string(kOp) + ": grids fixed up front are the int family's only (" +
                                                   format.name() + ")");
@@ -128,7 +131,7 @@ namespace {
 
 // The sweep with U in `u_dev`, or uploaded from `u_host` into it when that is not empty.
 Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u_host,
-                              const Buffer* u_dev, const GptqStaticGrids* fixed) {
+                              const Buffer* u_dev, const GptqStaticGrids* fixed, std::span<const float> importance) {
   LB_TRY_VOID(shape.validate());
   const int64_t rows = shape.rows, cols = shape.cols;
   const uint64_t ub = static_cast<uint64_t>(cols * cols) * 4;
@@ -142,6 +145,9 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
       (fixed && (fixed->grids.size() != static_cast<size_t>(rows * groups) || fixed->perm.size() != static_cast<size_t>(cols))))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": static grids need " + std::to_string(rows * groups) +
                                                       " grids and a column order of " + std::to_string(cols));
+  if (shape.weighted_grids != !importance.empty() || (!importance.empty() && importance.size() != static_cast<size_t>(cols)))
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": weighted grids need one importance per column (" +
+                                                      std::to_string(cols) + ")");
   GptqIntResult res;
   res.dequantized.resize(w.size());
   std::vector<uint32_t> codes(w.size());
@@ -164,7 +170,8 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const uint64_t fb = k_quant ? static_cast<uint64_t>(rows * 256) * 4 : 4, sb = k_quant ? slots.size() * 4 : 4;
   LB_TRY_ASSIGN(Buffer fbuf, op_buffer(device, fb));
   LB_TRY_ASSIGN(Buffer sbuf, op_buffer(device, sb));
-  const uint64_t pb = fixed ? fixed->perm.size_bytes() : 4;
+  // Binding 6 of the int family and the legacy types: the column order, or the importances.
+  const uint64_t pb = fixed ? fixed->perm.size_bytes() : std::max<uint64_t>(importance.size_bytes(), 4);
   LB_TRY_ASSIGN(Buffer pbuf, op_buffer(device, pb));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
@@ -174,8 +181,9 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     LB_TRY_VOID(rec.upload(gbuf, std::as_bytes(std::span<const float>(grids))));
     LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(fixed->perm)));
   }
+  if (!importance.empty()) LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(importance)));
   rec.barrier();
-  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : ggml ? 6 : 7, sizeof(GptqBlockPush)));
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 7, sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
   for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
@@ -184,9 +192,6 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
                                     BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb)}));
-    else if (ggml)
-      LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
-                                    BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb)}));
     else
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
@@ -194,7 +199,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     rec.push(GptqBlockPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
                            static_cast<uint32_t>(count), static_cast<uint32_t>(group), static_cast<uint32_t>(groups),
                            static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u,
-                           fixed ? 1u : 0u});
+                           fixed ? 1u : 0u, importance.empty() ? 0u : 1u});
     LB_TRY_VOID(dispatch_elements(rec, *block, static_cast<uint64_t>(rows)));
     rec.barrier();
     if (c1 < cols) {
@@ -230,13 +235,13 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
 }  // namespace
 
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u,
-                                 const GptqStaticGrids* fixed) {
-  return sweep(device, shape, w, u, nullptr, fixed);
+                                 const GptqStaticGrids* fixed, std::span<const float> importance) {
+  return sweep(device, shape, w, u, nullptr, fixed, importance);
 }
 
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u,
-                                 const GptqStaticGrids* fixed) {
-  return sweep(device, shape, w, {}, &u, fixed);
+                                 const GptqStaticGrids* fixed, std::span<const float> importance) {
+  return sweep(device, shape, w, {}, &u, fixed, importance);
 }
 
 namespace {
@@ -270,11 +275,12 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
     if (ggml && (o.act_order || o.static_groups))
       return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups onto ggml types run on the CPU");
-    if (ggml && o.weighted_grids)
-      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: importance-weighted ggml grids run on the CPU");
+    if (ggml && o.weighted_grids && traits(o.format.dtype).block_size != 32)
+      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: the K-quants' importance-weighted grids run on the CPU");
     // The int family's grids fixed up front, as core's gptq_quantize fixes them: one per row, or per static group.
     const bool static_grids = !ggml && (!grouped || o.static_groups || o.act_order);
-    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales, static_grids};
+    const bool weighted = ggml && o.weighted_grids;
+    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales, static_grids, weighted};
     LB_TRY_VOID(o.validate());
     if (auto v = shape.validate(); !v) return make_error(ErrorCode::Unsupported, v.error().message);
     if (w.size() != static_cast<size_t>(rows * cols) || h.size() != static_cast<size_t>(cols * cols))
@@ -344,8 +350,15 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     }
     const GptqStaticGrids fixed{grids, perm};
     const GptqStaticGrids* fx = static_grids ? &fixed : nullptr;
+    std::vector<float> importance;  // H[i][i], a dead column's taken as 1 (as gptq_quantize's)
+    if (weighted)
+      for (int64_t i = 0; i < cols; ++i) {
+        const float d = h[static_cast<size_t>(i * cols + i)];
+        importance.push_back(d == 0 ? 1.0f : d);
+      }
     const auto t1 = std::chrono::steady_clock::now();
-    LB_TRY_ASSIGN(GptqIntResult g, factor == FactorOn::Cpu ? gptq_int(device, shape, w, f.u, fx) : gptq_int(device, shape, w, fd.u, fx));
+    LB_TRY_ASSIGN(GptqIntResult g, factor == FactorOn::Cpu ? gptq_int(device, shape, w, f.u, fx, importance)
+                                                           : gptq_int(device, shape, w, fd.u, fx, importance));
     if (!order.empty()) {
       unpermute_columns(g.tensor.codes, rows, cols, order);
       unpermute_columns(g.dequantized, rows, cols, order);

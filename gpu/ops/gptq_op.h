@@ -33,6 +33,9 @@ struct GptqIntShape {
   // The int family's grids fixed up front (GptqStaticGrids): act-order, static groups, one grid per
   // row, groups of any width. Not for ggml types.
   bool static_grids = false;
+  // The legacy ggml types (q4_0 … q8_0): each block's fix through ggml's importance-weighted
+  // quantizer, importances one per column (H[i][i]; GptqOptions::weighted_grids).
+  bool weighted_grids = false;
   Expected<void> validate() const;
 };
 
@@ -52,12 +55,12 @@ struct GptqIntResult {
 };
 
 // w: rows·cols floats row-major; u: cols·cols floats row-major (upper triangle read); `fixed` when
-// shape.static_grids.
+// shape.static_grids, `importance` (cols floats) when shape.weighted_grids.
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u,
-                                 const GptqStaticGrids* fixed = nullptr);
+                                 const GptqStaticGrids* fixed = nullptr, std::span<const float> importance = {});
 // The same with U already on the device (gptq_factor_op.h), at least cols·cols floats.
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u,
-                                 const GptqStaticGrids* fixed = nullptr);
+                                 const GptqStaticGrids* fixed = nullptr, std::span<const float> importance = {});
 
 // Where vulkan_gptq computes U: on the device (gptq_factor_op.h; the default: a 7B down
 // projection's factor is seconds of CPU time) or on the CPU (core's gptq_inverse_factor, so that
@@ -66,9 +69,9 @@ enum class FactorOn { Device, Cpu };
 
 // GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor where `factor`
 // says, the sweep by gptq_int — act-order and static groups of the int family too (grids and column
-// order from the host, H gathered in that order on the device). Unsupported — so the layer runs on
-// the CPU — for ggml types with act-order or static groups, weighted ggml grids. The device must
-// outlive the returned function.
+// order from the host, H gathered in that order on the device), and weighted grids of the legacy
+// ggml types. Unsupported — so the layer runs on the CPU — for ggml types with act-order or static
+// groups and the K-quants' weighted grids. The device must outlive the returned function.
 GptqBackend vulkan_gptq(Device& device, FactorOn factor = FactorOn::Device);
 
 }  // namespace lowbit::gpu

@@ -44,6 +44,7 @@ layout(push_constant) uniform Params {
   uint symmetric;
   uint fp16_scales;
   uint static_grids;  // the int family: grids fixed up front (above)
+  uint weighted;      // the legacy ggml types: the fix through ggml's importance-weighted search
 } p;
 
 #if defined(GGML_LEGACY)
@@ -53,6 +54,10 @@ layout(push_constant) uniform Params {
 // code, another takes the nearest code of the grid (ggml_nearest_code). Codes are signed (the
 // stored code plus the type's qmin); grids are (scale, offset) = (d, m), or (d, −0) for type 0.
 #include "common/ggml_legacy.glsl"
+// With p.weighted (`--weighted-grids`), the fix is ggml's importance-weighted quantizer on the
+// block's 32 weights as core's GgmlTarget runs it (one row of 32: σ² from the block), importances
+// one per column (H[i][i], binding 6).
+layout(std430, set = 0, binding = 6) readonly buffer ImportanceBuf { float importance[]; };
 #elif defined(GGML_K)
 // Variants onto ggml's K-quant types (Q2_K … Q6_K defined too), as core's GgmlTarget: when the sweep
 // reaches a super-block's first column, ggml's reference quantizer runs on its 256 weights as they
@@ -123,7 +128,21 @@ void main() {
       for (uint k = 0u; k < 32u; ++k) v[k] = w[base + i + k];
       uint L[32];
       uint d_bits, m_bits;
-      legacy_quantize(v, L, d_bits, m_bits);
+      if (p.weighted != 0u) {
+        precise float sum_x2 = 0.0;
+        for (uint k = 0u; k < 32u; ++k) sum_x2 += v[k] * v[k];
+        const float sigma2 = div_rn(sum_x2, 32.0);
+        float wt[32];
+        for (uint k = 0u; k < 32u; ++k) {
+          precise float x2 = v[k] * v[k];
+          precise float a = sigma2 + x2;
+          precise float wk = importance[col + k] * sqrt_rn(a);
+          wt[k] = wk;
+        }
+        legacy_quantize_weighted(v, wt, L, d_bits, m_bits);
+      } else {
+        legacy_quantize(v, L, d_bits, m_bits);
+      }
 #if defined(Q4_1) || defined(Q5_1)
       grid = vec2(f16_bits_to_f32(d_bits), f16_bits_to_f32(m_bits));
 #else

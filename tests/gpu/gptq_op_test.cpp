@@ -61,16 +61,20 @@ TEST(GptqOp, ALastBlockShorterThan128) {
 // ggml's block types: grids and codes at each block's fix from ggml's reference quantizer (a
 // K-quant super-block's fix in the first of its two column blocks), nearest codes after — the CPU's
 // packed blocks and quantized weights, bit for bit, through the backend as quantize_model calls it
-// (FactorOn::Cpu: the factor on the CPU). Importance-weighted grids stay on the CPU.
+// (FactorOn::Cpu: the factor on the CPU). The legacy types' importance-weighted grids
+// (--weighted-grids) too; the K-quants' stay on the CPU.
 TEST(GptqOp, GgmlTypesAreTheCpusBytes) {
   const Layer legacy = make_layer(72, 320, 13);  // blocks of 128, 128, 64 columns
   const Layer k = make_layer(40, 512, 17);       // two super-blocks a row: four column blocks
   FOR_EACH_DEVICE({
     const GptqBackend backend = vulkan_gptq(device, FactorOn::Cpu);
-    for (const char* name : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k"}) {
-      SCOPED_TRACE(name);
+    for (const char* spec : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q4_0 weighted",
+                             "q4_1 weighted", "q5_0 weighted", "q5_1 weighted", "q8_0 weighted"}) {
+      SCOPED_TRACE(spec);
+      const std::string name(spec);
       GptqOptions o;
-      o.format = *Format::parse(name);
+      o.format = *Format::parse(name.substr(0, 4));
+      o.weighted_grids = name.size() > 4;
       const Layer& l = traits(o.format.dtype).block_size == 256 ? k : legacy;
       auto cpu = gptq_quantize(l.w, l.rows, l.cols, l.h, o);
       ASSERT_TRUE(cpu) << cpu.error().message;
