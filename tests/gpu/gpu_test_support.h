@@ -24,6 +24,23 @@ inline std::vector<std::unique_ptr<Device>> open_devices(std::string& why) {
   return devices;
 }
 
+// Runs `check` on each of `devices` where `available` says a path runs (the cooperative-matrix
+// ones); returns the names of the others, comma-separated, and sets `ran` to how many ran.
+template <class Available, class Check>
+std::string on_devices_with(std::vector<std::unique_ptr<Device>>& devices, Available available, Check check, int& ran) {
+  std::string without;
+  ran = 0;
+  for (auto& device : devices) {
+    if (!available(*device)) {
+      without += (without.empty() ? "" : ", ") + device->info().name;
+      continue;
+    }
+    ++ran;
+    check(*device);
+  }
+  return without;
+}
+
 }  // namespace lowbit::gpu
 
 // Runs the statements given on every usable device; skips, saying why, where there is none.

@@ -100,17 +100,14 @@ TEST(HessianCoop, SplitProductIsCloseToFp32) {
   std::string why;
   auto devices = open_devices(why);
   if (devices.empty()) GTEST_SKIP() << why;
-  std::string without;
   int ran = 0;
-  for (auto& device : devices) {
-    if (resolve_hessian_path(*device, MatmulPath::Cooperative) != MatmulPath::Cooperative) {
-      without += (without.empty() ? "" : ", ") + device->info().name;
-      continue;
-    }
-    ++ran;
-    SCOPED_TRACE(device->info().name);
-    expect_close_to_fp32(*device, MatmulPath::Cooperative);
-  }
+  const std::string without = on_devices_with(
+      devices, [](Device& d) { return resolve_hessian_path(d, MatmulPath::Cooperative) == MatmulPath::Cooperative; },
+      [](Device& d) {
+        SCOPED_TRACE(d.info().name);
+        expect_close_to_fp32(d, MatmulPath::Cooperative);
+      },
+      ran);
   if (ran == 0)
     GTEST_SKIP() << "no device here has cooperative matrices (" << without
                  << "); the shader was checked with its matrix operations written out (EmulatedSplitProductIsCloseToFp32)";

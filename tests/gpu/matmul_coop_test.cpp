@@ -142,17 +142,14 @@ TEST(MatmulCoop, EveryFormatMatchesTheFp16RoundedProduct) {
   std::string why;
   auto devices = open_devices(why);
   if (devices.empty()) GTEST_SKIP() << why;
-  std::string without;
   int ran = 0;
-  for (auto& device : devices) {
-    if (resolve_matmul_path(*device, MatmulPath::Cooperative) != MatmulPath::Cooperative) {
-      without += (without.empty() ? "" : ", ") + device->info().name;
-      continue;
-    }
-    ++ran;
-    SCOPED_TRACE(device->info().name);
-    expect_fp16_products(*device, MatmulPath::Cooperative, 10);
-  }
+  const std::string without = on_devices_with(
+      devices, [](Device& d) { return resolve_matmul_path(d, MatmulPath::Cooperative) == MatmulPath::Cooperative; },
+      [](Device& d) {
+        SCOPED_TRACE(d.info().name);
+        expect_fp16_products(d, MatmulPath::Cooperative, 10);
+      },
+      ran);
   if (ran == 0)
     GTEST_SKIP() << "no device here has cooperative matrices (" << without
                  << "); the portable path ran instead (DevicesWithoutCooperativeMatricesRunThePortablePath) and "
