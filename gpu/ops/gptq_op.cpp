@@ -308,7 +308,23 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
 
     GptqFactor f;
     DeviceGptqFactor fd;
-    if (factor == FactorOn::Cpu) {
+    std::string fell_back;  // why a device factor ran on the CPU
+    bool on_device = factor == FactorOn::Device;
+    if (on_device) {
+      auto d = gptq_factor_on_device(device, h, cols, o.damp, name, order);
+      if (d) {
+        fd = std::move(*d);
+        f.damp_used = fd.damp_used;
+        f.dead = std::move(fd.dead);
+        f.warnings = std::move(fd.warnings);
+      } else if (d.error().code == ErrorCode::OutOfMemory) {  // its scratch (2 n² floats) did not fit: the CPU's
+        on_device = false;
+        fell_back = who + ": the inverse factor ran on the CPU (" + d.error().message + ")";
+      } else {
+        return Unexpected{d.error()};
+      }
+    }
+    if (!on_device) {
       if (order.empty()) {
         LB_TRY_ASSIGN(f, gptq_inverse_factor(h, cols, o.damp, name));
       } else {
@@ -319,11 +335,7 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
             hp[static_cast<size_t>(r * cols + c)] = h[static_cast<size_t>(order[static_cast<size_t>(r)]) * cols + order[static_cast<size_t>(c)]];
         LB_TRY_ASSIGN(f, gptq_inverse_factor(hp, cols, o.damp, name));
       }
-    } else {
-      LB_TRY_ASSIGN(fd, gptq_factor_on_device(device, h, cols, o.damp, name, order));
-      f.damp_used = fd.damp_used;
-      f.dead = std::move(fd.dead);
-      f.warnings = std::move(fd.warnings);
+      if (!fell_back.empty()) f.warnings.insert(f.warnings.begin(), fell_back);
     }
     if (static_grids) f.dead = dead;
     std::vector<float> wz;  // with dead columns, the weights with theirs zeroed, as gptq_quantize does
@@ -357,8 +369,8 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
         importance.push_back(d == 0 ? 1.0f : d);
       }
     const auto t1 = std::chrono::steady_clock::now();
-    LB_TRY_ASSIGN(GptqIntResult g, factor == FactorOn::Cpu ? gptq_int(device, shape, w, f.u, fx, importance)
-                                                           : gptq_int(device, shape, w, fd.u, fx, importance));
+    LB_TRY_ASSIGN(GptqIntResult g, on_device ? gptq_int(device, shape, w, fd.u, fx, importance)
+                                             : gptq_int(device, shape, w, f.u, fx, importance));
     if (!order.empty()) {
       unpermute_columns(g.tensor.codes, rows, cols, order);
       unpermute_columns(g.dequantized, rows, cols, order);

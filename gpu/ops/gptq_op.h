@@ -63,8 +63,9 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
                                  const GptqStaticGrids* fixed = nullptr, std::span<const float> importance = {});
 
 // Where vulkan_gptq computes U: on the device (gptq_factor_op.h; the default: a 7B down
-// projection's factor is seconds of CPU time) or on the CPU (core's gptq_inverse_factor, so that
-// the layer's codes are the CPU run's bit for bit).
+// projection's factor is seconds of CPU time — on the CPU, with a warning, when the factor's
+// scratch does not fit in device memory) or on the CPU (core's gptq_inverse_factor, so that the
+// layer's codes are the CPU run's bit for bit).
 enum class FactorOn { Device, Cpu };
 
 // GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor where `factor`

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/quant/format.h"
@@ -132,6 +133,33 @@ TEST(GptqFactorOp, OutOfDeviceMemoryFailsTheCallOnly) {
     EXPECT_EQ(device.device_bytes_in_use(), before);
     device.set_max_device_bytes(0);
     expect_factor(device, h, cols, 0.01);
+  });
+}
+
+// Through vulkan_gptq: where the factor's scratch does not fit but the sweep does, the factor runs on
+// the CPU (said in a warning) and the layer is the CPU run's bit for bit; where not even the sweep
+// fits, the layer fails with OutOfMemory.
+TEST(GptqFactorOp, ALayerWhoseFactorDoesNotFitTakesTheCpusFactor) {
+  const Layer l = make_layer(48, 512, 31);
+  GptqOptions o;
+  o.format = *Format::parse("int4g128a");
+  auto cpu = gptq_quantize(l.w, l.rows, l.cols, l.h, o);
+  ASSERT_TRUE(cpu) << cpu.error().message;
+  FOR_EACH_DEVICE({
+    const GptqBackend backend = vulkan_gptq(device);
+    const uint64_t n2 = static_cast<uint64_t>(l.cols * l.cols) * sizeof(float);
+    device.set_max_device_bytes(device.device_bytes_in_use() + n2 + n2 / 2);  // U and the sweep's buffers, not 3 n²
+    auto gpu = backend(l.w, l.rows, l.cols, l.h, o, "blk.0.ffn_down");
+    ASSERT_TRUE(gpu) << gpu.error().message;
+    ASSERT_FALSE(gpu->warnings.empty());
+    EXPECT_NE(gpu->warnings[0].find("the inverse factor ran on the CPU"), std::string::npos) << gpu->warnings[0];
+    EXPECT_TRUE(gpu->tensor.codes == cpu->tensor.codes);
+    EXPECT_EQ(0, std::memcmp(gpu->dequantized.data(), cpu->dequantized.data(), cpu->dequantized.size() * sizeof(float)));
+    device.set_max_device_bytes(device.device_bytes_in_use() + n2 / 2);
+    auto none = backend(l.w, l.rows, l.cols, l.h, o, "blk.0.ffn_down");
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, ErrorCode::OutOfMemory) << none.error().message;
+    device.set_max_device_bytes(0);
   });
 }
 
