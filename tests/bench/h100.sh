@@ -31,6 +31,8 @@ step() {  # step SECONDS NAME COMMAND...: one benchmark, bounded, its output in 
 # factor on the device; 4096 × 11008 once more with the CPU's factor (16 threads) for comparison.
 step 90 gptq4096 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_h100.json"
 step 150 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_4096x11008_h100.json"
+step 60 gptq4096_act_order "$bin/gptq_bench" --backend vulkan --act-order 1 --rows 4096 --cols 4096 --tokens 4096 --reps 1 --threads 16 \
+  --out "$out/gptq_bench_act_order_h100.json"
 step 90 gptq11008_cpu_factor "$bin/gptq_bench" --backend vulkan --factor-backend cpu --rows 4096 --cols 11008 --tokens 4096 --reps 1 \
   --threads 16 --out "$out/gptq_bench_4096x11008_cpu_factor_h100.json"
 # fp16 4096³ products on both shader paths (the cooperative one where the driver offers
