@@ -137,11 +137,37 @@ Expected<void> Device::open(const DeviceOptions& options) {
 
 Device::~Device() {
   if (device_) vkDeviceWaitIdle(device_);
+  staging_.clear();
   pipelines_.clear();
   if (pipeline_cache_) vkDestroyPipelineCache(device_, pipeline_cache_, nullptr);
   if (command_pool_) vkDestroyCommandPool(device_, command_pool_, nullptr);
   if (device_) vkDestroyDevice(device_, nullptr);
   // instance_ is destroyed after this body, as the last member to go.
+}
+
+Expected<Buffer> Device::take_staging(uint64_t bytes, MemoryUse use) {
+  auto best = staging_.end();
+  for (auto it = staging_.begin(); it != staging_.end(); ++it)
+    if (it->use() == use && it->size() >= bytes && (best == staging_.end() || it->size() < best->size())) best = it;
+  if (best != staging_.end()) {
+    Buffer b = std::move(*best);
+    staging_.erase(best);
+    return b;
+  }
+  // Sizes of a MiB and more rounded up to whole MiB, so that layers of nearly one size share buffers.
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  return Buffer::create(*this, bytes >= kMiB ? (bytes + kMiB - 1) / kMiB * kMiB : bytes, use);
+}
+
+void Device::give_back_staging(Buffer&& buffer) {
+  if (buffer.size() > kStagingKeptBytes) return;  // dropped
+  staging_.push_back(std::move(buffer));
+  uint64_t kept = 0;
+  for (const Buffer& b : staging_) kept += b.size();
+  while (kept > kStagingKeptBytes) {
+    kept -= staging_.front().size();
+    staging_.erase(staging_.begin());
+  }
 }
 
 Expected<const Pipeline*> Device::pipeline(const PipelineDesc& desc) {

@@ -13,11 +13,13 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "core/util/expected.h"
 #include "gpu/device/device_list.h"
 #include "gpu/device/instance.h"
 #include "gpu/device/physical_device.h"
+#include "gpu/memory/buffer.h"
 #include "gpu/shaders/shader_id.h"
 
 namespace lowbit::gpu {
@@ -78,6 +80,15 @@ class Device {
   // The pipeline for `desc`, built on first use and kept for the device's lifetime.
   Expected<const Pipeline*> pipeline(const PipelineDesc& desc);
 
+  // Staging buffers (Upload or Readback) of at least `bytes`, kept for reuse once given back:
+  // CommandRecorder takes one per transfer and gives them back when its work is done. A fresh
+  // host-visible buffer costs a page fault per 4 KiB on its first touch, which on an H100 host made
+  // moving GPTQ's layer (hundreds of MB) through new staging buffers cost more than its arithmetic.
+  // At most kStagingKeptBytes are kept, the least recently given back dropped first.
+  Expected<Buffer> take_staging(uint64_t bytes, MemoryUse use);
+  void give_back_staging(Buffer&& buffer);
+  static constexpr uint64_t kStagingKeptBytes = uint64_t{3} << 30;
+
  private:
   Device() = default;
   Expected<void> open(const DeviceOptions& options);
@@ -97,6 +108,7 @@ class Device {
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkPipelineCache pipeline_cache_ = VK_NULL_HANDLE;
   std::map<std::pair<ShaderId, std::array<uint32_t, 3>>, std::unique_ptr<Pipeline>> pipelines_;
+  std::vector<Buffer> staging_;  // given back, oldest first
 };
 
 }  // namespace lowbit::gpu

@@ -91,12 +91,15 @@ Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffe
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_ASSIGN(const Pipelines p, pipelines(rec));
   const uint32_t zero = 0;
+  rec.mark("start");
   LB_TRY_VOID(rec.upload(b.h, std::as_bytes(h)));
   LB_TRY_VOID(rec.upload(b.status, std::as_bytes(std::span<const uint32_t>(&zero, 1))));
   rec.barrier();
+  rec.mark("upload");
   LB_TRY_VOID(flip(rec, p, b, b.a, b.h, n, kModeH, lambda));
   LB_TRY_VOID(flip(rec, p, b, b.x, b.h, n, kModeIdentity, 0.0f));
   rec.barrier();
+  rec.mark("flip");
   // Cholesky, L overwriting A's lower triangle.
   for (uint32_t k0 = 0, k = 0; k0 < n; k0 += kNb, ++k) {
     const uint32_t kb = std::min(kNb, n - k0), t0 = k0 + kb, dbase = k * kNb * kNb;
@@ -105,27 +108,34 @@ Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffe
     rec.push(FactorDiagPush{n, k0, dbase});
     LB_TRY_VOID(rec.dispatch(1));
     rec.barrier();
+    rec.mark("chol-diag");
     if (t0 == n) break;
     LB_TRY_VOID(tri(rec, p, b.a, b.dinv, FactorTriPush{t0 * n + k0, n, 1, n - t0, kb, dbase}));  // L_rk = A_rk L_kk⁻ᵀ
     rec.barrier();
+    rec.mark("chol-tri");
     LB_TRY_VOID(update(rec, p, b.a, b.a, b.a,
                        FactorUpdatePush{n, n - t0, n - t0, kb, t0 * n + k0, t0 * n + k0, t0 * n + t0, kQTransposed | kLower}));
     rec.barrier();
+    rec.mark("chol-update");
   }
   // L⁻¹ by block rows from B = I: X_k = D_k B_k, then B_m −= L_mk X_k below.
   for (uint32_t k0 = 0, k = 0; k0 < n; k0 += kNb, ++k) {
     const uint32_t kb = std::min(kNb, n - k0), t0 = k0 + kb;
     LB_TRY_VOID(tri(rec, p, b.x, b.dinv, FactorTriPush{k0 * n, 1, n, t0, kb, k * kNb * kNb}));
     rec.barrier();
+    rec.mark("inv-tri");
     if (t0 == n) break;
     LB_TRY_VOID(update(rec, p, b.x, b.a, b.x, FactorUpdatePush{n, n - t0, t0, kb, t0 * n + k0, k0 * n, t0 * n, 0}));
     rec.barrier();
+    rec.mark("inv-update");
   }
   LB_TRY_VOID(flip(rec, p, b, b.h, b.x, n, kModeU, 0.0f));
   rec.barrier();
+  rec.mark("flip-u");
   uint32_t status = 0;
   LB_TRY_VOID(rec.download(b.status, std::as_writable_bytes(std::span<uint32_t>(&status, 1))));
   LB_TRY_VOID(rec.submit_and_wait());
+  rec.report_profile("GPTQ factor");
   return status;
 }
 

@@ -174,6 +174,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const uint64_t pb = fixed ? fixed->perm.size_bytes() : std::max<uint64_t>(importance.size_bytes(), 4);
   LB_TRY_ASSIGN(Buffer pbuf, op_buffer(device, pb));
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+  rec.mark("start");
   LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
   if (!u_dev) LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u_host)));
   LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
@@ -183,6 +184,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   }
   if (!importance.empty()) LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(importance)));
   rec.barrier();
+  rec.mark("upload");
   LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 7, sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
@@ -202,12 +204,14 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
                            fixed ? 1u : 0u, importance.empty() ? 0u : 1u});
     LB_TRY_VOID(dispatch_elements(rec, *block, static_cast<uint64_t>(rows)));
     rec.barrier();
+    rec.mark("block");
     if (c1 < cols) {
       LB_TRY_VOID(rec.bind(*update, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb)}));
       rec.push(GptqUpdatePush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
                               static_cast<uint32_t>(count), static_cast<uint32_t>(c1)});
       LB_TRY_VOID(rec.dispatch(static_cast<uint32_t>((cols - c1 + kTile - 1) / kTile), static_cast<uint32_t>((rows + kTile - 1) / kTile)));
       rec.barrier();
+      rec.mark("update");
     }
   }
   LB_TRY_VOID(rec.download(wbuf, std::as_writable_bytes(std::span<float>(res.dequantized))));
@@ -215,7 +219,9 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   LB_TRY_VOID(rec.download(gbuf, std::as_writable_bytes(std::span<float>(grids))));
   LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
   if (k_quant) LB_TRY_VOID(rec.download(sbuf, std::as_writable_bytes(std::span<uint32_t>(slots))));
+  rec.mark("download");
   LB_TRY_VOID(rec.submit_and_wait());
+  rec.report_profile("GPTQ sweep");
 
   for (float l : loss) res.loss += l;
   if (ggml) {

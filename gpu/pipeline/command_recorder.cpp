@@ -1,6 +1,9 @@
 #include "gpu/pipeline/command_recorder.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -52,6 +55,12 @@ CommandRecorder::CommandRecorder(CommandRecorder&& other) noexcept
       pools_(std::move(other.pools_)),
       staging_(std::move(other.staging_)),
       downloads_(std::move(other.downloads_)),
+      queries_(std::exchange(other.queries_, VK_NULL_HANDLE)),
+      marks_(std::move(other.marks_)),
+      profile_(std::move(other.profile_)),
+      host_upload_s_(other.host_upload_s_),
+      host_wait_s_(other.host_wait_s_),
+      host_read_s_(other.host_read_s_),
       bound_(other.bound_),
       pushed_(other.pushed_),
       state_(other.state_) {
@@ -63,17 +72,68 @@ CommandRecorder::~CommandRecorder() {
   const VkDevice dev = device_->handle();
   // Work in flight still reads the staging buffers and descriptor sets freed below.
   if (state_ == State::Submitted && fence_) vkWaitForFences(dev, 1, &fence_, VK_TRUE, UINT64_MAX);
+  for (Buffer& b : staging_) device_->give_back_staging(std::move(b));
   if (cmd_) vkFreeCommandBuffers(dev, device_->command_pool(), 1, &cmd_);
   if (fence_) vkDestroyFence(dev, fence_, nullptr);
   for (VkDescriptorPool pool : pools_) vkDestroyDescriptorPool(dev, pool, nullptr);
+  if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
+}
+
+bool CommandRecorder::profiling() {
+  static const bool on = [] {
+    const char* v = std::getenv("LOWBIT_GPU_PROFILE");
+    return v != nullptr && *v != '\0' && std::string(v) != "0";
+  }();
+  return on;
+}
+
+void CommandRecorder::mark(const char* label) {
+  LB_CHECK(state_ == State::Recording, "CommandRecorder::mark after submission");
+  if (!profiling() || !device_->limits().timestampComputeAndGraphics || marks_.size() >= kMaxMarks) return;
+  if (!queries_) {
+    VkQueryPoolCreateInfo info{};
+    info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+    info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    info.queryCount = kMaxMarks;
+    if (vkCreateQueryPool(device_->handle(), &info, nullptr, &queries_) != VK_SUCCESS) {
+      queries_ = VK_NULL_HANDLE;
+      return;  // profiling only: the work itself goes on
+    }
+    vkCmdResetQueryPool(cmd_, queries_, 0, kMaxMarks);
+  }
+  vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, static_cast<uint32_t>(marks_.size()));
+  marks_.push_back(label);
+}
+
+void CommandRecorder::report_profile(const char* op) const {
+  if (profile_.size() < 2) return;
+  // The time between consecutive marks is the later mark's label's; the labels summed, in the order they first appear.
+  std::vector<std::pair<std::string, std::pair<double, int>>> sums;
+  for (size_t i = 1; i < profile_.size(); ++i) {
+    const std::string label = profile_[i].first;
+    auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& s) { return s.first == label; });
+    if (it == sums.end()) it = sums.insert(sums.end(), {label, {0.0, 0}});
+    it->second.first += profile_[i].second - profile_[i - 1].second;
+    ++it->second.second;
+  }
+  std::string line = std::string("[profile] ") + op + ":";
+  for (const auto& [label, v] : sums) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, v.second > 1 ? " %s %.2f ms (%d×)," : " %s %.2f ms,", label.c_str(), 1e3 * v.first, v.second);
+    line += buf;
+  }
+  std::fprintf(stderr, "%s %.2f ms in all; host: staging writes %.2f ms, submit and wait %.2f ms, readback copies %.2f ms\n",
+               line.c_str(), 1e3 * profile_.back().second, 1e3 * host_upload_s_, 1e3 * host_wait_s_, 1e3 * host_read_s_);
 }
 
 Expected<void> CommandRecorder::upload(const Buffer& dst, std::span<const std::byte> src, uint64_t dst_offset) {
   LB_CHECK(state_ == State::Recording, "CommandRecorder::upload after submission");
   LB_CHECK(dst_offset <= dst.size() && src.size() <= dst.size() - dst_offset, "upload past the end of the buffer");
   if (src.empty()) return {};
-  LB_TRY_ASSIGN(Buffer staging, Buffer::create(*device_, src.size(), MemoryUse::Upload));
+  const auto t0 = std::chrono::steady_clock::now();
+  LB_TRY_ASSIGN(Buffer staging, device_->take_staging(src.size(), MemoryUse::Upload));
   staging.write(src);
+  host_upload_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   copy(staging, dst, src.size(), 0, dst_offset);
   staging_.push_back(std::move(staging));
   return {};
@@ -83,7 +143,7 @@ Expected<void> CommandRecorder::download(const Buffer& src, std::span<std::byte>
   LB_CHECK(state_ == State::Recording, "CommandRecorder::download after submission");
   LB_CHECK(src_offset <= src.size() && dst.size() <= src.size() - src_offset, "download past the end of the buffer");
   if (dst.empty()) return {};
-  LB_TRY_ASSIGN(Buffer staging, Buffer::create(*device_, dst.size(), MemoryUse::Readback));
+  LB_TRY_ASSIGN(Buffer staging, device_->take_staging(dst.size(), MemoryUse::Readback));
   copy(src, staging, dst.size(), src_offset, 0);
   staging_.push_back(std::move(staging));
   downloads_.push_back({staging_.size() - 1, dst});
@@ -226,11 +286,24 @@ Expected<void> CommandRecorder::submit_and_wait() {
   submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &cmd_;
+  const auto t0 = std::chrono::steady_clock::now();
   LB_VK_TRY(vkQueueSubmit(device_->queue(), 1, &submit, fence_));
   state_ = State::Submitted;
   LB_VK_TRY(vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE, UINT64_MAX));
   state_ = State::Done;
+  const auto t1 = std::chrono::steady_clock::now();
   for (const Download& d : downloads_) staging_[d.staging].read(d.dst);
+  host_wait_s_ = std::chrono::duration<double>(t1 - t0).count();
+  host_read_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  if (queries_ && !marks_.empty()) {
+    std::vector<uint64_t> ticks(marks_.size());
+    if (vkGetQueryPoolResults(device_->handle(), queries_, 0, static_cast<uint32_t>(marks_.size()), ticks.size() * 8, ticks.data(), 8,
+                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS) {
+      const double period = 1e-9 * static_cast<double>(device_->limits().timestampPeriod);
+      for (size_t i = 0; i < marks_.size(); ++i)
+        profile_.emplace_back(marks_[i], period * static_cast<double>(ticks[i] - ticks[0]));
+    }
+  }
   return {};
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/util/expected.h"
@@ -56,6 +57,15 @@ class CommandRecorder {
   void barrier();
 
   Expected<void> submit_and_wait();
+  // Profiling (LOWBIT_GPU_PROFILE=1): mark() records a GPU timestamp named `label` once the work
+  // recorded before it has finished (nothing where the device has no compute timestamps, or past
+  // kMaxMarks); after submit_and_wait(), profile() returns each mark's time since the recording's
+  // first (label, seconds) and report_profile(op) prints to stderr the time before each mark summed
+  // by its label.
+  static bool profiling();
+  void mark(const char* label);
+  std::vector<std::pair<const char*, double>> profile() const { return profile_; }
+  void report_profile(const char* op) const;
 
  private:
   enum class State { Recording, Submitted, Done };
@@ -74,6 +84,11 @@ class CommandRecorder {
   std::vector<VkDescriptorPool> pools_;
   std::vector<Buffer> staging_;
   std::vector<Download> downloads_;
+  static constexpr uint32_t kMaxMarks = 1024;
+  VkQueryPool queries_ = VK_NULL_HANDLE;
+  std::vector<const char*> marks_;
+  std::vector<std::pair<const char*, double>> profile_;
+  double host_upload_s_ = 0, host_wait_s_ = 0, host_read_s_ = 0;  // for report_profile
   const Pipeline* bound_ = nullptr;
   bool pushed_ = false;
   State state_ = State::Recording;

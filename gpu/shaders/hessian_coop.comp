@@ -23,15 +23,17 @@
 #extension GL_EXT_control_flow_attributes : require
 #ifdef EMULATE_COOP
 #define HALF float
-float to_half(float v) { return unpackHalf2x16(packHalf2x16(vec2(v, 0.0))).x; }
 #else
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
 #define HALF float16_t
-#define to_half(v) float16_t(v)
 #endif
+#include "common/exact_float.glsl"
+// v rounded to fp16, as an fp32 value, in integer arithmetic: NVIDIA's compiler folds
+// float(float16_t(v)) (and unpackHalf2x16(packHalf2x16(v))) to v, which made every lo part zero there.
+float to_half(float v) { return f16_bits_to_f32(f32_to_f16_bits(v)); }
 
 #define TILE 128u
 #define BK 16u
@@ -78,8 +80,8 @@ void store(uint i, uint j, float acc) {
 vec2 split(uint t0, uint c0, uint k, uint r) {
   const uint c = c0 + r;
   const float v = (t0 + k < p.T && c < p.C) ? x[(t0 + k) * p.C + c] * s[c] : 0.0;
-  const float hi = float(to_half(v));
-  return vec2(hi, float(to_half(v - hi)));
+  const float hi = to_half(v);
+  return vec2(hi, to_half(v - hi));
 }
 
 void main() {

@@ -21,12 +21,15 @@
 // "subgroup" is 32 consecutive invocations whatever the device's width, lane l holds elements
 // l + 32q (q = 0..7, row-major) of each 16×16 accumulator, a multiply-add reads its A (row-major)
 // and B (column-major) straight from the staged tiles at the offsets and stride the real loads
-// get, the fp16 tiles are fp32 values rounded to fp16, and each lane writes the accumulator
+// get, the fp16 tiles are fp32 values rounded to fp16 (to_half), and each lane writes the accumulator
 // elements it holds to Y directly (through the same Y_WRITE as the scratch's copy).
 #extension GL_EXT_control_flow_attributes : require
 #ifdef EMULATE_COOP
 #define HALF float
-float to_half(float v) { return unpackHalf2x16(packHalf2x16(vec2(v, 0.0))).x; }
+#include "common/exact_float.glsl"
+// v rounded to fp16 in integer arithmetic: NVIDIA's compiler folds both float(float16_t(v)) and
+// unpackHalf2x16(packHalf2x16(v)) to v, which left this variant's products fp32 on that device.
+float to_half(float v) { return f16_bits_to_f32(f32_to_f16_bits(v)); }
 #else
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require

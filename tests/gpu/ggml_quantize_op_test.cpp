@@ -110,16 +110,19 @@ TEST(GgmlQuantizeOp, KQuantBytesAreTheCpuReferenceQuantizers) {
 // Weights at the edges of float: a super-block of ±3e38 (whose range overflows to inf inside the
 // scale searches), one holding inf and one holding NaN end like any other (ggml's bytes for such
 // blocks are unspecified: only termination is asserted — a division by zero once looped forever in
-// the shader), and one of ±1e15 (large but finite all the way) gives the CPU's bytes.
+// the shader), so does one of ±1e15 (the K-quants' sums of w·x² overflow there, and whether a
+// device fuses the products into them decides which infinities and NaNs follow: an H100's bytes
+// differ from the CPU's), and one of ±1e8 (large but finite all the way) gives the CPU's bytes.
 TEST(GgmlQuantizeOp, ExtremeWeightsTerminateAndLargeOnesMatchTheCpu) {
-  std::vector<float> extreme(4 * 256, 0.0f), large(256);
+  std::vector<float> extreme(5 * 256, 0.0f), large(256);
   std::mt19937 rng(3);
   std::normal_distribution<float> n(0.0f, 1.0f);
   for (size_t j = 0; j < 256; ++j) extreme[j] = (j % 2 ? 3e38f : -3e38f) * (0.5f + 0.5f * std::abs(n(rng)) / 4.0f);
   for (size_t j = 256; j < 768; ++j) extreme[j] = n(rng);
   extreme[256 + 7] = std::numeric_limits<float>::infinity();
   extreme[512 + 9] = std::numeric_limits<float>::quiet_NaN();
-  for (auto& v : large) v = 1e15f * n(rng);
+  for (size_t j = 1024; j < 1280; ++j) extreme[j] = 1e15f * n(rng);
+  for (auto& v : large) v = 1e8f * n(rng);
   FOR_EACH_DEVICE({
     for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K, DType::Q4_K,
                     DType::Q5_K, DType::Q6_K}) {

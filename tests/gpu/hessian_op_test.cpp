@@ -108,7 +108,9 @@ TEST(HessianOp, LongBatchesPassLavapipesLoopLimit) {
     auto r = hessian_accumulate(device, {x.data(), static_cast<size_t>(x.size())}, T, C, 2.0f / static_cast<float>(T),
                                 0.0f, h);
     ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_LE(max_relative_error(h, st.hessian()), 1e-5);
+    // 70000 fp32 products per element, summed in another order than the CPU's (and fused on GPUs
+    // that fuse): 1.01e-5 on an H100.
+    EXPECT_LE(max_relative_error(h, st.hessian()), 3e-5);
     std::vector<float> sums(static_cast<size_t>(C), 0.0f), maxes(static_cast<size_t>(C), 0.0f);
     auto s = column_abs_stats(device, {x.data(), static_cast<size_t>(x.size())}, T, C, sums, maxes);
     ASSERT_TRUE(s.has_value()) << s.error().message;
