@@ -31,6 +31,11 @@ struct GptqUpdatePush {
 };
 static_assert(sizeof(GptqUpdatePush) == 20, "GptqUpdatePush must match the push-constant block of gptq_update.comp");
 
+struct PackBytesPush {
+  uint32_t n;
+};
+static_assert(sizeof(PackBytesPush) == 4, "PackBytesPush must match the push-constant block of pack_low_bytes.comp");
+
 constexpr const char* kOp = "gptq_int";
 constexpr uint32_t kTile = 64;  // gptq_update.comp's TILE
 
@@ -54,7 +59,7 @@ std::optional<ShaderId> block_shader(const Format& f) {
 }
 
 // The packed ggml blocks of signed codes [rows, cols] on grids (d, m) [rows, cols / 32].
-std::vector<uint8_t> pack_legacy(DType type, int64_t rows, int64_t cols, const std::vector<uint32_t>& codes,
+std::vector<uint8_t> pack_legacy(DType type, int64_t rows, int64_t cols, const std::vector<uint8_t>& codes,
                                  const std::vector<float>& grids) {
   const uint64_t block_bytes = traits(type).block_bytes;
   const int64_t blocks = rows * (cols / 32);
@@ -69,7 +74,7 @@ std::vector<uint8_t> pack_legacy(DType type, int64_t rows, int64_t cols, const s
       const uint16_t m = f32_to_f16(grids[static_cast<size_t>(2 * b + 1)]);
       std::memcpy(blk + 2, &m, 2);
     }
-    for (int j = 0; j < 32; ++j) c[j] = static_cast<int8_t>(static_cast<int32_t>(codes[static_cast<size_t>(b * 32 + j)]));
+    for (int j = 0; j < 32; ++j) c[j] = static_cast<int8_t>(codes[static_cast<size_t>(b * 32 + j)]);
     ggml_pack_codes(type, c, blk);
   }
   return out;
@@ -87,7 +92,7 @@ uint64_t k_slot_words(DType type) {
 // The K-quant blocks as fixed by the sweep (B: [rows, cols / 256] slots) with the chosen signed
 // codes [rows, cols] packed in, their scales kept.
 std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::vector<uint32_t>& slots,
-                            const std::vector<uint32_t>& codes) {
+                            const std::vector<uint8_t>& codes) {
   const uint64_t block_bytes = traits(type).block_bytes, slot_bytes = 4 * k_slot_words(type);
   const int64_t blocks = rows * (cols / 256);
   std::vector<uint8_t> out(static_cast<size_t>(blocks) * block_bytes);
@@ -96,7 +101,7 @@ std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::v
   for (int64_t b = 0; b < blocks; ++b) {
     uint8_t* blk = out.data() + b * block_bytes;
     std::memcpy(blk, slot + b * slot_bytes, block_bytes);
-    for (int j = 0; j < 256; ++j) c[j] = static_cast<int8_t>(static_cast<int32_t>(codes[static_cast<size_t>(b * 256 + j)]));
+    for (int j = 0; j < 256; ++j) c[j] = static_cast<int8_t>(codes[static_cast<size_t>(b * 256 + j)]);
     ggml_pack_codes(type, c, blk);
   }
   return out;
@@ -150,7 +155,8 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
                                                       std::to_string(cols) + ")");
   GptqIntResult res;
   res.dequantized.resize(w.size());
-  std::vector<uint32_t> codes(w.size());
+  std::vector<uint8_t> codes(w.size());  // each code's low byte (pack_low_bytes.comp): the int family's
+                                        // codes are below 256, a ggml type's fit int8
   std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
   if (fixed)
     for (size_t i = 0; i < fixed->grids.size(); ++i) grids[2 * i] = fixed->grids[i].scale, grids[2 * i + 1] = fixed->grids[i].zero;
@@ -163,6 +169,8 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const Buffer& ubuf = u_dev ? *u_dev : uploaded;
   LB_TRY_ASSIGN(Buffer ebuf, op_buffer(device, eb));
   LB_TRY_ASSIGN(Buffer cbuf, op_buffer(device, wb));
+  const uint64_t cpb = (w.size() + 3) / 4 * 4;
+  LB_TRY_ASSIGN(Buffer cpbuf, op_buffer(device, cpb));
   LB_TRY_ASSIGN(Buffer gbuf, op_buffer(device, grids.size() * 4));
   LB_TRY_ASSIGN(Buffer lbuf, op_buffer(device, loss.size() * 4));
   // K-quants: the weights each super-block was fixed from [rows, 256] and the fixed blocks.
@@ -187,6 +195,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   rec.mark("upload");
   LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 7, sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
+  LB_TRY_ASSIGN(const Pipeline* pack, op_pipeline(rec, ShaderId::pack_low_bytes, 2, sizeof(PackBytesPush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
   for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
     const int64_t count = std::min(kGptqBlock, cols - c0), c1 = c0 + count;
@@ -215,7 +224,12 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     }
   }
   LB_TRY_VOID(rec.download(wbuf, std::as_writable_bytes(std::span<float>(res.dequantized))));
-  LB_TRY_VOID(rec.download(cbuf, std::as_writable_bytes(std::span<uint32_t>(codes))));
+  LB_TRY_VOID(rec.bind(*pack, {BufferRange(cbuf, 0, wb), BufferRange(cpbuf, 0, cpb)}));
+  rec.push(PackBytesPush{static_cast<uint32_t>(w.size())});
+  LB_TRY_VOID(dispatch_elements(rec, *pack, (w.size() + 3) / 4));
+  rec.barrier();
+  rec.mark("pack");
+  LB_TRY_VOID(rec.download(cpbuf, std::as_writable_bytes(std::span<uint8_t>(codes))));
   LB_TRY_VOID(rec.download(gbuf, std::as_writable_bytes(std::span<float>(grids))));
   LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
   if (k_quant) LB_TRY_VOID(rec.download(sbuf, std::as_writable_bytes(std::span<uint32_t>(slots))));

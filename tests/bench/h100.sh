@@ -45,6 +45,7 @@ step() {  # step SECONDS NAME COMMAND...: one run, bounded by its limit and by w
 }
 # GPTQ of one layer, int4g128a, Hessian from 4096 tokens (targets: 0.25 s and 0.6 s), the inverse
 # factor on the device.
+export LOWBIT_GPU_PROFILE=1  # GPU timestamps of each phase on stderr ([profile] lines)
 step 60 gptq4096 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_h100.json"
 step 90 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_4096x11008_h100.json"
 # fp16 4096³ products on both shader paths (the cooperative one where the driver offers
