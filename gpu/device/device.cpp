@@ -1,5 +1,7 @@
 #include "gpu/device/device.h"
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -25,6 +27,11 @@ Expected<std::unique_ptr<Device>> Device::create(const DeviceOptions& options) {
 
 Expected<void> Device::open(const DeviceOptions& options) {
   max_device_bytes_ = options.max_device_bytes;
+  {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    const uint64_t memory = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : uint64_t{8} << 30;
+    staging_cap_ = std::min(uint64_t{3} << 30, memory / 8);
+  }
   LB_TRY_ASSIGN(instance_, Instance::create(InstanceOptions{.validation = options.validation}));
   LB_TRY_ASSIGN(std::vector<PhysicalDevice> devices, enumerate_physical_devices(instance_));
 
@@ -159,12 +166,17 @@ Expected<Buffer> Device::take_staging(uint64_t bytes, MemoryUse use) {
   return Buffer::create(*this, bytes >= kMiB ? (bytes + kMiB - 1) / kMiB * kMiB : bytes, use);
 }
 
-void Device::give_back_staging(Buffer&& buffer) {
-  if (buffer.size() > kStagingKeptBytes) return;  // dropped
-  staging_.push_back(std::move(buffer));
+uint64_t Device::staging_bytes_kept() const {
   uint64_t kept = 0;
   for (const Buffer& b : staging_) kept += b.size();
-  while (kept > kStagingKeptBytes) {
+  return kept;
+}
+
+void Device::give_back_staging(Buffer&& buffer) {
+  if (buffer.size() > staging_cap_) return;  // dropped
+  staging_.push_back(std::move(buffer));
+  uint64_t kept = staging_bytes_kept();
+  while (kept > staging_cap_) {
     kept -= staging_.front().size();
     staging_.erase(staging_.begin());
   }

@@ -84,10 +84,12 @@ class Device {
   // CommandRecorder takes one per transfer and gives them back when its work is done. A fresh
   // host-visible buffer costs a page fault per 4 KiB on its first touch, which on an H100 host made
   // moving GPTQ's layer (hundreds of MB) through new staging buffers cost more than its arithmetic.
-  // At most kStagingKeptBytes are kept, the least recently given back dropped first.
+  // At most staging_kept_bytes() are kept (an eighth of the machine's memory, at most 3 GiB), the
+  // least recently given back dropped first; all go with the device (the studio opens one per job).
   Expected<Buffer> take_staging(uint64_t bytes, MemoryUse use);
   void give_back_staging(Buffer&& buffer);
-  static constexpr uint64_t kStagingKeptBytes = uint64_t{3} << 30;
+  uint64_t staging_kept_bytes() const { return staging_cap_; }
+  uint64_t staging_bytes_kept() const;
 
  private:
   Device() = default;
@@ -109,6 +111,7 @@ class Device {
   VkPipelineCache pipeline_cache_ = VK_NULL_HANDLE;
   std::map<std::pair<ShaderId, std::array<uint32_t, 3>>, std::unique_ptr<Pipeline>> pipelines_;
   std::vector<Buffer> staging_;  // given back, oldest first
+  uint64_t staging_cap_ = 0;     // set by open()
 };
 
 }  // namespace lowbit::gpu

@@ -124,5 +124,52 @@ TEST(Buffer, HostBuffersAreMapped) {
   }
 }
 
+// Staging buffers given back are reused (the smallest that fits, of the same use), sizes of a MiB and
+// more rounded up to whole MiB; past Device::staging_kept_bytes() the oldest go; and transfers
+// through a recorder that reuse them move the right bytes.
+TEST(Buffer, StagingBuffersAreReused) {
+  std::string why;
+  auto devices = open_devices(why);
+  if (devices.empty()) GTEST_SKIP() << why;
+  for (auto& d : devices) {
+    Device& device = *d;
+    SCOPED_TRACE(device.info().name);
+    auto a = device.take_staging(1000, MemoryUse::Upload);
+    ASSERT_TRUE(a.has_value()) << a.error().message;
+    EXPECT_EQ(a->size(), 1000u);
+    const VkBuffer handle = a->handle();
+    device.give_back_staging(std::move(*a));
+    auto r = device.take_staging(500, MemoryUse::Readback);  // another use: not that one
+    ASSERT_TRUE(r.has_value());
+    EXPECT_NE(r->handle(), handle);
+    auto b = device.take_staging(600, MemoryUse::Upload);  // fits: reused
+    ASSERT_TRUE(b.has_value());
+    EXPECT_EQ(b->handle(), handle);
+    auto c = device.take_staging(1001, MemoryUse::Upload);  // too small (and in use): a new one
+    ASSERT_TRUE(c.has_value());
+    EXPECT_NE(c->handle(), handle);
+    auto big = device.take_staging((uint64_t{1} << 20) + 1, MemoryUse::Upload);
+    ASSERT_TRUE(big.has_value());
+    EXPECT_EQ(big->size(), uint64_t{2} << 20);
+    device.give_back_staging(std::move(*b));
+    device.give_back_staging(std::move(*c));
+    device.give_back_staging(std::move(*r));
+    device.give_back_staging(std::move(*big));
+    EXPECT_EQ(device.staging_bytes_kept(), 1000u + 1001u + 500u + (uint64_t{2} << 20));
+
+    // Round trips of several sizes, each recorder taking what the last gave back.
+    for (size_t n : {size_t{10}, size_t{300}, size_t{7}, size_t{300000}, size_t{250}}) {
+      std::vector<float> data(n), back(n, 0.0f);
+      std::iota(data.begin(), data.end(), static_cast<float>(n));
+      auto buf = Buffer::create(device, n * sizeof(float), MemoryUse::Device);
+      ASSERT_TRUE(buf.has_value());
+      ASSERT_TRUE(upload(device, *buf, std::as_bytes(std::span(data))).has_value());
+      ASSERT_TRUE(download(device, *buf, std::as_writable_bytes(std::span(back))).has_value());
+      EXPECT_EQ(back, data) << n;
+    }
+    EXPECT_LE(device.staging_bytes_kept(), device.staging_kept_bytes());
+  }
+}
+
 }  // namespace
 }  // namespace lowbit::gpu
