@@ -82,8 +82,8 @@ class Device {
 
   // Staging buffers (Upload or Readback) of at least `bytes`, kept for reuse once given back:
   // CommandRecorder takes one per transfer and gives them back when its work is done. A fresh
-  // host-visible buffer costs a page fault per 4 KiB on its first touch, which on an H100 host made
-  // moving GPTQ's layer (hundreds of MB) through new staging buffers cost more than its arithmetic.
+  // host-visible buffer pays page faults on its first touch; on the H100 host GPTQ's times grew with
+  // the bytes it staged (hundreds of MB per layer) rather than with its arithmetic.
   // At most staging_kept_bytes() are kept (an eighth of the machine's memory, at most 3 GiB), the
   // least recently given back dropped first; all go with the device (the studio opens one per job).
   Expected<Buffer> take_staging(uint64_t bytes, MemoryUse use);
