@@ -348,6 +348,14 @@ Expected<void> GptqOptions::validate() const {
   return {};
 }
 
+Expected<double> gptq_next_damp(const std::string& who, double damp, std::vector<std::string>& warnings) {
+  if (damp >= 1.0) return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
+  const double next = std::min(1.0, damp * 5);
+  warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(damp) + "; raised to " +
+                     std::to_string(next));
+  return next;
+}
+
 Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, int64_t cols, std::span<const float> h_in,
                                    const GptqOptions& opt, const std::string& name) {
   LB_TRY_VOID(opt.validate());
@@ -432,12 +440,7 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
   double damp = opt.damp;
   for (int ok; (ok = inverse_cholesky_upper(H, damp * mean_diag, U)) != 1;) {
     if (ok < 0) rebuild_h();
-    if (damp >= 1.0)
-      return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
-    const double next = std::min(1.0, damp * 5);
-    res.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(damp) +
-                           "; raised to " + std::to_string(next));
-    damp = next;
+    LB_TRY_ASSIGN(damp, gptq_next_damp(who, damp, res.warnings));
   }
   res.damp_used = damp;
   H.resize(0, 0);  // its storage held the factorization; nothing reads it now
@@ -481,11 +484,7 @@ Expected<GptqFactor> gptq_inverse_factor(std::span<const float> h, int64_t cols,
   MatrixCM U;
   for (int ok; (ok = inverse_cholesky_upper(H, damp * mean_diag, U)) != 1;) {
     if (ok < 0) build();
-    if (damp >= 1.0) return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
-    const double next = std::min(1.0, damp * 5);
-    f.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(damp) + "; raised to " +
-                         std::to_string(next));
-    damp = next;
+    LB_TRY_ASSIGN(damp, gptq_next_damp(who, damp, f.warnings));
   }
   f.damp_used = damp;
   f.u.resize(static_cast<size_t>(cols * cols));

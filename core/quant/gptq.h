@@ -75,4 +75,9 @@ struct GptqFactor {
 };
 Expected<GptqFactor> gptq_inverse_factor(std::span<const float> h, int64_t cols, double damp, const std::string& tensor_name = "");
 
+// GPTQ's damping schedule after a factor that failed with `damp` (H + λI not positive definite):
+// five times more, at most 1.0, with a warning naming `who`; an error once 1.0 has failed. Core's
+// factor and the GPU's (gpu/ops/gptq_factor_op.h) both retry by it.
+Expected<double> gptq_next_damp(const std::string& who, double damp, std::vector<std::string>& warnings);
+
 }  // namespace lowbit

@@ -178,11 +178,7 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
     LB_TRY_ASSIGN(const uint32_t status, attempt(device, h, b, n, static_cast<float>(d * mean_diag)));
     if (status & kNotFinite) return make_error(ErrorCode::InvalidArgument, who + ": the Hessian contains NaN or Inf");
     if (!(status & (kNotPositiveDefinite | kBadU))) break;
-    if (d >= 1.0) return make_error(ErrorCode::Format, who + ": the Hessian is not positive definite even with damping 1.0");
-    const double next = std::min(1.0, d * 5);
-    f.warnings.push_back(who + ": Hessian not positive definite with damping " + std::to_string(d) + "; raised to " +
-                         std::to_string(next));
-    d = next;
+    LB_TRY_ASSIGN(d, gptq_next_damp(who, d, f.warnings));
   }
   f.damp_used = d;
   f.u = std::move(b.h);
