@@ -107,6 +107,32 @@ std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::v
   return out;
 }
 
+// The sweep's dequantized weights [rows, cols] (in its column order) from its codes and grids, each
+// as gptq_block.comp forms it: scale · (code − zero) for the int family, scale · code + offset for a
+// ggml type (signed codes); column j's grid is its group's, or with grids fixed up front, that of
+// its original column perm[j]. This file is compiled without FMA contraction (gpu/CMakeLists.txt),
+// so the values are the device's bit for bit, and 4 bytes per weight need not come back.
+std::vector<float> dequantize_sweep(bool ggml, int64_t rows, int64_t cols, int64_t group, const std::vector<uint8_t>& codes,
+                                    const std::vector<float>& grids, std::span<const uint32_t> perm) {
+  const int64_t groups = cols / group;
+  std::vector<float> out(codes.size());
+#pragma omp parallel for schedule(static) if (rows * cols > (int64_t{1} << 16))
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const size_t i = static_cast<size_t>(r * cols + c);
+      const int64_t col = perm.empty() ? c : static_cast<int64_t>(perm[static_cast<size_t>(c)]);
+      const size_t gi = static_cast<size_t>(r * groups + col / group);
+      const float scale = grids[2 * gi], zero = grids[2 * gi + 1];
+      if (ggml) {
+        const float scaled = scale * static_cast<float>(static_cast<int8_t>(codes[i]));
+        out[i] = scaled + zero;
+      } else {
+        out[i] = scale * (static_cast<float>(codes[i]) - zero);
+      }
+    }
+  return out;
+}
+
 }  // namespace
 
 Expected<void> GptqIntShape::validate() const {
@@ -154,7 +180,6 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": weighted grids need one importance per column (" +
                                                       std::to_string(cols) + ")");
   GptqIntResult res;
-  res.dequantized.resize(w.size());
   std::vector<uint8_t> codes(w.size());  // each code's low byte (pack_low_bytes.comp): the int family's
                                         // codes are below 256, a ggml type's fit int8
   std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
@@ -223,7 +248,6 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
       rec.mark("update");
     }
   }
-  LB_TRY_VOID(rec.download(wbuf, std::as_writable_bytes(std::span<float>(res.dequantized))));
   LB_TRY_VOID(rec.bind(*pack, {BufferRange(cbuf, 0, wb), BufferRange(cpbuf, 0, cpb)}));
   rec.push(PackBytesPush{static_cast<uint32_t>(w.size())});
   LB_TRY_VOID(dispatch_elements(rec, *pack, (w.size() + 3) / 4));
@@ -238,6 +262,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   rec.report_profile("GPTQ sweep");
 
   for (float l : loss) res.loss += l;
+  res.dequantized = dequantize_sweep(ggml, rows, cols, group, codes, grids, fixed ? std::span<const uint32_t>(fixed->perm) : std::span<const uint32_t>());
   if (ggml) {
     res.ggml = k_quant ? pack_k(shape.format.dtype, rows, cols, slots, codes) : pack_legacy(shape.format.dtype, rows, cols, codes, grids);
     return res;
@@ -306,8 +331,10 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     if (w.size() != static_cast<size_t>(rows * cols) || h.size() != static_cast<size_t>(cols * cols))
       return make_error(ErrorCode::InvalidArgument, who + ": weight or Hessian size does not match " + std::to_string(rows) + " × " +
                                                         std::to_string(cols));
-    for (float v : w)
-      if (!std::isfinite(v)) return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
+    int64_t not_finite = 0;
+#pragma omp parallel for schedule(static) reduction(+ : not_finite) if (w.size() > (size_t{1} << 20))
+    for (size_t i = 0; i < w.size(); ++i) not_finite += std::isfinite(w[i]) ? 0 : 1;
+    if (not_finite > 0) return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
     const auto t0 = std::chrono::steady_clock::now();
 
     // With static grids: dead columns (H[i][i] = 0, taken as 1) and the sweep's column order first

@@ -1,5 +1,5 @@
 // Buffers, transfers and the recorder's bookkeeping on every Vulkan device present: round trips
-// through device-local memory, offsets, an allocation that cannot succeed (OutOfMemory naming the
+// through device-local memory, offsets, transfers large enough to be copied in parallel, an allocation that cannot succeed (OutOfMemory naming the
 // size), the device-memory limit of DeviceOptions (counted, enforced, given back), an empty buffer.
 // Skips with a message where there is no Vulkan device.
 #include "gpu/memory/buffer.h"
@@ -46,6 +46,27 @@ TEST(Buffer, RoundTripThroughDeviceMemory) {
     ASSERT_TRUE(rec->download(*buffer, std::as_writable_bytes(std::span(got)), 9 * sizeof(float)).has_value());
     ASSERT_TRUE(rec->submit_and_wait().has_value());
     EXPECT_EQ(got, (std::vector<float>{data[9], 1.0f, 2.0f, 3.0f, data[13]}));
+  }
+}
+
+// From 16 MiB the staging copies are split over threads (4 MiB chunks): an odd size whose last
+// chunk is short comes back byte for byte.
+TEST(Buffer, LargeTransfersAreCopiedWhole) {
+  std::string why;
+  auto devices = open_devices(why);
+  if (devices.empty()) GTEST_SKIP() << why;
+  const size_t n = (size_t{21} << 20) / 4 + 3;  // 21 MiB and 12 bytes
+  std::vector<uint32_t> data(n);
+  std::iota(data.begin(), data.end(), 7u);
+  for (auto& d : devices) {
+    Device& device = *d;
+    auto buffer = Buffer::create(device, n * 4, MemoryUse::Device);
+    ASSERT_TRUE(buffer.has_value()) << buffer.error().message;
+    ASSERT_TRUE(upload(device, *buffer, std::as_bytes(std::span(data))).has_value());
+    std::vector<uint32_t> back(n, 0u);
+    auto done = download(device, *buffer, std::as_writable_bytes(std::span(back)));
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    EXPECT_EQ(back, data) << device.info().name;
   }
 }
 

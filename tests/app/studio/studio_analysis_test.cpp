@@ -35,6 +35,7 @@ using lowbit::AnalyzePage;
 using lowbit::LinearInput;
 using lowbit::MainWindow;
 using lowbit::ViewKind;
+using lowbit::test::kWorkTimeoutMs;
 
 namespace {
 
@@ -43,7 +44,7 @@ bool analyze(AnalyzePage* page, int samples = 2, int ctx = 32) {
   page->set_landscape_points(5);
   QSignalSpy finished(page, &AnalyzePage::analyze_finished);
   if (!page->start_analyze()) return false;
-  if (!finished.wait(120'000) && finished.count() == 0) return false;
+  if (!finished.wait(kWorkTimeoutMs) && finished.count() == 0) return false;
   return finished.at(0).at(0).toBool();
 }
 
@@ -76,7 +77,7 @@ class StudioAnalysisTest : public QObject {
     page->set_landscape_points(5);
     QSignalSpy estimated(page, &AnalyzePage::estimate_finished);
     QVERIFY2(page->start_estimate(), qPrintable(page->last_error()));
-    QVERIFY(estimated.wait(120'000) || estimated.count() == 1);
+    QVERIFY(estimated.wait(kWorkTimeoutMs) || estimated.count() == 1);
     QVERIFY2(estimated.at(0).at(0).toBool(), qPrintable(page->last_error()));
     QVERIFY(page->last_estimate().has_value());
     QVERIFY(page->last_estimate()->seconds > 0);
@@ -150,7 +151,7 @@ class StudioAnalysisTest : public QObject {
     MainWindow reopened;
     QSignalSpy opened(&reopened, &MainWindow::model_opened);
     QVERIFY(reopened.open_project(project));
-    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
     QCOMPARE(reopened.analyze_page()->views_dir(), page->views_dir());
     QCOMPARE(reopened.hessian_page()->layer_count(), 16);
     QCOMPARE(reopened.outlier_page()->weight_table()->rowCount(), 28);
@@ -175,7 +176,7 @@ class StudioAnalysisTest : public QObject {
     QVERIFY(page->busy());
     QVERIFY(!page->start_analyze());  // one at a time
     page->cancel_analyze();
-    QVERIFY(finished.wait(10'000) || finished.count() == 1);
+    QVERIFY(finished.wait(60'000) || finished.count() == 1);
     QCOMPARE(finished.at(0).at(0).toBool(), false);
     QCOMPARE(subfolders(out.path()), 1);
     QCOMPARE(page->views_dir(), first);
@@ -207,7 +208,7 @@ class StudioAnalysisTest : public QObject {
     exporter->set_target(lowbit::ExportTarget::Gptq, dir.filePath(QStringLiteral("demo-cbq")));
     QSignalSpy finished(exporter, &lowbit::ExportPage::export_finished);
     QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
-    QVERIFY(finished.wait(120'000) || finished.count() == 1);
+    QVERIFY(finished.wait(kWorkTimeoutMs) || finished.count() == 1);
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
     const lowbit::CbqReport& report = exporter->last_export()->cbq;
     QCOMPARE(report.windows.size(), size_t(3));  // 4 blocks, windows of 2 sliding by 1

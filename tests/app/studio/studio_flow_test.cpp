@@ -42,6 +42,7 @@ using lowbit::PlanPage;
 
 using lowbit::test::demo_model;
 using lowbit::test::open_demo;
+using lowbit::test::kWorkTimeoutMs;
 
 namespace {
 
@@ -62,7 +63,7 @@ bool plan(PlanPage* page, double bpw) {
   page->set_budget_bpw(bpw);
   QSignalSpy finished(page, &PlanPage::plan_finished);
   if (!page->start_plan()) return false;
-  if (!finished.wait(60'000) && finished.count() == 0) return false;
+  if (!finished.wait(kWorkTimeoutMs) && finished.count() == 0) return false;
   return finished.at(0).at(0).toBool();
 }
 
@@ -95,7 +96,7 @@ class StudioFlowTest : public QObject {
     window.show();
     QSignalSpy opened(&window, &MainWindow::model_opened);
     drop_on(window, demo_model());
-    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
 
     // Analyze (Hessians and outliers on 2 windows of 32 tokens): the view pages fill.
     lowbit::AnalyzePage* analyzer = window.analyze_page();
@@ -104,7 +105,7 @@ class StudioFlowTest : public QObject {
     analyzer->set_view_kinds({lowbit::ViewKind::Hessian, lowbit::ViewKind::Outliers});
     QSignalSpy analyzed(analyzer, &lowbit::AnalyzePage::analyze_finished);
     QVERIFY2(analyzer->start_analyze(), qPrintable(analyzer->last_error()));
-    QVERIFY(analyzed.wait(60'000) || analyzed.count() == 1);
+    QVERIFY(analyzed.wait(kWorkTimeoutMs) || analyzed.count() == 1);
     QVERIFY2(analyzed.at(0).at(0).toBool(), qPrintable(analyzer->last_error()));
     QVERIFY(window.hessian_page()->layer_count() > 0);
     QVERIFY(window.outlier_page()->weight_table()->rowCount() > 0);
@@ -130,7 +131,7 @@ class StudioFlowTest : public QObject {
     compare->set_evaluation(QDir(demo_model()).filePath(QStringLiteral("demo-valid.txt")), 32, 4);
     QSignalSpy compared(compare, &ComparePage::compare_finished);
     QVERIFY2(compare->start_compare(), qPrintable(compare->last_error()));
-    QVERIFY(compared.wait(120'000) || compared.count() == 1);
+    QVERIFY(compared.wait(kWorkTimeoutMs) || compared.count() == 1);
     QVERIFY2(compared.at(0).at(0).toBool(), qPrintable(compare->last_error()));
     QCOMPARE(compare->rows().size(), size_t(2));
     QCOMPARE(compare->table()->rowCount(), 2);
@@ -154,14 +155,14 @@ class StudioFlowTest : public QObject {
     // First its estimate (a probe of one block; nothing written), then the export itself.
     QSignalSpy estimated(exporter, &ExportPage::estimate_finished);
     QVERIFY2(exporter->start_estimate(), qPrintable(exporter->last_error()));
-    QVERIFY(estimated.wait(120'000) || estimated.count() == 1);
+    QVERIFY(estimated.wait(kWorkTimeoutMs) || estimated.count() == 1);
     QVERIFY2(estimated.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
     QVERIFY(exporter->last_estimate().has_value() && exporter->last_estimate()->bytes.has_value());
     QVERIFY(exporter->last_estimate()->seconds > 0);
     QVERIFY(!QFileInfo::exists(gguf));
     QSignalSpy exported(exporter, &ExportPage::export_finished);
     QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
-    QVERIFY(exported.wait(120'000) || exported.count() == 1);
+    QVERIFY(exported.wait(kWorkTimeoutMs) || exported.count() == 1);
     QVERIFY2(exported.at(0).at(0).toBool(), qPrintable(exporter->last_error()));
     QVERIFY(QFileInfo(gguf).isFile());
     QCOMPARE(quint64(QFileInfo(gguf).size()), exporter->last_export()->bytes);
@@ -190,7 +191,7 @@ class StudioFlowTest : public QObject {
     MainWindow reopened;
     QSignalSpy reopened_model(&reopened, &MainWindow::model_opened);
     QVERIFY(reopened.open_project(project));
-    QVERIFY(reopened_model.wait(30'000) || reopened_model.count() == 1);
+    QVERIFY(reopened_model.wait(kWorkTimeoutMs) || reopened_model.count() == 1);
     QCOMPARE(reopened.compare_page()->rows().size(), size_t(2));
     QCOMPARE(reopened.compare_page()->candidates().size(), size_t(2));  // the plan and "plan 1"
     const lowbit::Project p = reopened.project();
@@ -204,7 +205,7 @@ class StudioFlowTest : public QObject {
     window.show();
     QSignalSpy opened(&window, &MainWindow::model_opened);
     window.open_path(demo_model());
-    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
     ComparePage* compare = window.compare_page();
     compare->set_uniform_formats({QStringLiteral("q4_k"), QStringLiteral("q6_k"), QStringLiteral("q8_0")});
     compare->set_evaluation(QDir(demo_model()).filePath(QStringLiteral("demo-valid.txt")), 128, 0);
@@ -223,7 +224,7 @@ class StudioFlowTest : public QObject {
     QVERIFY(compare->start_compare());
     clock.start();
     timer.start();
-    QVERIFY(compared.wait(180'000) || compared.count() == 1);
+    QVERIFY(compared.wait(kWorkTimeoutMs) || compared.count() == 1);
     timer.stop();
     QVERIFY2(compared.at(0).at(0).toBool(), qPrintable(compare->last_error()));
     QVERIFY2(ticks > 20, "the job ended too soon to measure anything");
@@ -236,7 +237,7 @@ class StudioFlowTest : public QObject {
     MainWindow window;
     QSignalSpy opened(&window, &MainWindow::model_opened);
     window.open_path(demo_model());
-    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
     // A GPTQ layout on many calibration windows: long enough to cancel in the middle.
     lowbit::Layout layout;
     {
@@ -258,12 +259,12 @@ class StudioFlowTest : public QObject {
     JobCenter* jobs = window.jobs();
     const int id = jobs->jobs().back().id;
     // Cancel once the job is under way (past opening the model).
-    QTRY_VERIFY_WITH_TIMEOUT(jobs->job(id)->fraction > 0.06 || finished.count() > 0, 60'000);
+    QTRY_VERIFY_WITH_TIMEOUT(jobs->job(id)->fraction > 0.06 || finished.count() > 0, kWorkTimeoutMs);
     QVERIFY2(finished.count() == 0, "the export ended before it could be cancelled");
     QElapsedTimer clock;
     clock.start();
     jobs->cancel(id);
-    QVERIFY(finished.wait(10'000) || finished.count() == 1);
+    QVERIFY(finished.wait(60'000) || finished.count() == 1);
     const qint64 ms = clock.elapsed();
     QVERIFY(!finished.at(0).at(0).toBool());
     QVERIFY2(ms < 1000, qPrintable(QStringLiteral("cancel took %1 ms").arg(ms)));

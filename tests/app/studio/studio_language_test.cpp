@@ -31,6 +31,7 @@ using lowbit::MainWindow;
 
 using lowbit::test::demo_model;
 using lowbit::test::open_demo;
+using lowbit::test::kWorkTimeoutMs;
 
 namespace {
 
@@ -116,7 +117,7 @@ class StudioLanguageTest : public QObject {
     window.show();
     QSignalSpy opened(&window, &MainWindow::model_opened);
     window.open_path(demo_model());
-    QVERIFY(opened.wait(30'000) || opened.count() == 1);
+    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
     QAbstractItemModel* table = window.model_page()->tensor_table()->model();
     QCOMPARE(table->headerData(lowbit::TensorTableModel::NameColumn, Qt::Horizontal).toString(), QStringLiteral("Tensor"));
     QSignalSpy header_changed(window.model_page()->tensor_model(), &QAbstractItemModel::headerDataChanged);

@@ -25,6 +25,7 @@ using lowbit::PlanPage;
 
 using lowbit::test::demo_model;
 using lowbit::test::open_demo;
+using lowbit::test::kWorkTimeoutMs;
 
 class StudioPlanTest : public QObject {
   Q_OBJECT
@@ -64,7 +65,7 @@ class StudioPlanTest : public QObject {
     QSignalSpy finished(page, &PlanPage::plan_finished);
     QVERIFY2(page->start_plan(), qPrintable(page->last_error()));
     QVERIFY(!page->plan_button()->isEnabled() || !page->busy());
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60'000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWorkTimeoutMs);
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(page->last_error()));
     QVERIFY(page->has_plan());
     QVERIFY(page->plan_button()->isEnabled());
@@ -113,7 +114,7 @@ class StudioPlanTest : public QObject {
     QSignalSpy finished(page, &PlanPage::plan_finished);
     QVERIFY(page->start_plan());
     page->cancel_plan();
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60'000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWorkTimeoutMs);
     QVERIFY(!finished.at(0).at(0).toBool());
     QVERIFY(!page->has_plan());
     QVERIFY(!page->busy());
