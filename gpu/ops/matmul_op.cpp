@@ -29,9 +29,10 @@ constexpr uint32_t kBindings = 3;                   // x, w, y
 constexpr uint32_t kOutputsPerInvocation = 4;       // along each of M and N (matmul.comp)
 constexpr uint64_t kMaxOffset = uint64_t{1} << 32;  // the shader's offsets are 32-bit
 // matmul_coop.comp: Y's tile per workgroup along M and N, and the shared memory it takes (fp16 X and
-// W tiles of 128 rows × 40, one fp32 16×16 scratch per subgroup).
+// W tiles of 128 rows × 40, one fp32 16×16 scratch for each of its 4 subgroups) and its invocations.
 constexpr uint64_t kCoopTile = 128;
-constexpr uint32_t kCoopSharedBytes = 2 * 128 * 40 * 2 + 8 * 16 * 16 * 4;
+constexpr uint32_t kCoopSharedBytes = 2 * 128 * 40 * 2 + 4 * 16 * 16 * 4;
+constexpr uint32_t kCoopInvocations = 128;
 
 // The two variants of the product for weights stored as `f`, or none where the format has none.
 struct MatmulShaders {
@@ -140,7 +141,7 @@ MatmulPath resolve_matmul_path(const Device& device, MatmulPath path) {
   if (path == MatmulPath::CooperativeEmulated) return path;
   if (path == MatmulPath::Cooperative && device.features().cooperative_matrix &&
       device.limits().maxComputeSharedMemorySize >= kCoopSharedBytes &&
-      device.limits().maxComputeWorkGroupInvocations >= 256)
+      device.limits().maxComputeWorkGroupInvocations >= kCoopInvocations)
     return MatmulPath::Cooperative;
   return MatmulPath::Portable;
 }

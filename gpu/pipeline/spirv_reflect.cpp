@@ -182,8 +182,11 @@ Expected<SpirvReflection> reflect_spirv(std::span<const uint32_t> words) {
                           std::find(m.buffer_blocks.begin(), m.buffer_blocks.end(), pointee) != m.buffer_blocks.end());
     (storage ? r.storage_buffers : r.other_bindings).push_back(binding->second);
   }
-  std::sort(r.storage_buffers.begin(), r.storage_buffers.end());
-  std::sort(r.other_bindings.begin(), r.other_bindings.end());
+  // A binding that two blocks alias (one buffer read as floats and as vec4s) counts once.
+  for (auto* list : {&r.storage_buffers, &r.other_bindings}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
   return r;
 }
 

@@ -18,7 +18,7 @@ namespace lowbit::gpu {
 struct SpirvReflection {
   std::array<uint32_t, 3> local_size{1, 1, 1};         // the shader's values (defaults of spec constants)
   std::array<int, 3> local_size_spec_ids{-1, -1, -1};  // the SpecId of each dimension, -1 where fixed
-  std::vector<uint32_t> storage_buffers;               // binding numbers of set 0's storage buffers, ascending
+  std::vector<uint32_t> storage_buffers;               // binding numbers of set 0's storage buffers, ascending, each once
   std::vector<uint32_t> other_bindings;                // bindings of anything else (images, uniforms), ascending
   uint32_t push_constant_bytes = 0;                    // 0 when the shader has no push-constant block
   bool push_constant_size_known = true;                // false when the block holds types this reader cannot size

@@ -4,51 +4,58 @@
 // (matmul_coop_f16 …), with X and the dequantized W rounded to fp16 on their way into shared memory
 // and fp32 accumulation (16×16×16 fp16 · fp16 + fp32 subgroup matrices, GL_NV_cooperative_matrix;
 // the device must list that shape and have 32-wide subgroups: DeviceInfo::cooperative_matrix).
-// Each workgroup (256 invocations: eight subgroups of 32) computes a 128×128 tile of Y; subgroup s
-// owns its 64×32 quarter-column (rows 64·(s / 4), columns 32·(s % 4)) as 4×2 accumulators. K is
-// walked 32 at a time: the X tile (128 × 32) and the W tile (128 rows × 32) are staged into shared
-// memory as fp16, rows padded to 40 halves (80 bytes: every matrix load starts on a 16-byte
-// boundary, as the extension requires, and consecutive rows fall in different banks), then each
-// subgroup runs two k-steps of 4 + 2 matrix loads and 8 multiply-adds. X's tile is read as a
-// row-major 16×16 A (m, k) and W's as a column-major B (k, n) = W[n, k], so neither is transposed.
-// The accumulators leave through a per-subgroup 16×16 scratch so that tiles at the edges of Y are
-// written element by element with bounds checks. Values of X beyond fp16's range (±65504) become
-// ±inf. Group counts: ceil(N / 128) × ceil(M / 128).
+// Each workgroup (128 invocations: four subgroups of 32) computes a 128×128 tile of Y; subgroup s
+// owns the 64×64 quarter at rows 64·(s / 2), columns 64·(s % 2), as 4×4 accumulators, so each
+// k-step of 16 takes 4 + 4 matrix loads for 16 multiply-adds. K is walked 32 at a time: the X tile
+// (128 × 32) and the W tile (128 rows × 32) are staged into shared memory as fp16, rows padded to
+// 40 halves (80 bytes: every matrix load starts on a 16-byte boundary, as the extension requires,
+// and consecutive rows fall in different banks). The next step's tiles are read from memory into
+// registers (as packed fp16 pairs) while the tensor cores work on this one, so one shared buffer
+// per operand hides the memory latency. X is read four floats at a time where K % 4 = 0; W through
+// dequant8 (common/dequant.glsl), eight weights per call. X's tile is read as a row-major 16×16 A
+// (m, k) and W's as a column-major B (k, n) = W[n, k], so neither is transposed. A workgroup whose
+// tile lies inside Y (and N % 4 = 0, for the 16-byte alignment of the rows) stores its accumulators
+// straight to Y; one on an edge passes each through a per-subgroup 16×16 scratch and writes element
+// by element with bounds checks. Values of X beyond fp16's range (±65504) become ±inf. Group counts:
+// ceil(N / 128) × ceil(M / 128).
 //
 // EMULATE_COOP (the matmul_coop_emulated_* variants, which only tests use) replaces the four
 // cooperative-matrix operations by plain code with the semantics the extension defines, so that
-// every device, lavapipe included, checks this shader's tiling, staging, indexing and edges: a
-// "subgroup" is 32 consecutive invocations whatever the device's width, lane l holds elements
-// l + 32q (q = 0..7, row-major) of each 16×16 accumulator, a multiply-add reads its A (row-major)
-// and B (column-major) straight from the staged tiles at the offsets and stride the real loads
-// get, the fp16 tiles are fp32 values rounded to fp16 (to_half), and each lane writes the accumulator
-// elements it holds to Y directly (through the same Y_WRITE as the scratch's copy).
+// every device, lavapipe included, checks this shader's tiling, staging, prefetch, indexing and
+// edges: a "subgroup" is 32 consecutive invocations whatever the device's width, lane l holds
+// elements l + 32q (q = 0..7, row-major) of each 16×16 accumulator, a multiply-add reads its A
+// (row-major) and B (column-major) straight from the staged tiles at the offsets and stride the real
+// loads get, the fp16 values are fp32 values rounded to fp16 in integer arithmetic (NVIDIA's
+// compiler folds float(float16_t(v)) to v) and kept in fp32 shared memory, and each lane writes the
+// accumulator elements it holds to Y directly (through the same Y_WRITE as the scratch's copy).
 #extension GL_EXT_control_flow_attributes : require
 #ifdef EMULATE_COOP
 #define HALF float
 #include "common/exact_float.glsl"
-// v rounded to fp16 in integer arithmetic: NVIDIA's compiler folds both float(float16_t(v)) and
-// unpackHalf2x16(packHalf2x16(v)) to v, which left this variant's products fp32 on that device.
-float to_half(float v) { return f16_bits_to_f32(f32_to_f16_bits(v)); }
+uint pack_halves(float a, float b) { return f32_to_f16_bits(a) | (f32_to_f16_bits(b) << 16); }
+float low_half(uint u) { return f16_bits_to_f32(u & 0xFFFFu); }
+float high_half(uint u) { return f16_bits_to_f32(u >> 16); }
 #else
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
 #define HALF float16_t
-#define to_half(v) float16_t(v)
+uint pack_halves(float a, float b) { return packFloat2x16(f16vec2(float16_t(a), float16_t(b))); }
+float16_t low_half(uint u) { return unpackFloat2x16(u).x; }
+float16_t high_half(uint u) { return unpackFloat2x16(u).y; }
 #endif
 
 #define TILE 128u
 #define BK 32u
 #define LDS 40u      // halves per staged row: BK + 8
-#define SUB_M 64u    // rows of Y per subgroup
-#define SUB_N 32u    // columns of Y per subgroup
+#define SUB 64u      // rows and columns of Y per subgroup
 #define FRAG 16u     // the cooperative matrices' side
 
-layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x = 128, local_size_y = 1, local_size_z = 1) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };
+layout(std430, set = 0, binding = 0) readonly buffer XQuads { vec4 x4[]; };  // the same X, four floats at a time
 #define WEIGHT_BINDING 1
 #include "common/dequant.glsl"
 layout(std430, set = 0, binding = 2) writeonly buffer YBuf { float y[]; };
@@ -68,8 +75,64 @@ layout(push_constant) uniform Params {
 shared HALF xs[TILE * LDS];  // xs[m · LDS + k] = X[m0 + m, k0 + k]
 shared HALF ws[TILE * LDS];  // ws[n · LDS + k] = W[n0 + n, k0 + k]
 #ifndef EMULATE_COOP
-shared float cs[8u * FRAG * FRAG];  // one 16×16 accumulator per subgroup on its way out
+shared float cs[4u * FRAG * FRAG];  // one 16×16 accumulator per subgroup on its way out of an edge tile
 #endif
+
+// Staging roles. X: invocation t holds columns 4·(t % 8) .. +3 of rows t / 8 + 16r (r = 0..7), so a
+// subgroup reads four rows' 128 consecutive bytes. W: columns 8·(t % 4) .. +7 of rows t / 4 + 32r
+// (r = 0..3). Both as fp16 pairs: xr[2r], xr[2r + 1]; wr[4r .. 4r + 3].
+uint xr[16];
+uint wr[16];
+
+// The tiles at k0 from memory into xr and wr (zeros outside X and W).
+void load_tile(uint t, uint m0, uint n0, uint k0, WeightParams wp) {
+  const uint xc = (t & 7u) * 4u, xm = t >> 3;
+  const uint k = k0 + xc;
+  [[unroll]] for (uint r = 0u; r < 8u; ++r) {
+    const uint m = m0 + xm + 16u * r;
+    vec4 v = vec4(0.0);
+    if (m < p.M) {
+      if ((p.K & 3u) == 0u) {
+        if (k < p.K) v = x4[(m * p.K + k) >> 2];
+      } else {
+        [[unroll]] for (uint i = 0u; i < 4u; ++i) v[i] = k + i < p.K ? x[m * p.K + k + i] : 0.0;
+      }
+    }
+    xr[2u * r] = pack_halves(v.x, v.y);
+    xr[2u * r + 1u] = pack_halves(v.z, v.w);
+  }
+  const uint wk = (t & 3u) * 8u, wn = t >> 2;
+  [[unroll]] for (uint r = 0u; r < 4u; ++r) {
+    const uint n = n0 + wn + 32u * r;
+    float v[8];
+    if (n < p.N) {
+      dequant8(wp, n, k0 + wk, v);
+    } else {
+      [[unroll]] for (uint i = 0u; i < 8u; ++i) v[i] = 0.0;
+    }
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) wr[4u * r + i] = pack_halves(v[2u * i], v[2u * i + 1u]);
+  }
+}
+
+// xr and wr into the shared tiles.
+void store_tile(uint t) {
+  const uint xc = (t & 7u) * 4u, xm = t >> 3;
+  [[unroll]] for (uint r = 0u; r < 8u; ++r) {
+    const uint at = (xm + 16u * r) * LDS + xc;
+    xs[at] = low_half(xr[2u * r]);
+    xs[at + 1u] = high_half(xr[2u * r]);
+    xs[at + 2u] = low_half(xr[2u * r + 1u]);
+    xs[at + 3u] = high_half(xr[2u * r + 1u]);
+  }
+  const uint wk = (t & 3u) * 8u, wn = t >> 2;
+  [[unroll]] for (uint r = 0u; r < 4u; ++r) {
+    const uint at = (wn + 32u * r) * LDS + wk;
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+      ws[at + 2u * i] = low_half(wr[4u * r + i]);
+      ws[at + 2u * i + 1u] = high_half(wr[4u * r + i]);
+    }
+  }
+}
 
 void main() {
   const uint t = gl_LocalInvocationID.x;
@@ -82,54 +145,36 @@ void main() {
 #endif
   const uint n0 = gl_WorkGroupID.x * TILE;
   const uint m0 = gl_WorkGroupID.y * TILE;
-  const uint sm = (sub >> 2) * SUB_M;
-  const uint sn = (sub & 3u) * SUB_N;
+  const uint sm = (sub >> 1) * SUB;
+  const uint sn = (sub & 1u) * SUB;
   const WeightParams wp = WeightParams(p.K, p.row_stride, p.bits, p.group, p.groups, p.grid_offset);
 
-  // Staging roles. X: invocation t copies column t % 32 of rows t / 32 + 8r (r = 0..15), so a
-  // subgroup reads 32 consecutive floats of one row. W: two invocations per row, sixteen weights each.
-  const uint x_k = t & (BK - 1u);
-  const uint x_m = t / BK;
-  const uint w_n = t >> 1;
-  const uint w_k = (t & 1u) << 4;
-  const bool w_row_ok = n0 + w_n < p.N;
-
 #ifdef EMULATE_COOP
-  // acc[(2i + j) · 8 + q]: element lane + 32q of accumulator (i, j). The loops over it run to
+  // acc[(4i + j) · 8 + q]: element lane + 32q of accumulator (i, j). The loops over it run to
   // bounds offset by `rolled`, a zero the compiler cannot fold (M > 0 is validated), so that they
-  // stay loops: fully unrolled, lavapipe takes 15 s to compile this variant.
+  // stay loops: fully unrolled, lavapipe takes many seconds to compile this variant.
   const uint rolled = p.M == 0u ? 1u : 0u;
-  float acc[64];
-  for (uint f = rolled; f < 64u + rolled; ++f) acc[f] = 0.0;
+  float acc[128];
+  for (uint f = rolled; f < 128u + rolled; ++f) acc[f] = 0.0;
 #else
-  fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][2];
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][4];
   [[unroll]] for (uint i = 0u; i < 4u; ++i)
-    [[unroll]] for (uint j = 0u; j < 2u; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
+    [[unroll]] for (uint j = 0u; j < 4u; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 #endif
 
+  load_tile(t, m0, n0, 0u, wp);
+  store_tile(t);
+  barrier();
   for (uint k0 = 0u; k0 < p.K; k0 += BK) {
-    const uint k = k0 + x_k;
-    [[unroll]] for (uint r = 0u; r < TILE / 8u; ++r) {
-      const uint m = x_m + 8u * r;
-      xs[m * LDS + x_k] = to_half((m0 + m < p.M && k < p.K) ? x[(m0 + m) * p.K + k] : 0.0);
-    }
-    [[unroll]] for (uint h = 0u; h < 2u; ++h) {
-      float v[8];
-      if (w_row_ok) {
-        dequant8(wp, n0 + w_n, k0 + w_k + 8u * h, v);
-      } else {
-        [[unroll]] for (uint i = 0u; i < 8u; ++i) v[i] = 0.0;
-      }
-      [[unroll]] for (uint i = 0u; i < 8u; ++i) ws[w_n * LDS + w_k + 8u * h + i] = to_half(v[i]);
-    }
-    barrier();
+    const bool more = k0 + BK < p.K;  // uniform
+    if (more) load_tile(t, m0, n0, k0 + BK, wp);  // in flight while the tensor cores work below
 
     [[unroll]] for (uint kk = 0u; kk < BK; kk += FRAG) {
 #ifdef EMULATE_COOP
       // acc[i][j] += A_i · B_j with A_i = xs[(sm + 16i + r) · LDS + kk + c] (row-major, r, c < 16)
       // and B_j = ws[(sn + 16j + c) · LDS + kk + r] (column-major): what the loads below read.
-      for (uint f = rolled; f < 64u + rolled; ++f) {
-        const uint i = f >> 4, j = (f >> 3) & 1u, e = lane + 32u * (f & 7u);
+      for (uint f = rolled; f < 128u + rolled; ++f) {
+        const uint i = f >> 5, j = (f >> 3) & 3u, e = lane + 32u * (f & 7u);
         const uint a_row = (sm + FRAG * i + e / FRAG) * LDS + kk;
         const uint b_col = (sn + FRAG * j + (e & (FRAG - 1u))) * LDS + kk;
         float sum = acc[f];
@@ -138,14 +183,19 @@ void main() {
       }
 #else
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[4];
-      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b[2];
       [[unroll]] for (uint i = 0u; i < 4u; ++i) coopMatLoadNV(a[i], xs, (sm + FRAG * i) * LDS + kk, LDS, false);
-      [[unroll]] for (uint j = 0u; j < 2u; ++j) coopMatLoadNV(b[j], ws, (sn + FRAG * j) * LDS + kk, LDS, true);
-      [[unroll]] for (uint i = 0u; i < 4u; ++i)
-        [[unroll]] for (uint j = 0u; j < 2u; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+      [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b;
+        coopMatLoadNV(b, ws, (sn + FRAG * j) * LDS + kk, LDS, true);
+        [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[i][j] = coopMatMulAddNV(a[i], b, acc[i][j]);
+      }
 #endif
     }
     barrier();
+    if (more) {
+      store_tile(t);
+      barrier();
+    }
   }
 
   // Accumulator (i, j)'s element e (row-major in its 16×16) goes to Y here, where inside Y.
@@ -157,11 +207,17 @@ void main() {
   }
 #ifdef EMULATE_COOP
   // Each lane writes the elements it holds.
-  for (uint f = rolled; f < 64u + rolled; ++f) Y_WRITE(f >> 4, (f >> 3) & 1u, lane + 32u * (f & 7u), acc[f])
+  for (uint f = rolled; f < 128u + rolled; ++f) Y_WRITE(f >> 5, (f >> 3) & 3u, lane + 32u * (f & 7u), acc[f])
 #else
+  if (m0 + TILE <= p.M && n0 + TILE <= p.N && (p.N & 3u) == 0u) {  // uniform: the whole tile, rows on 16 bytes
+    [[unroll]] for (uint i = 0u; i < 4u; ++i)
+      [[unroll]] for (uint j = 0u; j < 4u; ++j)
+        coopMatStoreNV(acc[i][j], y, (m0 + sm + FRAG * i) * p.N + n0 + sn + FRAG * j, p.N, false);
+    return;
+  }
   const uint scratch = sub * FRAG * FRAG;
   [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-    [[unroll]] for (uint j = 0u; j < 2u; ++j) {
+    [[unroll]] for (uint j = 0u; j < 4u; ++j) {
       coopMatStoreNV(acc[i][j], cs, scratch, FRAG, false);
       subgroupMemoryBarrierShared();
       subgroupBarrier();

@@ -71,13 +71,14 @@ std::string text(const MatmulShape& s) {
 }
 
 // Formats of every family, with the K they need: float, legacy and K-quant ggml blocks, grouped
-// and per-row int (K = 100: the last 32-wide step is partial).
+// and per-row int (K = 100: the last 32-wide step is partial; f32 with K = 98: X's rows are not
+// whole float quadruples, so the shader reads them one float at a time).
 struct Case {
   const char* format;
   int64_t k;
 };
 const Case kCases[] = {{"f16", 96},   {"f32", 96},   {"bf16", 96},  {"q8_0", 96},       {"q4_0", 96},    {"q5_1", 96},
-                       {"q4_k", 256}, {"q6_k", 256}, {"q2_k", 256}, {"int4g128a", 256}, {"int3g0a", 100}};
+                       {"q4_k", 256}, {"q6_k", 256}, {"q2_k", 256}, {"int4g128a", 256}, {"int3g0a", 100}, {"f32", 98}};
 
 TEST(MatmulCoop, PathIsChosenFromTheDeviceFeatures) {
   FOR_EACH_DEVICE({
@@ -128,7 +129,11 @@ void expect_fp16_products(Device& device, MatmulPath path, uint32_t seed) {
       std::printf("[ %s ] %s %-9s %s: error %.3g against the fp16-rounded product, %.3g against fp32\n",
                   device.info().name.c_str(), matmul_path_name(path), c.format, text(s).c_str(), rounded, exact);
       EXPECT_LE(rounded, f.kind == Format::Kind::Float ? 2e-5 : 1e-4) << c.format << " " << text(s);
-      EXPECT_LE(exact, 2e-3) << c.format << " " << text(s);
+      // What fp16 rounding costs, against the largest |Y|: over one output, which can cancel to near
+      // zero, that says nothing of the shader.
+      if (s.m * s.n > 1) {
+        EXPECT_LE(exact, 2e-3) << c.format << " " << text(s);
+      }
     }
   }
 }
