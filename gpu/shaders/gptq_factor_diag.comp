@@ -22,6 +22,7 @@ layout(push_constant) uniform Params {
 } p;
 
 shared float s[NB][NB + 1u];
+shared float xinv[NB][NB + 1u];  // xinv[i][t] = L_kk⁻¹[i][t], column t invocation t's own
 
 // Inf or NaN, from the bits (immune to any fast-math folding of isnan/isinf).
 bool not_finite(float v) { return (floatBitsToUint(v) & 0x7f800000u) == 0x7f800000u; }
@@ -51,14 +52,18 @@ void main() {
   for (uint r = 0u; r < kb; ++r)
     if (t <= r) a[(p.k0 + r) * p.n + p.k0 + t] = s[r][t];
 
-  // Column t of L_kk⁻¹: L x = e_t, x_i = 0 for i < t. The invocation reads back its own writes.
-  const uint col = p.dbase + t;
-  for (uint i = 0u; i < NB; ++i) dinv[col + i * NB] = 0.0;
-  if (t >= kb) return;
-  dinv[col + t * NB] = 1.0 / s[t][t];
-  for (uint i = t + 1u; i < kb; ++i) {
-    float acc = 0.0;
-    for (uint m = t; m < i; ++m) acc += s[i][m] * dinv[col + m * NB];
-    dinv[col + i * NB] = -acc / s[i][i];
+  // Column t of L_kk⁻¹: L x = e_t, x_i = 0 for i < t, solved in shared memory (the invocation reads
+  // back only its own column: a chain of ~NB²/2 dependent reads, which from device memory cost each
+  // a trip to L2), then written out row by row.
+  for (uint i = 0u; i < NB; ++i) xinv[i][t] = 0.0;
+  if (t < kb) {
+    xinv[t][t] = 1.0 / s[t][t];
+    for (uint i = t + 1u; i < kb; ++i) {
+      float acc = 0.0;
+      for (uint m = t; m < i; ++m) acc += s[i][m] * xinv[m][t];
+      xinv[i][t] = -acc / s[i][i];
+    }
   }
+  const uint col = p.dbase + t;
+  for (uint i = 0u; i < NB; ++i) dinv[col + i * NB] = xinv[i][t];
 }
