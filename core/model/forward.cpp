@@ -11,10 +11,15 @@ namespace {
 
 using Index = Eigen::Index;
 
+// Row loops over fewer elements than this run on one thread: a parallel region costs microseconds,
+// and on a busy machine (two processes each spinning an OpenMP team on two cores) a scheduler slice
+// per region, while a small model's row operations take less than that.
+constexpr Index kParallelElements = Index{1} << 16;
+
 void rms_norm(const MatrixRM& x, const VectorF& w, double eps, MatrixRM& y) {
   y.resize(x.rows(), x.cols());
   const Index n = x.rows();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * x.cols() >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const float ms = x.row(i).squaredNorm() / static_cast<float>(x.cols());
     const float inv = 1.0f / std::sqrt(ms + static_cast<float>(eps));
@@ -26,7 +31,7 @@ void layer_norm(const MatrixRM& x, const VectorF& w, const VectorF& b, double ep
   y.resize(x.rows(), x.cols());
   const Index n = x.rows();
   const float inv_cols = 1.0f / static_cast<float>(x.cols());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * x.cols() >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const float mean = x.row(i).sum() * inv_cols;
     const auto centered = (x.row(i).array() - mean).matrix();
@@ -50,7 +55,7 @@ void linear(const MatrixRM& x, const Linear& l, MatrixRM& y) {
 // In-place RMSNorm of each head_dim slice of the rows of x (qwen3's q_norm / k_norm).
 void head_rms_norm(MatrixRM& x, int64_t heads, int64_t hd, const VectorF& w, double eps) {
   const Index n = x.rows();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * x.cols() >= kParallelElements)
   for (Index i = 0; i < n; ++i)
     for (int64_t h = 0; h < heads; ++h) {
       auto seg = x.row(i).segment(h * hd, hd);
@@ -87,7 +92,7 @@ RopeTable rope_table(const ModelConfig& c, int64_t T) {
 void apply_rope(MatrixRM& x, int64_t heads, int64_t hd, int64_t T, const RopeTable& r, RopeStyle style) {
   const Index n = x.rows();
   const int64_t half = r.half;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * x.cols() >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const int64_t t = i % T;
     const float* cs = r.cos.data() + t * half;
@@ -113,7 +118,7 @@ void attention(const ModelConfig& c, const MatrixRM& q, const MatrixRM& k, const
   out.resize(B * T, nh * hd);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t window = c.sliding_window;
-#pragma omp parallel
+#pragma omp parallel if (B * nh * T * T * hd >= kParallelElements)
   {
     MatrixRM s(T, T);
 #pragma omp for schedule(dynamic)
@@ -142,7 +147,7 @@ void attention(const ModelConfig& c, const MatrixRM& q, const MatrixRM& k, const
 
 void activate(const ModelConfig& c, MatrixRM& gate_or_up, const MatrixRM* up) {
   const Index n = gate_or_up.rows(), m = gate_or_up.cols();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * m >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     float* g = gate_or_up.row(i).data();
     const float* u = up ? up->row(i).data() : nullptr;

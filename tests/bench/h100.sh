@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 4's GPU figures in one call of the `device` tool (a lent NVIDIA machine; 15 minutes of device
 # time in all, so everything runs in one prepared command, most important first, under one deadline).
-# Build here first (Release, LOWBIT_GUI=OFF) and fetch the Vulkan loader once, as
+# tests/bench/prepare_device.sh does all of the following. Build here first (Release, LOWBIT_GUI=OFF) and fetch the Vulkan loader once, as
 # .library/device/README.md says (`.gl`); pack the binaries (the working tree travels only up to 64 MiB;
 # xz across the binaries shares their embedded SPIR-V):
 #   tests/bench/pack_device_bins.sh build-dev .dev
