@@ -24,7 +24,7 @@ struct HessianScalePush {
 };
 static_assert(sizeof(HessianScalePush) == 8, "HessianScalePush must match the push-constant block of hessian_scale.comp");
 
-constexpr uint64_t kTile = 64;       // hessian_accumulate.comp's TILE
+constexpr uint64_t kTile = 128;      // hessian_accumulate.comp's TILE
 constexpr uint64_t kCoopTile = 128;  // hessian_coop.comp's TILE
 // hessian_coop.comp's shared memory: four fp16 tiles of 128 × 24 and a 16×16 fp32 scratch per subgroup.
 constexpr uint32_t kCoopSharedBytes = 4 * 128 * 24 * 2 + 8 * 16 * 16 * 4;

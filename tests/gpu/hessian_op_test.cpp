@@ -39,7 +39,7 @@ TEST(HessianOp, OneBatchMatchesInputStats) {
   if (devices.empty()) GTEST_SKIP() << why;
   struct Shape { int64_t t, c; };
   for (auto& device : devices)
-    for (const Shape s : {Shape{1, 1}, Shape{37, 19}, Shape{256, 64}, Shape{100, 130}}) {
+    for (const Shape s : {Shape{1, 1}, Shape{37, 19}, Shape{256, 64}, Shape{100, 130}, Shape{21, 300}}) {  // 300: three 128-wide tiles a side
       const MatrixRM x = random_inputs(s.t, s.c, 3);
       InputStats st(s.c);
       st.add(x);
