@@ -37,7 +37,7 @@ struct PackBytesPush {
 static_assert(sizeof(PackBytesPush) == 4, "PackBytesPush must match the push-constant block of pack_low_bytes.comp");
 
 constexpr const char* kOp = "gptq_int";
-constexpr uint32_t kTile = 64;  // gptq_update.comp's TILE
+constexpr uint32_t kTile = 128;  // gptq_update.comp's TILE
 
 // The gptq_block variant of a format: the int family's, or a ggml block type's.
 std::optional<ShaderId> block_shader(const Format& f) {
