@@ -38,7 +38,7 @@ static_assert(sizeof(FactorUpdatePush) == 32, "FactorUpdatePush must match the p
 constexpr const char* kOp = "gptq_factor";
 constexpr uint32_t kNb = 64;       // the shaders' NB: rows of a diagonal block
 constexpr uint32_t kTriVecs = 32;  // gptq_factor_tri's VECS
-constexpr uint32_t kTile = 64;     // gptq_factor_update's TILE
+constexpr uint32_t kTile = 128;    // gptq_factor_update's TILE
 constexpr uint32_t kModeH = 0, kModeU = 1, kModeIdentity = 2;
 constexpr uint32_t kQTransposed = 1, kLower = 2;
 // Bits of the status word.

@@ -6,11 +6,14 @@
 // matrix by the panel below a diagonal block (LOWER: P = Qᵀ = the panel, only tiles on or below the
 // diagonal, numbered along the lower triangle of tiles, and only c ≤ r written in the diagonal ones)
 // and the inverse's update of the rows below a finished block row (B_m −= L_mk X_k). The buffers may
-// alias: the regions read and written do not overlap. TILE × TILE tiles, 4 × 4 values per
-// invocation; groups: one per tile, common/grid.glsl group_index.
+// alias: the regions read and written do not overlap. TILE × TILE tiles, 8 × 8 values per
+// invocation (rows 4·ty + a and 64 + 4·ty + a, columns 4·tx + b and 64 + 4·tx + b, a, b < 4: per j,
+// 16 staged reads for 64 multiply-adds, the columns as 16-byte runs); groups: one per tile,
+// common/grid.glsl group_index.
 
-#define TILE 64u
-#define KC 32u
+#define TILE 128u
+#define KC 16u
+#define LDQ 132u  // floats per staged row of Q: TILE + 4 (16-byte aligned rows)
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
 #include "common/grid.glsl"
@@ -34,7 +37,11 @@ layout(push_constant) uniform Params {
 const uint Q_TRANSPOSED = 1u, LOWER = 2u;
 
 shared float ps[TILE][KC + 1u];  // ps[r][j] = P[r0 + r][k + j]
-shared float qs[KC][TILE + 1u];  // qs[j][c] = Q[k + j][c0 + c]
+shared float qs[KC * LDQ];       // qs[j · LDQ + c] = Q[k + j][c0 + c]
+
+// The offset in the tile of this invocation's row (column) a (b), a < 8.
+#define ROW(a) (((a) >> 2) * 64u + 4u * ty + ((a) & 3u))
+#define COL(b) (((b) >> 2) * 64u + 4u * tx + ((b) & 3u))
 
 void main() {
   const uint g = group_index();
@@ -53,34 +60,34 @@ void main() {
   if (r0 >= p.rows || c0 >= p.cols) return;  // uniform per workgroup
   const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y, t = ty * 16u + tx;
   const bool transposed = (p.flags & Q_TRANSPOSED) != 0u;
-  float acc[4][4];
-  for (uint a = 0u; a < 4u; ++a)
-    for (uint b = 0u; b < 4u; ++b) acc[a][b] = 0.0;
+  float acc[8][8];
+  for (uint a = 0u; a < 8u; ++a)
+    for (uint b = 0u; b < 8u; ++b) acc[a][b] = 0.0;
   for (uint k = 0u; k < p.kb; k += KC) {
     for (uint i = t; i < TILE * KC; i += 256u) {
       const uint r = i / KC, j = i % KC;
       ps[r][j] = (r0 + r < p.rows && k + j < p.kb) ? pm[p.p_off + (r0 + r) * p.ld + k + j] : 0.0;
       if (transposed) {
-        qs[j][r] = (c0 + r < p.cols && k + j < p.kb) ? qm[p.q_off + (c0 + r) * p.ld + k + j] : 0.0;
+        qs[j * LDQ + r] = (c0 + r < p.cols && k + j < p.kb) ? qm[p.q_off + (c0 + r) * p.ld + k + j] : 0.0;
       } else {
         const uint jj = i / TILE, c = i % TILE;
-        qs[jj][c] = (c0 + c < p.cols && k + jj < p.kb) ? qm[p.q_off + (k + jj) * p.ld + c0 + c] : 0.0;
+        qs[jj * LDQ + c] = (c0 + c < p.cols && k + jj < p.kb) ? qm[p.q_off + (k + jj) * p.ld + c0 + c] : 0.0;
       }
     }
     barrier();
     for (uint j = 0u; j < KC; ++j) {
-      float pv[4], qv[4];
-      for (uint a = 0u; a < 4u; ++a) pv[a] = ps[ty + 16u * a][j];
-      for (uint b = 0u; b < 4u; ++b) qv[b] = qs[j][tx + 16u * b];
-      for (uint a = 0u; a < 4u; ++a)
-        for (uint b = 0u; b < 4u; ++b) acc[a][b] = fma(pv[a], qv[b], acc[a][b]);
+      float pv[8], qv[8];
+      for (uint a = 0u; a < 8u; ++a) pv[a] = ps[ROW(a)][j];
+      for (uint b = 0u; b < 8u; ++b) qv[b] = qs[j * LDQ + COL(b)];
+      for (uint a = 0u; a < 8u; ++a)
+        for (uint b = 0u; b < 8u; ++b) acc[a][b] = fma(pv[a], qv[b], acc[a][b]);
     }
     barrier();
   }
   const bool lower = (p.flags & LOWER) != 0u;
-  for (uint a = 0u; a < 4u; ++a)
-    for (uint b = 0u; b < 4u; ++b) {
-      const uint r = r0 + ty + 16u * a, c = c0 + tx + 16u * b;
+  for (uint a = 0u; a < 8u; ++a)
+    for (uint b = 0u; b < 8u; ++b) {
+      const uint r = r0 + ROW(a), c = c0 + COL(b);
       if (r < p.rows && c < p.cols && (!lower || c <= r)) cm[p.c_off + r * p.ld + c] -= acc[a][b];
     }
 }
