@@ -26,7 +26,7 @@ struct MatmulPush {
 static_assert(sizeof(MatmulPush) == 32, "MatmulPush must match the push-constant block of matmul.comp");
 
 constexpr uint32_t kBindings = 3;                   // x, w, y
-constexpr uint32_t kOutputsPerInvocation = 4;       // along each of M and N (matmul.comp)
+constexpr uint32_t kOutputsPerInvocation = 8;       // along each of M and N (matmul.comp)
 constexpr uint64_t kMaxOffset = uint64_t{1} << 32;  // the shader's offsets are 32-bit
 // matmul_coop.comp: Y's tile per workgroup along M and N, and the shared memory it takes (fp16 X and
 // W tiles of 128 rows × 40, one fp32 16×16 scratch for each of its 4 subgroups) and its invocations.

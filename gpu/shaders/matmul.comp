@@ -2,18 +2,20 @@
 // matmul: Y[M,N] = X[M,K] · W[N,K]ᵀ, W row-major [out, in] as the core's Linear stores it, X and Y
 // fp32, W in any weight format, dequantized on the fly (common/dequant.glsl; one variant per format,
 // gpu/CMakeLists.txt: matmul_f32, matmul_f16, matmul_bf16, matmul_q4_0 … matmul_q6_k, matmul_int).
-// Each workgroup (16×16 invocations) computes a 64×64 tile of Y, each invocation a 4×4 block of it
-// (rows ty + 16i, columns tx + 16j, so neighbouring invocations write neighbouring columns). K is
-// walked 32 at a time: the X tile (64 rows × 32) is copied to shared memory and the W tile (64 rows
-// × 32) is dequantized into shared memory once, eight consecutive weights per invocation, then every
-// invocation accumulates its 16 outputs in fp32. Both tiles are stored k-major with a skew
-// (column c of row k at k·64 + (c + k) mod 64) so that neither the stores nor the loads of a warp
+// Each workgroup (16×16 invocations) computes a 128×128 tile of Y, each invocation an 8×8 block of
+// it (rows ty + 16i, columns tx + 16j, so neighbouring invocations write neighbouring columns): per
+// k, 16 staged reads for 64 multiply-adds. K is walked 16 at a time: the X tile (128 rows × 16) is
+// copied to shared memory and the W tile (128 rows × 16) is dequantized into shared memory once,
+// eight consecutive weights per invocation, then every invocation accumulates its 64 outputs in fp32
+// (each over k in order, with fused multiply-adds). Both tiles are stored k-major with a skew
+// (column c of row k at k·128 + (c + k) mod 128) so that neither the stores nor the loads of a warp
 // hit the same bank twice, without padding: the two tiles take exactly 16 KiB, the least any
-// Vulkan device offers. Group counts: ceil(N / 64) × ceil(M / 64).
+// Vulkan device offers. Group counts: ceil(N / 128) × ceil(M / 128).
 
 #define LOCAL 16u
-#define TILE 64u  // LOCAL × 4 outputs per invocation along each of M and N
-#define BK 32u
+#define TILE 128u  // LOCAL × 8 outputs per invocation along each of M and N
+#define BK 16u
+#define OUT 8u     // outputs per invocation along each of M and N
 
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
@@ -47,22 +49,22 @@ void main() {
   const uint m0 = gl_WorkGroupID.y * TILE;
   const WeightParams wp = WeightParams(p.K, p.row_stride, p.bits, p.group, p.groups, p.grid_offset);
 
-  // Staging roles. X: invocation t copies column t % 32 of rows t / 32 + 8r (r = 0..7), so a warp
-  // reads 32 consecutive floats of one row. W: four invocations per row, eight weights each.
+  // Staging roles. X: invocation t copies column t % 16 of rows t / 16 + 16r (r = 0..7), so a warp
+  // reads 16 consecutive floats of each of two rows. W: two invocations per row, eight weights each.
   const uint x_k = t & (BK - 1u);
   const uint x_m = t / BK;
-  const uint w_n = t >> 2;
-  const uint w_k = (t & 3u) << 3;
+  const uint w_n = t >> 1;
+  const uint w_k = (t & 1u) << 3;
   const bool w_row_ok = n0 + w_n < p.N;
 
-  float acc[4][4];
-  for (uint i = 0u; i < 4u; ++i)
-    for (uint j = 0u; j < 4u; ++j) acc[i][j] = 0.0;
+  float acc[OUT][OUT];
+  for (uint i = 0u; i < OUT; ++i)
+    for (uint j = 0u; j < OUT; ++j) acc[i][j] = 0.0;
 
   for (uint k0 = 0u; k0 < p.K; k0 += BK) {
     const uint k = k0 + x_k;
     for (uint r = 0u; r < 8u; ++r) {
-      const uint m = x_m + 8u * r;
+      const uint m = x_m + 16u * r;
       xs[at(x_k, m)] = (m0 + m < p.M && k < p.K) ? x[(m0 + m) * p.K + k] : 0.0;
     }
     float v[8];
@@ -75,19 +77,19 @@ void main() {
     barrier();
 
     for (uint kk = 0u; kk < BK; ++kk) {
-      float a[4], b[4];
-      for (uint i = 0u; i < 4u; ++i) a[i] = xs[at(kk, ty + LOCAL * i)];
-      for (uint j = 0u; j < 4u; ++j) b[j] = ws[at(kk, tx + LOCAL * j)];
-      for (uint i = 0u; i < 4u; ++i)
-        for (uint j = 0u; j < 4u; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+      float a[OUT], b[OUT];
+      for (uint i = 0u; i < OUT; ++i) a[i] = xs[at(kk, ty + LOCAL * i)];
+      for (uint j = 0u; j < OUT; ++j) b[j] = ws[at(kk, tx + LOCAL * j)];
+      for (uint i = 0u; i < OUT; ++i)
+        for (uint j = 0u; j < OUT; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
     }
     barrier();
   }
 
-  for (uint i = 0u; i < 4u; ++i) {
+  for (uint i = 0u; i < OUT; ++i) {
     const uint m = m0 + ty + LOCAL * i;
     if (m >= p.M) continue;
-    for (uint j = 0u; j < 4u; ++j) {
+    for (uint j = 0u; j < OUT; ++j) {
       const uint n = n0 + tx + LOCAL * j;
       if (n < p.N) y[m * p.N + n] = acc[i][j];
     }
