@@ -52,22 +52,17 @@ TEST(Buffer, RoundTripThroughDeviceMemory) {
 // From 16 MiB the staging copies are split over threads (4 MiB chunks): an odd size whose last
 // chunk is short comes back byte for byte.
 TEST(Buffer, LargeTransfersAreCopiedWhole) {
-  std::string why;
-  auto devices = open_devices(why);
-  if (devices.empty()) GTEST_SKIP() << why;
   const size_t n = (size_t{21} << 20) / 4 + 3;  // 21 MiB and 12 bytes
-  std::vector<uint32_t> data(n);
+  std::vector<uint32_t> data(n), back(n, 0u);
   std::iota(data.begin(), data.end(), 7u);
-  for (auto& d : devices) {
-    Device& device = *d;
+  FOR_EACH_DEVICE({
     auto buffer = Buffer::create(device, n * 4, MemoryUse::Device);
     ASSERT_TRUE(buffer.has_value()) << buffer.error().message;
     ASSERT_TRUE(upload(device, *buffer, std::as_bytes(std::span(data))).has_value());
-    std::vector<uint32_t> back(n, 0u);
     auto done = download(device, *buffer, std::as_writable_bytes(std::span(back)));
     ASSERT_TRUE(done.has_value()) << done.error().message;
-    EXPECT_EQ(back, data) << device.info().name;
-  }
+    EXPECT_EQ(back, data);
+  });
 }
 
 TEST(Buffer, ImpossibleAllocationIsOutOfMemoryNamingTheSize) {
