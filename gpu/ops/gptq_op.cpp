@@ -262,7 +262,8 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   rec.report_profile("GPTQ sweep");
 
   for (float l : loss) res.loss += l;
-  res.dequantized = dequantize_sweep(ggml, rows, cols, group, codes, grids, fixed ? std::span<const uint32_t>(fixed->perm) : std::span<const uint32_t>());
+  const std::span<const uint32_t> grid_order = fixed ? std::span<const uint32_t>(fixed->perm) : std::span<const uint32_t>();
+  res.dequantized = dequantize_sweep(ggml, rows, cols, group, codes, grids, grid_order);
   if (ggml) {
     res.ggml = k_quant ? pack_k(shape.format.dtype, rows, cols, slots, codes) : pack_legacy(shape.format.dtype, rows, cols, codes, grids);
     return res;
