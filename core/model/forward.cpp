@@ -12,8 +12,9 @@ namespace {
 using Index = Eigen::Index;
 
 // Row loops over fewer elements than this run on one thread: a parallel region costs microseconds,
-// and on a busy machine (two processes each spinning an OpenMP team on two cores) a scheduler slice
-// per region, while a small model's row operations take less than that.
+// and on a busy machine (two processes' OpenMP teams on two cores) up to a scheduler slice, each team
+// waiting at the region's end for a thread the other displaced, while a small model's row
+// operations take less than that.
 constexpr Index kParallelElements = Index{1} << 16;
 
 void rms_norm(const MatrixRM& x, const VectorF& w, double eps, MatrixRM& y) {
