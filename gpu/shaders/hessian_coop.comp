@@ -1,87 +1,118 @@
 #version 450
 // hessian_coop: H[C,C] = beta·H + alpha·XᵀX (hessian_accumulate.comp's contract) on cooperative
 // matrices (tensor cores on NVIDIA; 16×16×16 fp16 · fp16 + fp32, GL_NV_cooperative_matrix, as
-// matmul_coop.comp) at close to fp32 accuracy: each value, first scaled by its channel's power of
-// two s[c] (hessian_scale.comp, so that no channel leaves fp16's range), is split into
-// hi = fp16(v) and lo = fp16(v − hi) — v = hi + lo to about 2⁻²² relative — and a tile's sum is
-// hiᵀhi + hiᵀlo + loᵀhi (the loᵀlo term, 2⁻²² of the rest, dropped), each fp16 product exact
-// in the fp32 accumulator; the result is scaled back by 1 / (s_i s_j). Three products per tile,
-// only the tiles on or above the diagonal (mirrored when written): 1.5 × one product's work.
-// Each workgroup (eight subgroups of 32) computes a 128×128 tile of H, subgroup s its 64×32
-// part (rows 64·(s / 4), columns 32·(s % 4)) as 4×2 accumulators. Tokens are walked BK at a time:
-// the two channel panels of X, split, are staged in shared memory as fp16 [channel][token], rows
-// padded to LDS halves (48 bytes: 16-byte aligned loads); the i panel loads as a row-major A
-// (i, t), the j panel as a column-major B (t, j). Groups along the upper triangle of tiles
-// (common/grid.glsl group_index).
+// matmul_coop.comp) at close to fp32 accuracy. hessian_split.comp has scaled each channel by its
+// power of two s[c] (hessian_scale.comp, so that no channel leaves fp16's range) and split each value
+// into hi = fp16(v) and lo = fp16(v − hi), HI and LO [Tp, Cp] (channels contiguous, zero-padded to
+// whole steps and tiles); a tile's sum is hiᵀhi + hiᵀlo + loᵀhi (the loᵀlo term, 2⁻²² of the rest,
+// dropped), each fp16 product exact in the fp32 accumulator, and the result is scaled back by
+// 1 / (s_i s_j). Three products per tile, only the tiles on or above the diagonal (mirrored when
+// written): 1.5 × one product's work.
+// Each workgroup (128 invocations: four subgroups of 32) computes a 128×128 tile of H at channels
+// (i0, j0); subgroup s its 64×64 quarter at rows 64·(s / 2), columns 64·(s % 2), as 4×4
+// accumulators (in a diagonal tile the quarter below the diagonal is skipped). Tokens are walked BK
+// at a time: the four panels of the step (HI and LO of channels i0.. and j0.., 16 tokens × 128
+// channels each) are staged in shared memory as X lies, [token][channel], rows padded to LDC halves
+// (272 bytes: every matrix load starts on a 16-byte boundary, consecutive rows in other banks); the i
+// panel loads as a column-major A (i, t), the j panel as a row-major B (t, j), so nothing is
+// transposed. The next step's panels are read from memory (16 bytes a load) into registers while the
+// tensor cores work on this one. Groups along the upper triangle of tiles (common/grid.glsl
+// group_index).
 //
 // EMULATE_COOP (hessian_coop_emulated; tests) writes the matrix operations out as
 // matmul_coop.comp's variant does — lane l of a "subgroup" of 32 consecutive invocations holds
 // elements l + 32q of each accumulator, a multiply-add reads A and B straight from the staged
-// tiles at the offsets and strides the real loads get (the three products of one k in turn, where
-// the real variant adds each product over all k), with the fp16 values as fp32 — so every device
-// checks the staging, splitting, scaling, tiling and mirroring.
+// panels at the offsets and strides the real loads get (the three products of one token in turn,
+// where the real variant adds each product over the step), the (hi, lo) pairs packed in one word of
+// shared memory — so every device checks the staging, prefetch, tiling, skipping and mirroring.
 #extension GL_EXT_control_flow_attributes : require
-#ifdef EMULATE_COOP
-#define HALF float
-#else
+#ifndef EMULATE_COOP
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
-#define HALF float16_t
 #endif
-#include "common/exact_float.glsl"
-// v rounded to fp16, as an fp32 value, in integer arithmetic: NVIDIA's compiler folds
-// float(float16_t(v)) (and unpackHalf2x16(packHalf2x16(v))) to v, which made every lo part zero there.
-float to_half(float v) { return f16_bits_to_f32(f32_to_f16_bits(v)); }
 
 #define TILE 128u
 #define BK 16u
-#define LDS 24u    // halves per staged row: BK + 8
-#define SUB_M 64u  // rows of the tile per subgroup
-#define SUB_N 32u  // columns of the tile per subgroup
-#define FRAG 16u   // the cooperative matrices' side
+#define LDC 136u  // halves per staged token row: TILE + 8
+#define SUB 64u   // rows and columns of the tile per subgroup
+#define FRAG 16u  // the cooperative matrices' side
 
-layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x = 128, local_size_y = 1, local_size_z = 1) in;
 
 #include "common/grid.glsl"
 
-layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };
+layout(std430, set = 0, binding = 0) readonly buffer PBuf { uvec4 pq[]; };  // HI then LO, 8 halves a load
 layout(std430, set = 0, binding = 1) buffer HBuf { float h[]; };
 layout(std430, set = 0, binding = 2) readonly buffer SBuf { float s[]; };
 
-// Mirrored by HessianPush in gpu/ops/hessian_op.cpp (hessian_accumulate.comp's block).
+// Mirrored by HessianCoopPush in gpu/ops/hessian_op.cpp.
 layout(push_constant) uniform Params {
   uint T;
   uint C;
   float alpha;
   float beta;
+  uint cp_quads;  // Cp / 8: a padded token row in loads
+  uint lo_quads;  // Tp · Cp / 8: where LO starts
 } p;
 
 #ifdef EMULATE_COOP
-// The (hi, lo) pairs packed in one word each (fp32 copies of the four fp16 tiles would pass the
-// 32 KiB of shared memory lavapipe offers), at the same offsets as the real variant's tiles.
-shared uint ap[TILE * LDS];
-shared uint bp[TILE * LDS];
+shared uint ap[BK * LDC];  // ap[k · LDC + r] = hi | lo << 16 of token t0 + k, channel i0 + r
+shared uint bp[BK * LDC];  // the same for channel j0 + r
 #else
-shared HALF ah[TILE * LDS];  // ah[r · LDS + k] = hi(s · X[t0 + k, i0 + r]); al: the lo parts
-shared HALF al[TILE * LDS];
-shared HALF bh[TILE * LDS];  // bh[c · LDS + k] = hi(s · X[t0 + k, j0 + c]); bl: the lo parts
-shared HALF bl[TILE * LDS];
-shared float cs[8u * FRAG * FRAG];  // one 16×16 accumulator per subgroup on its way out
+shared float16_t ah[BK * LDC];  // ah[k · LDC + r] = hi of token t0 + k, channel i0 + r; al: the lo parts
+shared float16_t al[BK * LDC];
+shared float16_t bh[BK * LDC];  // the same for channel j0 + r
+shared float16_t bl[BK * LDC];
+shared float cs[4u * FRAG * FRAG];  // one 16×16 accumulator per subgroup on its way out
 #endif
+
+// Staging: invocation t carries channels 8·(t % 16) .. +7 of tokens t / 16 + 8r (r = 0, 1) of each
+// panel, so a subgroup reads two tokens' 256 consecutive bytes. pr[r] / pr[2 + r]: the i panel's HI /
+// LO; pr[4 + r] / pr[6 + r]: the j panel's.
+uvec4 pr[8];
+
+void load_step(uint t, uint i0, uint j0, uint t0) {
+  const uint cq = t & 15u;
+  [[unroll]] for (uint r = 0u; r < 2u; ++r) {
+    const uint row = (t0 + (t >> 4) + 8u * r) * p.cp_quads;
+    pr[r] = pq[row + i0 / 8u + cq];
+    pr[2u + r] = pq[p.lo_quads + row + i0 / 8u + cq];
+    pr[4u + r] = pq[row + j0 / 8u + cq];
+    pr[6u + r] = pq[p.lo_quads + row + j0 / 8u + cq];
+  }
+}
+
+void store_step(uint t) {
+  [[unroll]] for (uint r = 0u; r < 2u; ++r) {
+    const uint at = ((t >> 4) + 8u * r) * LDC + 8u * (t & 15u);
+    [[unroll]] for (uint q = 0u; q < 4u; ++q) {
+      const uint ahi = pr[r][q], alo = pr[2u + r][q], bhi = pr[4u + r][q], blo = pr[6u + r][q];
+#ifdef EMULATE_COOP
+      ap[at + 2u * q] = (ahi & 0xFFFFu) | (alo << 16);
+      ap[at + 2u * q + 1u] = (ahi >> 16) | (alo & 0xFFFF0000u);
+      bp[at + 2u * q] = (bhi & 0xFFFFu) | (blo << 16);
+      bp[at + 2u * q + 1u] = (bhi >> 16) | (blo & 0xFFFF0000u);
+#else
+      const f16vec2 a_h = unpackFloat2x16(ahi), a_l = unpackFloat2x16(alo);
+      const f16vec2 b_h = unpackFloat2x16(bhi), b_l = unpackFloat2x16(blo);
+      ah[at + 2u * q] = a_h.x;
+      ah[at + 2u * q + 1u] = a_h.y;
+      al[at + 2u * q] = a_l.x;
+      al[at + 2u * q + 1u] = a_l.y;
+      bh[at + 2u * q] = b_h.x;
+      bh[at + 2u * q + 1u] = b_h.y;
+      bl[at + 2u * q] = b_l.x;
+      bl[at + 2u * q + 1u] = b_l.y;
+#endif
+    }
+  }
+}
 
 void store(uint i, uint j, float acc) {
   const uint o = i * p.C + j;
   h[o] = p.beta == 0.0 ? p.alpha * acc : p.beta * h[o] + p.alpha * acc;
-}
-
-// Element (k, r) of a panel, the value at token t0 + k and channel c0 + r, scaled and split: (hi, lo).
-vec2 split(uint t0, uint c0, uint k, uint r) {
-  const uint c = c0 + r;
-  const float v = (t0 + k < p.T && c < p.C) ? x[(t0 + k) * p.C + c] * s[c] : 0.0;
-  const float hi = to_half(v);
-  return vec2(hi, to_half(v - hi));
 }
 
 void main() {
@@ -101,78 +132,72 @@ void main() {
   const uint ti = g - tj * (tj + 1u) / 2u;
   const uint i0 = ti * TILE, j0 = tj * TILE;
   if (j0 >= p.C) return;  // uniform per workgroup
-  const uint sm = (sub >> 2) * SUB_M;
-  const uint sn = (sub & 3u) * SUB_N;
-
-  // Staging: invocation t copies channel t % 128 of tokens t / 128 + 2q (q = 0..7), so a subgroup
-  // reads 32 consecutive floats of one token.
-  const uint st_r = t & (TILE - 1u);
-  const uint st_k = t / TILE;
+  const uint sm = (sub >> 1) * SUB;
+  const uint sn = (sub & 1u) * SUB;
+  const bool below = ti == tj && sm > sn;  // uniform per subgroup: this quarter lies under the diagonal
 
 #ifdef EMULATE_COOP
-  // acc[(2i + j) · 8 + q]: element lane + 32q of accumulator (i, j); the loops' bounds are offset by
+  // acc[(4i + j) · 8 + q]: element lane + 32q of accumulator (i, j); the loops' bounds are offset by
   // `rolled`, a zero the compiler cannot fold (C > 0 is validated), so that they stay loops.
   const uint rolled = p.C == 0u ? 1u : 0u;
-  float acc[64];
-  for (uint f = rolled; f < 64u + rolled; ++f) acc[f] = 0.0;
+  float acc[128];
+  for (uint f = rolled; f < 128u + rolled; ++f) acc[f] = 0.0;
 #else
-  fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][2];
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][4];
   [[unroll]] for (uint i = 0u; i < 4u; ++i)
-    [[unroll]] for (uint j = 0u; j < 2u; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
+    [[unroll]] for (uint j = 0u; j < 4u; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 #endif
 
   // One pass per BK tokens: lavapipe's loop limit (gpu/ops/op_support.h) allows about a million.
+  load_step(t, i0, j0, 0u);
+  store_step(t);
+  barrier();
   for (uint t0 = 0u; t0 < p.T; t0 += BK) {
-    [[unroll]] for (uint q = 0u; q < BK / 2u; ++q) {
-      const uint k = st_k + 2u * q, o = st_r * LDS + k;
-      const vec2 a = split(t0, i0, k, st_r), b = split(t0, j0, k, st_r);
+    const bool more = t0 + BK < p.T;  // uniform
+    if (more) load_step(t, i0, j0, t0 + BK);  // in flight while the tensor cores work below
+    if (!below) {
 #ifdef EMULATE_COOP
-      ap[o] = packHalf2x16(a);
-      bp[o] = packHalf2x16(b);
+      // acc[i][j] += Aᵢ·Bⱼ over the three (hi, lo) pairs, A column-major from the i panel
+      // (A(r, k) at k · LDC + sm + 16i + r), B row-major from the j panel (B(k, c) at
+      // k · LDC + sn + 16j + c): what the loads below read.
+      for (uint f = rolled; f < 128u + rolled; ++f) {
+        const uint i = f >> 5, j = (f >> 3) & 3u, e = lane + 32u * (f & 7u);
+        const uint a_row = sm + FRAG * i + e / FRAG;
+        const uint b_col = sn + FRAG * j + (e & (FRAG - 1u));
+        float sum = acc[f];
+        for (uint k = rolled; k < BK + rolled; ++k) {
+          const vec2 a = unpackHalf2x16(ap[k * LDC + a_row]), b = unpackHalf2x16(bp[k * LDC + b_col]);
+          sum = fma(a.x, b.x, sum);
+          sum = fma(a.x, b.y, sum);
+          sum = fma(a.y, b.x, sum);
+        }
+        acc[f] = sum;
+      }
 #else
-      ah[o] = HALF(a.x);
-      al[o] = HALF(a.y);
-      bh[o] = HALF(b.x);
-      bl[o] = HALF(b.y);
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a_hi[4], a_lo[4];
+      [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+        coopMatLoadNV(a_hi[i], ah, sm + FRAG * i, LDC, true);
+        coopMatLoadNV(a_lo[i], al, sm + FRAG * i, LDC, true);
+      }
+      [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b_hi, b_lo;
+        coopMatLoadNV(b_hi, bh, sn + FRAG * j, LDC, false);
+        coopMatLoadNV(b_lo, bl, sn + FRAG * j, LDC, false);
+        [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+          acc[i][j] = coopMatMulAddNV(a_hi[i], b_hi, acc[i][j]);
+          acc[i][j] = coopMatMulAddNV(a_hi[i], b_lo, acc[i][j]);
+          acc[i][j] = coopMatMulAddNV(a_lo[i], b_hi, acc[i][j]);
+        }
+      }
 #endif
     }
     barrier();
-#ifdef EMULATE_COOP
-    // acc[i][j] += Aᵢ·Bⱼ over the three (hi, lo) pairs, A row-major from the i panel, B
-    // column-major from the j panel: what the loads below read.
-    for (uint f = rolled; f < 64u + rolled; ++f) {
-      const uint i = f >> 4, j = (f >> 3) & 1u, e = lane + 32u * (f & 7u);
-      const uint a_row = (sm + FRAG * i + e / FRAG) * LDS;
-      const uint b_col = (sn + FRAG * j + (e & (FRAG - 1u))) * LDS;
-      float sum = acc[f];
-      for (uint c = rolled; c < FRAG + rolled; ++c) {
-        const vec2 a = unpackHalf2x16(ap[a_row + c]), b = unpackHalf2x16(bp[b_col + c]);
-        sum = fma(a.x, b.x, sum);
-        sum = fma(a.x, b.y, sum);
-        sum = fma(a.y, b.x, sum);
-      }
-      acc[f] = sum;
+    if (more) {
+      store_step(t);
+      barrier();
     }
-#else
-    fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a_hi[4], a_lo[4];
-    fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b_hi[2], b_lo[2];
-    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-      coopMatLoadNV(a_hi[i], ah, (sm + FRAG * i) * LDS, LDS, false);
-      coopMatLoadNV(a_lo[i], al, (sm + FRAG * i) * LDS, LDS, false);
-    }
-    [[unroll]] for (uint j = 0u; j < 2u; ++j) {
-      coopMatLoadNV(b_hi[j], bh, (sn + FRAG * j) * LDS, LDS, true);
-      coopMatLoadNV(b_lo[j], bl, (sn + FRAG * j) * LDS, LDS, true);
-    }
-    [[unroll]] for (uint i = 0u; i < 4u; ++i)
-      [[unroll]] for (uint j = 0u; j < 2u; ++j) {
-        acc[i][j] = coopMatMulAddNV(a_hi[i], b_hi[j], acc[i][j]);
-        acc[i][j] = coopMatMulAddNV(a_hi[i], b_lo[j], acc[i][j]);
-        acc[i][j] = coopMatMulAddNV(a_lo[i], b_hi[j], acc[i][j]);
-      }
-#endif
-    barrier();
   }
+  if (below) return;  // after the last barrier
 
   // Accumulator (i, j)'s element e (row-major in its 16×16) goes to H[r][c] and H[c][r], scaled
   // back; in a diagonal tile only r ≤ c is written, so that H is exactly symmetric (the two
@@ -188,11 +213,11 @@ void main() {
     }                                                              \
   }
 #ifdef EMULATE_COOP
-  for (uint f = rolled; f < 64u + rolled; ++f) H_WRITE(f >> 4, (f >> 3) & 1u, lane + 32u * (f & 7u), acc[f])
+  for (uint f = rolled; f < 128u + rolled; ++f) H_WRITE(f >> 5, (f >> 3) & 3u, lane + 32u * (f & 7u), acc[f])
 #else
   const uint scratch = sub * FRAG * FRAG;
   [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-    [[unroll]] for (uint j = 0u; j < 2u; ++j) {
+    [[unroll]] for (uint j = 0u; j < 4u; ++j) {
       coopMatStoreNV(acc[i][j], cs, scratch, FRAG, false);
       subgroupMemoryBarrierShared();
       subgroupBarrier();

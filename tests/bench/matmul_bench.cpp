@@ -210,7 +210,9 @@ int main(int argc, char** argv) {
     const auto xh = test::normal_values(static_cast<size_t>(T * C), 3, 1.0f);
     auto xb = Buffer::create(d, xh.size() * sizeof(float), MemoryUse::Device);
     auto hb = Buffer::create(d, static_cast<uint64_t>(C * C) * sizeof(float), MemoryUse::Device);
-    auto sb = Buffer::create(d, static_cast<uint64_t>(C) * sizeof(float), MemoryUse::Device);
+    uint64_t scratch = 4;
+    for (const MatmulPath path : paths) scratch = std::max(scratch, hessian_scratch_bytes(d, {T, C}, path));
+    auto sb = Buffer::create(d, scratch, MemoryUse::Device);
     if (!xb || !hb || !sb) return fail("device allocation failed");
     if (auto up = upload(d, *xb, std::as_bytes(std::span(xh))); !up) return fail(up.error().message);
     hessian = nlohmann::json::array();

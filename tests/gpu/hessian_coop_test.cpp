@@ -1,4 +1,4 @@
-// The Hessian accumulation's cooperative-matrix path (gpu/ops/hessian_op.h: hessian_scale.comp and
+// The Hessian accumulation's cooperative-matrix path (gpu/ops/hessian_op.h: hessian_scale.comp, hessian_split.comp and
 // hessian_coop.comp) against XᵀX in double: each element within 2e-6 of Σ_t |x_ti x_tj| (the fp32
 // path's own rounding is of that order; dropping the lo parts of the fp16 split would cost about
 // 5e-4, a wrong channel scale an Inf). The inputs hold channels beyond fp16's range (1e6), tiny
