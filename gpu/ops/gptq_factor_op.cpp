@@ -151,6 +151,7 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
                                                       std::to_string(cols));
   LB_TRY_VOID(check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols)));
   const auto n = static_cast<uint32_t>(cols);
+  HostPhases phases("GPTQ factor");
   DeviceGptqFactor f;
   double sum = 0;
   for (int64_t i = 0; i < cols; ++i) {
@@ -168,6 +169,7 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
   LB_TRY_ASSIGN(b.status, op_buffer(device, 4));
   LB_TRY_ASSIGN(b.perm, op_buffer(device, perm.size_bytes()));
   b.permuted = !perm.empty();
+  phases.mark("buffers");
   if (b.permuted) {
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
     LB_TRY_VOID(rec.upload(b.perm, std::as_bytes(perm)));
@@ -176,6 +178,7 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
   double d = damp;
   for (;;) {
     LB_TRY_ASSIGN(const uint32_t status, attempt(device, h, b, n, static_cast<float>(d * mean_diag)));
+    phases.mark("attempt");
     if (status & kNotFinite) return make_error(ErrorCode::InvalidArgument, who + ": the Hessian contains NaN or Inf");
     if (!(status & (kNotPositiveDefinite | kBadU))) break;
     LB_TRY_ASSIGN(d, gptq_next_damp(who, d, f.warnings));

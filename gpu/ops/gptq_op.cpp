@@ -115,21 +115,26 @@ std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::v
 std::vector<float> dequantize_sweep(bool ggml, int64_t rows, int64_t cols, int64_t group, const std::vector<uint8_t>& codes,
                                     const std::vector<float>& grids, std::span<const uint32_t> perm) {
   const int64_t groups = cols / group;
+  std::vector<int64_t> group_of(static_cast<size_t>(cols));  // column j's group (no division per weight)
+  for (int64_t c = 0; c < cols; ++c)
+    group_of[static_cast<size_t>(c)] = (perm.empty() ? c : static_cast<int64_t>(perm[static_cast<size_t>(c)])) / group;
   std::vector<float> out(codes.size());
 #pragma omp parallel for schedule(static) if (rows * cols > (int64_t{1} << 16))
-  for (int64_t r = 0; r < rows; ++r)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* g = grids.data() + 2 * r * groups;
+    const uint8_t* code = codes.data() + r * cols;
+    float* o = out.data() + r * cols;
     for (int64_t c = 0; c < cols; ++c) {
-      const size_t i = static_cast<size_t>(r * cols + c);
-      const int64_t col = perm.empty() ? c : static_cast<int64_t>(perm[static_cast<size_t>(c)]);
-      const size_t gi = static_cast<size_t>(r * groups + col / group);
-      const float scale = grids[2 * gi], zero = grids[2 * gi + 1];
+      const int64_t gi = group_of[static_cast<size_t>(c)];
+      const float scale = g[2 * gi], zero = g[2 * gi + 1];
       if (ggml) {
-        const float scaled = scale * static_cast<float>(static_cast<int8_t>(codes[i]));
-        out[i] = scaled + zero;
+        const float scaled = scale * static_cast<float>(static_cast<int8_t>(code[c]));
+        o[c] = scaled + zero;
       } else {
-        out[i] = scale * (static_cast<float>(codes[i]) - zero);
+        o[c] = scale * (static_cast<float>(code[c]) - zero);
       }
     }
+  }
   return out;
 }
 
@@ -164,6 +169,7 @@ namespace {
 Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u_host,
                               const Buffer* u_dev, const GptqStaticGrids* fixed, std::span<const float> importance) {
   LB_TRY_VOID(shape.validate());
+  HostPhases phases("GPTQ sweep");
   const int64_t rows = shape.rows, cols = shape.cols;
   const uint64_t ub = static_cast<uint64_t>(cols * cols) * 4;
   if (w.size() != static_cast<size_t>(rows * cols) || (u_dev ? u_dev->size() < ub : u_host.size_bytes() != ub))
@@ -206,6 +212,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   // Binding 6 of the int family and the legacy types: the column order, or the importances.
   const uint64_t pb = fixed ? fixed->perm.size_bytes() : std::max<uint64_t>(importance.size_bytes(), 4);
   LB_TRY_ASSIGN(Buffer pbuf, op_buffer(device, pb));
+  phases.mark("buffers");
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   rec.mark("start");
   LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
@@ -258,12 +265,15 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
   if (k_quant) LB_TRY_VOID(rec.download(sbuf, std::as_writable_bytes(std::span<uint32_t>(slots))));
   rec.mark("download");
+  phases.mark("record");
   LB_TRY_VOID(rec.submit_and_wait());
+  phases.mark("submit and wait");
   rec.report_profile("GPTQ sweep");
 
   for (float l : loss) res.loss += l;
   const std::span<const uint32_t> grid_order = fixed ? std::span<const uint32_t>(fixed->perm) : std::span<const uint32_t>();
   res.dequantized = dequantize_sweep(ggml, rows, cols, group, codes, grids, grid_order);
+  phases.mark("dequantize");
   if (ggml) {
     res.ggml = k_quant ? pack_k(shape.format.dtype, rows, cols, slots, codes) : pack_legacy(shape.format.dtype, rows, cols, codes, grids);
     return res;
@@ -275,6 +285,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   t.codes.assign(codes.begin(), codes.end());
   t.grids.resize(grids.size() / 2);
   for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
+  phases.mark("results");
   return res;
 }
 
@@ -317,6 +328,7 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
   return [&device, factor](std::span<const float> w, int64_t rows, int64_t cols, std::span<const float> h, const GptqOptions& o,
                            const std::string& name) -> Expected<GptqResult> {
     const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
+    HostPhases phases(who);
     const bool ggml = o.format.kind == Format::Kind::Ggml;
     const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
     if (ggml && (o.act_order || o.static_groups))
@@ -337,6 +349,7 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     for (size_t i = 0; i < w.size(); ++i) not_finite += std::isfinite(w[i]) ? 0 : 1;
     if (not_finite > 0) return make_error(ErrorCode::InvalidArgument, who + ": weights or Hessian contain NaN or Inf");
     const auto t0 = std::chrono::steady_clock::now();
+    phases.mark("checks");
 
     // With static grids: dead columns (H[i][i] = 0, taken as 1) and the sweep's column order first
     // (act-order: by decreasing H[i][i], stable), the grids from the dead-zeroed original weights.
@@ -385,6 +398,7 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
       }
       if (!fell_back.empty()) f.warnings.insert(f.warnings.begin(), fell_back);
     }
+    phases.mark("factor");
     if (static_grids) f.dead = dead;
     std::vector<float> wz;  // with dead columns, the weights with theirs zeroed, as gptq_quantize does
     if (!f.dead.empty()) {
@@ -417,8 +431,10 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
         importance.push_back(d == 0 ? 1.0f : d);
       }
     const auto t1 = std::chrono::steady_clock::now();
+    phases.mark("grids");
     LB_TRY_ASSIGN(GptqIntResult g, on_device ? gptq_int(device, shape, w, fd.u, fx, importance)
                                              : gptq_int(device, shape, w, f.u, fx, importance));
+    phases.mark("sweep");
     if (!order.empty()) {
       unpermute_columns(g.tensor.codes, rows, cols, order);
       unpermute_columns(g.dequantized, rows, cols, order);
@@ -433,6 +449,7 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     res.warnings = std::move(f.warnings);
     res.factor_seconds = std::chrono::duration<double>(t1 - t0).count();
     res.sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    phases.mark("results");
     return res;
   };
 }

@@ -1,6 +1,9 @@
 #include "gpu/ops/op_support.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <utility>
 
 #include "gpu/device/device.h"
 
@@ -63,6 +66,31 @@ Expected<void> dispatch_rows(CommandRecorder& recorder, uint64_t rows) {
 Expected<void> dispatch_elements(CommandRecorder& recorder, const Pipeline& pipeline, uint64_t n) {
   const uint64_t local = pipeline.local_size()[0];
   return dispatch_groups(recorder, (n + local - 1) / local);
+}
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+HostPhases::HostPhases(std::string op) : op_(std::move(op)), last_(CommandRecorder::profiling() ? now_seconds() : 0) {}
+
+void HostPhases::mark(const char* label) {
+  if (!CommandRecorder::profiling()) return;
+  const double t = now_seconds(), d = t - last_;
+  char buf[128];
+  std::snprintf(buf, sizeof buf, " %s %.2f ms,", label, 1e3 * d);
+  line_ += buf;
+  total_ += d;
+  last_ = t;
+}
+
+HostPhases::~HostPhases() {
+  if (CommandRecorder::profiling() && !line_.empty())
+    std::fprintf(stderr, "[profile] %s host:%s %.2f ms in all\n", op_.c_str(), line_.c_str(), 1e3 * total_);
 }
 
 }  // namespace lowbit::gpu

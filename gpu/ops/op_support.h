@@ -44,4 +44,22 @@ Expected<void> check_loop_budget(const Device& device, const char* op, uint64_t 
 // they create their buffers before their recorder so that the buffers outlive its submission.
 Expected<Buffer> op_buffer(Device& device, uint64_t bytes);
 
+// The wall-clock phases of an op's host side (allocations, checks, host-side compute around the
+// GPU work), printed as one "[profile] <op> host:" line when it goes out of scope, under
+// LOWBIT_GPU_PROFILE (CommandRecorder::profiling); nothing otherwise. mark(label) ends a phase.
+class HostPhases {
+ public:
+  explicit HostPhases(std::string op);
+  HostPhases(const HostPhases&) = delete;
+  HostPhases& operator=(const HostPhases&) = delete;
+  ~HostPhases();
+  void mark(const char* label);
+
+ private:
+  std::string op_;
+  std::string line_;
+  double last_ = 0;
+  double total_ = 0;
+};
+
 }  // namespace lowbit::gpu
