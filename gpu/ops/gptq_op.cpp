@@ -38,6 +38,7 @@ static_assert(sizeof(PackBytesPush) == 4, "PackBytesPush must match the push-con
 
 constexpr const char* kOp = "gptq_int";
 constexpr uint32_t kTile = 128;  // gptq_update.comp's TILE
+constexpr int64_t kBlockRows = 32;  // gptq_block.comp's ROWS
 
 // The gptq_block variant of a format: the int family's, or a ggml block type's.
 std::optional<ShaderId> block_shader(const Format& f) {
@@ -243,7 +244,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
                            static_cast<uint32_t>(count), static_cast<uint32_t>(group), static_cast<uint32_t>(groups),
                            static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u,
                            fixed ? 1u : 0u, importance.empty() ? 0u : 1u});
-    LB_TRY_VOID(dispatch_elements(rec, *block, static_cast<uint64_t>(rows)));
+    LB_TRY_VOID(dispatch_rows(rec, static_cast<uint64_t>((rows + kBlockRows - 1) / kBlockRows)));
     rec.barrier();
     rec.mark("block");
     if (c1 < cols) {

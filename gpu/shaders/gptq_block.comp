@@ -5,9 +5,13 @@
 //   GPTQ's find_params on W, which the sweep does not update until the block is done);
 //   for each column j of the block: q = grid value of w_j (code stored), e = (w_j − q) / U[j][j],
 //   w_k −= e · U[j][k] for the block's later columns k; w_j = q.
-// Then E (the block's errors) goes to gptq_update.comp for the columns after the block. The row's
-// block lives in registers (BLOCK floats), U is read from memory (the rows of one block are shared
-// by every invocation). One invocation per row; W [rows, cols] row-major fp32 (the block's columns
+// Then E (the block's errors) goes to gptq_update.comp for the columns after the block. Each
+// workgroup takes ROWS rows, their block staged in shared memory: for each column j, invocation r
+// (r < ROWS, the row's "leader") quantizes row r's w_j as above, then every invocation k of the
+// workgroup applies the update to column k of all its rows (one read of U[j][k] for them) — each
+// weight sees the same operations in the same order as in core's sweep, so the result is the CPU's
+// bit for bit, with BLOCK-fold parallelism in the updates. The grids read the block-start weights
+// from W in memory, which is written back only at the block's end. W [rows, cols] row-major fp32 (the block's columns
 // are replaced by their grid values), U [cols, cols] row-major (upper), E [rows, BLOCK], codes one
 // uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups] (a ggml type's groups are
 // its sub-blocks), loss one float per row (accumulated over the blocks: Σ (w − q)² / U[j][j]² / 2).
@@ -19,7 +23,8 @@
 #ifndef BLOCK
 #define BLOCK 128u
 #endif
-layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+#define ROWS 32u  // rows per workgroup
+layout(local_size_x = 128, local_size_y = 1, local_size_z = 1) in;  // BLOCK invocations
 
 #include "common/exact_float.glsl"
 #include "common/grid.glsl"
@@ -108,12 +113,21 @@ int nearest_code(vec2 g, float w) {
 }
 #endif
 
+shared float xs[ROWS][BLOCK + 1u];  // the rows' block (padded: a leader's column is conflict-free)
+shared float errs[ROWS];            // column j's error in each row
+
 void main() {
-  const uint row = element_index();
-  if (row >= p.rows) return;
+  const uint t = gl_LocalInvocationID.x;
+  const uint row0 = group_index() * ROWS;
+  if (row0 >= p.rows) return;  // uniform per workgroup
+  const uint nrows = min(ROWS, p.rows - row0);
+  if (t < p.count)
+    for (uint r = 0u; r < nrows; ++r) xs[r][t] = w[(row0 + r) * p.cols + p.col0 + t];
+  barrier();
+  const bool leader = t < nrows;
+  const uint lr = leader ? t : 0u;  // the leader's row in the workgroup
+  const uint row = row0 + lr;
   const uint base = row * p.cols + p.col0;
-  float x[BLOCK];
-  for (uint i = 0u; i < p.count; ++i) x[i] = w[base + i];
 
   vec2 grid = vec2(1.0, 0.0);
   float row_loss = 0.0;
@@ -122,105 +136,115 @@ void main() {
 #endif
   for (uint i = 0u; i < p.count; ++i) {
     const uint col = p.col0 + i;
+    if (leader) {
+      const float xi = xs[lr][i];
 #if defined(GGML_LEGACY)
-    if (col % 32u == 0u) {  // the block's grid and codes, from the block-start weights
-      float v[32];
-      for (uint k = 0u; k < 32u; ++k) v[k] = w[base + i + k];
-      uint L[32];
-      uint d_bits, m_bits;
-      if (p.weighted != 0u) {
-        precise float sum_x2 = 0.0;
-        for (uint k = 0u; k < 32u; ++k) sum_x2 += v[k] * v[k];
-        const float sigma2 = div_rn(sum_x2, 32.0);
-        float wt[32];
-        for (uint k = 0u; k < 32u; ++k) {
-          precise float x2 = v[k] * v[k];
-          precise float a = sigma2 + x2;
-          precise float wk = importance[col + k] * sqrt_rn(a);
-          wt[k] = wk;
+      if (col % 32u == 0u) {  // the block's grid and codes, from the block-start weights
+        float v[32];
+        for (uint k = 0u; k < 32u; ++k) v[k] = w[base + i + k];
+        uint L[32];
+        uint d_bits, m_bits;
+        if (p.weighted != 0u) {
+          precise float sum_x2 = 0.0;
+          for (uint k = 0u; k < 32u; ++k) sum_x2 += v[k] * v[k];
+          const float sigma2 = div_rn(sum_x2, 32.0);
+          float wt[32];
+          for (uint k = 0u; k < 32u; ++k) {
+            precise float x2 = v[k] * v[k];
+            precise float a = sigma2 + x2;
+            precise float wk = importance[col + k] * sqrt_rn(a);
+            wt[k] = wk;
+          }
+          legacy_quantize_weighted(v, wt, L, d_bits, m_bits);
+        } else {
+          legacy_quantize(v, L, d_bits, m_bits);
         }
-        legacy_quantize_weighted(v, wt, L, d_bits, m_bits);
-      } else {
-        legacy_quantize(v, L, d_bits, m_bits);
-      }
 #if defined(Q4_1) || defined(Q5_1)
-      grid = vec2(f16_bits_to_f32(d_bits), f16_bits_to_f32(m_bits));
+        grid = vec2(f16_bits_to_f32(d_bits), f16_bits_to_f32(m_bits));
 #else
-      grid = vec2(f16_bits_to_f32(d_bits), -0.0);
+        grid = vec2(f16_bits_to_f32(d_bits), -0.0);
 #endif
-      for (uint k = 0u; k < 32u; ++k)
+        for (uint k = 0u; k < 32u; ++k)
 #if defined(Q8_0)
-        fix_codes[k] = int(L[k] << 24) >> 24;
+          fix_codes[k] = int(L[k] << 24) >> 24;
 #else
-        fix_codes[k] = int(L[k]) + kQmin;
+          fix_codes[k] = int(L[k]) + kQmin;
 #endif
-      const uint gi = row * p.groups + col / 32u;
-      grids[2u * gi] = grid.x;
-      grids[2u * gi + 1u] = grid.y;
-    }
-    const int c = (x[i] == w[base + i] || grid.x == 0.0) ? fix_codes[i % 32u] : nearest_code(grid, x[i]);
-    codes[base + i] = uint(c);
-    precise float scaled = grid.x * float(c);
-    precise float q = scaled + grid.y;
+        const uint gi = row * p.groups + col / 32u;
+        grids[2u * gi] = grid.x;
+        grids[2u * gi + 1u] = grid.y;
+      }
+      const int c = (xi == w[base + i] || grid.x == 0.0) ? fix_codes[i % 32u] : nearest_code(grid, xi);
+      codes[base + i] = uint(c);
+      precise float scaled = grid.x * float(c);
+      precise float q = scaled + grid.y;
 #elif defined(GGML_K)
-    if (col % 256u == 0u) {  // the super-block's grids and codes, from the block-start weights
-      k_base = base + i;
-      for (uint k = 0u; k < K_PAIR_WORDS; ++k) k_out[k] = 0u;
-      k_quantize(0u);
-      const uint slot_words = (K_BLOCK_BYTES + 3u) / 4u;
-      const uint slot = (row * (p.cols / 256u) + col / 256u) * slot_words;
-      for (uint k = 0u; k < slot_words; ++k) block_words[slot + k] = k_out[k];
-      for (uint j = 0u; j < 256u / K_GRID_SUB; ++j) {
-        const vec2 g = k_grid(j);
-        const uint gi = row * p.groups + col / K_GRID_SUB + j;
-        grids[2u * gi] = g.x;
-        grids[2u * gi + 1u] = g.y;
+      if (col % 256u == 0u) {  // the super-block's grids and codes, from the block-start weights
+        k_base = base + i;
+        for (uint k = 0u; k < K_PAIR_WORDS; ++k) k_out[k] = 0u;
+        k_quantize(0u);
+        const uint slot_words = (K_BLOCK_BYTES + 3u) / 4u;
+        const uint slot = (row * (p.cols / 256u) + col / 256u) * slot_words;
+        for (uint k = 0u; k < slot_words; ++k) block_words[slot + k] = k_out[k];
+        for (uint j = 0u; j < 256u / K_GRID_SUB; ++j) {
+          const vec2 g = k_grid(j);
+          const uint gi = row * p.groups + col / K_GRID_SUB + j;
+          grids[2u * gi] = g.x;
+          grids[2u * gi + 1u] = g.y;
+        }
+        for (uint k = 0u; k < 256u; ++k) {
+          codes[base + i + k] = uint(k_code(k));
+          fixw[row * 256u + k] = w[base + i + k];
+        }
       }
-      for (uint k = 0u; k < 256u; ++k) {
-        codes[base + i + k] = uint(k_code(k));
-        fixw[row * 256u + k] = w[base + i + k];
+      if (i == 0u || col % K_GRID_SUB == 0u) {
+        const uint gi = row * p.groups + col / K_GRID_SUB;
+        grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
       }
-    }
-    if (i == 0u || col % K_GRID_SUB == 0u) {
-      const uint gi = row * p.groups + col / K_GRID_SUB;
-      grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
-    }
-    const int fix_code = int(codes[base + i]);
-    const int c = (x[i] == fixw[row * 256u + col % 256u] || grid.x == 0.0) ? fix_code : nearest_code(grid, x[i]);
-    codes[base + i] = uint(c);
-    precise float scaled = grid.x * float(c);
-    precise float q = scaled + grid.y;
+      const int fix_code = int(codes[base + i]);
+      const int c = (xi == fixw[row * 256u + col % 256u] || grid.x == 0.0) ? fix_code : nearest_code(grid, xi);
+      codes[base + i] = uint(c);
+      precise float scaled = grid.x * float(c);
+      precise float q = scaled + grid.y;
 #else
-    if (p.static_grids != 0u) {  // the original column's grid, fixed up front
-      const uint gi = row * p.groups + perm[col] / p.group;
-      grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
-    } else if (col % p.group == 0u) {  // the group's grid, from the block-start weights
-      float lo = 0.0, hi = 0.0;
-      for (uint k = i; k < i + p.group; ++k) {
-        const float v = w[base + k];
-        lo = min(lo, v);
-        hi = max(hi, v);
+      if (p.static_grids != 0u) {  // the original column's grid, fixed up front
+        const uint gi = row * p.groups + perm[col] / p.group;
+        grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
+      } else if (col % p.group == 0u) {  // the group's grid, from the block-start weights
+        float lo = 0.0, hi = 0.0;
+        for (uint k = i; k < i + p.group; ++k) {
+          const float v = w[base + k];
+          lo = min(lo, v);
+          hi = max(hi, v);
+        }
+        grid = int_minmax_grid(lo, hi, p.bits, p.symmetric != 0u, 1.0, p.fp16_scales != 0u);
+        const uint gi = row * p.groups + col / p.group;
+        grids[2u * gi] = grid.x;
+        grids[2u * gi + 1u] = grid.y;
       }
-      grid = int_minmax_grid(lo, hi, p.bits, p.symmetric != 0u, 1.0, p.fp16_scales != 0u);
-      const uint gi = row * p.groups + col / p.group;
-      grids[2u * gi] = grid.x;
-      grids[2u * gi + 1u] = grid.y;
-    }
-    const float code = int_code(x[i], grid, p.bits);
-    codes[base + i] = uint(code);
-    precise float q = grid.x * (code - grid.y);
+      const float code = int_code(xi, grid, p.bits);
+      codes[base + i] = uint(code);
+      precise float q = grid.x * (code - grid.y);
 #endif
-    precise float diff = x[i] - q;
-    const float d = u[col * p.cols + col];
-    const float err = div_rn(diff, d);
-    row_loss += div_rn(diff * diff, d * d) * 0.5;
-    e[row * BLOCK + i] = err;
-    x[i] = q;
-    for (uint k = i + 1u; k < p.count; ++k) {  // rounded as written (no fusing): as core's sweep
-      precise float t = err * u[col * p.cols + p.col0 + k];
-      x[k] = x[k] - t;
+      precise float diff = xi - q;
+      const float d = u[col * p.cols + col];
+      const float err = div_rn(diff, d);
+      row_loss += div_rn(diff * diff, d * d) * 0.5;
+      e[row * BLOCK + i] = err;
+      xs[lr][i] = q;
+      errs[lr] = err;
     }
+    barrier();
+    if (t > i && t < p.count) {  // column t of every row, rounded as written (no fusing): as core's sweep
+      const float ut = u[col * p.cols + p.col0 + t];
+      for (uint r = 0u; r < nrows; ++r) {
+        precise float prod = errs[r] * ut;
+        xs[r][t] = xs[r][t] - prod;
+      }
+    }
+    barrier();
   }
-  for (uint i = 0u; i < p.count; ++i) w[base + i] = x[i];
-  loss[row] += row_loss;
+  if (t < p.count)
+    for (uint r = 0u; r < nrows; ++r) w[(row0 + r) * p.cols + p.col0 + t] = xs[r][t];
+  if (leader) loss[row] += row_loss;
 }
