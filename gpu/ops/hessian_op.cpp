@@ -102,7 +102,7 @@ uint64_t hessian_scratch_bytes(const Device& device, const HessianShape& shape, 
 MatmulPath resolve_hessian_path(const Device& device, MatmulPath path) {
   if (path == MatmulPath::CooperativeEmulated) return path;
   if (path == MatmulPath::Cooperative && device.features().cooperative_matrix &&
-      device.limits().maxComputeSharedMemorySize >= kCoopSharedBytes && device.limits().maxComputeWorkGroupInvocations >= 256)
+      device.limits().maxComputeSharedMemorySize >= kCoopSharedBytes && device.limits().maxComputeWorkGroupInvocations >= 128)
     return MatmulPath::Cooperative;
   return MatmulPath::Portable;
 }
