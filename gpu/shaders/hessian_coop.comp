@@ -12,8 +12,10 @@
 // (i0, j0); subgroup s its 64×64 quarter at rows 64·(s / 2), columns 64·(s % 2), as 4×4
 // accumulators (in a diagonal tile the quarter below the diagonal is skipped). Tokens are walked BK
 // at a time: the four panels of the step (HI and LO of channels i0.. and j0.., 16 tokens × 128
-// channels each) are staged in shared memory as X lies, [token][channel], rows padded to LDC halves
-// (272 bytes: every matrix load starts on a 16-byte boundary, consecutive rows in other banks); the i
+// channels each) are staged in shared memory as X lies, [token][channel], held as uvec4 (eight
+// halves: one 16-byte store per load, matrix loads addressed in uvec4, as NVIDIA's samples do), rows
+// padded to LDC halves (272 bytes: every matrix load starts on a 16-byte boundary, consecutive
+// rows in other banks); the i
 // panel loads as a column-major A (i, t), the j panel as a row-major B (t, j), so nothing is
 // transposed. The next step's panels are read from memory (16 bytes a load) into registers while the
 // tensor cores work on this one. Groups along the upper triangle of tiles (common/grid.glsl
@@ -22,11 +24,15 @@
 // EMULATE_COOP (hessian_coop_emulated; tests) writes the matrix operations out as
 // matmul_coop.comp's variant does — lane l of a "subgroup" of 32 consecutive invocations holds
 // elements l + 32q of each accumulator, a multiply-add reads A and B straight from the staged
-// panels at the offsets and strides the real loads get (the three products of one token in turn,
-// where the real variant adds each product over the step), the (hi, lo) pairs packed in one word of
-// shared memory — so every device checks the staging, prefetch, tiling, skipping and mirroring.
+// panels (the real variant's, element by element) at the offsets and strides the real loads get
+// (the three products of one token in turn, where the real variant adds each product over the
+// step) — so every device checks the staging, prefetch, tiling, skipping and mirroring.
 #extension GL_EXT_control_flow_attributes : require
-#ifndef EMULATE_COOP
+#ifdef EMULATE_COOP
+#include "common/exact_float.glsl"
+// Half e of a staged panel (eight to a uvec4, the lower half of each word first), as an fp32 value.
+#define HALF_AT(panel, e) f16_bits_to_f32(((panel)[(e) >> 3u][((e) >> 1u) & 3u] >> (((e) & 1u) << 4u)) & 0xFFFFu)
+#else
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -36,6 +42,7 @@
 #define TILE 128u
 #define BK 16u
 #define LDC 136u  // halves per staged token row: TILE + 8
+#define LDC4 17u  // the same in uvec4
 #define SUB 64u   // rows and columns of the tile per subgroup
 #define FRAG 16u  // the cooperative matrices' side
 
@@ -57,14 +64,11 @@ layout(push_constant) uniform Params {
   uint lo_quads;  // Tp · Cp / 8: where LO starts
 } p;
 
-#ifdef EMULATE_COOP
-shared uint ap[BK * LDC];  // ap[k · LDC + r] = hi | lo << 16 of token t0 + k, channel i0 + r
-shared uint bp[BK * LDC];  // the same for channel j0 + r
-#else
-shared float16_t ah[BK * LDC];  // ah[k · LDC + r] = hi of token t0 + k, channel i0 + r; al: the lo parts
-shared float16_t al[BK * LDC];
-shared float16_t bh[BK * LDC];  // the same for channel j0 + r
-shared float16_t bl[BK * LDC];
+shared uvec4 ah[BK * LDC4];  // half k · LDC + r: hi of token t0 + k, channel i0 + r; al: the lo parts
+shared uvec4 al[BK * LDC4];
+shared uvec4 bh[BK * LDC4];  // the same for channel j0 + r
+shared uvec4 bl[BK * LDC4];
+#ifndef EMULATE_COOP
 shared float cs[4u * FRAG * FRAG];  // one 16×16 accumulator per subgroup on its way out
 #endif
 
@@ -86,27 +90,11 @@ void load_step(uint t, uint i0, uint j0, uint t0) {
 
 void store_step(uint t) {
   [[unroll]] for (uint r = 0u; r < 2u; ++r) {
-    const uint at = ((t >> 4) + 8u * r) * LDC + 8u * (t & 15u);
-    [[unroll]] for (uint q = 0u; q < 4u; ++q) {
-      const uint ahi = pr[r][q], alo = pr[2u + r][q], bhi = pr[4u + r][q], blo = pr[6u + r][q];
-#ifdef EMULATE_COOP
-      ap[at + 2u * q] = (ahi & 0xFFFFu) | (alo << 16);
-      ap[at + 2u * q + 1u] = (ahi >> 16) | (alo & 0xFFFF0000u);
-      bp[at + 2u * q] = (bhi & 0xFFFFu) | (blo << 16);
-      bp[at + 2u * q + 1u] = (bhi >> 16) | (blo & 0xFFFF0000u);
-#else
-      const f16vec2 a_h = unpackFloat2x16(ahi), a_l = unpackFloat2x16(alo);
-      const f16vec2 b_h = unpackFloat2x16(bhi), b_l = unpackFloat2x16(blo);
-      ah[at + 2u * q] = a_h.x;
-      ah[at + 2u * q + 1u] = a_h.y;
-      al[at + 2u * q] = a_l.x;
-      al[at + 2u * q + 1u] = a_l.y;
-      bh[at + 2u * q] = b_h.x;
-      bh[at + 2u * q + 1u] = b_h.y;
-      bl[at + 2u * q] = b_l.x;
-      bl[at + 2u * q + 1u] = b_l.y;
-#endif
-    }
+    const uint at = ((t >> 4) + 8u * r) * LDC4 + (t & 15u);
+    ah[at] = pr[r];
+    al[at] = pr[2u + r];
+    bh[at] = pr[4u + r];
+    bl[at] = pr[6u + r];
   }
 }
 
@@ -166,23 +154,24 @@ void main() {
         const uint b_col = sn + FRAG * j + (e & (FRAG - 1u));
         float sum = acc[f];
         for (uint k = rolled; k < BK + rolled; ++k) {
-          const vec2 a = unpackHalf2x16(ap[k * LDC + a_row]), b = unpackHalf2x16(bp[k * LDC + b_col]);
-          sum = fma(a.x, b.x, sum);
-          sum = fma(a.x, b.y, sum);
-          sum = fma(a.y, b.x, sum);
+          const float a_hi = HALF_AT(ah, k * LDC + a_row), a_lo = HALF_AT(al, k * LDC + a_row);
+          const float b_hi = HALF_AT(bh, k * LDC + b_col), b_lo = HALF_AT(bl, k * LDC + b_col);
+          sum = fma(a_hi, b_hi, sum);
+          sum = fma(a_hi, b_lo, sum);
+          sum = fma(a_lo, b_hi, sum);
         }
         acc[f] = sum;
       }
 #else
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a_hi[4], a_lo[4];
       [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-        coopMatLoadNV(a_hi[i], ah, sm + FRAG * i, LDC, true);
-        coopMatLoadNV(a_lo[i], al, sm + FRAG * i, LDC, true);
+        coopMatLoadNV(a_hi[i], ah, (sm + FRAG * i) / 8u, LDC4, true);
+        coopMatLoadNV(a_lo[i], al, (sm + FRAG * i) / 8u, LDC4, true);
       }
       [[unroll]] for (uint j = 0u; j < 4u; ++j) {
         fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b_hi, b_lo;
-        coopMatLoadNV(b_hi, bh, sn + FRAG * j, LDC, false);
-        coopMatLoadNV(b_lo, bl, sn + FRAG * j, LDC, false);
+        coopMatLoadNV(b_hi, bh, (sn + FRAG * j) / 8u, LDC4, false);
+        coopMatLoadNV(b_lo, bl, (sn + FRAG * j) / 8u, LDC4, false);
         [[unroll]] for (uint i = 0u; i < 4u; ++i) {
           acc[i][j] = coopMatMulAddNV(a_hi[i], b_hi, acc[i][j]);
           acc[i][j] = coopMatMulAddNV(a_hi[i], b_lo, acc[i][j]);

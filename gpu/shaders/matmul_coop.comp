@@ -7,12 +7,14 @@
 // Each workgroup (128 invocations: four subgroups of 32) computes a 128×128 tile of Y; subgroup s
 // owns the 64×64 quarter at rows 64·(s / 2), columns 64·(s % 2), as 4×4 accumulators, so each
 // k-step of 16 takes 4 + 4 matrix loads for 16 multiply-adds. K is walked 32 at a time: the X tile
-// (128 × 32) and the W tile (128 rows × 32) are staged into shared memory as fp16, rows padded to
-// 40 halves (80 bytes: every matrix load starts on a 16-byte boundary, as the extension requires,
-// and consecutive rows fall in different banks). The next step's tiles are read from memory into
-// registers (as packed fp16 pairs) while the tensor cores work on this one, so one shared buffer
-// per operand hides the memory latency. X is read four floats at a time where K % 4 = 0; W through
-// dequant8 (common/dequant.glsl), eight weights per call. X's tile is read as a row-major 16×16 A
+// (128 × 32) and the W tile (128 rows × 32) are staged into shared memory as fp16, held as uvec4
+// (eight halves, as NVIDIA's cooperative-matrix samples stage them: one 16-byte store per eight
+// values, matrix loads addressed in uvec4), rows padded to 40 halves (80 bytes: every matrix load
+// starts on a 16-byte boundary, as the extension requires, and consecutive rows fall in different
+// banks). The next step's tiles are read from memory into registers (as packed fp16 pairs) while
+// the tensor cores work on this one, so one shared buffer per operand hides the memory latency. X
+// is read four floats at a time where K % 4 = 0; W through dequant8 (common/dequant.glsl), eight
+// weights per call. X's tile is read as a row-major 16×16 A
 // (m, k) and W's as a column-major B (k, n) = W[n, k], so neither is transposed. A workgroup whose
 // tile lies inside Y (and N % 4 = 0, for the 16-byte alignment of the rows) stores its accumulators
 // straight to Y; one on an edge passes each through a per-subgroup 16×16 scratch and writes element
@@ -24,31 +26,29 @@
 // every device, lavapipe included, checks this shader's tiling, staging, prefetch, indexing and
 // edges: a "subgroup" is 32 consecutive invocations whatever the device's width, lane l holds
 // elements l + 32q (q = 0..7, row-major) of each 16×16 accumulator, a multiply-add reads its A
-// (row-major) and B (column-major) straight from the staged tiles at the offsets and stride the real
-// loads get, the fp16 values are fp32 values rounded to fp16 in integer arithmetic (NVIDIA's
-// compiler folds float(float16_t(v)) to v) and kept in fp32 shared memory, and each lane writes the
-// accumulator elements it holds to Y directly (through the same Y_WRITE as the scratch's copy).
+// (row-major) and B (column-major) straight from the staged tiles (the same uvec4 tiles as the real
+// variant's, element by element) at the offsets and stride the real loads get, the fp16 values are
+// fp32 values rounded to fp16 in integer arithmetic (NVIDIA's compiler folds float(float16_t(v)) to
+// v), and each lane writes the accumulator elements it holds to Y directly (through the same
+// Y_WRITE as the scratch's copy).
 #extension GL_EXT_control_flow_attributes : require
 #ifdef EMULATE_COOP
-#define HALF float
 #include "common/exact_float.glsl"
 uint pack_halves(float a, float b) { return f32_to_f16_bits(a) | (f32_to_f16_bits(b) << 16); }
-float low_half(uint u) { return f16_bits_to_f32(u & 0xFFFFu); }
-float high_half(uint u) { return f16_bits_to_f32(u >> 16); }
+// Half e of a staged tile (eight to a uvec4, the lower half of each word first), as an fp32 value.
+#define HALF_AT(tile, e) f16_bits_to_f32(((tile)[(e) >> 3u][((e) >> 1u) & 3u] >> (((e) & 1u) << 4u)) & 0xFFFFu)
 #else
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
-#define HALF float16_t
 uint pack_halves(float a, float b) { return packFloat2x16(f16vec2(float16_t(a), float16_t(b))); }
-float16_t low_half(uint u) { return unpackFloat2x16(u).x; }
-float16_t high_half(uint u) { return unpackFloat2x16(u).y; }
 #endif
 
 #define TILE 128u
 #define BK 32u
 #define LDS 40u      // halves per staged row: BK + 8
+#define LDS4 5u      // the same in uvec4
 #define SUB 64u      // rows and columns of Y per subgroup
 #define FRAG 16u     // the cooperative matrices' side
 
@@ -72,34 +72,36 @@ layout(push_constant) uniform Params {
   uint grid_offset;
 } p;
 
-shared HALF xs[TILE * LDS];  // xs[m · LDS + k] = X[m0 + m, k0 + k]
-shared HALF ws[TILE * LDS];  // ws[n · LDS + k] = W[n0 + n, k0 + k]
+shared uvec4 xs[TILE * LDS4];  // half m · LDS + k: X[m0 + m, k0 + k]
+shared uvec4 ws[TILE * LDS4];  // half n · LDS + k: W[n0 + n, k0 + k]
 #ifndef EMULATE_COOP
 shared float cs[4u * FRAG * FRAG];  // one 16×16 accumulator per subgroup on its way out of an edge tile
 #endif
 
-// Staging roles. X: invocation t holds columns 4·(t % 8) .. +3 of rows t / 8 + 16r (r = 0..7), so a
-// subgroup reads four rows' 128 consecutive bytes. W: columns 8·(t % 4) .. +7 of rows t / 4 + 32r
-// (r = 0..3). Both as fp16 pairs: xr[2r], xr[2r + 1]; wr[4r .. 4r + 3].
+// Staging roles, both operands alike: invocation t holds columns 8·(t % 4) .. +7 of rows t / 4 + 32r
+// (r = 0..3) as fp16 pairs, xr[4r .. 4r + 3] and wr[4r .. 4r + 3] — one uvec4 of a staged tile
+// each; a subgroup reads eight rows' 128 (X) or 64 (W) consecutive bytes.
 uint xr[16];
 uint wr[16];
 
 // The tiles at k0 from memory into xr and wr (zeros outside X and W).
 void load_tile(uint t, uint m0, uint n0, uint k0, WeightParams wp) {
-  const uint xc = (t & 7u) * 4u, xm = t >> 3;
-  const uint k = k0 + xc;
-  [[unroll]] for (uint r = 0u; r < 8u; ++r) {
-    const uint m = m0 + xm + 16u * r;
-    vec4 v = vec4(0.0);
-    if (m < p.M) {
-      if ((p.K & 3u) == 0u) {
-        if (k < p.K) v = x4[(m * p.K + k) >> 2];
-      } else {
-        [[unroll]] for (uint i = 0u; i < 4u; ++i) v[i] = k + i < p.K ? x[m * p.K + k + i] : 0.0;
+  const uint xc = (t & 3u) * 8u, xm = t >> 2;
+  [[unroll]] for (uint r = 0u; r < 4u; ++r) {
+    const uint m = m0 + xm + 32u * r;
+    [[unroll]] for (uint h = 0u; h < 2u; ++h) {
+      const uint k = k0 + xc + 4u * h;
+      vec4 v = vec4(0.0);
+      if (m < p.M) {
+        if ((p.K & 3u) == 0u) {
+          if (k < p.K) v = x4[(m * p.K + k) >> 2];
+        } else {
+          [[unroll]] for (uint i = 0u; i < 4u; ++i) v[i] = k + i < p.K ? x[m * p.K + k + i] : 0.0;
+        }
       }
+      xr[4u * r + 2u * h] = pack_halves(v.x, v.y);
+      xr[4u * r + 2u * h + 1u] = pack_halves(v.z, v.w);
     }
-    xr[2u * r] = pack_halves(v.x, v.y);
-    xr[2u * r + 1u] = pack_halves(v.z, v.w);
   }
   const uint wk = (t & 3u) * 8u, wn = t >> 2;
   [[unroll]] for (uint r = 0u; r < 4u; ++r) {
@@ -114,23 +116,12 @@ void load_tile(uint t, uint m0, uint n0, uint k0, WeightParams wp) {
   }
 }
 
-// xr and wr into the shared tiles.
+// xr and wr into the shared tiles: one 16-byte store per row and operand.
 void store_tile(uint t) {
-  const uint xc = (t & 7u) * 4u, xm = t >> 3;
-  [[unroll]] for (uint r = 0u; r < 8u; ++r) {
-    const uint at = (xm + 16u * r) * LDS + xc;
-    xs[at] = low_half(xr[2u * r]);
-    xs[at + 1u] = high_half(xr[2u * r]);
-    xs[at + 2u] = low_half(xr[2u * r + 1u]);
-    xs[at + 3u] = high_half(xr[2u * r + 1u]);
-  }
-  const uint wk = (t & 3u) * 8u, wn = t >> 2;
   [[unroll]] for (uint r = 0u; r < 4u; ++r) {
-    const uint at = (wn + 32u * r) * LDS + wk;
-    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-      ws[at + 2u * i] = low_half(wr[4u * r + i]);
-      ws[at + 2u * i + 1u] = high_half(wr[4u * r + i]);
-    }
+    const uint at = ((t >> 2) + 32u * r) * LDS4 + (t & 3u);
+    xs[at] = uvec4(xr[4u * r], xr[4u * r + 1u], xr[4u * r + 2u], xr[4u * r + 3u]);
+    ws[at] = uvec4(wr[4u * r], wr[4u * r + 1u], wr[4u * r + 2u], wr[4u * r + 3u]);
   }
 }
 
@@ -171,22 +162,23 @@ void main() {
 
     [[unroll]] for (uint kk = 0u; kk < BK; kk += FRAG) {
 #ifdef EMULATE_COOP
-      // acc[i][j] += A_i · B_j with A_i = xs[(sm + 16i + r) · LDS + kk + c] (row-major, r, c < 16)
-      // and B_j = ws[(sn + 16j + c) · LDS + kk + r] (column-major): what the loads below read.
+      // acc[i][j] += A_i · B_j with A_i = half (sm + 16i + r) · LDS + kk + c of xs (row-major, r,
+      // c < 16) and B_j = half (sn + 16j + c) · LDS + kk + r of ws (column-major): what the loads
+      // below read.
       for (uint f = rolled; f < 128u + rolled; ++f) {
         const uint i = f >> 5, j = (f >> 3) & 3u, e = lane + 32u * (f & 7u);
         const uint a_row = (sm + FRAG * i + e / FRAG) * LDS + kk;
         const uint b_col = (sn + FRAG * j + (e & (FRAG - 1u))) * LDS + kk;
         float sum = acc[f];
-        for (uint c = rolled; c < FRAG + rolled; ++c) sum = fma(xs[a_row + c], ws[b_col + c], sum);
+        for (uint c = rolled; c < FRAG + rolled; ++c) sum = fma(HALF_AT(xs, a_row + c), HALF_AT(ws, b_col + c), sum);
         acc[f] = sum;
       }
 #else
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[4];
-      [[unroll]] for (uint i = 0u; i < 4u; ++i) coopMatLoadNV(a[i], xs, (sm + FRAG * i) * LDS + kk, LDS, false);
+      [[unroll]] for (uint i = 0u; i < 4u; ++i) coopMatLoadNV(a[i], xs, (sm + FRAG * i) * LDS4 + kk / 8u, LDS4, false);
       [[unroll]] for (uint j = 0u; j < 4u; ++j) {
         fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b;
-        coopMatLoadNV(b, ws, (sn + FRAG * j) * LDS + kk, LDS, true);
+        coopMatLoadNV(b, ws, (sn + FRAG * j) * LDS4 + kk / 8u, LDS4, true);
         [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[i][j] = coopMatMulAddNV(a[i], b, acc[i][j]);
       }
 #endif
