@@ -1,6 +1,7 @@
 #version 450
 // gptq_block: one column block of GPTQ (core/quant/gptq.h) onto the integer family (or, in the
-// GGML_LEGACY and GGML_K variants, a ggml block type), rows in parallel, the block's sweep inside this one dispatch — as core's sweep() does it for a row:
+// GGML_LEGACY and GGML_K variants, a ggml block type), rows in parallel, the block's sweep inside
+// this one dispatch — as core's sweep() does it for a row:
 //   the grids of the block's groups from the row's weights at the block's start (the reference
 //   GPTQ's find_params on W, which the sweep does not update until the block is done);
 //   for each column j of the block: q = grid value of w_j (code stored), e = (w_j − q) / U[j][j],
@@ -11,10 +12,11 @@
 // workgroup applies the update to column k of all its rows (one read of U[j][k] for them) — each
 // weight sees the same operations in the same order as in core's sweep, so the result is the CPU's
 // bit for bit, with BLOCK-fold parallelism in the updates. The grids read the block-start weights
-// from W in memory, which is written back only at the block's end. W [rows, cols] row-major fp32 (the block's columns
-// are replaced by their grid values), U [cols, cols] row-major (upper), E [rows, BLOCK], codes one
-// uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups] (a ggml type's groups are
-// its sub-blocks), loss one float per row (accumulated over the blocks: Σ (w − q)² / U[j][j]² / 2).
+// from W in memory, which is written back only at the block's end. W [rows, cols] row-major fp32
+// (the block's columns are replaced by their grid values), U [cols, cols] row-major (upper),
+// E [rows, BLOCK], codes one uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups]
+// (a ggml type's groups are its sub-blocks), loss one float per row (accumulated over the blocks:
+// Σ (w − q)² / U[j][j]² / 2).
 // The int family with static grids (p.static_grids: act-order, static groups, one grid per row, or
 // groups wider than the block — core's grids fixed up front): the grids come in, fixed by the host
 // from the original weights, W and U are in the sweep's (permuted) column order, and column j's
