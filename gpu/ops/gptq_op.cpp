@@ -66,8 +66,9 @@ std::vector<uint8_t> pack_legacy(DType type, int64_t rows, int64_t cols, const s
   const int64_t blocks = rows * (cols / 32);
   const bool type1 = type == DType::Q4_1 || type == DType::Q5_1;
   std::vector<uint8_t> out(static_cast<size_t>(blocks) * block_bytes, 0);
-  int8_t c[32];
+#pragma omp parallel for schedule(static) if (blocks > 4096)
   for (int64_t b = 0; b < blocks; ++b) {
+    int8_t c[32];
     uint8_t* blk = out.data() + b * block_bytes;
     const uint16_t d = f32_to_f16(grids[static_cast<size_t>(2 * b)]);
     std::memcpy(blk, &d, 2);
@@ -98,8 +99,9 @@ std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::v
   const int64_t blocks = rows * (cols / 256);
   std::vector<uint8_t> out(static_cast<size_t>(blocks) * block_bytes);
   const auto* slot = reinterpret_cast<const uint8_t*>(slots.data());
-  int8_t c[256];
+#pragma omp parallel for schedule(static) if (blocks > 512)
   for (int64_t b = 0; b < blocks; ++b) {
+    int8_t c[256];
     uint8_t* blk = out.data() + b * block_bytes;
     std::memcpy(blk, slot + b * slot_bytes, block_bytes);
     for (int j = 0; j < 256; ++j) c[j] = static_cast<int8_t>(codes[static_cast<size_t>(b * 256 + j)]);
@@ -283,7 +285,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   t.format = shape.format;
   t.rows = rows;
   t.cols = cols;
-  t.codes.assign(codes.begin(), codes.end());
+  t.codes = std::move(codes);
   t.grids.resize(grids.size() / 2);
   for (size_t i = 0; i < t.grids.size(); ++i) t.grids[i] = IntGrid{grids[2 * i], grids[2 * i + 1]};
   phases.mark("results");
