@@ -4,7 +4,9 @@
 // bit the CPU's bytes (core/quant/ggml_k_quants.cpp). The weights are one flat run of super-blocks
 // (rows are whole super-blocks). One invocation quantizes a pair of super-blocks, whose bytes are a
 // whole number of 32-bit words for every type; the last block of an odd count is written alone (the
-// buffer is padded to a word).
+// buffer is padded to a word). K_WEIGHTED (ggml_quantize_weighted_q4_k, _q5_k): ggml's
+// importance-weighted paths of q4_K and q5_K instead (`--mse`, and the importances of GPTQ's
+// weighted grids), one importance per column (rows are whole super-blocks of `cols` columns).
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -14,13 +16,26 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(std430, set = 0, binding = 0) readonly buffer WBuf { float w[]; };
 layout(std430, set = 0, binding = 1) buffer OutBuf { uint words[]; };
 
+#if defined(K_WEIGHTED)
+layout(std430, set = 0, binding = 2) readonly buffer QwBuf { float qw[]; };
+
+// Mirrored by GgmlKWeightedPush in gpu/ops/ggml_quantize_op.cpp.
+layout(push_constant) uniform Params {
+  uint blocks;  // 256-weight super-blocks in all
+  uint cols;    // of a row
+} p;
+#else
 // Mirrored by GgmlQuantizePush in gpu/ops/ggml_quantize_op.cpp.
 layout(push_constant) uniform Params {
   uint blocks;  // 256-weight super-blocks in all
 } p;
+#endif
 
 uint k_base;  // the first weight of the super-block being quantized
 float k_x(uint i) { return w[k_base + i]; }
+#if defined(K_WEIGHTED)
+float k_qw(uint i) { return qw[(k_base + i) % p.cols]; }
+#endif
 
 #include "common/ggml_k.glsl"
 

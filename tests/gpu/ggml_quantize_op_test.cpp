@@ -85,9 +85,45 @@ TEST(GgmlQuantizeOp, WeightedLegacyBytesAreTheCpus) {
           if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
         EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
       }
-    EXPECT_FALSE(ggml_quantize_weighted_on_device(DType::Q4_K));
+    EXPECT_FALSE(ggml_quantize_weighted_on_device(DType::Q6_K));
     auto bad = ggml_quantize_weighted(device, DType::Q4_0, w, rows, cols, std::span<const float>(ones).first(5));
     ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
+  });
+}
+
+// The importance-weighted q4_K and q5_K (σ² per super-block, make_qkx3 per sub-block, make_qp for the
+// 6-bit scales): the CPU's bytes with unit and random importances, in rows of 3 super-blocks (15 in
+// all: pairs straddle rows, the last has no pair), with an all-positive, an all-zero and a 1e±15
+// super-block among them.
+TEST(GgmlQuantizeOp, WeightedKQuantBytesAreTheCpus) {
+  const int64_t rows = 5, cols = 3 * 256;
+  auto w = awkward_weights(static_cast<size_t>(rows * cols / 32));
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(0.01f, 1.0f);
+  for (size_t j = 256; j < 512; ++j) w[j] = u(rng);
+  for (size_t j = 1024; j < 1280; ++j) w[j] = 0.0f;
+  for (size_t j = 2048; j < 2304; ++j) w[j] = (j % 3 == 0 ? 1e15f : 1e-15f) * (j % 2 ? -1.0f : 1.0f);
+  std::uniform_real_distribution<float> imp(0.1f, 4.0f);
+  std::vector<float> ones(static_cast<size_t>(cols), 1.0f), random(static_cast<size_t>(cols));
+  for (auto& v : random) v = imp(rng);
+  FOR_EACH_DEVICE({
+    for (DType t : {DType::Q4_K, DType::Q5_K})
+      for (const auto* qw : {&ones, &random}) {
+        SCOPED_TRACE(std::string(dtype_name(t)) + (qw == &ones ? " unit importances" : " random importances"));
+        ASSERT_TRUE(ggml_quantize_weighted_on_device(t));
+        std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
+        ggml_quantize_weighted(t, w.data(), cpu.data(), rows, cols, qw->data());
+        auto gpu = ggml_quantize_weighted(device, t, w, rows, cols, *qw);
+        ASSERT_TRUE(gpu) << gpu.error().message;
+        ASSERT_EQ(gpu->size(), cpu.size());
+        size_t differing = 0, first = cpu.size();
+        for (size_t i = 0; i < cpu.size(); ++i)
+          if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
+        EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
+      }
+    auto bad = ggml_quantize_weighted(device, DType::Q4_K, w, rows * 6, cols / 6, std::span<const float>(ones).first(128));
+    ASSERT_FALSE(bad);  // rows of 128 columns are not whole super-blocks
     EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
   });
 }

@@ -303,6 +303,87 @@ uvec2 k_scale_min(uint j, uint q[12]) {
 }
 #endif
 
+#if defined(K_WEIGHTED)
+#include "common/ggml_qkx3.glsl"
+// ggml's make_qp_quants(8, 63, x, L, qw): codes 0..63 for the eight non-negative sub-block scales
+// (or mins) x, weighted least squares with weights qw — nine trial scales, then single-code moves
+// while the fit improves (up to five passes); returns the fitted scale.
+float make_qp8(in float x[8], in float qw[8], out uint L[8]) {
+  const int nmax = 63;
+  float mx = 0.0;
+  for (uint i = 0u; i < 8u; ++i) mx = mx > x[i] ? mx : x[i];
+  if (mx < kGroupMaxEps) {
+    for (uint i = 0u; i < 8u; ++i) L[i] = 0u;
+    return 0.0;
+  }
+  const float fnmax = float(nmax);
+  float iscale = div_rn(fnmax, mx);
+  for (uint i = 0u; i < 8u; ++i) {
+    precise float t = iscale * x[i];
+    L[i] = uint(nearest_int(t));
+  }
+  const float scale = div_rn(1.0, iscale);
+  precise float best_mse = 0.0;
+  for (uint i = 0u; i < 8u; ++i) {
+    precise float diff = x[i] - scale * float(L[i]);
+    best_mse += qw[i] * diff * diff;
+  }
+  for (int is = -4; is <= 4; ++is) {
+    if (is == 0) continue;
+    precise float num = 0.1 * float(is) + fnmax;
+    const float iscale_is = div_rn(num, mx);
+    const float scale_is = div_rn(1.0, iscale_is);
+    precise float mse = 0.0;
+    for (uint i = 0u; i < 8u; ++i) {
+      precise float t = iscale_is * x[i];
+      const int l = min(nmax, nearest_int(t));
+      precise float diff = x[i] - scale_is * float(l);
+      mse += qw[i] * diff * diff;
+    }
+    if (mse < best_mse) {
+      best_mse = mse;
+      iscale = iscale_is;
+    }
+  }
+  precise float sumlx = 0.0, suml2 = 0.0;
+  for (uint i = 0u; i < 8u; ++i) {
+    precise float t = iscale * x[i];
+    const int l = min(nmax, nearest_int(t));
+    L[i] = uint(l);
+    const float fl = float(l);
+    sumlx += qw[i] * x[i] * fl;
+    suml2 += qw[i] * fl * fl;
+  }
+  for (uint itry = 0u; itry < 5u; ++itry) {
+    uint changed = 0u;
+    for (uint i = 0u; i < 8u; ++i) {
+      const float w = qw[i], li = float(L[i]);
+      precise float slx = sumlx - w * x[i] * li;
+      precise float sl2 = suml2 - w * li * li;
+      if (slx > 0.0 && sl2 > 0.0) {
+        precise float t = x[i] * sl2;
+        const int new_l = min(nmax, nearest_int(div_rn(t, slx)));
+        if (uint(new_l) != L[i]) {
+          const float fl = float(new_l);
+          slx += w * x[i] * fl;
+          sl2 += w * fl * fl;
+          precise float lhs = slx * slx * suml2;
+          precise float rhs = sumlx * sumlx * sl2;
+          if (lhs > rhs) {
+            L[i] = uint(new_l);
+            sumlx = slx;
+            suml2 = sl2;
+            ++changed;
+          }
+        }
+      }
+    }
+    if (changed == 0u) break;
+  }
+  return suml2 > 0.0 ? div_rn(sumlx, suml2) : 0.0;
+}
+#endif
+
 // One super-block (weights k_x(0..255)) into k_out at byte `at`.
 void k_quantize(uint at) {
 #if defined(Q2_K)
@@ -396,6 +477,54 @@ void k_quantize(uint at) {
   for (uint j = 0u; j < 12u; ++j) k_put_byte(at + 96u + j, sc[j]);
   k_put_u16(at + 108u, d_bits);
 #elif defined(Q4_K) || defined(Q5_K)
+#if defined(K_WEIGHTED)
+  // quantize_row_q4_K_impl / q5_K with quant_weights: element weights qw · sqrt(σ² + x²), σ² =
+  // 2 Σx² / 256; each sub-block's scale and min by make_qkx3_quants, their 6-bit codes by
+  // make_qp_quants weighted with the sub-blocks' weight sums (q5_K clamps them to 63).
+  precise float sum_x2 = 0.0;
+  for (uint l = 0u; l < 256u; ++l) {
+    const float x = k_x(l);
+    sum_x2 += x * x;
+  }
+  precise float twice = 2.0 * sum_x2;
+  const float sigma2 = div_rn(twice, 256.0);
+  float scales[8], mins[8], sw[8];
+  for (uint j = 0u; j < 8u; ++j) {
+    float x[32], wt[32];
+    precise float sum_w = 0.0;
+    for (uint l = 0u; l < 32u; ++l) {
+      x[l] = k_x(32u * j + l);
+      precise float x2 = x[l] * x[l];
+      precise float a = sigma2 + x2;
+      precise float wl = k_qw(32u * j + l) * sqrt_rn(a);
+      wt[l] = wl;
+      sum_w += wl;
+    }
+    sw[j] = sum_w;
+    uint L[32];
+    scales[j] = make_qkx3_32(x, wt, K_NMAX, L, mins[j]);
+    for (uint l = 0u; l < 32u; ++l) k_L[32u * j + l] = int(L[l]);  // kept where the stored scale is 0
+  }
+  uint ls[8], lm[8];
+  const float d_block = make_qp8(scales, sw, ls), m_block = make_qp8(mins, sw, lm);
+  uint q[12];
+  for (uint j = 0u; j < 12u; ++j) q[j] = 0u;
+  for (uint j = 0u; j < 8u; ++j) {
+#if defined(Q5_K)
+    ls[j] = min(ls[j], 63u);
+    lm[j] = min(lm[j], 63u);
+#endif
+    if (j < 4u) {
+      q[j] = ls[j];
+      q[j + 4u] = lm[j];
+    } else {
+      q[j + 4u] = (ls[j] & 0xFu) | ((lm[j] & 0xFu) << 4);
+      q[j - 4u] |= (ls[j] >> 4) << 6;
+      q[j] |= (lm[j] >> 4) << 6;
+    }
+  }
+  const uint d_bits = f32_to_f16_bits(d_block), m_bits = f32_to_f16_bits(m_block);
+#else
   float scales[8], mins[8];
   for (uint j = 0u; j < 8u; ++j) {
     precise float sum_x2 = 0.0;
@@ -430,6 +559,7 @@ void k_quantize(uint at) {
     }
   }
   const uint d_bits = f32_to_f16_bits(div_rn(max_scale, 63.0)), m_bits = f32_to_f16_bits(div_rn(max_min, 63.0));
+#endif
   // requantize against the stored scales
   const float d_all = f16_bits_to_f32(d_bits), m_all = f16_bits_to_f32(m_bits);
   for (uint j = 0u; j < 8u; ++j) {

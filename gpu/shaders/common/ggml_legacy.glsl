@@ -148,74 +148,7 @@ float legacy_make_qx(in float x[32], in float wt[32], int nmax, out uint L[32]) 
 #endif
 
 #if defined(Q4_1) || defined(Q5_1)
-float legacy_make_qkx3(in float x[32], in float wt[32], int nmax, out uint L[32], out float the_min) {
-  float mn = x[0], mx = x[0];
-  precise float sum_w = wt[0];
-  precise float sum_x = sum_w * x[0];
-  for (uint i = 1u; i < 32u; ++i) {
-    if (x[i] < mn) mn = x[i];
-    if (x[i] > mx) mx = x[i];
-    sum_w += wt[i];
-    sum_x += wt[i] * x[i];
-  }
-  if (mn > 0.0) mn = 0.0;
-  if (mx <= mn) {
-    for (uint i = 0u; i < 32u; ++i) L[i] = 0u;
-    the_min = -mn;
-    return 0.0;
-  }
-  const float fnmax = float(nmax);
-  precise float range = mx - mn;
-  float iscale = div_rn(fnmax, range);
-  float scale = div_rn(1.0, iscale);
-  precise float best = 0.0;
-  for (uint i = 0u; i < 32u; ++i) {
-    precise float t = iscale * (x[i] - mn);
-    L[i] = uint(clamp(nearest_int(t), 0, nmax));
-    precise float diff = scale * float(L[i]) + mn - x[i];
-    best += wt[i] * (diff * diff);
-  }
-  uint aux[32];
-  for (int is = 0; is <= 36; ++is) {
-    precise float num = -0.9 + 0.05 * float(is) + fnmax;
-    precise float span = mx - mn;  // the min as updated so far
-    iscale = div_rn(num, span);
-    precise float sum_l = 0.0, sum_l2 = 0.0, sum_xl = 0.0;
-    for (uint i = 0u; i < 32u; ++i) {
-      precise float v = iscale * (x[i] - mn);
-      const int l = v > 0.0 ? nearest_int(v < fnmax ? v : fnmax) : 0;
-      aux[i] = uint(l);
-      const float fl = float(l);
-      sum_l += wt[i] * fl;
-      sum_l2 += wt[i] * fl * fl;
-      sum_xl += wt[i] * fl * x[i];
-    }
-    precise float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0.0) {
-      precise float sn = sum_w * sum_xl - sum_x * sum_l;
-      precise float mnum = sum_l2 * sum_x - sum_l * sum_xl;
-      float this_scale = div_rn(sn, D);
-      float this_min = div_rn(mnum, D);
-      if (this_min > 0.0) {
-        this_min = 0.0;
-        this_scale = div_rn(sum_xl, sum_l2);
-      }
-      precise float cur = 0.0;
-      for (uint i = 0u; i < 32u; ++i) {
-        precise float diff = this_scale * float(aux[i]) + this_min - x[i];
-        cur += wt[i] * (diff * diff);
-      }
-      if (cur < best) {
-        for (uint i = 0u; i < 32u; ++i) L[i] = aux[i];
-        best = cur;
-        scale = this_scale;
-        mn = this_min;
-      }
-    }
-  }
-  the_min = -mn;
-  return scale;
-}
+#include "common/ggml_qkx3.glsl"
 #endif
 
 // One block through the weighted path: codes L and the fp16 bits of d and m, as legacy_quantize.
@@ -231,9 +164,9 @@ void legacy_quantize_weighted(in float x[32], in float wt[32], out uint L[32], o
 #elif defined(Q4_1) || defined(Q5_1)
   float the_min;
 #if defined(Q4_1)
-  const float d = legacy_make_qkx3(x, wt, 15, L, the_min);
+  const float d = make_qkx3_32(x, wt, 15, L, the_min);
 #else
-  const float d = legacy_make_qkx3(x, wt, 31, L, the_min);
+  const float d = make_qkx3_32(x, wt, 31, L, the_min);
 #endif
   d_bits = f32_to_f16_bits(d);
   m_bits = f32_to_f16_bits(-the_min);
