@@ -42,8 +42,11 @@ std::optional<ShaderId> weighted_shader_for(DType t) {
     case DType::Q5_0: return ShaderId::ggml_quantize_weighted_q5_0;
     case DType::Q5_1: return ShaderId::ggml_quantize_weighted_q5_1;
     case DType::Q8_0: return ShaderId::ggml_quantize_weighted_q8_0;
+    case DType::Q2_K: return ShaderId::ggml_quantize_weighted_q2_k;
+    case DType::Q3_K: return ShaderId::ggml_quantize_weighted_q3_k;
     case DType::Q4_K: return ShaderId::ggml_quantize_weighted_q4_k;
     case DType::Q5_K: return ShaderId::ggml_quantize_weighted_q5_k;
+    case DType::Q6_K: return ShaderId::ggml_quantize_weighted_q6_k;
     default: return std::nullopt;
   }
 }
@@ -128,7 +131,7 @@ Expected<std::vector<uint8_t>> ggml_quantize_weighted(Device& device, DType type
                                                       std::to_string(cols) + " in whole blocks of " + std::to_string(block) +
                                                       " and one per column");
   LB_TRY_VOID(check_op_size(kOp, "weights", w.size()));
-  const bool k_quant = block == 256;  // q4_K, q5_K: σ² per super-block, in the shader
+  const bool k_quant = block == 256;  // the K-quants: σ² per super-block, in the shader
   if (!k_quant)
     LB_TRY_VOID(check_loop_budget(device, kOp, static_cast<uint64_t>(cols), "a row's σ² over " + std::to_string(cols) + " columns"));
   const uint64_t blocks = w.size() / static_cast<uint64_t>(block), bytes = dtype_bytes(type, w.size());

@@ -29,12 +29,12 @@ Expected<void> record_ggml_quantize(CommandRecorder& recorder, DType type, uint6
 // w: whole blocks of the type (32 or 256 floats each). Returns dtype_bytes(type, w.size()) bytes.
 Expected<std::vector<uint8_t>> ggml_quantize(Device& device, DType type, std::span<const float> w);
 
-// ggml's importance-weighted paths (quantize_row_*_impl) of the legacy types, q4_K and q5_K — core's
+// ggml's importance-weighted paths (quantize_row_*_impl) of every block type — core's
 // ggml_quantize_weighted, bit for bit — on W [rows, cols] (cols a multiple of the block) with one
 // importance per column `qw` (all ones: the scale search of `--mse`). Legacy types: the row's σ²
 // first (gpu/shaders/ggml_row_sigma2.comp), then the WEIGHTED variants of ggml_quantize_legacy.comp;
-// q4_K / q5_K: the K_WEIGHTED variants of ggml_quantize_k.comp (σ² per super-block). q2_K, q3_K and
-// q6_K's weighted paths are not on the device (ggml_quantize_weighted_on_device says which are).
+// K-quants: the K_WEIGHTED variants of ggml_quantize_k.comp (σ² per super-block).
+// ggml_quantize_weighted_on_device says which types have a device path.
 bool ggml_quantize_weighted_on_device(DType type);
 Expected<std::vector<uint8_t>> ggml_quantize_weighted(Device& device, DType type, std::span<const float> w, int64_t rows,
                                                       int64_t cols, std::span<const float> qw);

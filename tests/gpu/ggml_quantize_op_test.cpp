@@ -85,15 +85,14 @@ TEST(GgmlQuantizeOp, WeightedLegacyBytesAreTheCpus) {
           if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
         EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
       }
-    EXPECT_FALSE(ggml_quantize_weighted_on_device(DType::Q6_K));
     auto bad = ggml_quantize_weighted(device, DType::Q4_0, w, rows, cols, std::span<const float>(ones).first(5));
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
   });
 }
 
-// The importance-weighted q4_K and q5_K (σ² per super-block, make_qkx3 per sub-block, make_qp for the
-// 6-bit scales): the CPU's bytes with unit and random importances, in rows of 3 super-blocks (15 in
+// The importance-weighted K-quants (σ² per super-block; make_qkx3 per sub-block and make_qp for the
+// scales of q2_K, q4_K, q5_K; make_qx for q3_K's and, importances alone, q6_K's): the CPU's bytes with unit and random importances, in rows of 3 super-blocks (15 in
 // all: pairs straddle rows, the last has no pair), with an all-positive, an all-zero and a 1e±15
 // super-block among them.
 TEST(GgmlQuantizeOp, WeightedKQuantBytesAreTheCpus) {
@@ -108,7 +107,7 @@ TEST(GgmlQuantizeOp, WeightedKQuantBytesAreTheCpus) {
   std::vector<float> ones(static_cast<size_t>(cols), 1.0f), random(static_cast<size_t>(cols));
   for (auto& v : random) v = imp(rng);
   FOR_EACH_DEVICE({
-    for (DType t : {DType::Q4_K, DType::Q5_K})
+    for (DType t : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K})
       for (const auto* qw : {&ones, &random}) {
         SCOPED_TRACE(std::string(dtype_name(t)) + (qw == &ones ? " unit importances" : " random importances"));
         ASSERT_TRUE(ggml_quantize_weighted_on_device(t));

@@ -305,26 +305,26 @@ uvec2 k_scale_min(uint j, uint q[12]) {
 
 #if defined(K_WEIGHTED)
 #include "common/ggml_qkx3.glsl"
-// ggml's make_qp_quants(8, 63, x, L, qw): codes 0..63 for the eight non-negative sub-block scales
+#include "common/ggml_qx.glsl"
+// ggml's make_qp_quants(n, nmax, x, L, qw): codes 0..nmax for n ≤ 16 non-negative sub-block scales
 // (or mins) x, weighted least squares with weights qw — nine trial scales, then single-code moves
 // while the fit improves (up to five passes); returns the fitted scale.
-float make_qp8(in float x[8], in float qw[8], out uint L[8]) {
-  const int nmax = 63;
+float make_qp(in float x[16], in float qw[16], uint n, int nmax, out uint L[16]) {
   float mx = 0.0;
-  for (uint i = 0u; i < 8u; ++i) mx = mx > x[i] ? mx : x[i];
+  for (uint i = 0u; i < n; ++i) mx = mx > x[i] ? mx : x[i];
   if (mx < kGroupMaxEps) {
-    for (uint i = 0u; i < 8u; ++i) L[i] = 0u;
+    for (uint i = 0u; i < n; ++i) L[i] = 0u;
     return 0.0;
   }
   const float fnmax = float(nmax);
   float iscale = div_rn(fnmax, mx);
-  for (uint i = 0u; i < 8u; ++i) {
+  for (uint i = 0u; i < n; ++i) {
     precise float t = iscale * x[i];
     L[i] = uint(nearest_int(t));
   }
   const float scale = div_rn(1.0, iscale);
   precise float best_mse = 0.0;
-  for (uint i = 0u; i < 8u; ++i) {
+  for (uint i = 0u; i < n; ++i) {
     precise float diff = x[i] - scale * float(L[i]);
     best_mse += qw[i] * diff * diff;
   }
@@ -334,7 +334,7 @@ float make_qp8(in float x[8], in float qw[8], out uint L[8]) {
     const float iscale_is = div_rn(num, mx);
     const float scale_is = div_rn(1.0, iscale_is);
     precise float mse = 0.0;
-    for (uint i = 0u; i < 8u; ++i) {
+    for (uint i = 0u; i < n; ++i) {
       precise float t = iscale_is * x[i];
       const int l = min(nmax, nearest_int(t));
       precise float diff = x[i] - scale_is * float(l);
@@ -346,7 +346,7 @@ float make_qp8(in float x[8], in float qw[8], out uint L[8]) {
     }
   }
   precise float sumlx = 0.0, suml2 = 0.0;
-  for (uint i = 0u; i < 8u; ++i) {
+  for (uint i = 0u; i < n; ++i) {
     precise float t = iscale * x[i];
     const int l = min(nmax, nearest_int(t));
     L[i] = uint(l);
@@ -356,7 +356,7 @@ float make_qp8(in float x[8], in float qw[8], out uint L[8]) {
   }
   for (uint itry = 0u; itry < 5u; ++itry) {
     uint changed = 0u;
-    for (uint i = 0u; i < 8u; ++i) {
+    for (uint i = 0u; i < n; ++i) {
       const float w = qw[i], li = float(L[i]);
       precise float slx = sumlx - w * x[i] * li;
       precise float sl2 = suml2 - w * li * li;
@@ -382,11 +382,54 @@ float make_qp8(in float x[8], in float qw[8], out uint L[8]) {
   }
   return suml2 > 0.0 ? div_rn(sumlx, suml2) : 0.0;
 }
+
+// Σ x² over the super-block, in order (σ² of the weighted paths: that / 256, or twice it).
+float k_sum_x2() {
+  precise float sum_x2 = 0.0;
+  for (uint l = 0u; l < 256u; ++l) {
+    const float x = k_x(l);
+    sum_x2 += x * x;
+  }
+  return sum_x2;
+}
+
+// The n values from element xb into x, their element weights qw · sqrt(σ² + x²) into wt; returns
+// the weights' sum, in order.
+float k_sub_weights(uint xb, uint n, float sigma2, out float x[32], out float wt[32]) {
+  precise float sum_w = 0.0;
+  for (uint l = 0u; l < n; ++l) {
+    x[l] = k_x(xb + l);
+    precise float x2 = x[l] * x[l];
+    precise float a = sigma2 + x2;
+    precise float wl = k_qw(xb + l) * sqrt_rn(a);
+    wt[l] = wl;
+    sum_w += wl;
+  }
+  return sum_w;
+}
 #endif
 
 // One super-block (weights k_x(0..255)) into k_out at byte `at`.
 void k_quantize(uint at) {
 #if defined(Q2_K)
+#if defined(K_WEIGHTED)
+  // quantize_row_q2_K_impl with quant_weights: σ² = Σx² / 256, each sub-block's scale and min by
+  // make_qkx3_quants, their 4-bit codes by make_qp_quants weighted with the sub-blocks' weight sums.
+  const float sigma2 = div_rn(k_sum_x2(), 256.0);
+  float scales[16], mins[16], sw[16];
+  for (uint j = 0u; j < 16u; ++j) {
+    float x[32], wt[32];
+    sw[j] = k_sub_weights(16u * j, 16u, sigma2, x, wt);
+    uint L[32];
+    scales[j] = make_qkx3(x, wt, 16u, 3, L, mins[j]);
+    for (uint l = 0u; l < 16u; ++l) k_L[16u * j + l] = int(L[l]);  // kept where the stored scale is 0
+  }
+  uint ls[16], lm[16];
+  const float dm = make_qp(scales, sw, 16u, 15, ls), mm = make_qp(mins, sw, 16u, 15, lm);
+  uint sc[16];
+  for (uint j = 0u; j < 16u; ++j) sc[j] = (ls[j] | (lm[j] << 4)) & 0xFFu;
+  const uint d_bits = f32_to_f16_bits(dm), m_bits = f32_to_f16_bits(mm);
+#else
   float scales[16], mins[16];
   for (uint j = 0u; j < 16u; ++j) scales[j] = make_qkx2(16u * j, 0.0, mins[j]);
   // set_q2_K_scales
@@ -414,6 +457,7 @@ void k_quantize(uint at) {
     }
     m_bits = f32_to_f16_bits(div_rn(max_min, 15.0));
   }
+#endif
   // finish_q2_K
   const float d_all = f16_bits_to_f32(d_bits), m_all = f16_bits_to_f32(m_bits);
   for (uint j = 0u; j < 16u; ++j) {
@@ -430,6 +474,33 @@ void k_quantize(uint at) {
   k_put_u16(at + 80u, d_bits);
   k_put_u16(at + 82u, m_bits);
 #elif defined(Q3_K)
+#if defined(K_WEIGHTED)
+  // quantize_row_q3_K_impl with quant_weights: σ² = 2 Σx² / 256, each sub-block's scale by
+  // make_qx_quants weighted, the 6-bit scale codes by make_qx_quants weighted with the weight sums.
+  precise float twice = 2.0 * k_sum_x2();
+  const float sigma2 = div_rn(twice, 256.0);
+  float scales[32], sw[32];
+  for (uint j = 0u; j < 16u; ++j) {
+    float x[32], wt[32];
+    sw[j] = k_sub_weights(16u * j, 16u, sigma2, x, wt);
+    uint L[32];
+    scales[j] = make_qx_w(x, wt, 16u, 4, L);
+    for (uint l = 0u; l < 16u; ++l) k_L[16u * j + l] = int(L[l]);  // kept where the stored scale is 0
+  }
+  uint ls[32];
+  const float d_block = make_qx_w(scales, sw, 16u, 32, ls);
+  uint sc[12];
+  for (uint j = 0u; j < 12u; ++j) sc[j] = 0u;
+  for (uint j = 0u; j < 16u; ++j) {
+    const uint code = ls[j];
+    if (j < 8u)
+      sc[j] = code & 0xFu;
+    else
+      sc[j - 8u] |= (code & 0xFu) << 4;
+    sc[j % 4u + 8u] |= (code >> 4) << (2u * (j / 4u));
+  }
+  const uint d_bits = f32_to_f16_bits(d_block);
+#else
   float scales[16];
   for (uint j = 0u; j < 16u; ++j) scales[j] = make_q3(16u * j);
   // set_q3_K_scales
@@ -456,6 +527,7 @@ void k_quantize(uint at) {
     }
     d_bits = f32_to_f16_bits(div_rn(1.0, iscale));
   }
+#endif
   // finish_q3_K
   const float d_all = f16_bits_to_f32(d_bits);
   for (uint j = 0u; j < 16u; ++j) {
@@ -481,32 +553,18 @@ void k_quantize(uint at) {
   // quantize_row_q4_K_impl / q5_K with quant_weights: element weights qw · sqrt(σ² + x²), σ² =
   // 2 Σx² / 256; each sub-block's scale and min by make_qkx3_quants, their 6-bit codes by
   // make_qp_quants weighted with the sub-blocks' weight sums (q5_K clamps them to 63).
-  precise float sum_x2 = 0.0;
-  for (uint l = 0u; l < 256u; ++l) {
-    const float x = k_x(l);
-    sum_x2 += x * x;
-  }
-  precise float twice = 2.0 * sum_x2;
+  precise float twice = 2.0 * k_sum_x2();
   const float sigma2 = div_rn(twice, 256.0);
-  float scales[8], mins[8], sw[8];
+  float scales[16], mins[16], sw[16];
   for (uint j = 0u; j < 8u; ++j) {
     float x[32], wt[32];
-    precise float sum_w = 0.0;
-    for (uint l = 0u; l < 32u; ++l) {
-      x[l] = k_x(32u * j + l);
-      precise float x2 = x[l] * x[l];
-      precise float a = sigma2 + x2;
-      precise float wl = k_qw(32u * j + l) * sqrt_rn(a);
-      wt[l] = wl;
-      sum_w += wl;
-    }
-    sw[j] = sum_w;
+    sw[j] = k_sub_weights(32u * j, 32u, sigma2, x, wt);
     uint L[32];
-    scales[j] = make_qkx3_32(x, wt, K_NMAX, L, mins[j]);
+    scales[j] = make_qkx3(x, wt, 32u, K_NMAX, L, mins[j]);
     for (uint l = 0u; l < 32u; ++l) k_L[32u * j + l] = int(L[l]);  // kept where the stored scale is 0
   }
-  uint ls[8], lm[8];
-  const float d_block = make_qp8(scales, sw, ls), m_block = make_qp8(mins, sw, lm);
+  uint ls[16], lm[16];
+  const float d_block = make_qp(scales, sw, 8u, 63, ls), m_block = make_qp(mins, sw, 8u, 63, lm);
   uint q[12];
   for (uint j = 0u; j < 12u; ++j) q[j] = 0u;
   for (uint j = 0u; j < 8u; ++j) {
@@ -602,7 +660,19 @@ void k_quantize(uint at) {
 #endif
 #elif defined(Q6_K)
   float scales[16];
+#if defined(K_WEIGHTED)
+  // quantize_row_q6_K_impl with quant_weights: each sub-block's scale by make_qx_quants weighted
+  // with the importances alone.
+  for (uint j = 0u; j < 16u; ++j) {
+    float x[32], wt[32];
+    for (uint l = 0u; l < 16u; ++l) x[l] = k_x(16u * j + l), wt[l] = k_qw(16u * j + l);
+    uint L[32];
+    scales[j] = make_qx_w(x, wt, 16u, 32, L);
+    for (uint l = 0u; l < 16u; ++l) k_L[16u * j + l] = int(L[l]);
+  }
+#else
   for (uint j = 0u; j < 16u; ++j) scales[j] = make_qx(16u * j);
+#endif
   // set_q6_K_scales: an all-~zero super-block is all zero bytes
   float max_scale = 0.0, max_abs = 0.0;
   for (uint j = 0u; j < 16u; ++j)

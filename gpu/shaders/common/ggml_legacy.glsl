@@ -97,54 +97,7 @@ void legacy_quantize(in float x[32], out uint L[32], out uint d_bits, out uint m
 // make_qkx3_quants(32, nmax, x, wt, L, &min, Laux, −0.9, 0.05, 36, false) for the type-1 ones;
 // q8_0 has none (llama.cpp ignores the importance there) and takes the reference quantizer.
 #if defined(Q4_0) || defined(Q5_0)
-float legacy_make_qx(in float x[32], in float wt[32], int nmax, out uint L[32]) {
-  float mx = 0.0, amax = 0.0;
-  for (uint j = 0u; j < 32u; ++j)
-    if (abs(x[j]) > amax) {
-      amax = abs(x[j]);
-      mx = x[j];
-    }
-  if (amax < 1e-15) {  // ggml's GROUP_MAX_EPS
-    for (uint j = 0u; j < 32u; ++j) L[j] = 0u;
-    return 0.0;
-  }
-  float iscale = div_rn(float(-nmax), mx);
-  precise float sumlx = 0.0, suml2 = 0.0;
-  for (uint j = 0u; j < 32u; ++j) {
-    precise float t = iscale * x[j];
-    const int l = clamp(nearest_int(t), -nmax, nmax - 1);
-    L[j] = uint(l + nmax);
-    const float fl = float(l);
-    sumlx += wt[j] * x[j] * fl;
-    suml2 += wt[j] * fl * fl;
-  }
-  float scale = suml2 != 0.0 ? div_rn(sumlx, suml2) : 0.0;
-  precise float best = scale * sumlx;
-  for (int is = -9; is <= 9; ++is) {
-    if (is == 0) continue;
-    precise float num = -(float(nmax) + 0.1 * float(is));
-    iscale = div_rn(num, mx);
-    sumlx = 0.0;
-    suml2 = 0.0;
-    for (uint j = 0u; j < 32u; ++j) {
-      precise float t = iscale * x[j];
-      const float fl = float(clamp(nearest_int(t), -nmax, nmax - 1));
-      sumlx += wt[j] * x[j] * fl;
-      suml2 += wt[j] * fl * fl;
-    }
-    precise float lhs = sumlx * sumlx;
-    precise float rhs = best * suml2;
-    if (suml2 > 0.0 && lhs > rhs) {
-      for (uint j = 0u; j < 32u; ++j) {
-        precise float t = iscale * x[j];
-        L[j] = uint(clamp(nearest_int(t), -nmax, nmax - 1) + nmax);
-      }
-      scale = div_rn(sumlx, suml2);
-      best = scale * sumlx;
-    }
-  }
-  return scale;
-}
+#include "common/ggml_qx.glsl"
 #endif
 
 #if defined(Q4_1) || defined(Q5_1)
@@ -155,18 +108,18 @@ float legacy_make_qx(in float x[32], in float wt[32], int nmax, out uint L[32]) 
 void legacy_quantize_weighted(in float x[32], in float wt[32], out uint L[32], out uint d_bits, out uint m_bits) {
 #if defined(Q4_0) || defined(Q5_0)
 #if defined(Q4_0)
-  const float d = legacy_make_qx(x, wt, 8, L);
+  const float d = make_qx_w(x, wt, 32u, 8, L);
 #else
-  const float d = legacy_make_qx(x, wt, 16, L);
+  const float d = make_qx_w(x, wt, 32u, 16, L);
 #endif
   d_bits = f32_to_f16_bits(d);
   m_bits = 0u;
 #elif defined(Q4_1) || defined(Q5_1)
   float the_min;
 #if defined(Q4_1)
-  const float d = make_qkx3_32(x, wt, 15, L, the_min);
+  const float d = make_qkx3(x, wt, 32u, 15, L, the_min);
 #else
-  const float d = make_qkx3_32(x, wt, 31, L, the_min);
+  const float d = make_qkx3(x, wt, 32u, 31, L, the_min);
 #endif
   d_bits = f32_to_f16_bits(d);
   m_bits = f32_to_f16_bits(-the_min);

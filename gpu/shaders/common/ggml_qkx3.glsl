@@ -1,16 +1,16 @@
-// ggml's make_qkx3_quants(32, nmax, x, wt, L, &the_min, Laux, −0.9, 0.05, 36, false) (core's
-// ggml_scale_search.cpp is the oracle): the scale and min of 32 weighted values, codes 0..nmax in L,
+// ggml's make_qkx3_quants(n, nmax, x, wt, L, &the_min, Laux, −0.9, 0.05, 36, false) (core's
+// ggml_scale_search.cpp is the oracle): the scale and min of n ≤ 32 weighted values, codes 0..nmax in L,
 // −min in the_min — the weighted search of q4_1 / q5_1 (common/ggml_legacy.glsl) and of the
-// sub-blocks of the weighted q4_K / q5_K (common/ggml_k.glsl). Every product and sum rounded on its
+// sub-blocks of the weighted q2_K, q4_K and q5_K (common/ggml_k.glsl). Every product and sum rounded on its
 // own, in ggml's order; divisions exact. The includer includes common/exact_float.glsl first.
 #ifndef LOWBIT_COMMON_GGML_QKX3_GLSL
 #define LOWBIT_COMMON_GGML_QKX3_GLSL
 
-float make_qkx3_32(in float x[32], in float wt[32], int nmax, out uint L[32], out float the_min) {
+float make_qkx3(in float x[32], in float wt[32], uint n, int nmax, out uint L[32], out float the_min) {
   float mn = x[0], mx = x[0];
   precise float sum_w = wt[0];
   precise float sum_x = sum_w * x[0];
-  for (uint i = 1u; i < 32u; ++i) {
+  for (uint i = 1u; i < n; ++i) {
     if (x[i] < mn) mn = x[i];
     if (x[i] > mx) mx = x[i];
     sum_w += wt[i];
@@ -18,7 +18,7 @@ float make_qkx3_32(in float x[32], in float wt[32], int nmax, out uint L[32], ou
   }
   if (mn > 0.0) mn = 0.0;
   if (mx <= mn) {
-    for (uint i = 0u; i < 32u; ++i) L[i] = 0u;
+    for (uint i = 0u; i < n; ++i) L[i] = 0u;
     the_min = -mn;
     return 0.0;
   }
@@ -27,7 +27,7 @@ float make_qkx3_32(in float x[32], in float wt[32], int nmax, out uint L[32], ou
   float iscale = div_rn(fnmax, range);
   float scale = div_rn(1.0, iscale);
   precise float best = 0.0;
-  for (uint i = 0u; i < 32u; ++i) {
+  for (uint i = 0u; i < n; ++i) {
     precise float t = iscale * (x[i] - mn);
     L[i] = uint(clamp(nearest_int(t), 0, nmax));
     precise float diff = scale * float(L[i]) + mn - x[i];
@@ -39,7 +39,7 @@ float make_qkx3_32(in float x[32], in float wt[32], int nmax, out uint L[32], ou
     precise float span = mx - mn;  // the min as updated so far
     iscale = div_rn(num, span);
     precise float sum_l = 0.0, sum_l2 = 0.0, sum_xl = 0.0;
-    for (uint i = 0u; i < 32u; ++i) {
+    for (uint i = 0u; i < n; ++i) {
       precise float v = iscale * (x[i] - mn);
       const int l = v > 0.0 ? nearest_int(v < fnmax ? v : fnmax) : 0;
       aux[i] = uint(l);
@@ -59,12 +59,12 @@ float make_qkx3_32(in float x[32], in float wt[32], int nmax, out uint L[32], ou
         this_scale = div_rn(sum_xl, sum_l2);
       }
       precise float cur = 0.0;
-      for (uint i = 0u; i < 32u; ++i) {
+      for (uint i = 0u; i < n; ++i) {
         precise float diff = this_scale * float(aux[i]) + this_min - x[i];
         cur += wt[i] * (diff * diff);
       }
       if (cur < best) {
-        for (uint i = 0u; i < 32u; ++i) L[i] = aux[i];
+        for (uint i = 0u; i < n; ++i) L[i] = aux[i];
         best = cur;
         scale = this_scale;
         mn = this_min;
