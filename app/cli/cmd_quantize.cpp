@@ -326,10 +326,10 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (r->cpu_fallback_layers > 0)
     r->warnings.push_back(opt.method == QuantMethod::Rtn
                               ? std::to_string(r->cpu_fallback_layers) + " layers ran RTN on the CPU (the device handles the int family "
-                                "and every ggml block type; --mse only for the int family)"
+                                "and every ggml block type, --mse included)"
                               : std::to_string(r->cpu_fallback_layers) + " layers ran GPTQ on the CPU (the Vulkan sweep handles the int "
-                                "family with groups of 32, 64 or 128 and every ggml block type, without act-order or "
-                                "--weighted-grids)");
+                                "family — act-order and static groups included — and every ggml block type with --weighted-grids or "
+                                "without, but not ggml types with act-order or static groups)");
   for (const auto& w : r->warnings) std::fprintf(stderr, "lowbit: warning: %s\n", w.c_str());
   if (r->resumed_blocks > 0)
     std::fprintf(stderr, "lowbit: resumed: %lld block(s) restored from %s\n", static_cast<long long>(r->resumed_blocks),

@@ -40,10 +40,19 @@ constexpr const char* kOp = "gptq_int";
 constexpr uint32_t kTile = 128;  // gptq_update.comp's TILE
 constexpr int64_t kBlockRows = 32;  // gptq_block.comp's ROWS
 
-// The gptq_block variant of a format: the int family's, or a ggml block type's.
-std::optional<ShaderId> block_shader(const Format& f) {
+// The gptq_block variant of a format: the int family's, or a ggml block type's (a K-quant's
+// importance-weighted one with `weighted`; the legacy types weigh through a push constant).
+std::optional<ShaderId> block_shader(const Format& f, bool weighted = false) {
   if (f.kind == Format::Kind::Int) return ShaderId::gptq_block;
   if (f.kind != Format::Kind::Ggml) return std::nullopt;
+  if (weighted) switch (f.dtype) {
+      case DType::Q2_K: return ShaderId::gptq_block_weighted_q2_k;
+      case DType::Q3_K: return ShaderId::gptq_block_weighted_q3_k;
+      case DType::Q4_K: return ShaderId::gptq_block_weighted_q4_k;
+      case DType::Q5_K: return ShaderId::gptq_block_weighted_q5_k;
+      case DType::Q6_K: return ShaderId::gptq_block_weighted_q6_k;
+      default: break;
+    }
   switch (f.dtype) {
     case DType::Q4_0: return ShaderId::gptq_block_q4_0;
     case DType::Q4_1: return ShaderId::gptq_block_q4_1;
@@ -151,8 +160,8 @@ Expected<void> GptqIntShape::validate() const {
   if (rows <= 0 || cols <= 0 || !format.fits(cols))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": " + format.name() + " does not fit a tensor of " +
                                                       std::to_string(rows) + " × " + std::to_string(cols));
-  if (weighted_grids && !(ggml && !is_k_quant(format)))
-    return make_error(ErrorCode::Unsupported, std::string(kOp) + ": importance-weighted grids on the device are the legacy ggml types' only (" +
+  if (weighted_grids && !ggml)
+    return make_error(ErrorCode::Unsupported, std::string(kOp) + ": importance-weighted grids are the ggml types' only (" +
                                                   format.name() + ")");
   if (static_grids && ggml)
     return make_error(ErrorCode::Unsupported, std::string(kOp) + ": grids fixed up front are the int family's only (" +
@@ -212,7 +221,8 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const uint64_t fb = k_quant ? static_cast<uint64_t>(rows * 256) * 4 : 4, sb = k_quant ? slots.size() * 4 : 4;
   LB_TRY_ASSIGN(Buffer fbuf, op_buffer(device, fb));
   LB_TRY_ASSIGN(Buffer sbuf, op_buffer(device, sb));
-  // Binding 6 of the int family and the legacy types: the column order, or the importances.
+  // Binding 6 of the int family and the legacy types (8 of the weighted K-quants): the column order,
+  // or the importances.
   const uint64_t pb = fixed ? fixed->perm.size_bytes() : std::max<uint64_t>(importance.size_bytes(), 4);
   LB_TRY_ASSIGN(Buffer pbuf, op_buffer(device, pb));
   phases.mark("buffers");
@@ -228,13 +238,19 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   if (!importance.empty()) LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(importance)));
   rec.barrier();
   rec.mark("upload");
-  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format), k_quant ? 8 : 7, sizeof(GptqBlockPush)));
+  const bool k_weighted = k_quant && shape.weighted_grids;
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format, k_weighted), k_weighted ? 9 : k_quant ? 8 : 7,
+                                                   sizeof(GptqBlockPush)));
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   LB_TRY_ASSIGN(const Pipeline* pack, op_pipeline(rec, ShaderId::pack_low_bytes, 2, sizeof(PackBytesPush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
   for (int64_t c0 = 0; c0 < cols; c0 += kGptqBlock) {
     const int64_t count = std::min(kGptqBlock, cols - c0), c1 = c0 + count;
-    if (k_quant)
+    if (k_weighted)
+      LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
+                                    BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
+                                    BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb), BufferRange(pbuf, 0, pb)}));
+    else if (k_quant)
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
                                     BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb)}));
@@ -336,8 +352,6 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
     if (ggml && (o.act_order || o.static_groups))
       return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups onto ggml types run on the CPU");
-    if (ggml && o.weighted_grids && traits(o.format.dtype).block_size != 32)
-      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: the K-quants' importance-weighted grids run on the CPU");
     // The int family's grids fixed up front, as core's gptq_quantize fixes them: one per row, or per static group.
     const bool static_grids = !ggml && (!grouped || o.static_groups || o.act_order);
     const bool weighted = ggml && o.weighted_grids;

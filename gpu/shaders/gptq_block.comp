@@ -77,6 +77,14 @@ layout(std430, set = 0, binding = 6) buffer FixBuf { float fixw[]; };
 layout(std430, set = 0, binding = 7) writeonly buffer BlockBuf { uint block_words[]; };
 uint k_base;
 float k_x(uint i) { return w[k_base + i]; }
+#if defined(K_WEIGHTED)
+// With K_WEIGHTED (`--weighted-grids`: the gptq_block_weighted_q*_k variants), the fix is ggml's
+// importance-weighted quantizer on the super-block as core's GgmlTarget runs it (one row of 256,
+// σ² from the super-block), importances one per column (H[i][i], binding 8).
+layout(std430, set = 0, binding = 8) readonly buffer ImportanceBuf { float importance[]; };
+uint k_col;  // the super-block's first column
+float k_qw(uint i) { return importance[k_col + i]; }
+#endif
 #include "common/ggml_k.glsl"
 #endif
 #if !defined(GGML_LEGACY) && !defined(GGML_K)
@@ -183,6 +191,9 @@ void main() {
 #elif defined(GGML_K)
       if (col % 256u == 0u) {  // the super-block's grids and codes, from the block-start weights
         k_base = base + i;
+#if defined(K_WEIGHTED)
+        k_col = col;
+#endif
         for (uint k = 0u; k < K_PAIR_WORDS; ++k) k_out[k] = 0u;
         k_quantize(0u);
         const uint slot_words = (K_BLOCK_BYTES + 3u) / 4u;

@@ -61,15 +61,16 @@ TEST(GptqOp, ALastBlockShorterThan128) {
 // ggml's block types: grids and codes at each block's fix from ggml's reference quantizer (a
 // K-quant super-block's fix in the first of its two column blocks), nearest codes after — the CPU's
 // packed blocks and quantized weights, bit for bit, through the backend as quantize_model calls it
-// (FactorOn::Cpu: the factor on the CPU). The legacy types' importance-weighted grids
-// (--weighted-grids) too; the K-quants' stay on the CPU.
+// (FactorOn::Cpu: the factor on the CPU). Every type's importance-weighted grids (--weighted-grids)
+// too.
 TEST(GptqOp, GgmlTypesAreTheCpusBytes) {
   const Layer legacy = make_layer(72, 320, 13);  // blocks of 128, 128, 64 columns
   const Layer k = make_layer(40, 512, 17);       // two super-blocks a row: four column blocks
   FOR_EACH_DEVICE({
     const GptqBackend backend = vulkan_gptq(device, FactorOn::Cpu);
     for (const char* spec : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q4_0 weighted",
-                             "q4_1 weighted", "q5_0 weighted", "q5_1 weighted", "q8_0 weighted"}) {
+                             "q4_1 weighted", "q5_0 weighted", "q5_1 weighted", "q8_0 weighted", "q2_k weighted",
+                             "q3_k weighted", "q4_k weighted", "q5_k weighted", "q6_k weighted"}) {
       SCOPED_TRACE(spec);
       const std::string name(spec);
       GptqOptions o;
@@ -86,12 +87,6 @@ TEST(GptqOp, GgmlTypesAreTheCpusBytes) {
       EXPECT_EQ(0, std::memcmp(gpu->dequantized.data(), cpu->dequantized.data(), cpu->dequantized.size() * sizeof(float)));
       EXPECT_NEAR(gpu->loss, cpu->loss, 1e-3 * cpu->loss);
     }
-    GptqOptions weighted;
-    weighted.format = *Format::parse("q4_k");
-    weighted.weighted_grids = true;
-    auto kq = backend(k.w, k.rows, k.cols, k.h, weighted, "layer");
-    ASSERT_FALSE(kq);
-    EXPECT_EQ(kq.error().code, ErrorCode::Unsupported);
   });
 }
 
