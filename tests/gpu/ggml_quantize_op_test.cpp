@@ -58,6 +58,21 @@ TEST(GgmlQuantizeOp, BytesAreTheCpuReferenceQuantizers) {
   });
 }
 
+// ggml_quantize_weighted on the device gives core's bytes for W [rows, cols] with importances qw.
+void expect_cpu_weighted_bytes(Device& device, DType t, const std::vector<float>& w, int64_t rows, int64_t cols,
+                               const std::vector<float>& qw) {
+  ASSERT_TRUE(ggml_quantize_weighted_on_device(t));
+  std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
+  ggml_quantize_weighted(t, w.data(), cpu.data(), rows, cols, qw.data());
+  auto gpu = ggml_quantize_weighted(device, t, w, rows, cols, qw);
+  ASSERT_TRUE(gpu) << gpu.error().message;
+  ASSERT_EQ(gpu->size(), cpu.size());
+  size_t differing = 0, first = cpu.size();
+  for (size_t i = 0; i < cpu.size(); ++i)
+    if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
+  EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
+}
+
 // The importance-weighted paths of the legacy types (ggml_quantize_weighted): the CPU's bytes with
 // unit importances (`--mse`) and with random ones, on the awkward blocks in rows of 7 blocks (a pair
 // of blocks can straddle two rows) and a row of 1e±15 magnitudes. (A row whose Σx² overflows float,
@@ -74,16 +89,7 @@ TEST(GgmlQuantizeOp, WeightedLegacyBytesAreTheCpus) {
     for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0})
       for (const auto* qw : {&ones, &random}) {
         SCOPED_TRACE(std::string(dtype_name(t)) + (qw == &ones ? " unit importances" : " random importances"));
-        ASSERT_TRUE(ggml_quantize_weighted_on_device(t));
-        std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
-        ggml_quantize_weighted(t, w.data(), cpu.data(), rows, cols, qw->data());
-        auto gpu = ggml_quantize_weighted(device, t, w, rows, cols, *qw);
-        ASSERT_TRUE(gpu) << gpu.error().message;
-        ASSERT_EQ(gpu->size(), cpu.size());
-        size_t differing = 0, first = cpu.size();
-        for (size_t i = 0; i < cpu.size(); ++i)
-          if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
-        EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
+        expect_cpu_weighted_bytes(device, t, w, rows, cols, *qw);
       }
     auto bad = ggml_quantize_weighted(device, DType::Q4_0, w, rows, cols, std::span<const float>(ones).first(5));
     ASSERT_FALSE(bad);
@@ -92,9 +98,9 @@ TEST(GgmlQuantizeOp, WeightedLegacyBytesAreTheCpus) {
 }
 
 // The importance-weighted K-quants (σ² per super-block; make_qkx3 per sub-block and make_qp for the
-// scales of q2_K, q4_K, q5_K; make_qx for q3_K's and, importances alone, q6_K's): the CPU's bytes with unit and random importances, in rows of 3 super-blocks (15 in
-// all: pairs straddle rows, the last has no pair), with an all-positive, an all-zero and a 1e±15
-// super-block among them.
+// scales of q2_K, q4_K, q5_K; make_qx for q3_K's and, importances alone, q6_K's): the CPU's bytes
+// with unit and random importances, in rows of 3 super-blocks (15 in all: pairs straddle rows, the
+// last has no pair), with an all-positive, an all-zero and a 1e±15 super-block among them.
 TEST(GgmlQuantizeOp, WeightedKQuantBytesAreTheCpus) {
   const int64_t rows = 5, cols = 3 * 256;
   auto w = awkward_weights(static_cast<size_t>(rows * cols / 32));
@@ -110,16 +116,7 @@ TEST(GgmlQuantizeOp, WeightedKQuantBytesAreTheCpus) {
     for (DType t : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K})
       for (const auto* qw : {&ones, &random}) {
         SCOPED_TRACE(std::string(dtype_name(t)) + (qw == &ones ? " unit importances" : " random importances"));
-        ASSERT_TRUE(ggml_quantize_weighted_on_device(t));
-        std::vector<uint8_t> cpu(dtype_bytes(t, w.size()));
-        ggml_quantize_weighted(t, w.data(), cpu.data(), rows, cols, qw->data());
-        auto gpu = ggml_quantize_weighted(device, t, w, rows, cols, *qw);
-        ASSERT_TRUE(gpu) << gpu.error().message;
-        ASSERT_EQ(gpu->size(), cpu.size());
-        size_t differing = 0, first = cpu.size();
-        for (size_t i = 0; i < cpu.size(); ++i)
-          if ((*gpu)[i] != cpu[i]) differing++, first = std::min(first, i);
-        EXPECT_EQ(differing, 0u) << "first differing byte " << first << " (block " << first / traits(t).block_bytes << ")";
+        expect_cpu_weighted_bytes(device, t, w, rows, cols, *qw);
       }
     auto bad = ggml_quantize_weighted(device, DType::Q4_K, w, rows * 6, cols / 6, std::span<const float>(ones).first(128));
     ASSERT_FALSE(bad);  // rows of 128 columns are not whole super-blocks
