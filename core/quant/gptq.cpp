@@ -16,6 +16,7 @@
 #include "core/quant/ggml_formats.h"
 #include "core/quant/ggml_grid.h"
 #include "core/tensor/eigen_types.h"
+#include "core/util/check.h"
 
 namespace lowbit {
 namespace {
@@ -62,6 +63,16 @@ int inverse_cholesky_upper(MatrixCM& h, double lambda, MatrixCM& u) {
 // Rows are swept in chunks of this many inside a column block, one chunk per OpenMP work item:
 // rows are independent there, and a chunk's 128 columns stay in cache.
 constexpr int64_t kRowChunk = 64;
+
+// ggml's quantizer on one block's weights x as GPTQ fixes its grid: the reference quantizer, or with
+// `importance` (the block's columns' diag H) the importance-weighted one on a row of one block.
+void fix_block(DType type, const float* x, uint8_t* blk, const float* importance) {
+  const int64_t bs = traits(type).block_size;
+  if (importance)
+    ggml_quantize_weighted(type, x, blk, 1, bs, importance);
+  else
+    ggml_quantize(type, x, blk, static_cast<size_t>(bs));
+}
 
 // The int family: one min-max grid per row and group of g columns (g = cols without groups).
 class IntTarget {
@@ -155,10 +166,7 @@ class GgmlTarget {
       for (Index r = 0; r < rows_; ++r) {
         for (int j = 0; j < bs; ++j) tmp[static_cast<size_t>(j)] = src(r, col0 + j);
         uint8_t* blk = bytes_.data() + r * row_bytes_ + b * block_bytes_;
-        if (importance_.empty())
-          ggml_quantize(type_, tmp.data(), blk, static_cast<size_t>(bs));
-        else
-          ggml_quantize_weighted(type_, tmp.data(), blk, 1, bs, importance_.data() + col0);
+        fix_block(type_, tmp.data(), blk, importance_.empty() ? nullptr : importance_.data() + col0);
         ggml_block_grids(type_, blk, g.data());
         ggml_block_codes(type_, blk, codes.data());
         for (int s = 0; s < subs; ++s)
@@ -461,6 +469,23 @@ Expected<GptqResult> gptq_quantize(std::span<const float> w_in, int64_t rows, in
 #pragma omp parallel for schedule(static) if (rows > kRowChunk)
   for (Index j = 0; j < cols; ++j) out.col(perm[static_cast<size_t>(j)]) = W.col(j);
   return res;
+}
+
+std::vector<uint8_t> gptq_ggml_fixed_blocks(DType type, std::span<const float> w, int64_t rows, int64_t cols,
+                                            std::span<const float> importance) {
+  const int64_t bs = traits(type).block_size, nb = cols / bs;
+  const auto block_bytes = static_cast<int64_t>(traits(type).block_bytes);
+  LB_CHECK(static_cast<int64_t>(w.size()) == rows * cols && cols % bs == 0 &&
+               (importance.empty() || static_cast<int64_t>(importance.size()) == cols),
+           "gptq_ggml_fixed_blocks: w, cols or the importances do not fit the type's blocks");
+  std::vector<uint8_t> out(static_cast<size_t>(rows * nb * block_bytes));
+#pragma omp parallel for schedule(static) if (rows * nb > 64)
+  for (int64_t i = 0; i < rows * nb; ++i) {
+    const int64_t r = i / nb, b = i % nb;
+    fix_block(type, w.data() + r * cols + b * bs, out.data() + i * block_bytes,
+              importance.empty() ? nullptr : importance.data() + b * bs);
+  }
+  return out;
 }
 
 Expected<GptqFactor> gptq_inverse_factor(std::span<const float> h, int64_t cols, double damp, const std::string& name) {

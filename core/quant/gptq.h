@@ -80,4 +80,12 @@ Expected<GptqFactor> gptq_inverse_factor(std::span<const float> h, int64_t cols,
 // factor and the GPU's (gpu/ops/gptq_factor_op.h) both retry by it.
 Expected<double> gptq_next_damp(const std::string& who, double damp, std::vector<std::string>& warnings);
 
+// A ggml type's grids as gptq_quantize fixes them up front (static groups, act-order), for another
+// backend's sweep: ggml's quantizer on each row's blocks of w [rows, cols] (row-major, dead columns
+// already zeroed), each block on its own — importance-weighted, σ² from the block, when
+// `importance` holds one value per column (diag H, a dead column's taken as 1). The packed blocks,
+// rows × dtype_bytes(type, cols); their grids and codes are where the sweep starts.
+std::vector<uint8_t> gptq_ggml_fixed_blocks(DType type, std::span<const float> w, int64_t rows, int64_t cols,
+                                            std::span<const float> importance);
+
 }  // namespace lowbit

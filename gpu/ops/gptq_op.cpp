@@ -21,9 +21,10 @@ namespace {
 
 // Mirrors `Params` in gpu/shaders/gptq_block.comp.
 struct GptqBlockPush {
-  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales, static_grids, weighted;
+  uint32_t rows, cols, col0, count, group, groups, bits, symmetric, fp16_scales, static_grids, weighted, ggml_static;
+  int32_t qmin, qmax;
 };
-static_assert(sizeof(GptqBlockPush) == 44, "GptqBlockPush must match the push-constant block of gptq_block.comp");
+static_assert(sizeof(GptqBlockPush) == 56, "GptqBlockPush must match the push-constant block of gptq_block.comp");
 
 // Mirrors `Params` in gpu/shaders/gptq_update.comp.
 struct GptqUpdatePush {
@@ -100,20 +101,20 @@ uint64_t k_slot_words(DType type) {
   return (traits(type).block_bytes + 3) / 4;
 }
 
-// The K-quant blocks as fixed by the sweep (B: [rows, cols / 256] slots) with the chosen signed
-// codes [rows, cols] packed in, their scales kept.
-std::vector<uint8_t> pack_k(DType type, int64_t rows, int64_t cols, const std::vector<uint32_t>& slots,
-                            const std::vector<uint8_t>& codes) {
-  const uint64_t block_bytes = traits(type).block_bytes, slot_bytes = 4 * k_slot_words(type);
-  const int64_t blocks = rows * (cols / 256);
+// The ggml blocks as fixed (`fixed`: block b at b · stride bytes) with the chosen signed codes
+// [rows, cols] packed in, their scales kept: a K-quant's from the sweep's slots (B: [rows, cols /
+// 256], stride 4 · k_slot_words), or the blocks fixed up front (stride: the block's bytes).
+std::vector<uint8_t> pack_codes(DType type, int64_t rows, int64_t cols, const uint8_t* fixed, uint64_t stride,
+                                const std::vector<uint8_t>& codes) {
+  const uint64_t block_bytes = traits(type).block_bytes;
+  const int64_t bs = static_cast<int64_t>(traits(type).block_size), blocks = rows * (cols / bs);
   std::vector<uint8_t> out(static_cast<size_t>(blocks) * block_bytes);
-  const auto* slot = reinterpret_cast<const uint8_t*>(slots.data());
 #pragma omp parallel for schedule(static) if (blocks > 512)
   for (int64_t b = 0; b < blocks; ++b) {
     int8_t c[256];
     uint8_t* blk = out.data() + b * block_bytes;
-    std::memcpy(blk, slot + b * slot_bytes, block_bytes);
-    for (int j = 0; j < 256; ++j) c[j] = static_cast<int8_t>(codes[static_cast<size_t>(b * 256 + j)]);
+    std::memcpy(blk, fixed + b * stride, block_bytes);
+    for (int64_t j = 0; j < bs; ++j) c[j] = static_cast<int8_t>(codes[static_cast<size_t>(b * bs + j)]);
     ggml_pack_codes(type, c, blk);
   }
   return out;
@@ -163,9 +164,9 @@ Expected<void> GptqIntShape::validate() const {
   if (weighted_grids && !ggml)
     return make_error(ErrorCode::Unsupported, std::string(kOp) + ": importance-weighted grids are the ggml types' only (" +
                                                   format.name() + ")");
-  if (static_grids && ggml)
-    return make_error(ErrorCode::Unsupported, std::string(kOp) + ": grids fixed up front are the int family's only (" +
-                                                  format.name() + ")");
+  if (weighted_grids && static_grids)
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": grids fixed up front come fixed (" + format.name() +
+                                                      "'s importance-weighted blocks are the host's)");
   // A K-quant super-block spans two column blocks; every other group divides one (unless its grids are fixed up front).
   const int64_t g = is_k_quant(format) ? kGptqBlock : ggml ? 32 : format.group_size(cols);
   if (!static_grids && (g > kGptqBlock || kGptqBlock % g != 0))
@@ -190,10 +191,18 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const bool ggml = shape.format.kind == Format::Kind::Ggml, k_quant = is_k_quant(shape.format);
   // Grids per group: the int family's groups, a ggml type's sub-blocks.
   const int64_t group = ggml ? ggml_grid_layout(shape.format.dtype).sub : shape.format.group_size(cols), groups = cols / group;
+  // A ggml type's grids fixed up front: the base variant sweeps with them (the int family's, codes
+  // chosen as ggml's), the blocks' codes as the codes' starting values, w as the weights they were
+  // fixed from.
+  const bool ggml_static = ggml && fixed;
+  const uint64_t fixed_bytes = ggml ? rows * dtype_bytes(shape.format.dtype, static_cast<uint64_t>(cols)) : 0;
   if (shape.static_grids != (fixed != nullptr) ||
-      (fixed && (fixed->grids.size() != static_cast<size_t>(rows * groups) || fixed->perm.size() != static_cast<size_t>(cols))))
-    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": static grids need " + std::to_string(rows * groups) +
-                                                      " grids and a column order of " + std::to_string(cols));
+      (fixed && ((ggml ? fixed->ggml_blocks.size() != fixed_bytes : fixed->grids.size() != static_cast<size_t>(rows * groups)) ||
+                 fixed->perm.size() != static_cast<size_t>(cols))))
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": static grids need " +
+                                                      (ggml ? std::to_string(fixed_bytes) + " bytes of fixed blocks"
+                                                            : std::to_string(rows * groups) + " grids") +
+                                                      " and a column order of " + std::to_string(cols));
   if (shape.weighted_grids != !importance.empty() || (!importance.empty() && importance.size() != static_cast<size_t>(cols)))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": weighted grids need one importance per column (" +
                                                       std::to_string(cols) + ")");
@@ -201,8 +210,33 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   std::vector<uint8_t> codes(w.size());  // each code's low byte (pack_low_bytes.comp): the int family's
                                         // codes are below 256, a ggml type's fit int8
   std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
-  if (fixed)
+  std::vector<uint32_t> fixed_codes;  // ggml_static: the blocks' codes (signed) in the sweep's order
+  if (ggml_static) {
+    const int64_t bs = static_cast<int64_t>(traits(shape.format.dtype).block_size), nb = cols / bs, subs = bs / group;
+    const uint64_t block_bytes = traits(shape.format.dtype).block_bytes;
+    fixed_codes.resize(w.size());
+#pragma omp parallel if (rows > 64)
+    {
+      std::vector<int8_t> c(static_cast<size_t>(cols));
+      std::vector<GgmlSubGrid> g(static_cast<size_t>(subs));
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t b = 0; b < nb; ++b) {
+          const uint8_t* blk = fixed->ggml_blocks.data() + (r * nb + b) * block_bytes;
+          ggml_block_grids(shape.format.dtype, blk, g.data());
+          ggml_block_codes(shape.format.dtype, blk, c.data() + b * bs);
+          for (int64_t k = 0; k < subs; ++k) {
+            const auto gi = static_cast<size_t>(r * groups + b * subs + k);
+            grids[2 * gi] = g[static_cast<size_t>(k)].scale, grids[2 * gi + 1] = g[static_cast<size_t>(k)].offset;
+          }
+        }
+        for (int64_t j = 0; j < cols; ++j)
+          fixed_codes[static_cast<size_t>(r * cols + j)] = static_cast<uint32_t>(static_cast<int32_t>(c[fixed->perm[static_cast<size_t>(j)]]));
+      }
+    }
+  } else if (fixed) {
     for (size_t i = 0; i < fixed->grids.size(); ++i) grids[2 * i] = fixed->grids[i].scale, grids[2 * i + 1] = fixed->grids[i].zero;
+  }
   const uint64_t wb = w.size_bytes(), eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
   LB_TRY_ASSIGN(Buffer wbuf, op_buffer(device, wb));
   Buffer uploaded;
@@ -216,9 +250,11 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   LB_TRY_ASSIGN(Buffer cpbuf, op_buffer(device, cpb));
   LB_TRY_ASSIGN(Buffer gbuf, op_buffer(device, grids.size() * 4));
   LB_TRY_ASSIGN(Buffer lbuf, op_buffer(device, loss.size() * 4));
-  // K-quants: the weights each super-block was fixed from [rows, 256] and the fixed blocks.
-  std::vector<uint32_t> slots(k_quant ? static_cast<size_t>(rows * (cols / 256)) * k_slot_words(shape.format.dtype) : 0);
-  const uint64_t fb = k_quant ? static_cast<uint64_t>(rows * 256) * 4 : 4, sb = k_quant ? slots.size() * 4 : 4;
+  // The weights the grids were fixed from (a K-quant's in the sweep: [rows, 256]; ggml_static: w) and
+  // a K-quant's blocks as the sweep fixes them.
+  const bool k_sweep = k_quant && !ggml_static;
+  std::vector<uint32_t> slots(k_sweep ? static_cast<size_t>(rows * (cols / 256)) * k_slot_words(shape.format.dtype) : 0);
+  const uint64_t fb = ggml_static ? wb : k_sweep ? static_cast<uint64_t>(rows * 256) * 4 : 4, sb = k_sweep ? slots.size() * 4 : 4;
   LB_TRY_ASSIGN(Buffer fbuf, op_buffer(device, fb));
   LB_TRY_ASSIGN(Buffer sbuf, op_buffer(device, sb));
   // Binding 6 of the int family and the legacy types (8 of the weighted K-quants): the column order,
@@ -235,12 +271,18 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     LB_TRY_VOID(rec.upload(gbuf, std::as_bytes(std::span<const float>(grids))));
     LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(fixed->perm)));
   }
+  if (ggml_static) {
+    LB_TRY_VOID(rec.upload(cbuf, std::as_bytes(std::span<const uint32_t>(fixed_codes))));
+    LB_TRY_VOID(rec.upload(fbuf, std::as_bytes(w)));
+  }
   if (!importance.empty()) LB_TRY_VOID(rec.upload(pbuf, std::as_bytes(importance)));
   rec.barrier();
   rec.mark("upload");
-  const bool k_weighted = k_quant && shape.weighted_grids;
-  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, *block_shader(shape.format, k_weighted), k_weighted ? 9 : k_quant ? 8 : 7,
+  const bool k_weighted = k_sweep && shape.weighted_grids;
+  const ShaderId block_id = ggml_static ? ShaderId::gptq_block : *block_shader(shape.format, k_weighted);
+  LB_TRY_ASSIGN(const Pipeline* block, op_pipeline(rec, block_id, k_weighted ? 9 : ggml && !ggml_static && !k_sweep ? 7 : 8,
                                                    sizeof(GptqBlockPush)));
+  const GgmlGridLayout layout = ggml ? ggml_grid_layout(shape.format.dtype) : GgmlGridLayout{};
   LB_TRY_ASSIGN(const Pipeline* update, op_pipeline(rec, ShaderId::gptq_update, 3, sizeof(GptqUpdatePush)));
   LB_TRY_ASSIGN(const Pipeline* pack, op_pipeline(rec, ShaderId::pack_low_bytes, 2, sizeof(PackBytesPush)));
   const uint64_t gb = grids.size() * 4, lb = loss.size() * 4;
@@ -250,18 +292,22 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
                                     BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb), BufferRange(pbuf, 0, pb)}));
-    else if (k_quant)
+    else if (k_sweep)
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
                                     BufferRange(fbuf, 0, fb), BufferRange(sbuf, 0, sb)}));
-    else
+    else if (ggml && !ggml_static)  // a legacy type's sweep variant
       LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
                                     BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
                                     BufferRange(pbuf, 0, pb)}));
+    else  // the base variant: the int family, or a ggml type's grids fixed up front
+      LB_TRY_VOID(rec.bind(*block, {BufferRange(wbuf, 0, wb), BufferRange(ubuf, 0, ub), BufferRange(ebuf, 0, eb),
+                                    BufferRange(cbuf, 0, wb), BufferRange(gbuf, 0, gb), BufferRange(lbuf, 0, lb),
+                                    BufferRange(pbuf, 0, pb), BufferRange(fbuf, 0, fb)}));
     rec.push(GptqBlockPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), static_cast<uint32_t>(c0),
                            static_cast<uint32_t>(count), static_cast<uint32_t>(group), static_cast<uint32_t>(groups),
                            static_cast<uint32_t>(shape.format.bits), shape.format.symmetric ? 1u : 0u, shape.fp16_scales ? 1u : 0u,
-                           fixed ? 1u : 0u, importance.empty() ? 0u : 1u});
+                           fixed ? 1u : 0u, importance.empty() ? 0u : 1u, ggml_static ? 1u : 0u, layout.qmin, layout.qmax});
     LB_TRY_VOID(dispatch_rows(rec, static_cast<uint64_t>((rows + kBlockRows - 1) / kBlockRows)));
     rec.barrier();
     rec.mark("block");
@@ -282,7 +328,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   LB_TRY_VOID(rec.download(cpbuf, std::as_writable_bytes(std::span<uint8_t>(codes))));
   LB_TRY_VOID(rec.download(gbuf, std::as_writable_bytes(std::span<float>(grids))));
   LB_TRY_VOID(rec.download(lbuf, std::as_writable_bytes(std::span<float>(loss))));
-  if (k_quant) LB_TRY_VOID(rec.download(sbuf, std::as_writable_bytes(std::span<uint32_t>(slots))));
+  if (k_sweep) LB_TRY_VOID(rec.download(sbuf, std::as_writable_bytes(std::span<uint32_t>(slots))));
   rec.mark("download");
   phases.mark("record");
   LB_TRY_VOID(rec.submit_and_wait());
@@ -293,8 +339,19 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const std::span<const uint32_t> grid_order = fixed ? std::span<const uint32_t>(fixed->perm) : std::span<const uint32_t>();
   res.dequantized = dequantize_sweep(ggml, rows, cols, group, codes, grids, grid_order);
   phases.mark("dequantize");
+  if (ggml_static) {
+    std::vector<uint8_t> original(codes.size());  // the codes in the original column order
+#pragma omp parallel for schedule(static) if (rows > 64)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < cols; ++j)
+        original[static_cast<size_t>(r * cols + fixed->perm[static_cast<size_t>(j)])] = codes[static_cast<size_t>(r * cols + j)];
+    res.ggml = pack_codes(shape.format.dtype, rows, cols, fixed->ggml_blocks.data(), traits(shape.format.dtype).block_bytes, original);
+    return res;
+  }
   if (ggml) {
-    res.ggml = k_quant ? pack_k(shape.format.dtype, rows, cols, slots, codes) : pack_legacy(shape.format.dtype, rows, cols, codes, grids);
+    res.ggml = k_quant ? pack_codes(shape.format.dtype, rows, cols, reinterpret_cast<const uint8_t*>(slots.data()),
+                                    4 * k_slot_words(shape.format.dtype), codes)
+                       : pack_legacy(shape.format.dtype, rows, cols, codes, grids);
     return res;
   }
   IntTensor& t = res.tensor;
@@ -350,12 +407,11 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
     HostPhases phases(who);
     const bool ggml = o.format.kind == Format::Kind::Ggml;
     const bool grouped = ggml || (o.format.kind == Format::Kind::Int && o.format.group > 0);
-    if (ggml && (o.act_order || o.static_groups))
-      return make_error(ErrorCode::Unsupported, "vulkan GPTQ: act-order and static groups onto ggml types run on the CPU");
-    // The int family's grids fixed up front, as core's gptq_quantize fixes them: one per row, or per static group.
-    const bool static_grids = !ggml && (!grouped || o.static_groups || o.act_order);
-    const bool weighted = ggml && o.weighted_grids;
-    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales, static_grids, weighted};
+    // Grids fixed up front, as core's gptq_quantize fixes them: one per row, or per static group (a
+    // ggml type's blocks).
+    const bool static_grids = !grouped || o.static_groups || o.act_order;
+    const bool weighted = ggml && o.weighted_grids;  // in the sweep, or in the blocks fixed up front
+    const GptqIntShape shape{rows, cols, o.format, o.fp16_scales, static_grids, weighted && !static_grids};
     LB_TRY_VOID(o.validate());
     if (auto v = shape.validate(); !v) return make_error(ErrorCode::Unsupported, v.error().message);
     if (w.size() != static_cast<size_t>(rows * cols) || h.size() != static_cast<size_t>(cols * cols))
@@ -424,9 +480,23 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
         for (int64_t r = 0; r < rows; ++r) wz[static_cast<size_t>(r * cols + c)] = 0.0f;
       w = wz;
     }
+    std::vector<float> importance;  // H[i][i], a dead column's taken as 1 (as gptq_quantize's)
+    if (weighted)
+      for (int64_t i = 0; i < cols; ++i) {
+        const float d = h[static_cast<size_t>(i * cols + i)];
+        importance.push_back(d == 0 ? 1.0f : d);
+      }
     std::vector<IntGrid> grids;
+    std::vector<uint8_t> blocks;
     std::vector<float> wp;
-    if (static_grids) {
+    if (static_grids && ggml) {
+      blocks = gptq_ggml_fixed_blocks(o.format.dtype, w, rows, cols, importance);
+      importance.clear();
+      if (!order.empty()) {
+        wp = permute_columns(w, rows, cols, order);
+        w = wp;
+      }
+    } else if (static_grids) {
       const int64_t gs = o.format.group_size(cols), groups = cols / gs;
       grids.resize(static_cast<size_t>(rows * groups));
 #pragma omp parallel for schedule(static) if (rows > 64)
@@ -439,21 +509,15 @@ GptqBackend vulkan_gptq(Device& device, FactorOn factor) {
         w = wp;
       }
     }
-    const GptqStaticGrids fixed{grids, perm};
+    const GptqStaticGrids fixed{grids, perm, blocks};
     const GptqStaticGrids* fx = static_grids ? &fixed : nullptr;
-    std::vector<float> importance;  // H[i][i], a dead column's taken as 1 (as gptq_quantize's)
-    if (weighted)
-      for (int64_t i = 0; i < cols; ++i) {
-        const float d = h[static_cast<size_t>(i * cols + i)];
-        importance.push_back(d == 0 ? 1.0f : d);
-      }
     const auto t1 = std::chrono::steady_clock::now();
     phases.mark("grids");
     LB_TRY_ASSIGN(GptqIntResult g, on_device ? gptq_int(device, shape, w, fd.u, fx, importance)
                                              : gptq_int(device, shape, w, f.u, fx, importance));
     phases.mark("sweep");
     if (!order.empty()) {
-      unpermute_columns(g.tensor.codes, rows, cols, order);
+      if (!ggml) unpermute_columns(g.tensor.codes, rows, cols, order);  // a ggml type's blocks come packed in the original order
       unpermute_columns(g.dequantized, rows, cols, order);
     }
     GptqResult res;

@@ -30,21 +30,25 @@ struct GptqIntShape {
   int64_t cols = 0;
   Format format;
   bool fp16_scales = false;
-  // The int family's grids fixed up front (GptqStaticGrids): act-order, static groups, one grid per
-  // row, groups of any width. Not for ggml types.
+  // Grids fixed up front (GptqStaticGrids): act-order, static groups; the int family's one grid per
+  // row or groups of any width too.
   bool static_grids = false;
-  // The legacy ggml types (q4_0 … q8_0): each block's fix through ggml's importance-weighted
-  // quantizer, importances one per column (H[i][i]; GptqOptions::weighted_grids).
+  // A ggml type's fix in the sweep through ggml's importance-weighted quantizer, importances one per
+  // column (H[i][i]; GptqOptions::weighted_grids). Not with static grids (their fix is the host's).
   bool weighted_grids = false;
   Expected<void> validate() const;
 };
 
-// What a sweep with static grids takes: core's grids, fixed from the original (dead-zeroed) weights
-// ([rows, groups], minmax_grid as core's IntTarget::fix), and the sweep's column order (perm[j]: the
-// original column swept j-th; w and U come in that order, codes and weights go out in it).
+// What a sweep with static grids takes: the grids fixed from the original (dead-zeroed) weights —
+// the int family's [rows, groups] (minmax_grid as core's IntTarget::fix), a ggml type's as the
+// blocks ggml's quantizer made of them (gptq_ggml_fixed_blocks: their sub-block grids, and their
+// codes, which a weight keeps while it still equals its original value) — and the sweep's column
+// order (perm[j]: the original column swept j-th; w and U come in that order, codes and weights go
+// out in it, the packed blocks in the original order).
 struct GptqStaticGrids {
   std::span<const IntGrid> grids;
   std::span<const uint32_t> perm;
+  std::span<const uint8_t> ggml_blocks;
 };
 
 struct GptqIntResult {
@@ -69,10 +73,10 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
 enum class FactorOn { Device, Cpu };
 
 // GPTQ of one layer with the sweep on `device` (GptqOptions::backend): the factor where `factor`
-// says, the sweep by gptq_int — act-order and static groups of the int family too (grids and column
-// order from the host, H gathered in that order on the device), and weighted grids of the legacy
-// ggml types. Unsupported — so the layer runs on the CPU — for ggml types with act-order or static
-// groups and the K-quants' weighted grids. The device must outlive the returned function.
+// says, the sweep by gptq_int, every format and option of core's gptq_quantize — with act-order or
+// static groups the grids (a ggml type's blocks: gptq_ggml_fixed_blocks) and the column order from
+// the host, H gathered in that order on the device. Unsupported (the layer then runs on the CPU)
+// only where GptqIntShape::validate says so. The device must outlive the returned function.
 GptqBackend vulkan_gptq(Device& device, FactorOn factor = FactorOn::Device);
 
 }  // namespace lowbit::gpu

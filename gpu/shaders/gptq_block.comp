@@ -17,10 +17,14 @@
 // E [rows, BLOCK], codes one uint per weight [rows, cols], grids (scale, zero) pairs [rows, groups]
 // (a ggml type's groups are its sub-blocks), loss one float per row (accumulated over the blocks:
 // Σ (w − q)² / U[j][j]² / 2).
-// The int family with static grids (p.static_grids: act-order, static groups, one grid per row, or
-// groups wider than the block — core's grids fixed up front): the grids come in, fixed by the host
-// from the original weights, W and U are in the sweep's (permuted) column order, and column j's
+// Static grids (p.static_grids: act-order, static groups; the int family's one grid per row or
+// groups wider than the block too — core's grids fixed up front): the grids come in, fixed by the
+// host from the original weights, W and U are in the sweep's (permuted) column order, and column j's
 // grid is that of its original column perm[j] (binding 6); codes are written in the sweep's order.
+// A ggml type's grids fixed up front (p.ggml_static, in this base variant: core's GgmlTarget with
+// static groups) are its blocks' sub-block grids as (scale, offset); the codes come in holding the
+// blocks' codes (signed), F (binding 7) the weights they were fixed from, and a weight still equal
+// to its value there keeps its code, another takes the nearest code of the grid in [qmin, qmax].
 
 #ifndef BLOCK
 #define BLOCK 128u
@@ -52,6 +56,9 @@ layout(push_constant) uniform Params {
   uint fp16_scales;
   uint static_grids;  // the int family: grids fixed up front (above)
   uint weighted;      // the legacy ggml types: the fix through ggml's importance-weighted search
+  uint ggml_static;   // the base variant: a ggml type's grids fixed up front (above)
+  int qmin;           // … and its codes' range
+  int qmax;
 } p;
 
 #if defined(GGML_LEGACY)
@@ -89,7 +96,19 @@ float k_qw(uint i) { return importance[k_col + i]; }
 #endif
 #if !defined(GGML_LEGACY) && !defined(GGML_K)
 layout(std430, set = 0, binding = 6) readonly buffer PermBuf { uint perm[]; };
+layout(std430, set = 0, binding = 7) readonly buffer FixBuf { float fixw[]; };  // p.ggml_static: [rows, cols]
 #endif
+
+// The nearest code of w on grid (scale, offset) g in [qmin, qmax], as core's ggml_nearest_code.
+int nearest_code(vec2 g, float w, int qmin, int qmax) {
+  if (g.x == 0.0) return 0;
+  precise float c = w - g.y;
+  const float v = div_rn(c, g.x);
+  if (!(v > float(qmin))) return qmin;
+  if (v >= float(qmax)) return qmax;
+  return clamp(nearest_int(v), qmin, qmax);
+}
+
 #if defined(GGML_LEGACY) || defined(GGML_K)
 #if defined(Q4_0)
 const int kQmin = -8, kQmax = 7;
@@ -112,15 +131,6 @@ const int kQmin = 0, kQmax = 31;
 #elif defined(Q6_K)
 const int kQmin = -32, kQmax = 31;
 #endif
-
-int nearest_code(vec2 g, float w) {
-  if (g.x == 0.0) return 0;
-  precise float c = w - g.y;
-  const float v = div_rn(c, g.x);
-  if (!(v > float(kQmin))) return kQmin;
-  if (v >= float(kQmax)) return kQmax;
-  return clamp(nearest_int(v), kQmin, kQmax);
-}
 #endif
 
 shared float xs[ROWS][BLOCK + 1u];  // the rows' block (padded: a leader's column is conflict-free)
@@ -184,7 +194,7 @@ void main() {
         grids[2u * gi] = grid.x;
         grids[2u * gi + 1u] = grid.y;
       }
-      const int c = (xi == w[base + i] || grid.x == 0.0) ? fix_codes[i % 32u] : nearest_code(grid, xi);
+      const int c = (xi == w[base + i] || grid.x == 0.0) ? fix_codes[i % 32u] : nearest_code(grid, xi, kQmin, kQmax);
       codes[base + i] = uint(c);
       precise float scaled = grid.x * float(c);
       precise float q = scaled + grid.y;
@@ -215,7 +225,7 @@ void main() {
         grid = vec2(grids[2u * gi], grids[2u * gi + 1u]);
       }
       const int fix_code = int(codes[base + i]);
-      const int c = (xi == fixw[row * 256u + col % 256u] || grid.x == 0.0) ? fix_code : nearest_code(grid, xi);
+      const int c = (xi == fixw[row * 256u + col % 256u] || grid.x == 0.0) ? fix_code : nearest_code(grid, xi, kQmin, kQmax);
       codes[base + i] = uint(c);
       precise float scaled = grid.x * float(c);
       precise float q = scaled + grid.y;
@@ -235,9 +245,18 @@ void main() {
         grids[2u * gi] = grid.x;
         grids[2u * gi + 1u] = grid.y;
       }
-      const float code = int_code(xi, grid, p.bits);
-      codes[base + i] = uint(code);
-      precise float q = grid.x * (code - grid.y);
+      precise float q;
+      if (p.ggml_static != 0u) {
+        const int fix_code = int(codes[base + i]);
+        const int c = (xi == fixw[base + i] || grid.x == 0.0) ? fix_code : nearest_code(grid, xi, p.qmin, p.qmax);
+        codes[base + i] = uint(c);
+        precise float scaled = grid.x * float(c);
+        q = scaled + grid.y;
+      } else {
+        const float code = int_code(xi, grid, p.bits);
+        codes[base + i] = uint(code);
+        q = grid.x * (code - grid.y);
+      }
 #endif
       precise float diff = xi - q;
       const float d = u[col * p.cols + col];

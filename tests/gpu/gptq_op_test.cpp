@@ -137,6 +137,54 @@ TEST(GptqOp, ActOrderAndStaticGroupsAreTheCpus) {
   });
 }
 
+// ggml's block types with grids fixed up front (act-order, static groups): the host fixes the blocks
+// from the original weights as core's GgmlTarget does (gptq_ggml_fixed_blocks), the device sweeps in
+// the column order with their grids and codes — with the CPU's factor the CPU's packed blocks and
+// weights bit for bit, with the device's nearly all of the weights. A dead column rides along.
+TEST(GptqOp, GgmlActOrderAndStaticGroupsAreTheCpus) {
+  Layer legacy = make_layer(40, 320, 31), k = make_layer(24, 512, 37);
+  for (Layer* l : {&legacy, &k})
+    for (int64_t j = 0; j < l->cols; ++j)
+      l->h[static_cast<size_t>(77 * l->cols + j)] = l->h[static_cast<size_t>(j * l->cols + 77)] = 0.0f;
+  struct Case {
+    const char* format;
+    bool act_order, weighted;
+  };
+  FOR_EACH_DEVICE({
+    for (const FactorOn on : {FactorOn::Cpu, FactorOn::Device}) {
+      const GptqBackend backend = vulkan_gptq(device, on);
+      for (const Case c : {Case{"q4_0", true, false}, Case{"q5_1", false, false}, Case{"q8_0", true, true}, Case{"q4_1", true, true},
+                           Case{"q2_k", true, false}, Case{"q3_k", false, true}, Case{"q4_k", true, false}, Case{"q5_k", true, true},
+                           Case{"q6_k", true, false}}) {
+        SCOPED_TRACE(std::string(c.format) + (c.act_order ? " act-order" : " static groups") + (c.weighted ? " weighted" : "") +
+                     (on == FactorOn::Cpu ? ", CPU factor" : ""));
+        GptqOptions o;
+        o.format = *Format::parse(c.format);
+        o.act_order = c.act_order;
+        o.static_groups = !c.act_order;
+        o.weighted_grids = c.weighted;
+        const Layer& l = traits(o.format.dtype).block_size == 256 ? k : legacy;
+        auto cpu = gptq_quantize(l.w, l.rows, l.cols, l.h, o);
+        ASSERT_TRUE(cpu) << cpu.error().message;
+        auto gpu = backend(l.w, l.rows, l.cols, l.h, o, "layer");
+        ASSERT_TRUE(gpu) << gpu.error().message;
+        EXPECT_EQ(gpu->dead_columns, 1);
+        ASSERT_EQ(gpu->ggml.size(), cpu->ggml.size());
+        ASSERT_EQ(gpu->dequantized.size(), cpu->dequantized.size());
+        if (on == FactorOn::Cpu) {
+          EXPECT_TRUE(gpu->ggml == cpu->ggml) << "the packed blocks differ";
+          EXPECT_EQ(0, std::memcmp(gpu->dequantized.data(), cpu->dequantized.data(), cpu->dequantized.size() * sizeof(float)));
+        } else {
+          int64_t same = 0;
+          for (size_t i = 0; i < cpu->dequantized.size(); ++i) same += cpu->dequantized[i] == gpu->dequantized[i];
+          EXPECT_GE(static_cast<double>(same) / static_cast<double>(cpu->dequantized.size()), 0.999);
+        }
+        EXPECT_NEAR(gpu->loss, cpu->loss, 1e-3 * cpu->loss);
+      }
+    }
+  });
+}
+
 TEST(GptqOp, RefusesWhatTheShaderCannotDo) {
   FOR_EACH_DEVICE({
     const std::vector<float> w(64 * 256, 0.1f), u(256 * 256, 0.0f);
@@ -146,6 +194,12 @@ TEST(GptqOp, RefusesWhatTheShaderCannotDo) {
     auto unfixed = gptq_int(device, {64, 256, Format::integer(4, 0, false), false, true}, w, u);  // static grids not given
     ASSERT_FALSE(unfixed);
     EXPECT_EQ(unfixed.error().code, ErrorCode::InvalidArgument);
+    const std::vector<uint32_t> perm(256, 0);
+    const std::vector<uint8_t> short_blocks(10);
+    const GptqStaticGrids too_few{{}, perm, short_blocks};
+    auto blocks = gptq_int(device, {64, 256, *Format::parse("q4_0"), false, true}, w, u, &too_few);  // not 64 rows of blocks
+    ASSERT_FALSE(blocks);
+    EXPECT_EQ(blocks.error().code, ErrorCode::InvalidArgument);
     auto f16 = gptq_int(device, {64, 256, *Format::parse("f16"), false}, w, u);
     ASSERT_FALSE(f16);
     EXPECT_EQ(f16.error().code, ErrorCode::InvalidArgument);
