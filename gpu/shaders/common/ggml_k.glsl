@@ -18,6 +18,7 @@
 // k_grid, k_code and k_value read the block at byte 0 back.
 #ifndef LOWBIT_COMMON_GGML_K_GLSL
 #define LOWBIT_COMMON_GGML_K_GLSL
+#include "common/ggml_qkx_fit.glsl"
 
 #if defined(Q2_K)
 #define K_BLOCK_BYTES 84u
@@ -144,16 +145,8 @@ float make_qkx2(uint xb, float av_x, out float the_min) {
       sum_l2 += w * fl * fl;
       sum_xl += w * fl * x;
     }
-    precise float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0.0) {
-      precise float sn = sum_w * sum_xl - sum_x * sum_l;
-      precise float mnum = sum_l2 * sum_x - sum_l * sum_xl;
-      float this_scale = div_rn(sn, D);
-      float this_min = div_rn(mnum, D);
-      if (this_min > 0.0) {
-        this_min = 0.0;
-        this_scale = div_rn(sum_xl, sum_l2);
-      }
+    float this_scale, this_min;
+    if (qkx_fit(sum_w, sum_x, sum_l, sum_l2, sum_xl, this_scale, this_min)) {
       precise float cur = 0.0;
       for (uint i = 0u; i < K_SUB; ++i) {
         const float x = k_x(xb + i);

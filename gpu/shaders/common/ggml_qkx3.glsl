@@ -5,6 +5,7 @@
 // own, in ggml's order; divisions exact. The includer includes common/exact_float.glsl first.
 #ifndef LOWBIT_COMMON_GGML_QKX3_GLSL
 #define LOWBIT_COMMON_GGML_QKX3_GLSL
+#include "common/ggml_qkx_fit.glsl"
 
 float make_qkx3(in float x[32], in float wt[32], uint n, int nmax, out uint L[32], out float the_min) {
   float mn = x[0], mx = x[0];
@@ -48,16 +49,8 @@ float make_qkx3(in float x[32], in float wt[32], uint n, int nmax, out uint L[32
       sum_l2 += wt[i] * fl * fl;
       sum_xl += wt[i] * fl * x[i];
     }
-    precise float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0.0) {
-      precise float sn = sum_w * sum_xl - sum_x * sum_l;
-      precise float mnum = sum_l2 * sum_x - sum_l * sum_xl;
-      float this_scale = div_rn(sn, D);
-      float this_min = div_rn(mnum, D);
-      if (this_min > 0.0) {
-        this_min = 0.0;
-        this_scale = div_rn(sum_xl, sum_l2);
-      }
+    float this_scale, this_min;
+    if (qkx_fit(sum_w, sum_x, sum_l, sum_l2, sum_xl, this_scale, this_min)) {
       precise float cur = 0.0;
       for (uint i = 0u; i < n; ++i) {
         precise float diff = this_scale * float(aux[i]) + this_min - x[i];
