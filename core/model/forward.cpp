@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/model/rope.h"
+
 namespace lowbit {
 namespace {
 
@@ -63,53 +65,6 @@ void head_rms_norm(MatrixRM& x, int64_t heads, int64_t hd, const VectorF& w, dou
       const float inv = 1.0f / std::sqrt(seg.squaredNorm() / static_cast<float>(hd) + static_cast<float>(eps));
       seg = (seg * inv).cwiseProduct(w.transpose());
     }
-}
-
-// cos/sin for positions [0, T) and the rot/2 frequencies, computed in fp32 as transformers does.
-struct RopeTable {
-  int64_t half = 0;
-  std::vector<float> cos, sin;  // [T, half]
-};
-
-RopeTable rope_table(const ModelConfig& c, int64_t T) {
-  RopeTable r;
-  const int64_t rot = c.rotary_dim();
-  r.half = rot / 2;
-  r.cos.resize(static_cast<size_t>(T * r.half));
-  r.sin.resize(r.cos.size());
-  for (int64_t i = 0; i < r.half; ++i) {
-    const float inv_freq =
-        1.0f / std::pow(static_cast<float>(c.rope_theta), static_cast<float>(2 * i) / static_cast<float>(rot));
-    for (int64_t t = 0; t < T; ++t) {
-      const float angle = static_cast<float>(t) * inv_freq;
-      r.cos[static_cast<size_t>(t * r.half + i)] = static_cast<float>(std::cos(static_cast<double>(angle)));
-      r.sin[static_cast<size_t>(t * r.half + i)] = static_cast<float>(std::sin(static_cast<double>(angle)));
-    }
-  }
-  return r;
-}
-
-// Rotates the first rotary_dim elements of every head of every row; row i is at position i % T.
-void apply_rope(MatrixRM& x, int64_t heads, int64_t hd, int64_t T, const RopeTable& r, RopeStyle style) {
-  const Index n = x.rows();
-  const int64_t half = r.half;
-#pragma omp parallel for schedule(static) if (n * x.cols() >= kParallelElements)
-  for (Index i = 0; i < n; ++i) {
-    const int64_t t = i % T;
-    const float* cs = r.cos.data() + t * half;
-    const float* sn = r.sin.data() + t * half;
-    float* row = x.row(i).data();
-    for (int64_t h = 0; h < heads; ++h) {
-      float* v = row + h * hd;
-      for (int64_t j = 0; j < half; ++j) {
-        const int64_t a = style == RopeStyle::Neox ? j : 2 * j;
-        const int64_t b = style == RopeStyle::Neox ? j + half : 2 * j + 1;
-        const float x0 = v[a], x1 = v[b];
-        v[a] = x0 * cs[j] - x1 * sn[j];
-        v[b] = x1 * cs[j] + x0 * sn[j];
-      }
-    }
-  }
 }
 
 // Causal softmax attention for every (window, head); writes [B*T, heads*hd].

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/model/rope.h"
 #include "core/recon/norm_grad.h"
 #include "core/util/check.h"
 
@@ -65,53 +66,6 @@ void head_rms_norm_bwd(MatrixRM& dy, const MatrixRM& x, int64_t heads, int64_t h
       }
 #pragma omp critical
     dw += dw_local;
-  }
-}
-
-struct RopeTable {
-  int64_t half = 0;
-  std::vector<float> cos, sin;  // [T, half]
-};
-
-RopeTable rope_table(const ModelConfig& c, int64_t T) {
-  RopeTable r;
-  const int64_t rot = c.rotary_dim();
-  r.half = rot / 2;
-  r.cos.resize(static_cast<size_t>(T * r.half));
-  r.sin.resize(r.cos.size());
-  for (int64_t i = 0; i < r.half; ++i) {
-    const float inv_freq =
-        1.0f / std::pow(static_cast<float>(c.rope_theta), static_cast<float>(2 * i) / static_cast<float>(rot));
-    for (int64_t t = 0; t < T; ++t) {
-      const float angle = static_cast<float>(t) * inv_freq;
-      r.cos[static_cast<size_t>(t * r.half + i)] = static_cast<float>(std::cos(static_cast<double>(angle)));
-      r.sin[static_cast<size_t>(t * r.half + i)] = static_cast<float>(std::sin(static_cast<double>(angle)));
-    }
-  }
-  return r;
-}
-
-// The rotation of forward.cpp (inverse = false) or its transpose (the backward of a rotation).
-void apply_rope(MatrixRM& x, int64_t heads, int64_t hd, int64_t T, const RopeTable& r, RopeStyle style, bool inverse) {
-  const Index n = x.rows();
-  const int64_t half = r.half;
-  const float sign = inverse ? -1.0f : 1.0f;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < n; ++i) {
-    const int64_t t = i % T;
-    const float* cs = r.cos.data() + t * half;
-    const float* sn = r.sin.data() + t * half;
-    float* row = x.row(i).data();
-    for (int64_t h = 0; h < heads; ++h) {
-      float* v = row + h * hd;
-      for (int64_t j = 0; j < half; ++j) {
-        const int64_t a = style == RopeStyle::Neox ? j : 2 * j;
-        const int64_t b = style == RopeStyle::Neox ? j + half : 2 * j + 1;
-        const float x0 = v[a], x1 = v[b], s = sign * sn[j];
-        v[a] = x0 * cs[j] - x1 * s;
-        v[b] = x1 * cs[j] + x0 * s;
-      }
-    }
   }
 }
 
