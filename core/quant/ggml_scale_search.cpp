@@ -21,6 +21,34 @@ inline float qx_weight(int rmse_type, float x) {
   }
 }
 
+// Σ weight(i) · e² (|e| with use_mad), e = scale · L[i] + min − x[i]: the error make_qkx2_quants and
+// make_qkx3_quants score a fit by, in their order.
+template <class Weight>
+float fit_error(int n, const float* x, const uint8_t* L, float scale, float min, Weight weight, bool use_mad) {
+  float error = 0;
+  for (int i = 0; i < n; ++i) {
+    float diff = scale * static_cast<float>(L[i]) + min - x[i];
+    diff = use_mad ? std::fabs(diff) : diff * diff;
+    error += weight(i) * diff;
+  }
+  return error;
+}
+
+// Their least-squares step: the scale and min of x ≈ scale · l + min from Σw, Σw·x, Σw·l, Σw·l²,
+// Σw·l·x, a positive min replaced by zero and the scale refitted alone; false (nothing written)
+// when the system is singular (D ≤ 0), which ggml skips.
+bool fit_scale_min(float sum_w, float sum_x, float sum_l, float sum_l2, float sum_xl, float& scale, float& min) {
+  const float D = sum_w * sum_l2 - sum_l * sum_l;
+  if (!(D > 0)) return false;
+  scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+  min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+  if (min > 0) {
+    min = 0;
+    scale = sum_xl / sum_l2;
+  }
+  return true;
+}
+
 }  // namespace
 
 // Symmetric codes in [-nmax, nmax-1] (stored as L + nmax) for a group, scale from the signed value
@@ -180,14 +208,12 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
   const float fnmax = static_cast<float>(nmax);
   float iscale = fnmax / (max - min);
   float scale = 1 / iscale;
-  float best_error = 0;
+  auto weight = [&](int i) { return weights[i]; };
   for (int i = 0; i < n; ++i) {
     const int l = nearest_int(iscale * (x[i] - min));
     L[i] = static_cast<uint8_t>(std::max(0, std::min(nmax, l)));
-    float diff = scale * static_cast<float>(L[i]) + min - x[i];
-    diff = use_mad ? std::fabs(diff) : diff * diff;
-    best_error += weights[i] * diff;
   }
+  float best_error = fit_error(n, x, L, scale, min, weight, use_mad);
   if (nstep < 1) {
     *the_min = -min;
     return scale;
@@ -205,20 +231,9 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
       sum_l2 += w * fl * fl;
       sum_xl += w * fl * x[i];
     }
-    const float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0) {
-      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-      if (this_min > 0) {
-        this_min = 0;
-        this_scale = sum_xl / sum_l2;
-      }
-      float cur_error = 0;
-      for (int i = 0; i < n; ++i) {
-        float diff = this_scale * static_cast<float>(Laux[i]) + this_min - x[i];
-        diff = use_mad ? std::fabs(diff) : diff * diff;
-        cur_error += weights[i] * diff;
-      }
+    float this_scale, this_min;
+    if (fit_scale_min(sum_w, sum_x, sum_l, sum_l2, sum_xl, this_scale, this_min)) {
+      const float cur_error = fit_error(n, x, Laux, this_scale, this_min, weight, use_mad);
       if (cur_error < best_error) {
         std::memcpy(L, Laux, static_cast<size_t>(n));
         best_error = cur_error;
@@ -256,14 +271,11 @@ float make_qkx3_quants(int n, int nmax, const float* x, const float* weights, ui
   const float fnmax = static_cast<float>(nmax);
   float iscale = fnmax / (max - min);
   float scale = 1 / iscale;
-  float best_mad = 0;
   for (int i = 0; i < n; ++i) {
     const int l = nearest_int(iscale * (x[i] - min));
     L[i] = static_cast<uint8_t>(std::max(0, std::min(nmax, l)));
-    float diff = scale * static_cast<float>(L[i]) + min - x[i];
-    diff = use_mad ? std::fabs(diff) : diff * diff;
-    best_mad += weight(i) * diff;
   }
+  float best_mad = fit_error(n, x, L, scale, min, weight, use_mad);
   if (nstep < 1) {
     *the_min = -min;
     return scale;
@@ -281,20 +293,9 @@ float make_qkx3_quants(int n, int nmax, const float* x, const float* weights, ui
       sum_l2 += w * fl * fl;
       sum_xl += w * fl * x[i];
     }
-    const float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0) {
-      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-      if (this_min > 0) {
-        this_min = 0;
-        this_scale = sum_xl / sum_l2;
-      }
-      float mad = 0;
-      for (int i = 0; i < n; ++i) {
-        float diff = this_scale * static_cast<float>(Laux[i]) + this_min - x[i];
-        diff = use_mad ? std::fabs(diff) : diff * diff;
-        mad += weight(i) * diff;
-      }
+    float this_scale, this_min;
+    if (fit_scale_min(sum_w, sum_x, sum_l, sum_l2, sum_xl, this_scale, this_min)) {
+      const float mad = fit_error(n, x, Laux, this_scale, this_min, weight, use_mad);
       if (mad < best_mad) {
         std::memcpy(L, Laux, static_cast<size_t>(n));
         best_mad = mad;
