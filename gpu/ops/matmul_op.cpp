@@ -202,22 +202,15 @@ uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& sha
   return (matmul_weight_bytes(format, shape) + 3) / 4 * 4;
 }
 
-Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
-                             const Buffer& x, const Buffer& w, const Buffer& y, MatmulPath path) {
-  LB_TRY_VOID(shape.validate());
-  LB_TRY_VOID(check_matmul_weights(weights, shape));
+namespace {
+
+// The product through `shader` (one of matmul.comp's or matmul_coop.comp's variants; `coop`: the
+// latter's tiling) on buffers already checked.
+Expected<void> record_variant(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights, const Buffer& x,
+                              const Buffer& w, const Buffer& y, ShaderId shader, bool coop) {
   const uint64_t m = shape.m, n = shape.n, k = shape.k;
   const uint64_t w_bytes = matmul_weight_buffer_bytes(weights, shape);
-  LB_TRY_VOID(check_buffer("x", x, m * k * sizeof(float), shape));
-  LB_TRY_VOID(check_buffer("w", w, w_bytes, shape));
-  LB_TRY_VOID(check_buffer("y", y, m * n * sizeof(float), shape));
-
-  const MatmulPath ran = resolve_matmul_path(recorder.device(), path);
-  const bool coop = ran != MatmulPath::Portable;
-  const MatmulShaders shaders = *shaders_for(weights);
-  const PipelineDesc desc{.shader = ran == MatmulPath::Cooperative ? shaders.cooperative
-                                    : coop                          ? shaders.emulated
-                                                                    : shaders.portable,
+  const PipelineDesc desc{.shader = shader,
                           .bindings = kBindings,
                           .push_constant_bytes = sizeof(MatmulPush),
                           .local_size = std::nullopt};
@@ -235,6 +228,38 @@ Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape
   const uint64_t tile_m = uint64_t{local[1]} * kOutputsPerInvocation;
   return recorder.dispatch(static_cast<uint32_t>((n + tile_n - 1) / tile_n),
                            static_cast<uint32_t>((m + tile_m - 1) / tile_m));
+}
+
+Expected<void> check_buffers(const MatmulShape& shape, const Format& weights, const Buffer& x, const Buffer& w, const Buffer& y) {
+  LB_TRY_VOID(shape.validate());
+  LB_TRY_VOID(check_matmul_weights(weights, shape));
+  const uint64_t m = shape.m, n = shape.n, k = shape.k;
+  LB_TRY_VOID(check_buffer("x", x, m * k * sizeof(float), shape));
+  LB_TRY_VOID(check_buffer("w", w, matmul_weight_buffer_bytes(weights, shape), shape));
+  return check_buffer("y", y, m * n * sizeof(float), shape);
+}
+
+}  // namespace
+
+Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
+                             const Buffer& x, const Buffer& w, const Buffer& y, MatmulPath path) {
+  LB_TRY_VOID(check_buffers(shape, weights, x, w, y));
+  const MatmulPath ran = resolve_matmul_path(recorder.device(), path);
+  const MatmulShaders shaders = *shaders_for(weights);
+  const ShaderId shader = ran == MatmulPath::Cooperative ? shaders.cooperative
+                          : ran == MatmulPath::CooperativeEmulated ? shaders.emulated
+                                                                   : shaders.portable;
+  return record_variant(recorder, shape, weights, x, w, y, shader, ran != MatmulPath::Portable);
+}
+
+Expected<void> record_matmul_coop_probe(CommandRecorder& recorder, const MatmulShape& shape, const Buffer& x, const Buffer& w,
+                                        const Buffer& y, CoopProbe probe) {
+  const Format f16 = Format::float_type(DType::F16);
+  LB_TRY_VOID(check_buffers(shape, f16, x, w, y));
+  if (resolve_matmul_path(recorder.device(), MatmulPath::Cooperative) != MatmulPath::Cooperative)
+    return make_error(ErrorCode::Unsupported, "matmul: the cooperative probes need a device with cooperative matrices");
+  return record_variant(recorder, shape, f16, x, w, y,
+                        probe == CoopProbe::Mma ? ShaderId::matmul_coop_probe_mma_f16 : ShaderId::matmul_coop_probe_loads_f16, true);
 }
 
 Expected<void> matmul(Device& device, const MatmulShape& shape, const Format& weights, std::span<const float> x,

@@ -62,6 +62,15 @@ uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& sha
 Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
                              const Buffer& x, const Buffer& w, const Buffer& y, MatmulPath path = MatmulPath::Portable);
 
+// For benchmarks (tests/bench/matmul_bench.cpp): the cooperative shader with fp16 weights cut down to
+// one half of its work, to see where its time goes — Mma: the k loop's shared-memory matrix loads and
+// tensor-core products on tiles staged once (no memory reads, no staging in the loop), Loads: the k
+// loop's memory reads, fp16 conversion and staging (with its barriers), no products. Y's values
+// mean nothing. Unsupported where the device has no cooperative matrices.
+enum class CoopProbe { Mma, Loads };
+Expected<void> record_matmul_coop_probe(CommandRecorder& recorder, const MatmulShape& shape, const Buffer& x, const Buffer& w,
+                                        const Buffer& y, CoopProbe probe);
+
 // Host spans: x holds M·K floats, w matmul_weight_bytes(weights, shape) bytes, y receives M·N floats.
 Expected<void> matmul(Device& device, const MatmulShape& shape, const Format& weights, std::span<const float> x,
                       std::span<const std::byte> w, std::span<float> y, MatmulPath path = MatmulPath::Portable);

@@ -31,6 +31,13 @@
 // fp32 values rounded to fp16 in integer arithmetic (NVIDIA's compiler folds float(float16_t(v)) to
 // v), and each lane writes the accumulator elements it holds to Y directly (through the same
 // Y_WRITE as the scratch's copy).
+//
+// PROBE_MMA and PROBE_LOADS (matmul_coop_probe_*_f16, for matmul_bench: record_matmul_coop_probe)
+// cut the k loop to one half of its work to time it alone: PROBE_MMA keeps the matrix loads from
+// shared memory and the products on the first tiles, staged once (no memory reads or staging in
+// the loop; its barriers stay), PROBE_LOADS the memory reads, fp16 conversion, staging and barriers
+// without the products (a read of the staged tiles at the end keeps the staging alive). Y's values
+// mean nothing there.
 #extension GL_EXT_control_flow_attributes : require
 #ifdef EMULATE_COOP
 #include "common/exact_float.glsl"
@@ -158,7 +165,10 @@ void main() {
   barrier();
   for (uint k0 = 0u; k0 < p.K; k0 += BK) {
     const bool more = k0 + BK < p.K;  // uniform
+#ifndef PROBE_MMA
     if (more) load_tile(t, m0, n0, k0 + BK, wp);  // in flight while the tensor cores work below
+#endif
+#ifndef PROBE_LOADS
 
     [[unroll]] for (uint kk = 0u; kk < BK; kk += FRAG) {
 #ifdef EMULATE_COOP
@@ -183,12 +193,18 @@ void main() {
       }
 #endif
     }
+#endif  // PROBE_LOADS
     barrier();
     if (more) {
+#ifndef PROBE_MMA
       store_tile(t);
+#endif
       barrier();
     }
   }
+#ifdef PROBE_LOADS
+  if (xs[t].x == 0x7fc00001u && ws[t].w == 0x7fc00001u) y[0] = 1.0;  // the staged tiles are read
+#endif
 
   // Accumulator (i, j)'s element e (row-major in its 16×16) goes to Y here, where inside Y.
 #define Y_WRITE(i, j, e, value)                                  \

@@ -10,7 +10,10 @@
 // issue 4 compares with the fp16 product's (its H100 target: at least half of it), on each of
 // --paths (the cooperative one: hessian_coop.comp's split fp16 products).
 // --paths portable,cooperative times both shader paths (gpu/ops/matmul_op.h, MatmulPath); a device
-// without cooperative matrices runs the portable one for both, and "path_ran" says so.
+// without cooperative matrices runs the portable one for both, and "path_ran" says so. Where the
+// cooperative path runs, "coop_probes" times its shader's two halves at the largest M with fp16
+// weights (record_matmul_coop_probe: the products on tiles staged once, and the memory reads and
+// staging without products), which says where the full product's time goes.
 // usage: matmul_bench [--device N] [--n N] [--k K] [--m 1,16,128,512,4096] [--formats f16,q4_k]
 //                     [--paths portable[,cooperative]] [--hessian T,C] [--reps R] [--runs R]
 //                     [--out FILE.json]
@@ -20,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -71,13 +75,14 @@ struct Timing {
   std::vector<float> y_row0;
 };
 
-Expected<Timing> time_products(Device& device, const MatmulShape& s, const Format& f, const Buffer& xb,
-                               const Buffer& wb, const Buffer& yb, MatmulPath path, int reps, int runs) {
+// `record` records one product.
+Expected<Timing> time_products(Device& device, const MatmulShape& s, const Buffer& yb,
+                               const std::function<Expected<void>(CommandRecorder&)>& record, int reps, int runs) {
   Timing t;
   for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
     LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
     for (int i = 0; i < reps; ++i) {
-      LB_TRY_VOID(record_matmul(rec, s, f, xb, wb, yb, path));
+      LB_TRY_VOID(record(rec));
       rec.barrier();
     }
     t.y_row0.assign(static_cast<size_t>(s.n), NAN);
@@ -178,7 +183,8 @@ int main(int argc, char** argv) {
       for (const int64_t m : ms) {
         const MatmulShape s{m, n, k};
         const MatmulPath ran = resolve_matmul_path(d, path);
-        auto timing = time_products(d, s, f, *xb, *wb, *yb, path, reps, runs);
+        auto timing = time_products(
+            d, s, *yb, [&](CommandRecorder& rec) { return record_matmul(rec, s, f, *xb, *wb, *yb, path); }, reps, runs);
         if (!timing) return fail(timing.error().message);
         double err = 0;
         for (int64_t j = 0; j < n; ++j) err = std::max(err, std::abs(double(timing->y_row0[j]) - row0[j]));
@@ -201,6 +207,36 @@ int main(int argc, char** argv) {
                            {"weight_bytes", weights->bytes.size()},
                            {"row0_max_relative_error", err / std::max(row0_scale, 1e-30)}});
       }
+  }
+  nlohmann::json probes = nullptr;
+  if (std::find(paths.begin(), paths.end(), MatmulPath::Cooperative) != paths.end() &&
+      resolve_matmul_path(d, MatmulPath::Cooperative) == MatmulPath::Cooperative) {
+    const Format f16 = Format::float_type(DType::F16);
+    const MatmulShape s{max_m, n, k};
+    auto weights = test::pack_weights(f16, w, n, k);
+    if (!weights) return fail(weights.error().message);
+    auto xb = Buffer::create(d, x.size() * sizeof(float), MemoryUse::Device);
+    auto wb = Buffer::create(d, matmul_weight_buffer_bytes(f16, s), MemoryUse::Device);
+    auto yb = Buffer::create(d, static_cast<uint64_t>(max_m * n) * sizeof(float), MemoryUse::Device);
+    if (!xb || !wb || !yb) return fail("device allocation failed");
+    if (auto up = upload(d, *xb, std::as_bytes(std::span(x))); !up) return fail(up.error().message);
+    if (auto up = upload(d, *wb, weights->bytes); !up) return fail(up.error().message);
+    probes = nlohmann::json::array();
+    for (const CoopProbe probe : {CoopProbe::Mma, CoopProbe::Loads}) {
+      const char* name = probe == CoopProbe::Mma ? "products on staged tiles" : "memory reads and staging";
+      auto timing = time_products(
+          d, s, *yb, [&](CommandRecorder& rec) { return record_matmul_coop_probe(rec, s, *xb, *wb, *yb, probe); }, reps, runs);
+      if (!timing) {  // a diagnostic: the products above are still written
+        std::printf("coop probe (%s): %s\n", name, timing.error().message.c_str());
+        probes.push_back({{"probe", probe == CoopProbe::Mma ? "mma" : "loads"}, {"error", timing.error().message}});
+        continue;
+      }
+      const double gflops = 2.0 * double(max_m) * double(n) * double(k) / timing->seconds * 1e-9;
+      std::printf("coop probe (%s) M=%lld N=%lld K=%lld: %9.3f ms  (%8.1f GFLOP/s-equivalent)\n", name,
+                  static_cast<long long>(max_m), static_cast<long long>(n), static_cast<long long>(k), timing->seconds * 1e3, gflops);
+      probes.push_back({{"probe", probe == CoopProbe::Mma ? "mma" : "loads"}, {"what", name}, {"m", max_m}, {"n", n}, {"k", k},
+                        {"seconds", timing->seconds}, {"seconds_all", timing->run_seconds}, {"gflops_equivalent", gflops}});
+    }
   }
   nlohmann::json hessian = nullptr;
   if (!hessian_list.empty()) {
@@ -254,6 +290,7 @@ int main(int argc, char** argv) {
                             {"runs", runs},
                             {"timing", "wall clock around one submission of reps products, median of runs"},
                             {"results", results},
+                            {"coop_probes", probes},
                             {"hessian", hessian}};
   bench::write_result(out_path, j);
   return 0;
