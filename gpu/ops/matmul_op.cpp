@@ -6,6 +6,7 @@
 
 #include "core/tensor/dtype.h"
 #include "gpu/ops/int_weights.h"
+#include "gpu/ops/op_support.h"
 #include "gpu/pipeline/pipeline.h"
 
 namespace lowbit::gpu {
@@ -24,6 +25,13 @@ struct MatmulPush {
   uint32_t grid_offset;  // int: word index of the first (scale, zero) pair
 };
 static_assert(sizeof(MatmulPush) == 32, "MatmulPush must match the push-constant block of matmul.comp");
+
+// Mirrors `Params` in gpu/shaders/matmul_coop_x.comp.
+struct CoopXPush {
+  uint32_t m;
+  uint32_t k;
+};
+static_assert(sizeof(CoopXPush) == 8, "CoopXPush must match the push-constant block of matmul_coop_x.comp");
 
 constexpr uint32_t kBindings = 3;                   // x, w, y
 constexpr uint32_t kOutputsPerInvocation = 8;       // along each of M and N (matmul.comp)
@@ -205,18 +213,32 @@ uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& sha
 namespace {
 
 // The product through `shader` (one of matmul.comp's or matmul_coop.comp's variants; `coop`: the
-// latter's tiling) on buffers already checked.
+// latter's tiling, with X first converted into fp16 in a scratch buffer of the recorder's by
+// matmul_coop_x.comp) on buffers already checked.
 Expected<void> record_variant(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights, const Buffer& x,
                               const Buffer& w, const Buffer& y, ShaderId shader, bool coop) {
   const uint64_t m = shape.m, n = shape.n, k = shape.k;
   const uint64_t w_bytes = matmul_weight_buffer_bytes(weights, shape);
+  BufferRange x_range(x, 0, m * k * sizeof(float));
+  if (coop) {
+    const uint64_t xh_bytes = m * ((k + 7) / 8 * 8) * 2;  // [M, K rounded up to 8] halves
+    LB_TRY_ASSIGN(const Buffer* xh, recorder.scratch(xh_bytes));
+    LB_TRY_ASSIGN(const Pipeline* convert, recorder.device().pipeline(PipelineDesc{.shader = ShaderId::matmul_coop_x,
+                                                                                   .bindings = 2,
+                                                                                   .push_constant_bytes = sizeof(CoopXPush),
+                                                                                   .local_size = std::nullopt}));
+    LB_TRY_VOID(recorder.bind(*convert, {x_range, BufferRange(*xh, 0, xh_bytes)}));
+    recorder.push(CoopXPush{static_cast<uint32_t>(m), static_cast<uint32_t>(k)});
+    LB_TRY_VOID(dispatch_elements(recorder, *convert, xh_bytes / 4));
+    recorder.barrier();
+    x_range = BufferRange(*xh, 0, xh_bytes);
+  }
   const PipelineDesc desc{.shader = shader,
                           .bindings = kBindings,
                           .push_constant_bytes = sizeof(MatmulPush),
                           .local_size = std::nullopt};
   LB_TRY_ASSIGN(const Pipeline* pipeline, recorder.device().pipeline(desc));
-  LB_TRY_VOID(recorder.bind(*pipeline, {BufferRange(x, 0, m * k * sizeof(float)), BufferRange(w, 0, w_bytes),
-                                        BufferRange(y, 0, m * n * sizeof(float))}));
+  LB_TRY_VOID(recorder.bind(*pipeline, {x_range, BufferRange(w, 0, w_bytes), BufferRange(y, 0, m * n * sizeof(float))}));
   recorder.push(push_constants(weights, shape));
   // One workgroup per tile of Y: x runs along N (columns), y along M (rows).
   if (coop)

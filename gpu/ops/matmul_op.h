@@ -59,6 +59,8 @@ uint64_t matmul_weight_buffer_bytes(const Format& format, const MatmulShape& sha
 
 // Records Y = X · Wᵀ: x holds M·K floats, w the weights (matmul_weight_buffer_bytes), y receives
 // M·N floats. Barriers before (after x and w are written) and after (before y is read) are the caller's.
+// The cooperative paths first convert X to fp16 (matmul_coop_x.comp) into a scratch buffer the
+// recorder owns: M × (K rounded up to 8) × 2 bytes of device memory while the recording lives.
 Expected<void> record_matmul(CommandRecorder& recorder, const MatmulShape& shape, const Format& weights,
                              const Buffer& x, const Buffer& w, const Buffer& y, MatmulPath path = MatmulPath::Portable);
 

@@ -54,6 +54,7 @@ CommandRecorder::CommandRecorder(CommandRecorder&& other) noexcept
       fence_(std::exchange(other.fence_, VK_NULL_HANDLE)),
       pools_(std::move(other.pools_)),
       staging_(std::move(other.staging_)),
+      scratch_(std::move(other.scratch_)),
       downloads_(std::move(other.downloads_)),
       queries_(std::exchange(other.queries_, VK_NULL_HANDLE)),
       marks_(std::move(other.marks_)),
@@ -124,6 +125,13 @@ void CommandRecorder::report_profile(const char* op) const {
   }
   std::fprintf(stderr, "%s %.2f ms in all; host: staging writes %.2f ms, submit and wait %.2f ms, readback copies %.2f ms\n",
                line.c_str(), 1e3 * profile_.back().second, 1e3 * host_upload_s_, 1e3 * host_wait_s_, 1e3 * host_read_s_);
+}
+
+Expected<const Buffer*> CommandRecorder::scratch(uint64_t bytes) {
+  LB_CHECK(state_ == State::Recording, "CommandRecorder::scratch after submission");
+  LB_TRY_ASSIGN(Buffer b, Buffer::create(*device_, std::max<uint64_t>(bytes, 4), MemoryUse::Device));
+  scratch_.push_back(std::move(b));
+  return &scratch_.back();
 }
 
 Expected<void> CommandRecorder::upload(const Buffer& dst, std::span<const std::byte> src, uint64_t dst_offset) {

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <span>
 #include <utility>
@@ -41,6 +42,9 @@ class CommandRecorder {
   // After submit_and_wait(), `dst` holds src's bytes from `src_offset`; dst must outlive the recorder.
   Expected<void> download(const Buffer& src, std::span<std::byte> dst, uint64_t src_offset = 0);
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
+  // A device-local buffer of at least `bytes` that lives as long as the recorder (an op's
+  // intermediate that its caller need not know of); out of device memory is an Error.
+  Expected<const Buffer*> scratch(uint64_t bytes);
 
   // Binds the pipeline and one range per binding, in binding order. A range larger than the device's
   // storage-buffer range is an Error; a wrong count or a misaligned offset is a bug.
@@ -83,6 +87,7 @@ class CommandRecorder {
   VkFence fence_ = VK_NULL_HANDLE;
   std::vector<VkDescriptorPool> pools_;
   std::vector<Buffer> staging_;
+  std::deque<Buffer> scratch_;  // a deque: scratch() hands out addresses
   std::vector<Download> downloads_;
   static constexpr uint32_t kMaxMarks = 1024;
   VkQueryPool queries_ = VK_NULL_HANDLE;

@@ -1,8 +1,9 @@
 #version 450
 // matmul_coop: Y[M,N] = X[M,K] · W[N,K]ᵀ on cooperative matrices (tensor cores on NVIDIA): the same
 // product, bindings and push constants as matmul.comp, one variant per weight format likewise
-// (matmul_coop_f16 …), with X and the dequantized W rounded to fp16 on their way into shared memory
-// and fp32 accumulation (16×16×16 fp16 · fp16 + fp32 subgroup matrices, GL_NV_cooperative_matrix;
+// (matmul_coop_f16 …), but X comes in fp16 (XH [M, Kp], Kp = K rounded up to 8, zero-padded:
+// matmul_coop_x.comp, recorded before this shader by gpu/ops/matmul_op.cpp), the dequantized W is
+// rounded to fp16 on its way into shared memory, and the sums are fp32 (16×16×16 fp16 · fp16 + fp32 subgroup matrices, GL_NV_cooperative_matrix;
 // the device must list that shape and have 32-wide subgroups: DeviceInfo::cooperative_matrix).
 // Each workgroup (128 invocations: four subgroups of 32) computes a 128×128 tile of Y; subgroup s
 // owns the 64×64 quarter at rows 64·(s / 2), columns 64·(s % 2), as 4×4 accumulators, so each
@@ -13,12 +14,12 @@
 // starts on a 16-byte boundary, as the extension requires, and consecutive rows fall in different
 // banks). The next step's tiles are read from memory into registers (as packed fp16 pairs) while
 // the tensor cores work on this one, so one shared buffer per operand hides the memory latency. X
-// is read four floats at a time where K % 4 = 0; W through dequant8 (common/dequant.glsl), eight
-// weights per call. X's tile is read as a row-major 16×16 A
+// is read as one aligned 16-byte run of eight halves per row and step (what it is staged as, with
+// nothing to convert); W through dequant8 (common/dequant.glsl), eight weights per call. X's tile is read as a row-major 16×16 A
 // (m, k) and W's as a column-major B (k, n) = W[n, k], so neither is transposed. A workgroup whose
 // tile lies inside Y (and N % 4 = 0, for the 16-byte alignment of the rows) stores its accumulators
 // straight to Y; one on an edge passes each through a per-subgroup 16×16 scratch and writes element
-// by element with bounds checks. Values of X beyond fp16's range (±65504) become ±inf. Group counts:
+// by element with bounds checks. Values of X beyond fp16's range (±65504) are ±inf in XH. Group counts:
 // ceil(N / 128) × ceil(M / 128).
 //
 // EMULATE_COOP (the matmul_coop_emulated_* variants, which only tests use) replaces the four
@@ -61,8 +62,7 @@ uint pack_halves(float a, float b) { return packFloat2x16(f16vec2(float16_t(a), 
 
 layout(local_size_x = 128, local_size_y = 1, local_size_z = 1) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };
-layout(std430, set = 0, binding = 0) readonly buffer XQuads { vec4 x4[]; };  // the same X, four floats at a time
+layout(std430, set = 0, binding = 0) readonly buffer XhBuf { uvec4 xh8[]; };  // XH, eight halves at a time
 #define WEIGHT_BINDING 1
 #include "common/dequant.glsl"
 layout(std430, set = 0, binding = 2) writeonly buffer YBuf { float y[]; };
@@ -94,21 +94,14 @@ uint wr[16];
 // The tiles at k0 from memory into xr and wr (zeros outside X and W).
 void load_tile(uint t, uint m0, uint n0, uint k0, WeightParams wp) {
   const uint xc = (t & 3u) * 8u, xm = t >> 2;
+  const uint kp = (p.K + 7u) & ~7u;  // XH's row: a whole number of runs, zeros past K
   [[unroll]] for (uint r = 0u; r < 4u; ++r) {
-    const uint m = m0 + xm + 32u * r;
-    [[unroll]] for (uint h = 0u; h < 2u; ++h) {
-      const uint k = k0 + xc + 4u * h;
-      vec4 v = vec4(0.0);
-      if (m < p.M) {
-        if ((p.K & 3u) == 0u) {
-          if (k < p.K) v = x4[(m * p.K + k) >> 2];
-        } else {
-          [[unroll]] for (uint i = 0u; i < 4u; ++i) v[i] = k + i < p.K ? x[m * p.K + k + i] : 0.0;
-        }
-      }
-      xr[4u * r + 2u * h] = pack_halves(v.x, v.y);
-      xr[4u * r + 2u * h + 1u] = pack_halves(v.z, v.w);
-    }
+    const uint m = m0 + xm + 32u * r, k = k0 + xc;
+    const uvec4 v = (m < p.M && k < kp) ? xh8[(m * kp + k) >> 3] : uvec4(0u);
+    xr[4u * r] = v.x;
+    xr[4u * r + 1u] = v.y;
+    xr[4u * r + 2u] = v.z;
+    xr[4u * r + 3u] = v.w;
   }
   const uint wk = (t & 3u) * 8u, wn = t >> 2;
   [[unroll]] for (uint r = 0u; r < 4u; ++r) {
