@@ -15,7 +15,8 @@
 // banks). The next step's tiles are read from memory into registers (as packed fp16 pairs) while
 // the tensor cores work on this one, so one shared buffer per operand hides the memory latency. X
 // is read as one aligned 16-byte run of eight halves per row and step (what it is staged as, with
-// nothing to convert); W through dequant8 (common/dequant.glsl), eight weights per call. X's tile is read as a row-major 16×16 A
+// nothing to convert); W through dequant8 (common/dequant.glsl), eight weights per call — fp16
+// weights, where K % 8 = 0, as their stored 16-byte runs. X's tile is read as a row-major 16×16 A
 // (m, k) and W's as a column-major B (k, n) = W[n, k], so neither is transposed. A workgroup whose
 // tile lies inside Y (and N % 4 = 0, for the 16-byte alignment of the rows) stores its accumulators
 // straight to Y; one on an edge passes each through a per-subgroup 16×16 scratch and writes element
@@ -106,6 +107,16 @@ void load_tile(uint t, uint m0, uint n0, uint k0, WeightParams wp) {
   const uint wk = (t & 3u) * 8u, wn = t >> 2;
   [[unroll]] for (uint r = 0u; r < 4u; ++r) {
     const uint n = n0 + wn + 32u * r;
+#if defined(WEIGHT_F16)
+    if (n < p.N && (p.K & 7u) == 0u && k0 + wk + 8u <= p.K) {  // the stored halves are the staged ones
+      const uvec4 q = weight_quads[(n * p.K + k0 + wk) >> 3];
+      wr[4u * r] = q.x;
+      wr[4u * r + 1u] = q.y;
+      wr[4u * r + 2u] = q.z;
+      wr[4u * r + 3u] = q.w;
+      continue;
+    }
+#endif
     float v[8];
     if (n < p.N) {
       dequant8(wp, n, k0 + wk, v);

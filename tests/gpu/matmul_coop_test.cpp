@@ -72,13 +72,15 @@ std::string text(const MatmulShape& s) {
 
 // Formats of every family, with the K they need: float, legacy and K-quant ggml blocks, grouped
 // and per-row int (K = 100: the last 32-wide step is partial; f32 with K = 98: X's rows are not
-// whole float quadruples, so the shader reads them one float at a time).
+// whole float quadruples, so the shader reads them one float at a time; f16 with K = 100: the
+// weights through dequant8, not as stored 16-byte runs).
 struct Case {
   const char* format;
   int64_t k;
 };
 const Case kCases[] = {{"f16", 96},   {"f32", 96},   {"bf16", 96},  {"q8_0", 96},       {"q4_0", 96},    {"q5_1", 96},
-                       {"q4_k", 256}, {"q6_k", 256}, {"q2_k", 256}, {"int4g128a", 256}, {"int3g0a", 100}, {"f32", 98}};
+                       {"q4_k", 256}, {"q6_k", 256}, {"q2_k", 256}, {"int4g128a", 256}, {"int3g0a", 100}, {"f32", 98},
+                       {"f16", 100}};
 
 TEST(MatmulCoop, PathIsChosenFromTheDeviceFeatures) {
   FOR_EACH_DEVICE({
