@@ -135,14 +135,20 @@ const int kQmin = -32, kQmax = 31;
 
 shared float xs[ROWS][BLOCK + 1u];  // the rows' block (padded: a leader's column is conflict-free)
 shared float errs[ROWS];            // column j's error in each row
+// Row col0 + j of U's block, U[col0 + j][col0 + k] at [j & 1][k]: invocation k reads the next
+// column's element from memory while this column is worked on, so that neither the leaders (the
+// diagonal) nor the updates wait for memory at each column.
+shared float urow[2][BLOCK];
 
 void main() {
   const uint t = gl_LocalInvocationID.x;
   const uint row0 = group_index() * ROWS;
   if (row0 >= p.rows) return;  // uniform per workgroup
   const uint nrows = min(ROWS, p.rows - row0);
-  if (t < p.count)
+  if (t < p.count) {
     for (uint r = 0u; r < nrows; ++r) xs[r][t] = w[(row0 + r) * p.cols + p.col0 + t];
+    urow[0][t] = u[p.col0 * p.cols + p.col0 + t];
+  }
   barrier();
   const bool leader = t < nrows;
   const uint lr = leader ? t : 0u;  // the leader's row in the workgroup
@@ -155,7 +161,9 @@ void main() {
   int fix_codes[32];  // the codes of the current 32-column block at the fix
 #endif
   for (uint i = 0u; i < p.count; ++i) {
-    const uint col = p.col0 + i;
+    const uint col = p.col0 + i, cur = i & 1u;
+    const bool next = i + 1u < p.count && t < p.count;
+    const float u_next = next ? u[(col + 1u) * p.cols + p.col0 + t] : 0.0;  // in flight during this column
     if (leader) {
       const float xi = xs[lr][i];
 #if defined(GGML_LEGACY)
@@ -259,7 +267,7 @@ void main() {
       }
 #endif
       precise float diff = xi - q;
-      const float d = u[col * p.cols + col];
+      const float d = urow[cur][i];  // U[col][col]
       const float err = div_rn(diff, d);
       row_loss += div_rn(diff * diff, d * d) * 0.5;
       e[row * BLOCK + i] = err;
@@ -268,12 +276,13 @@ void main() {
     }
     barrier();
     if (t > i && t < p.count) {  // column t of every row, rounded as written (no fusing): as core's sweep
-      const float ut = u[col * p.cols + p.col0 + t];
+      const float ut = urow[cur][t];
       for (uint r = 0u; r < nrows; ++r) {
         precise float prod = errs[r] * ut;
         xs[r][t] = xs[r][t] - prod;
       }
     }
+    if (next) urow[cur ^ 1u][t] = u_next;  // read by the next column, after the barrier
     barrier();
   }
   if (t < p.count)
