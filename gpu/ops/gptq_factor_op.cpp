@@ -85,18 +85,19 @@ Expected<void> update(CommandRecorder& rec, const Pipelines& p, const Buffer& c,
   return dispatch_rows(rec, (push.flags & kLower) ? ti * (ti + 1) / 2 : ti * tj);
 }
 
-// One attempt with damping λ: H uploaded (a failed attempt left U in its place), U in b.h; the
-// status word read back.
-Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffers& b, uint32_t n, float lambda) {
+// One attempt with damping λ, U in b.h; the status word read back. H comes from `h_dev` (left as it
+// is), or is uploaded from `h` into b.h (a failed attempt left U in its place).
+Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffer* h_dev, const Buffers& b, uint32_t n,
+                           float lambda) {
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   LB_TRY_ASSIGN(const Pipelines p, pipelines(rec));
   const uint32_t zero = 0;
   rec.mark("start");
-  LB_TRY_VOID(rec.upload(b.h, std::as_bytes(h)));
+  if (!h_dev) LB_TRY_VOID(rec.upload(b.h, std::as_bytes(h)));
   LB_TRY_VOID(rec.upload(b.status, std::as_bytes(std::span<const uint32_t>(&zero, 1))));
   rec.barrier();
   rec.mark("upload");
-  LB_TRY_VOID(flip(rec, p, b, b.a, b.h, n, kModeH, lambda));
+  LB_TRY_VOID(flip(rec, p, b, b.a, h_dev ? *h_dev : b.h, n, kModeH, lambda));
   LB_TRY_VOID(flip(rec, p, b, b.x, b.h, n, kModeIdentity, 0.0f));
   rec.barrier();
   rec.mark("flip");
@@ -139,12 +140,12 @@ Expected<uint32_t> attempt(Device& device, std::span<const float> h, const Buffe
   return status;
 }
 
-}  // namespace
-
-Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const float> h, int64_t cols, double damp,
-                                                 const std::string& name, std::span<const uint32_t> perm) {
+// The factor of H from the host (`h`) or from the device (`h_dev`, h empty).
+Expected<DeviceGptqFactor> factor(Device& device, std::span<const float> h, const Buffer* h_dev, int64_t cols, double damp,
+                                  const std::string& name, std::span<const uint32_t> perm) {
   const std::string who = name.empty() ? std::string("GPTQ") : "GPTQ on " + name;
-  if (cols <= 0 || static_cast<int64_t>(h.size()) != cols * cols)
+  const uint64_t bytes = static_cast<uint64_t>(cols > 0 ? cols * cols : 0) * 4;
+  if (cols <= 0 || (h_dev ? h_dev->size() < bytes : h.size_bytes() != bytes))
     return make_error(ErrorCode::InvalidArgument, who + ": the Hessian is not " + std::to_string(cols) + " × " + std::to_string(cols));
   if (!perm.empty() && static_cast<int64_t>(perm.size()) != cols)
     return make_error(ErrorCode::InvalidArgument, who + ": the column order has " + std::to_string(perm.size()) + " entries, not " +
@@ -152,15 +153,26 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
   LB_TRY_VOID(check_op_size(kOp, "cols·cols", static_cast<uint64_t>(cols * cols)));
   const auto n = static_cast<uint32_t>(cols);
   HostPhases phases("GPTQ factor");
+  std::vector<float> diag(static_cast<size_t>(cols));
+  if (h_dev) {  // H's diagonal from the device: dead columns and the mean
+    LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
+    LB_TRY_ASSIGN(const Buffer* d, rec.scratch(diag.size() * 4));
+    rec.gather(*h_dev, *d, diag.size(), 4, 0, (uint64_t{n} + 1) * 4);
+    rec.barrier();
+    LB_TRY_VOID(rec.download(*d, std::as_writable_bytes(std::span<float>(diag))));
+    LB_TRY_VOID(rec.submit_and_wait());
+  } else {
+    for (int64_t i = 0; i < cols; ++i) diag[static_cast<size_t>(i)] = h[static_cast<size_t>(i * cols + i)];
+  }
   DeviceGptqFactor f;
   double sum = 0;
   for (int64_t i = 0; i < cols; ++i) {
-    const float d = h[static_cast<size_t>(i * cols + i)];
+    const float d = diag[static_cast<size_t>(i)];
     if (d == 0) f.dead.push_back(i);
     sum += d == 0 ? 1.0 : static_cast<double>(d);
   }
   const double mean_diag = sum / static_cast<double>(cols);
-  const uint64_t bytes = h.size_bytes(), blocks = (n + kNb - 1) / kNb;
+  const uint64_t blocks = (n + kNb - 1) / kNb;
   Buffers b;
   LB_TRY_ASSIGN(b.h, op_buffer(device, bytes));
   LB_TRY_ASSIGN(b.a, op_buffer(device, bytes));
@@ -177,7 +189,7 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
   }
   double d = damp;
   for (;;) {
-    LB_TRY_ASSIGN(const uint32_t status, attempt(device, h, b, n, static_cast<float>(d * mean_diag)));
+    LB_TRY_ASSIGN(const uint32_t status, attempt(device, h, h_dev, b, n, static_cast<float>(d * mean_diag)));
     phases.mark("attempt");
     if (status & kNotFinite) return make_error(ErrorCode::InvalidArgument, who + ": the Hessian contains NaN or Inf");
     if (!(status & (kNotPositiveDefinite | kBadU))) break;
@@ -186,6 +198,18 @@ Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const
   f.damp_used = d;
   f.u = std::move(b.h);
   return f;
+}
+
+}  // namespace
+
+Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const float> h, int64_t cols, double damp,
+                                                 const std::string& name, std::span<const uint32_t> perm) {
+  return factor(device, h, nullptr, cols, damp, name, perm);
+}
+
+Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, const Buffer& h, int64_t cols, double damp,
+                                                 const std::string& name, std::span<const uint32_t> perm) {
+  return factor(device, {}, &h, cols, damp, name, perm);
 }
 
 Expected<GptqFactor> gptq_factor(Device& device, std::span<const float> h, int64_t cols, double damp,

@@ -39,6 +39,12 @@ struct DeviceGptqFactor {
 Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, std::span<const float> h, int64_t cols, double damp,
                                                  const std::string& tensor_name = "", std::span<const uint32_t> perm = {});
 
+// The same from H already on the device (at least cols² floats, row-major; left as it is): for a
+// caller whose H was accumulated there, and the benchmark comparable with the reference GPTQ's
+// timing (its H lives on the GPU). Only H's diagonal comes back to the host (dead columns, mean).
+Expected<DeviceGptqFactor> gptq_factor_on_device(Device& device, const Buffer& h, int64_t cols, double damp,
+                                                 const std::string& tensor_name = "", std::span<const uint32_t> perm = {});
+
 // The same with U read back: core's GptqFactor (tests, benchmarks).
 Expected<GptqFactor> gptq_factor(Device& device, std::span<const float> h, int64_t cols, double damp,
                                  const std::string& tensor_name = "", std::span<const uint32_t> perm = {});

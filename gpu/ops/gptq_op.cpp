@@ -179,13 +179,16 @@ Expected<void> GptqIntShape::validate() const {
 namespace {
 
 // The sweep with U in `u_dev`, or uploaded from `u_host` into it when that is not empty.
-Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u_host,
-                              const Buffer* u_dev, const GptqStaticGrids* fixed, std::span<const float> importance) {
+// W comes from `w`, or from `w_dev` (w empty; not with a ggml type's grids fixed up front, which need
+// W on the host).
+Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer* w_dev,
+                              std::span<const float> u_host, const Buffer* u_dev, const GptqStaticGrids* fixed,
+                              std::span<const float> importance) {
   LB_TRY_VOID(shape.validate());
   HostPhases phases("GPTQ sweep");
   const int64_t rows = shape.rows, cols = shape.cols;
-  const uint64_t ub = static_cast<uint64_t>(cols * cols) * 4;
-  if (w.size() != static_cast<size_t>(rows * cols) || (u_dev ? u_dev->size() < ub : u_host.size_bytes() != ub))
+  const uint64_t ub = static_cast<uint64_t>(cols * cols) * 4, nw = static_cast<uint64_t>(rows * cols);
+  if ((w_dev ? w_dev->size() < nw * 4 : w.size() != nw) || (u_dev ? u_dev->size() < ub : u_host.size_bytes() != ub))
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": w or u does not hold " + std::to_string(rows) + " × " +
                                                       std::to_string(cols) + " and " + std::to_string(cols) + "² floats");
   const bool ggml = shape.format.kind == Format::Kind::Ggml, k_quant = is_k_quant(shape.format);
@@ -207,14 +210,16 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": weighted grids need one importance per column (" +
                                                       std::to_string(cols) + ")");
   GptqIntResult res;
-  std::vector<uint8_t> codes(w.size());  // each code's low byte (pack_low_bytes.comp): the int family's
+  if (w_dev && fixed && shape.format.kind == Format::Kind::Ggml)
+    return make_error(ErrorCode::InvalidArgument, std::string(kOp) + ": a ggml type's grids fixed up front need W on the host");
+  std::vector<uint8_t> codes(nw);  // each code's low byte (pack_low_bytes.comp): the int family's
                                         // codes are below 256, a ggml type's fit int8
   std::vector<float> grids(static_cast<size_t>(2 * rows * groups)), loss(static_cast<size_t>(rows), 0.0f);
   std::vector<uint32_t> fixed_codes;  // ggml_static: the blocks' codes (signed) in the sweep's order
   if (ggml_static) {
     const int64_t bs = static_cast<int64_t>(traits(shape.format.dtype).block_size), nb = cols / bs, subs = bs / group;
     const uint64_t block_bytes = traits(shape.format.dtype).block_bytes;
-    fixed_codes.resize(w.size());
+    fixed_codes.resize(nw);
 #pragma omp parallel if (rows > 64)
     {
       std::vector<int8_t> c(static_cast<size_t>(cols));
@@ -237,7 +242,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   } else if (fixed) {
     for (size_t i = 0; i < fixed->grids.size(); ++i) grids[2 * i] = fixed->grids[i].scale, grids[2 * i + 1] = fixed->grids[i].zero;
   }
-  const uint64_t wb = w.size_bytes(), eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
+  const uint64_t wb = nw * 4, eb = static_cast<uint64_t>(rows * kGptqBlock) * 4;
   LB_TRY_ASSIGN(Buffer wbuf, op_buffer(device, wb));
   Buffer uploaded;
   if (!u_dev) {
@@ -246,7 +251,7 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   const Buffer& ubuf = u_dev ? *u_dev : uploaded;
   LB_TRY_ASSIGN(Buffer ebuf, op_buffer(device, eb));
   LB_TRY_ASSIGN(Buffer cbuf, op_buffer(device, wb));
-  const uint64_t cpb = (w.size() + 3) / 4 * 4;
+  const uint64_t cpb = (nw + 3) / 4 * 4;
   LB_TRY_ASSIGN(Buffer cpbuf, op_buffer(device, cpb));
   LB_TRY_ASSIGN(Buffer gbuf, op_buffer(device, grids.size() * 4));
   LB_TRY_ASSIGN(Buffer lbuf, op_buffer(device, loss.size() * 4));
@@ -264,7 +269,10 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
   phases.mark("buffers");
   LB_TRY_ASSIGN(CommandRecorder rec, CommandRecorder::begin(device));
   rec.mark("start");
-  LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
+  if (w_dev)
+    rec.copy(*w_dev, wbuf, wb);  // the sweep writes W: the caller's stays as it is
+  else
+    LB_TRY_VOID(rec.upload(wbuf, std::as_bytes(w)));
   if (!u_dev) LB_TRY_VOID(rec.upload(ubuf, std::as_bytes(u_host)));
   LB_TRY_VOID(rec.upload(lbuf, std::as_bytes(std::span<const float>(loss))));
   if (fixed) {
@@ -321,8 +329,8 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
     }
   }
   LB_TRY_VOID(rec.bind(*pack, {BufferRange(cbuf, 0, wb), BufferRange(cpbuf, 0, cpb)}));
-  rec.push(PackBytesPush{static_cast<uint32_t>(w.size())});
-  LB_TRY_VOID(dispatch_elements(rec, *pack, (w.size() + 3) / 4));
+  rec.push(PackBytesPush{static_cast<uint32_t>(nw)});
+  LB_TRY_VOID(dispatch_elements(rec, *pack, (nw + 3) / 4));
   rec.barrier();
   rec.mark("pack");
   LB_TRY_VOID(rec.download(cpbuf, std::as_writable_bytes(std::span<uint8_t>(codes))));
@@ -369,12 +377,17 @@ Expected<GptqIntResult> sweep(Device& device, const GptqIntShape& shape, std::sp
 
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, std::span<const float> u,
                                  const GptqStaticGrids* fixed, std::span<const float> importance) {
-  return sweep(device, shape, w, u, nullptr, fixed, importance);
+  return sweep(device, shape, w, nullptr, u, nullptr, fixed, importance);
 }
 
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u,
                                  const GptqStaticGrids* fixed, std::span<const float> importance) {
-  return sweep(device, shape, w, {}, &u, fixed, importance);
+  return sweep(device, shape, w, nullptr, {}, &u, fixed, importance);
+}
+
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, const Buffer& w, const Buffer& u,
+                                 const GptqStaticGrids* fixed, std::span<const float> importance) {
+  return sweep(device, shape, {}, &w, {}, &u, fixed, importance);
 }
 
 namespace {

@@ -66,6 +66,11 @@ Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std:
 Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, std::span<const float> w, const Buffer& u,
                                  const GptqStaticGrids* fixed = nullptr, std::span<const float> importance = {});
 
+// The same with W on the device too (at least rows·cols floats; left as it is, the sweep works on a
+// copy): not for a ggml type's grids fixed up front, which the host reads from W.
+Expected<GptqIntResult> gptq_int(Device& device, const GptqIntShape& shape, const Buffer& w, const Buffer& u,
+                                 const GptqStaticGrids* fixed = nullptr, std::span<const float> importance = {});
+
 // Where vulkan_gptq computes U: on the device (gptq_factor_op.h; the default: a 7B down
 // projection's factor is seconds of CPU time — on the CPU, with a warning, when the factor's
 // scratch does not fit in device memory) or on the CPU (core's gptq_inverse_factor, so that the

@@ -168,6 +168,18 @@ void CommandRecorder::copy(const Buffer& src, const Buffer& dst, uint64_t bytes,
   vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), 1, &region);
 }
 
+void CommandRecorder::gather(const Buffer& src, const Buffer& dst, uint64_t count, uint64_t bytes, uint64_t src_offset,
+                             uint64_t src_stride) {
+  LB_CHECK(state_ == State::Recording, "CommandRecorder::gather after submission");
+  if (count == 0 || bytes == 0) return;
+  LB_CHECK(src_offset <= src.size() && (count - 1) * src_stride + bytes <= src.size() - src_offset,
+           "gather reads past the end of the source");
+  LB_CHECK(count * bytes <= dst.size(), "gather writes past the end of the destination");
+  std::vector<VkBufferCopy> regions(count);
+  for (uint64_t i = 0; i < count; ++i) regions[i] = VkBufferCopy{src_offset + i * src_stride, i * bytes, bytes};
+  vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), static_cast<uint32_t>(count), regions.data());
+}
+
 Expected<VkDescriptorSet> CommandRecorder::allocate_set(VkDescriptorSetLayout layout, uint32_t bindings) {
   VkDescriptorSetAllocateInfo alloc{};
   alloc.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;

@@ -42,6 +42,9 @@ class CommandRecorder {
   // After submit_and_wait(), `dst` holds src's bytes from `src_offset`; dst must outlive the recorder.
   Expected<void> download(const Buffer& src, std::span<std::byte> dst, uint64_t src_offset = 0);
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
+  // `count` pieces of `bytes` each, the i-th from src at src_offset + i · src_stride, to dst back to
+  // back from 0 (one copy command: a matrix's diagonal, a column).
+  void gather(const Buffer& src, const Buffer& dst, uint64_t count, uint64_t bytes, uint64_t src_offset, uint64_t src_stride);
   // A device-local buffer of at least `bytes` that lives as long as the recorder (an op's
   // intermediate that its caller need not know of); out of device memory is an Error.
   Expected<const Buffer*> scratch(uint64_t bytes);

@@ -13,6 +13,7 @@
 #include "core/quant/gptq.h"
 #include "core/tensor/dtype.h"
 #include "gpu/ops/gptq_factor_op.h"
+#include "gpu/memory/transfer.h"
 #include "gpu/ops/gptq_op.h"
 #include "gpu_test_support.h"
 #include "gptq_test_layer.h"
@@ -96,6 +97,48 @@ TEST(GptqFactorOp, DeadColumnsAndDampingAsTheCpu) {
     ASSERT_TRUE(cpu) << cpu.error().message;
     ASSERT_GT(cpu->damp_used, 0.01) << "the test's Hessian should need more damping";
     expect_factor(device, indefinite, 96, 0.01);
+  });
+}
+
+// H and W already on the device (gptq_factor_on_device and gptq_int taking buffers: what the
+// benchmark comparable with the reference GPTQ times): the same kernels on the same values — U, the
+// dead columns, the damping, the codes and weights bit for bit the host path's — and the caller's
+// buffers left as they were.
+TEST(GptqFactorOp, HessianAndWeightsOnTheDeviceGiveTheHostPathsBits) {
+  Layer l = make_layer(40, 320, 27);
+  for (int64_t j = 0; j < l.cols; ++j) l.h[static_cast<size_t>(5 * l.cols + j)] = l.h[static_cast<size_t>(j * l.cols + 5)] = 0.0f;
+  for (int64_t r = 0; r < l.rows; ++r) l.w[static_cast<size_t>(r * l.cols + 5)] = 0.0f;  // the caller zeroes a dead column's weights
+  FOR_EACH_DEVICE({
+    auto hb = Buffer::create(device, l.h.size() * 4, MemoryUse::Device);
+    auto wb = Buffer::create(device, l.w.size() * 4, MemoryUse::Device);
+    ASSERT_TRUE(hb && wb);
+    ASSERT_TRUE(upload(device, *hb, std::as_bytes(std::span<const float>(l.h))));
+    ASSERT_TRUE(upload(device, *wb, std::as_bytes(std::span<const float>(l.w))));
+    auto host = gptq_factor_on_device(device, l.h, l.cols, 0.01);
+    auto resident = gptq_factor_on_device(device, *hb, l.cols, 0.01);
+    ASSERT_TRUE(host) << host.error().message;
+    ASSERT_TRUE(resident) << resident.error().message;
+    EXPECT_EQ(resident->dead, host->dead);
+    EXPECT_EQ(resident->dead, std::vector<int64_t>{5});
+    EXPECT_EQ(resident->damp_used, host->damp_used);
+    std::vector<float> u_host(l.h.size()), u_resident(l.h.size()), h_after(l.h.size()), w_after(l.w.size());
+    ASSERT_TRUE(download(device, host->u, std::as_writable_bytes(std::span<float>(u_host))));
+    ASSERT_TRUE(download(device, resident->u, std::as_writable_bytes(std::span<float>(u_resident))));
+    EXPECT_EQ(0, std::memcmp(u_host.data(), u_resident.data(), u_host.size() * 4)) << "U differs from the host path's";
+    const GptqIntShape shape{l.rows, l.cols, *Format::parse("int4g64a"), true};
+    auto swept_host = gptq_int(device, shape, l.w, host->u);
+    auto swept_resident = gptq_int(device, shape, *wb, resident->u);
+    ASSERT_TRUE(swept_host) << swept_host.error().message;
+    ASSERT_TRUE(swept_resident) << swept_resident.error().message;
+    EXPECT_TRUE(swept_resident->tensor.codes == swept_host->tensor.codes);
+    EXPECT_EQ(0, std::memcmp(swept_resident->dequantized.data(), swept_host->dequantized.data(), l.w.size() * 4));
+    ASSERT_TRUE(download(device, *hb, std::as_writable_bytes(std::span<float>(h_after))));
+    ASSERT_TRUE(download(device, *wb, std::as_writable_bytes(std::span<float>(w_after))));
+    EXPECT_TRUE(h_after == l.h) << "the caller's H was written";
+    EXPECT_TRUE(w_after == l.w) << "the caller's W was written";
+    auto small = gptq_factor_on_device(device, *wb, 400, 0.01);  // a buffer smaller than 400² floats
+    ASSERT_FALSE(small);
+    EXPECT_EQ(small.error().code, ErrorCode::InvalidArgument);
   });
 }
 
