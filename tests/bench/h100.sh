@@ -48,6 +48,11 @@ step() {  # step SECONDS NAME COMMAND...: one run, bounded by its limit and by w
 export LOWBIT_GPU_PROFILE=1  # GPU timestamps of each phase on stderr ([profile] lines)
 step 60 gptq4096 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_h100.json"
 step 90 gptq11008 "$bin/gptq_bench" --backend vulkan --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 --out "$out/gptq_bench_4096x11008_h100.json"
+# The same with H and W on the device before the clock, as the reference's are on its GPU.
+step 60 gptq4096_resident "$bin/gptq_bench" --backend vulkan --resident 1 --rows 4096 --cols 4096 --tokens 4096 --reps 3 --threads 16 \
+  --out "$out/gptq_bench_resident_h100.json"
+step 90 gptq11008_resident "$bin/gptq_bench" --backend vulkan --resident 1 --rows 4096 --cols 11008 --tokens 4096 --reps 3 --threads 16 \
+  --out "$out/gptq_bench_4096x11008_resident_h100.json"
 # fp16 4096³ products on both shader paths (the cooperative one where the driver offers
 # VK_NV_cooperative_matrix; "path_ran" says which ran) and the Hessian accumulation's rate beside them.
 step 90 matmul "$bin/matmul_bench" --formats f16,q4_k,int4g128a --m 1,128,4096 --paths portable,cooperative \
