@@ -32,11 +32,12 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
   info      --devices                    the compute devices (Vulkan) this machine offers
   tokenize  MODEL --text FILE [--add-special] [--ids]
   ppl       MODEL --text FILE [--ctx N] [--method strided|llama.cpp] [--reference MODEL2]
-                  [--backend cpu|vulkan] [--threads N] [--max-windows N]
+                  [--backend cpu|vulkan [--device N] [--max-device-mb MB]] [--threads N] [--max-windows N]
                   [--stream] (one decoder block in memory; on its own when the model would not fit) [--dry-run]
 
   analyze   MODEL --calib FILE [--samples N] [--ctx N] [--seed S] --out DIR [--imatrix F.dat] [--threads N]
                   [--dry-run] [--resume (continue an interrupted run from DIR.resume/)]
+                  [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the calibration walk, the views' work)]
             per-layer input Hessians and activation statistics, saved in DIR (calibration.json,
             stats.safetensors), streamed block by block
                   [--views hessian,scale-hessian,landscape,awq,outliers] [--view-bits 2,3,4] [--blocks 0,3]
@@ -58,7 +59,7 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
             --method onebit (format onebit): [--onebit-iters N per block, 0 = SVID alone] [--onebit-lr X]
                   [--onebit-latent-lr X] [--onebit-batch N] [--onebit-kd [--onebit-kd-weight X]]
                   [--out DIR (a onebit checkpoint folder)]
-  export    MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...]
+  export    MODEL --layout L.json --to gguf|gptq --out PATH [--calib FILE ...] [--backend cpu|vulkan ...] (as quantize)
             quantizes as the layout says and writes a GGUF llama.cpp loads, or a GPTQ checkpoint folder
             (int formats)
   plan      MODEL --budget-bpw X | --budget-size BYTES [--formats a,b,c] [--method M] [--block-level]
@@ -68,6 +69,7 @@ usage: lowbit COMMAND [options]   (every command accepts --json)
                   (kld: the forward passes, hessian: the calibration walk on the GPU)]
   compare   MODEL [--layouts A.json B.json ...] [--uniform q3_k,q4_k [--quantize-embeddings]] --text FILE
                   [--ctx N] [--max-windows N] [--calib FILE] [--dry-run]
+                  [--backend cpu|vulkan [--device N] [--max-device-mb MB] (the candidates' quantization and evaluation)]
   ppl       ... --layout L.json [--calib FILE]   the model quantized in memory as the layout says
   report    PROJECT.lowbit --pdf OUT.pdf [--title TEXT]   the PDF report of a studio project
             FMT: f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k int{2..8}g{G}{a|s} (G=0: per row)
