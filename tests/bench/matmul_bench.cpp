@@ -98,6 +98,25 @@ Expected<Timing> time_products(Device& device, const MatmulShape& s, const Buffe
   return t;
 }
 
+// X, W (as stored in `f`) and Y's buffers on the device, X and W uploaded.
+struct Operands {
+  test::PackedWeights weights;
+  Buffer x, w, y;
+};
+
+Expected<Operands> upload_operands(Device& d, const Format& f, const std::vector<float>& x, const std::vector<float>& w, int64_t max_m,
+                                   int64_t n, int64_t k) {
+  const MatmulShape wshape{1, n, k};
+  LB_TRY_VOID(check_matmul_weights(f, wshape));
+  LB_TRY_ASSIGN(test::PackedWeights weights, test::pack_weights(f, w, n, k));
+  LB_TRY_ASSIGN(Buffer xb, Buffer::create(d, x.size() * sizeof(float), MemoryUse::Device));
+  LB_TRY_ASSIGN(Buffer wb, Buffer::create(d, matmul_weight_buffer_bytes(f, wshape), MemoryUse::Device));
+  LB_TRY_ASSIGN(Buffer yb, Buffer::create(d, static_cast<uint64_t>(max_m * n) * sizeof(float), MemoryUse::Device));
+  LB_TRY_VOID(upload(d, xb, std::as_bytes(std::span(x))));
+  LB_TRY_VOID(upload(d, wb, weights.bytes));
+  return Operands{std::move(weights), std::move(xb), std::move(wb), std::move(yb)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -161,16 +180,10 @@ int main(int argc, char** argv) {
   const auto x = test::normal_values(static_cast<size_t>(max_m * k), 2, 1.0f);
   nlohmann::json results = nlohmann::json::array();
   for (const Format& f : formats) {
-    const MatmulShape wshape{1, n, k};
-    if (auto ok = check_matmul_weights(f, wshape); !ok) return fail(ok.error().message);
-    auto weights = test::pack_weights(f, w, n, k);
-    if (!weights) return fail(weights.error().message);
-    auto xb = Buffer::create(d, x.size() * sizeof(float), MemoryUse::Device);
-    auto wb = Buffer::create(d, matmul_weight_buffer_bytes(f, wshape), MemoryUse::Device);
-    auto yb = Buffer::create(d, static_cast<uint64_t>(max_m * n) * sizeof(float), MemoryUse::Device);
-    if (!xb || !wb || !yb) return fail("device allocation failed");
-    if (auto up = upload(d, *xb, std::as_bytes(std::span(x))); !up) return fail(up.error().message);
-    if (auto up = upload(d, *wb, weights->bytes); !up) return fail(up.error().message);
+    auto ops = upload_operands(d, f, x, w, max_m, n, k);
+    if (!ops) return fail(ops.error().message);
+    const test::PackedWeights* weights = &ops->weights;
+    const Buffer *xb = &ops->x, *wb = &ops->w, *yb = &ops->y;
 
     // Y's first row on the CPU, in double, from the same dequantized weights.
     std::vector<double> row0(static_cast<size_t>(n), 0.0);
@@ -211,16 +224,10 @@ int main(int argc, char** argv) {
   nlohmann::json probes = nullptr;
   if (std::find(paths.begin(), paths.end(), MatmulPath::Cooperative) != paths.end() &&
       resolve_matmul_path(d, MatmulPath::Cooperative) == MatmulPath::Cooperative) {
-    const Format f16 = Format::float_type(DType::F16);
     const MatmulShape s{max_m, n, k};
-    auto weights = test::pack_weights(f16, w, n, k);
-    if (!weights) return fail(weights.error().message);
-    auto xb = Buffer::create(d, x.size() * sizeof(float), MemoryUse::Device);
-    auto wb = Buffer::create(d, matmul_weight_buffer_bytes(f16, s), MemoryUse::Device);
-    auto yb = Buffer::create(d, static_cast<uint64_t>(max_m * n) * sizeof(float), MemoryUse::Device);
-    if (!xb || !wb || !yb) return fail("device allocation failed");
-    if (auto up = upload(d, *xb, std::as_bytes(std::span(x))); !up) return fail(up.error().message);
-    if (auto up = upload(d, *wb, weights->bytes); !up) return fail(up.error().message);
+    auto ops = upload_operands(d, Format::float_type(DType::F16), x, w, max_m, n, k);
+    if (!ops) return fail(ops.error().message);
+    const Buffer *xb = &ops->x, *wb = &ops->w, *yb = &ops->y;
     probes = nlohmann::json::array();
     for (const CoopProbe probe : {CoopProbe::Mma, CoopProbe::Loads}) {
       const char* name = probe == CoopProbe::Mma ? "products on staged tiles" : "memory reads and staging";
