@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/attention.h"
 #include "core/model/rope.h"
 
 namespace lowbit {
@@ -65,40 +66,6 @@ void head_rms_norm(MatrixRM& x, int64_t heads, int64_t hd, const VectorF& w, dou
       const float inv = 1.0f / std::sqrt(seg.squaredNorm() / static_cast<float>(hd) + static_cast<float>(eps));
       seg = (seg * inv).cwiseProduct(w.transpose());
     }
-}
-
-// Causal softmax attention for every (window, head); writes [B*T, heads*hd].
-void attention(const ModelConfig& c, const MatrixRM& q, const MatrixRM& k, const MatrixRM& v, int64_t B, int64_t T,
-               MatrixRM& out) {
-  const int64_t hd = c.head_dim, nh = c.n_heads, group = c.n_heads / c.n_kv_heads;
-  out.resize(B * T, nh * hd);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t window = c.sliding_window;
-#pragma omp parallel if (B * nh * T * T * hd >= kParallelElements)
-  {
-    MatrixRM s(T, T);
-#pragma omp for schedule(dynamic)
-    for (int64_t bh = 0; bh < B * nh; ++bh) {
-      const int64_t b = bh / nh, h = bh % nh, kvh = h / group;
-      const auto Q = q.block(b * T, h * hd, T, hd);
-      const auto K = k.block(b * T, kvh * hd, T, hd);
-      const auto V = v.block(b * T, kvh * hd, T, hd);
-      s.noalias() = (Q * K.transpose()) * scale;
-      for (int64_t i = 0; i < T; ++i) {
-        const int64_t lo = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
-        float mx = -INFINITY;
-        for (int64_t j = lo; j <= i; ++j) mx = std::max(mx, s(i, j));
-        float sum = 0;
-        for (int64_t j = 0; j < T; ++j) {
-          const float e = (j >= lo && j <= i) ? std::exp(s(i, j) - mx) : 0.0f;
-          s(i, j) = e;
-          sum += e;
-        }
-        s.row(i) /= sum;
-      }
-      out.block(b * T, h * hd, T, hd).noalias() = s * V;
-    }
-  }
 }
 
 void activate(const ModelConfig& c, MatrixRM& gate_or_up, const MatrixRM* up) {
@@ -170,7 +137,7 @@ void block_forward(const ModelConfig& c, const DecoderBlock& b, MatrixRM& x, int
     apply_rope(q, c.n_heads, c.head_dim, T, rope, c.rope_style);
     apply_rope(k, c.n_kv_heads, c.head_dim, T, rope, c.rope_style);
   }
-  attention(c, q, k, v, B, T, att);
+  causal_attention(c, q, k, v, B, T, att);
   if (hook) hook(LinearInput::kO, att);
   linear(att, b.o, tmp);
   x += tmp;

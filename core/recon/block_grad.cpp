@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/model/attention.h"
 #include "core/model/rope.h"
 #include "core/recon/norm_grad.h"
 #include "core/util/check.h"
@@ -69,45 +70,6 @@ void head_rms_norm_bwd(MatrixRM& dy, const MatrixRM& x, int64_t heads, int64_t h
   }
 }
 
-int64_t window_lo(int64_t window, int64_t i) { return window > 0 ? std::max<int64_t>(0, i - window + 1) : 0; }
-
-// Causal softmax attention as forward.cpp computes it, also saving each row's log-sum-exp.
-void attention_fwd(const ModelConfig& c, const MatrixRM& q, const MatrixRM& k, const MatrixRM& v, int64_t B, int64_t T,
-                   MatrixRM& out, std::vector<float>& lse) {
-  const int64_t hd = c.head_dim, nh = c.n_heads, group = c.n_heads / c.n_kv_heads;
-  out.resize(B * T, nh * hd);
-  lse.resize(static_cast<size_t>(B * nh * T));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t window = c.sliding_window;
-#pragma omp parallel
-  {
-    MatrixRM s(T, T);
-#pragma omp for schedule(dynamic)
-    for (int64_t bh = 0; bh < B * nh; ++bh) {
-      const int64_t b = bh / nh, h = bh % nh, kvh = h / group;
-      const auto Q = q.block(b * T, h * hd, T, hd);
-      const auto K = k.block(b * T, kvh * hd, T, hd);
-      const auto V = v.block(b * T, kvh * hd, T, hd);
-      s.noalias() = (Q * K.transpose()) * scale;
-      float* lse_row = lse.data() + bh * T;
-      for (int64_t i = 0; i < T; ++i) {
-        const int64_t lo = window_lo(window, i);
-        float mx = -INFINITY;
-        for (int64_t j = lo; j <= i; ++j) mx = std::max(mx, s(i, j));
-        float sum = 0;
-        for (int64_t j = 0; j < T; ++j) {
-          const float e = (j >= lo && j <= i) ? std::exp(s(i, j) - mx) : 0.0f;
-          s(i, j) = e;
-          sum += e;
-        }
-        s.row(i) /= sum;
-        lse_row[i] = mx + std::log(sum);
-      }
-      out.block(b * T, h * hd, T, hd).noalias() = s * V;
-    }
-  }
-}
-
 // Backward of attention: per (window, kv head), so the heads of a GQA group accumulate into their
 // shared dK and dV without races. Probabilities are recomputed from the saved log-sum-exps.
 void attention_bwd(const ModelConfig& c, const BlockTape& tp, const MatrixRM& dout, MatrixRM& dq, MatrixRM& dk, MatrixRM& dv) {
@@ -134,7 +96,7 @@ void attention_bwd(const ModelConfig& c, const BlockTape& tp, const MatrixRM& do
         const float* lse_row = tp.lse.data() + (b * nh + h) * T;
         p.noalias() = (Q * K.transpose()) * scale;
         for (int64_t i = 0; i < T; ++i) {
-          const int64_t lo = window_lo(window, i);
+          const int64_t lo = attention_window_lo(window, i);
           for (int64_t j = 0; j < T; ++j) p(i, j) = (j >= lo && j <= i) ? std::exp(p(i, j) - lse_row[i]) : 0.0f;
         }
         dV.noalias() += p.transpose() * dO;
@@ -214,7 +176,7 @@ void block_forward_tape(const ModelConfig& c, const DecoderBlock& b, const Matri
     apply_rope(tp.q, c.n_heads, c.head_dim, T, rope, c.rope_style, false);
     apply_rope(tp.k, c.n_kv_heads, c.head_dim, T, rope, c.rope_style, false);
   }
-  attention_fwd(c, tp.q, tp.k, tp.v, B, T, tp.att, tp.lse);
+  causal_attention(c, tp.q, tp.k, tp.v, B, T, tp.att, &tp.lse);
   linear_fwd(tp.att, b.o, tp.x_mid);
   tp.x_mid += tp.x;
 

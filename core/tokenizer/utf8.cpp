@@ -4,57 +4,53 @@ namespace lowbit::tok {
 
 namespace {
 
-// Length of the well-formed sequence at s[i], or 0 when the bytes there are ill-formed.
-// Follows Table 3-7 of the Unicode standard (well-formed UTF-8 byte sequences).
-size_t well_formed_len(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return 1;
+// What a lead byte starts (Table 3-7 of the Unicode standard, well-formed UTF-8 byte sequences):
+// the sequence's length n (2 to 4) and the range [lo, hi] its second byte must fall in; false for a
+// byte that starts no multi-byte sequence.
+struct Lead {
   size_t n = 0;
   unsigned char lo = 0x80, hi = 0xBF;
+};
+
+bool lead_byte(unsigned char c, Lead& lead) {
   if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
+    lead.n = 2;
   } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
+    lead.n = 3;
+    if (c == 0xE0) lead.lo = 0xA0;
+    if (c == 0xED) lead.hi = 0x9F;
   } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
+    lead.n = 4;
+    if (c == 0xF0) lead.lo = 0x90;
+    if (c == 0xF4) lead.hi = 0x8F;
   } else {
-    return 0;
+    return false;
   }
-  if (i + 1 >= s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
+  return true;
+}
+
+// Length of the well-formed sequence at s[i], or 0 when the bytes there are ill-formed.
+size_t well_formed_len(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  if (b(i) < 0x80) return 1;
+  Lead lead;
+  if (!lead_byte(b(i), lead)) return 0;
+  if (i + 1 >= s.size() || b(i + 1) < lead.lo || b(i + 1) > lead.hi) return 0;
+  for (size_t k = 2; k < lead.n; ++k)
     if (i + k >= s.size() || (b(i + k) & 0xC0) != 0x80) return 0;
-  return n;
+  return lead.n;
 }
 
 // Length of the maximal subpart of an ill-formed sequence at s[i] (at least 1): the longest
 // prefix of a well-formed sequence that is present, as U+FFFD substitution practice defines it.
 size_t maximal_subpart(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 1;
-  }
+  Lead lead;
+  if (!lead_byte(b(i), lead)) return 1;
   size_t k = 1;
-  if (i + k < s.size() && b(i + k) >= lo && b(i + k) <= hi) {
+  if (i + k < s.size() && b(i + k) >= lead.lo && b(i + k) <= lead.hi) {
     ++k;
-    while (k < n && i + k < s.size() && (b(i + k) & 0xC0) == 0x80) ++k;
+    while (k < lead.n && i + k < s.size() && (b(i + k) & 0xC0) == 0x80) ++k;
   }
   return k;
 }
