@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/analysis/scaled_rtn.h"
+#include "core/jobs/progress.h"
 #include "core/model/forward.h"
 
 namespace lowbit {
@@ -13,10 +14,6 @@ namespace lowbit {
 namespace {
 
 Unexpected cancelled() { return make_error(ErrorCode::Cancelled, "analysis cancelled"); }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Blocks added to a runner for one computation, dropped when it returns.
 struct BlockHandles {

@@ -11,6 +11,7 @@
 #include "core/analysis/views_file.h"
 #include "core/analysis/weight_hessian.h"
 #include "core/io/safetensors_writer.h"
+#include "core/jobs/progress.h"
 #include "core/quant/quantize_model.h"
 
 namespace lowbit {
@@ -94,7 +95,6 @@ json ViewsOptions::to_json() const {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // A progress sink for one stage: its fraction maps to [begin, end) of the parent, its text gets a prefix.
 Progress staged(Progress* parent, double begin, double end, const std::string& prefix) {

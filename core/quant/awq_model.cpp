@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/calib/analyze.h"
+#include "core/jobs/progress.h"
 #include "core/quant/awq.h"
 #include "core/quant/block_cache.h"
 #include "core/quant/gptq.h"
@@ -16,15 +17,6 @@ namespace lowbit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-Format format_for(const QuantizeOptions& o, const std::string& tensor) {
-  auto it = o.per_tensor.find(tensor);
-  return it == o.per_tensor.end() ? o.format : it->second;
-}
 
 AwqGroup group_of(LinearSlot s) {
   switch (s) {
@@ -115,7 +107,7 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
       LinearInput input = LinearInput::kQkv;
       for (const auto& r : refs)
         if (r.block == b && group_of(r.slot) == g) {
-          layers.push_back({&linear_of(m, r).w, format_for(o, r.tensor), label_of(r)});
+          layers.push_back({&linear_of(m, r).w, o.format_of(r.tensor), label_of(r)});
           input = input_of(r.slot);
         }
       if (layers.empty()) continue;
@@ -140,7 +132,7 @@ Expected<QuantizeResult> awq_quantize_model(ModelWeights& m, const QuantizeOptio
       if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
       const auto ts = Clock::now();
       Linear& l = linear_of(m, r);
-      const Format f = format_for(o, r.tensor);
+      const Format f = o.format_of(r.tensor);
       const GroupState& gs = groups.at(group_of(r.slot));
       const std::string label = label_of(r);
       const MatrixRM before = l.w;

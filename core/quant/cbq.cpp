@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "core/jobs/progress.h"
 #include "core/quant/awq.h"
 #include "core/quant/quantize_model.h"
 #include "core/recon/block_grad.h"
@@ -17,12 +18,6 @@ namespace lowbit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-Format format_for(const QuantizeOptions& o, const std::string& tensor) {
-  auto it = o.per_tensor.find(tensor);
-  return it == o.per_tensor.end() ? o.format : it->second;
-}
 
 Linear& linear_of_block(DecoderBlock& b, LinearSlot s) {
   switch (s) {
@@ -241,7 +236,7 @@ Expected<QuantizeResult> cbq_quantize_model(ModelWeights& m, const QuantizeOptio
         if (r.block != b) continue;
         LayerState ls;
         ls.ref = r;
-        ls.format = format_for(opt, r.tensor);
+        ls.format = opt.format_of(r.tensor);
         Linear& l = linear_of_block(bs->student, r.slot);
         if (ls.format.kind == Format::Kind::Float) {
           LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(l.w.data(), l.w.rows(), l.w.cols(), ls.format, false, r.tensor));

@@ -7,14 +7,13 @@
 #include <numeric>
 #include <random>
 
+#include "core/jobs/progress.h"
 #include "core/recon/block_grad.h"
 
 namespace lowbit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // One 1-bit layer: a checkpoint tensor and the block's Linear slots it covers, stacked by rows.
 struct Module {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/jobs/progress.h"
 #include "core/quant/awq_model.h"
 #include "core/quant/block_cache.h"
 #include "core/quant/onebit_distill.h"
@@ -22,13 +23,6 @@ namespace lowbit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-Format format_for(const QuantizeOptions& o, const std::string& tensor) {
-  auto it = o.per_tensor.find(tensor);
-  return it == o.per_tensor.end() ? o.format : it->second;
-}
 
 // Round-to-nearest of one [rows, cols] matrix in place; the codes go to `encoded` when asked. With a
 // backend, what it does not handle runs on the CPU and counts in `fallbacks`.
@@ -64,6 +58,11 @@ double output_rel_error(const MatrixRM& before, const MatrixRM& after, const Mat
 }
 
 }  // namespace
+
+Format QuantizeOptions::format_of(const std::string& tensor) const {
+  auto it = per_tensor.find(tensor);
+  return it == per_tensor.end() ? format : it->second;
+}
 
 Expected<void> keep_encoded(QuantizeResult& result, const std::string& tensor, EncodedTensor t) {
   auto it = result.encoded.find(tensor);
@@ -183,10 +182,10 @@ BlockStream stream_blocks(const Checkpoint& ck, ModelWeights& w,
 
 std::map<std::string, Format> planned_formats(const ModelWeights& m, const QuantizeOptions& o) {
   std::map<std::string, Format> out;
-  for (const auto& r : block_linears(m)) out[r.tensor] = format_for(o, r.tensor);
+  for (const auto& r : block_linears(m)) out[r.tensor] = o.format_of(r.tensor);
   if (o.quantize_embeddings) {
-    out[m.names.tok_embd] = format_for(o, m.names.tok_embd);
-    if (!m.names.lm_head.empty()) out[m.names.lm_head] = format_for(o, m.names.lm_head);
+    out[m.names.tok_embd] = o.format_of(m.names.tok_embd);
+    if (!m.names.lm_head.empty()) out[m.names.lm_head] = o.format_of(m.names.lm_head);
   }
   return out;
 }
@@ -237,7 +236,7 @@ Expected<void> quantize_embeddings(ModelWeights& m, const QuantizeOptions& o, Qu
   double bits = res.bits_per_weight * static_cast<double>(res.quantized_weights);
   auto one = [&](MatrixRM& w, const std::string& name, const char* part) -> Expected<void> {
     const auto ts = Clock::now();
-    const Format f = format_for(o, name);
+    const Format f = o.format_of(name);
     const MatrixRM before = w;
     LB_TRY_VOID(rtn_in_place(w, f, o.mse_clip, o.fp16_scales, name, o.keep_encoded ? &res : nullptr));
     LayerReport rep;
@@ -317,7 +316,7 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         if (cancel && cancel->cancelled()) return make_error(ErrorCode::Cancelled, "quantization cancelled");
         const auto ts = Clock::now();
         Linear& l = linear_of(m, r);
-        const Format f = format_for(o, r.tensor);
+        const Format f = o.format_of(r.tensor);
         const MatrixRM before = l.w;
         LB_TRY_VOID(rtn_in_place(l.w, f, o.mse_clip, o.fp16_scales, r.tensor, o.keep_encoded ? &res : nullptr, o.rtn_backend,
                                  &res.cpu_fallback_layers));
@@ -356,7 +355,7 @@ static Expected<QuantizeResult> quantize_blocks(ModelWeights& m, const QuantizeO
         const auto ts = Clock::now();
         Linear& l = linear_of(m, r);
         GptqOptions g = o.gptq;
-        g.format = format_for(o, r.tensor);
+        g.format = o.format_of(r.tensor);
         g.fp16_scales = g.fp16_scales || o.fp16_scales;
         const MatrixRM& h = hessians.at(input_of(r.slot));
         if (g.format.kind == Format::Kind::Float) {  // a layer a layout keeps in a float type

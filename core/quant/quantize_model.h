@@ -88,6 +88,9 @@ struct QuantizeOptions {
   // Methods rtn, gptq, awq, awq+gptq: the blocks are loaded and handed on one at a time (core/model/weights.h).
   BlockStream stream;
   Expected<void> validate() const;
+
+  // The format a layout gives `tensor` (a checkpoint tensor name), else `format`.
+  Format format_of(const std::string& tensor) const;
 };
 
 // The BlockStream of a streaming job over `weights` (loaded with blocks = false from `ck`): a block is
