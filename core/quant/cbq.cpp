@@ -19,20 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Linear& linear_of_block(DecoderBlock& b, LinearSlot s) {
-  switch (s) {
-    case LinearSlot::Q: return b.q;
-    case LinearSlot::K: return b.k;
-    case LinearSlot::V: return b.v;
-    case LinearSlot::O: return b.o;
-    case LinearSlot::Gate: return b.gate;
-    case LinearSlot::Up: return b.up;
-    case LinearSlot::Down: return b.down;
-  }
-  return b.q;
-}
-const Linear& linear_of_block(const DecoderBlock& b, LinearSlot s) { return linear_of_block(const_cast<DecoderBlock&>(b), s); }
-
 // One linear layer of a block under training (an Int format) or kept in a float type.
 struct LayerState {
   LinearRef ref;
@@ -175,7 +161,7 @@ Expected<QuantizeResult> cbq_quantize_model(ModelWeights& m, const QuantizeOptio
   // Hard-rounded (or float-converted) weights of a block's layers into `into`'s linears.
   auto hard_block = [&](BlockState& bs, DecoderBlock& into, bool keep) -> Expected<void> {
     for (LayerState& ls : bs.layers) {
-      Linear& l = linear_of_block(into, ls.ref.slot);
+      Linear& l = linear_of(into, ls.ref.slot);
       if (!ls.round) continue;  // float layers already hold their converted values
       EncodedTensor t;
       t.format = ls.format;
@@ -237,7 +223,7 @@ Expected<QuantizeResult> cbq_quantize_model(ModelWeights& m, const QuantizeOptio
         LayerState ls;
         ls.ref = r;
         ls.format = opt.format_of(r.tensor);
-        Linear& l = linear_of_block(bs->student, r.slot);
+        Linear& l = linear_of(bs->student, r.slot);
         if (ls.format.kind == Format::Kind::Float) {
           LB_TRY_ASSIGN(EncodedTensor t, encode_rtn(l.w.data(), l.w.rows(), l.w.cols(), ls.format, false, r.tensor));
           t.dequantize(l.w.data());
@@ -289,7 +275,7 @@ Expected<QuantizeResult> cbq_quantize_model(ModelWeights& m, const QuantizeOptio
         const double p = bs.steps_total ? static_cast<double>(bs.steps_done) / static_cast<double>(bs.steps_total) : 1.0;
         const float kappa = static_cast<float>(std::pow(o.kappa_end, p));
         for (LayerState& ls : bs.layers)
-          if (ls.round) ls.round->soft_weights(kappa, linear_of_block(bs.student, ls.ref.slot).w);
+          if (ls.round) ls.round->soft_weights(kappa, linear_of(bs.student, ls.ref.slot).w);
         block_forward_tape(c, bs.student, j == 0 ? xin : outs[j - 1], batch, T, bs.tape, outs[j]);
       }
       const MatrixRM& y = outs.back();
@@ -312,7 +298,7 @@ Expected<QuantizeResult> cbq_quantize_model(ModelWeights& m, const QuantizeOptio
         for (LayerState& ls : bs.layers) {
           if (!ls.round) continue;
           if (lambda > 0) reg += lambda * ls.round->regularizer(kappa, beta);
-          ls.round->backward(linear_of_block(bs.grads, ls.ref.slot).w, kappa, lambda, beta);
+          ls.round->backward(linear_of(bs.grads, ls.ref.slot).w, kappa, lambda, beta);
           ls.round->step(ls.adam_a, ls.adam_b, ls.adam_s);
         }
         ++bs.steps_done;
@@ -338,8 +324,8 @@ Expected<QuantizeResult> cbq_quantize_model(ModelWeights& m, const QuantizeOptio
       LB_TRY_VOID(hard_block(bs, bs.student, true));
       DecoderBlock& dst = m.blocks[static_cast<size_t>(bs.index)];
       for (LayerState& ls : bs.layers) {
-        const MatrixRM& before = linear_of_block(fp[static_cast<size_t>(bs.index)], ls.ref.slot).w;
-        const MatrixRM& after = linear_of_block(bs.student, ls.ref.slot).w;
+        const MatrixRM& before = linear_of(fp[static_cast<size_t>(bs.index)], ls.ref.slot).w;
+        const MatrixRM& after = linear_of(bs.student, ls.ref.slot).w;
         LayerReport lr;
         lr.tensor = ls.ref.tensor;
         lr.part = slot_name(ls.ref.slot);

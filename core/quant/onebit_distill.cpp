@@ -111,20 +111,6 @@ double mean_kl(const ModelWeights& m, const MatrixRM& y, const MatrixRM& target,
   return sum / static_cast<double>(S * T);
 }
 
-// The Linear of `slot` in a block (here: the gradient container of block_backward).
-const Linear& slot_of(const DecoderBlock& b, LinearSlot slot) {
-  switch (slot) {
-    case LinearSlot::Q: return b.q;
-    case LinearSlot::K: return b.k;
-    case LinearSlot::V: return b.v;
-    case LinearSlot::O: return b.o;
-    case LinearSlot::Gate: return b.gate;
-    case LinearSlot::Up: return b.up;
-    case LinearSlot::Down: return b.down;
-  }
-  return b.q;
-}
-
 double rel_error(const MatrixRM& before, const MatrixRM& after) {
   const double n = before.norm();
   return n > 0 ? (before - after).norm() / n : 0.0;
@@ -258,7 +244,7 @@ Expected<QuantizeResult> onebit_quantize_model(ModelWeights& m, const QuantizeOp
           MatrixRM dw(mods[k].rows, mods[k].cols);
           int64_t r0 = 0;
           for (const LinearRef& r : mods[k].slots) {
-            const MatrixRM& gs = slot_of(grads, r.slot).w;
+            const MatrixRM& gs = linear_of(grads, r.slot).w;
             dw.middleRows(r0, gs.rows()) = gs;
             r0 += gs.rows();
           }

@@ -129,9 +129,8 @@ std::vector<LinearRef> block_linears(const ModelWeights& m) {
   return out;
 }
 
-Linear& linear_of(ModelWeights& m, const LinearRef& r) {
-  DecoderBlock& b = m.blocks[static_cast<size_t>(r.block)];
-  switch (r.slot) {
+Linear& linear_of(DecoderBlock& b, LinearSlot slot) {
+  switch (slot) {
     case LinearSlot::Q: return b.q;
     case LinearSlot::K: return b.k;
     case LinearSlot::V: return b.v;
@@ -142,6 +141,10 @@ Linear& linear_of(ModelWeights& m, const LinearRef& r) {
   }
   return b.q;
 }
+
+const Linear& linear_of(const DecoderBlock& b, LinearSlot slot) { return linear_of(const_cast<DecoderBlock&>(b), slot); }
+
+Linear& linear_of(ModelWeights& m, const LinearRef& r) { return linear_of(m.blocks[static_cast<size_t>(r.block)], r.slot); }
 
 std::pair<int64_t, int64_t> linear_shape(const ModelConfig& c, LinearSlot slot) {
   const int64_t nq = c.n_heads * c.head_dim, nkv = c.n_kv_heads * c.head_dim;

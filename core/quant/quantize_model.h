@@ -41,6 +41,8 @@ struct LinearRef {
 };
 std::vector<LinearRef> block_linears(const ModelWeights& m);
 Linear& linear_of(ModelWeights& m, const LinearRef& ref);
+Linear& linear_of(DecoderBlock& b, LinearSlot slot);
+const Linear& linear_of(const DecoderBlock& b, LinearSlot slot);
 // [outputs, inputs] of a slot's Linear, from the config alone (the blocks may not be loaded).
 std::pair<int64_t, int64_t> linear_shape(const ModelConfig& c, LinearSlot slot);
 LinearInput input_of(LinearSlot slot);
