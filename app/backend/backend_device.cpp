@@ -25,11 +25,13 @@ BackendDevice::~BackendDevice() = default;
 
 void BackendDevice::open(int index, uint64_t max_bytes, std::vector<std::string>& warnings) {
 #if LOWBIT_HAVE_VULKAN
+  invalid_choice_.clear();
   auto device = gpu::Device::create(gpu::DeviceOptions{.device_index = index, .max_device_bytes = max_bytes});
   if (device) {
     impl_->device = std::move(*device);
     return;
   }
+  if (device.error().code == ErrorCode::InvalidArgument) invalid_choice_ = device.error().message;
   warnings.push_back("the Vulkan backend is unavailable (" + device.error().message + "); running on the CPU");
 #else
   (void)index;

@@ -31,6 +31,9 @@ class BackendDevice {
   // index -1: the best usable device; max_bytes 0: no limit but the device's.
   void open(int index, uint64_t max_bytes, std::vector<std::string>& warnings);
   bool is_open() const;
+  // Why the last open() failed when the fault was the choice itself (a device index beyond the
+  // devices there are), not the device or the driver; empty otherwise.
+  const std::string& invalid_choice() const { return invalid_choice_; }
   std::string name() const { return is_open() ? "vulkan" : "cpu"; }
   // Engines on the device (core/eval/forward_backend.h); empty when none is open.
   ForwardFactory forward() const;
@@ -52,6 +55,7 @@ class BackendDevice {
   ScaleLossRunnerFactory scale_loss() const;
 
  private:
+  std::string invalid_choice_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,6 +1,7 @@
 #include "app/cli/args.h"
 
 #include <charconv>
+#include <filesystem>
 #include <stdexcept>
 
 namespace lowbit::cli {
@@ -29,6 +30,10 @@ std::optional<Args> Args::parse(const std::vector<std::string>& argv, const ArgS
           a.values_[name] = {*inline_value};
         } else {
           if (i + 1 >= argv.size()) { error = "--" + name + " needs a value"; return std::nullopt; }
+          if (argv[i + 1].size() > 2 && argv[i + 1].rfind("--", 0) == 0) {  // another option, not a value
+            error = "--" + name + " needs a value (" + argv[i + 1] + " follows it)";
+            return std::nullopt;
+          }
           a.values_[name] = {argv[++i]};
         }
       } else {
@@ -77,6 +82,27 @@ double Args::get_double(const std::string& name, double fallback, std::string& e
     error = "--" + name + " expects a number, got '" + *v + "'";
     return fallback;
   }
+}
+
+std::string Args::output_clash(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs) const {
+  std::vector<std::pair<std::string, std::string>> named;  // (how it was given, path)
+  for (const std::string& p : positional_) named.emplace_back("input", p);
+  for (const std::string& name : inputs)
+    for (const std::string& p : get_all(name)) named.emplace_back("--" + name, p);
+  for (const std::string& name : outputs) {
+    const auto out = get(name);
+    if (!out || out->empty()) continue;
+    for (const auto& [what, p] : named) {
+      std::error_code ec, ec1, ec2;
+      const bool same = (std::filesystem::equivalent(*out, p, ec) && !ec) ||
+                        std::filesystem::weakly_canonical(*out, ec1) == std::filesystem::weakly_canonical(p, ec2);
+      if (same && !ec1 && !ec2)
+        return *out + ": --" + name + " names the " + (what == "input" ? "input " + p : what + " file " + p) +
+               "; refusing to overwrite it";
+    }
+    named.emplace_back("--" + name, *out);
+  }
+  return {};
 }
 
 }  // namespace lowbit::cli

@@ -29,6 +29,10 @@ class Args {
   // Integer/float option with a default; sets `error` when present but malformed.
   long long get_int(const std::string& name, long long fallback, std::string& error) const;
   double get_double(const std::string& name, double fallback, std::string& error) const;
+  // An input is never opened for writing: a message when one of the `outputs` options names the same
+  // file or folder (however it is spelt) as a positional argument or one of the `inputs` options, or
+  // two outputs name one file; empty otherwise.
+  std::string output_clash(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs) const;
 
  private:
   std::vector<std::string> positional_;

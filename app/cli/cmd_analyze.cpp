@@ -103,6 +103,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   const bool json = args && args->flag("json");
   if (!args) return usage_error("analyze", err, json);
   if (args->positional().size() != 1) return usage_error("analyze", "expects one MODEL", json);
+  if (auto clash = args->output_clash({"out", "imatrix"}, {"calib"}); !clash.empty()) return usage_error("analyze", clash, json);
   const auto calib_path = args->get("calib");
   if (!calib_path) return usage_error("analyze", "--calib FILE is required", json);
   const auto out = args->get("out");
@@ -128,7 +129,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   // passes; the outlier histograms and the blocks' quantization run on the CPU.
   std::vector<std::string> warnings;
   EvalDevice device;
-  if (backend->vulkan) device.open(*backend, warnings);
+  if (const std::string bad = device.open(*backend, warnings); !bad.empty()) return usage_error("analyze", bad, json);
   views.awq.backend = device.awq_grid();
   views.awq.clip_backend = device.awq_clip();
   views.scale_runner = device.scale_loss();
@@ -184,6 +185,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   Progress work = progress.sub(0.05, 1.0);
   Expected<nlohmann::json> r = nlohmann::json();
   nlohmann::json view_summary;
+  std::string resume_dir;
   if (streaming) {
     // Each finished block's state goes to OUT.resume/ until the folder is written; --resume reuses it.
     AnalyzeResume resume;
@@ -192,6 +194,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     resume.dir += ".resume";
     resume.resume = args->flag("resume");
     resume.run_id = run_id(info.model, argv);
+    resume_dir = resume.dir.string();
     r = analyze_to_folder(*weights, *windows, info, *out, &work, &interrupt_token(),
                           on_backend(hooks_of(stream_blocks(*model->checkpoint, *weights, nullptr))), resume);
     if (r) {
@@ -210,7 +213,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     }
   }
   term.finish();
-  if (!r) return fail(r.error(), json);
+  if (!r) return fail(with_resume_note(r.error(), resume_dir), json);
   // --imatrix FILE: the same statistics as llama.cpp's importance matrix (.dat: legacy, else GGUF).
   if (auto im = args->get("imatrix")) {
     auto set = CalibrationSet::open(*out);

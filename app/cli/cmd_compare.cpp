@@ -79,6 +79,7 @@ int run_compare(const std::vector<std::string>& argv) {
 
   auto ids = tokenize_file(*model->tokenizer, *text_path);
   if (!ids) return fail(ids.error(), json);
+  if (auto v = one_window_of_text(ids->size(), po.ctx, *text_path); !v) return fail(v.error(), json);
   std::vector<int32_t> windows;
   if (compare_needs_calibration(candidates)) {
     const auto calib_path = args->get("calib");
@@ -92,7 +93,7 @@ int run_compare(const std::vector<std::string>& argv) {
   // evaluations on the Vulkan device when one is open.
   std::vector<std::string> warnings;
   EvalDevice device;
-  device.open(*backend, warnings);
+  if (const std::string bad = device.open(*backend, warnings); !bad.empty()) return usage_error("compare", bad, json);
   CompareOptions cmp;
   cmp.ppl = po;
   cmp.calib = co;

@@ -59,12 +59,22 @@ int run_plan(const std::vector<std::string>& argv) {
   const bool json = args && args->flag("json");
   if (!args) return usage_error("plan", err, json);
   if (args->positional().size() != 1) return usage_error("plan", "expects one MODEL", json);
+  if (auto clash = args->output_clash({"out", "cache"}, {"calib", "text"}); !clash.empty()) return usage_error("plan", clash, json);
   PlanOptions po;
   auto formats = parse_format_list(args->get("formats").value_or("q2_k,q3_k,q4_k,q5_k,q6_k,q8_0"), err);
   if (!formats) return usage_error("plan", "--formats: " + err, json);
   po.formats = *formats;
-  if (args->get("budget-bpw")) po.budget_bpw = args->get_double("budget-bpw", 0, err);
-  if (args->get("budget-size")) po.budget_bytes = static_cast<uint64_t>(args->get_int("budget-size", 0, err));
+  if (args->get("budget-bpw")) {
+    const double bpw = args->get_double("budget-bpw", 0, err);
+    po.budget_bpw = bpw;
+    if (err.empty() && !(bpw > 0 && std::isfinite(bpw)))
+      return usage_error("plan", "--budget-bpw must be a positive number of bits per weight, got " + *args->get("budget-bpw"), json);
+  }
+  if (args->get("budget-size")) {
+    const long long bytes = args->get_int("budget-size", 0, err);
+    if (err.empty() && bytes <= 0) return usage_error("plan", "--budget-size must be a positive number of bytes, got " + *args->get("budget-size"), json);
+    po.budget_bytes = static_cast<uint64_t>(bytes);
+  }
   po.block_level = args->flag("block-level");
   po.embeddings = !args->flag("no-embeddings");
   const auto method = quant_method_from_name(args->get("method").value_or("rtn"));
@@ -88,7 +98,7 @@ int run_plan(const std::vector<std::string>& argv) {
   // --backend vulkan: the KLD sensitivity's forward passes, or the Hessian sensitivity's calibration walk, on the GPU.
   std::vector<std::string> warnings;
   EvalDevice device;
-  if (backend->vulkan) device.open(*backend, warnings);
+  if (const std::string bad = device.open(*backend, warnings); !bad.empty()) return usage_error("plan", bad, json);
   std::string walker_note, walker_used;
 
   TerminalProgress term(args->flag("quiet"));
@@ -159,6 +169,7 @@ int run_plan(const std::vector<std::string>& argv) {
   if (auto text_path = args->get("text")) {
     auto ids = tokenize_file(*model->tokenizer, *text_path);
     if (!ids) return fail(ids.error(), json);
+    if (auto v = one_window_of_text(ids->size(), co.ctx, *text_path); !v) return fail(v.error(), json);
     PplOptions pp;
     pp.ctx = co.ctx;
     Progress eprog = progress.sub(0.85, 1.0);

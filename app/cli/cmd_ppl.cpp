@@ -81,7 +81,7 @@ int run_ppl(const std::vector<std::string>& argv) {
   std::vector<std::string> warnings;
   EvalDevice device;  // declared before the engines made on it, so it outlives them
   Backends backends;
-  device.open(*backend, warnings);
+  if (const std::string bad = device.open(*backend, warnings); !bad.empty()) return usage_error("ppl", bad, json);
 
   TerminalProgress term(args->flag("quiet"));
   Progress progress = term.sink();
@@ -94,6 +94,7 @@ int run_ppl(const std::vector<std::string>& argv) {
   if (opt.method == PplMethod::LlamaCpp && model->tokenizer->adds_bos()) opt.bos = model->tokenizer->bos_id();
   auto ids = tokenize_text(*model->tokenizer, *text, add_bos, *text_path);
   if (!ids) return fail(ids.error(), json);
+  if (auto v = one_window_of_text(ids->size(), opt.ctx, *text_path); !v) return fail(v.error(), json);
 
   // Streaming (one decoder block in memory at a time, StreamedCpuForward): --stream, or on its own
   // when the model's fp32 weights would take more than 60 % of this machine's memory.

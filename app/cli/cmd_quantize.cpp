@@ -52,6 +52,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const char* cmd = command.c_str();
   if (!args) return usage_error(cmd, err, json);
   if (args->positional().size() != 1) return usage_error(cmd, "expects one MODEL", json);
+  if (auto clash = args->output_clash({"out"}, {"calib", "eval", "layout"}); !clash.empty()) return usage_error(cmd, clash, json);
   const bool is_export = command == "export";
   std::optional<Layout> layout;
   if (auto lp = args->get("layout")) {
@@ -85,6 +86,15 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (is_export && !out_path) return usage_error(cmd, "--out PATH is required", json);
   if (to != "gguf" && to != "gptq" && to != "onebit") return usage_error(cmd, "--to must be gguf, gptq or onebit", json);
   if ((to == "onebit") != onebit) return usage_error(cmd, "--method onebit writes (only) a onebit checkpoint folder (--to onebit)", json);
+  if (out_path && out_path->empty()) return usage_error(cmd, "--out needs a path", json);
+  if (out_path && to == "gptq" && !args->get("to")) {  // a name without .gguf: a GPTQ checkpoint folder, which holds int formats only
+    bool ggml = !layout && opt.format.kind == Format::Kind::Ggml;
+    if (layout)
+      for (const auto& [tensor, f] : layout->tensors) ggml = ggml || f.kind == Format::Kind::Ggml;
+    if (ggml)
+      return usage_error(cmd, *out_path + ": ggml types are written as GGUF: name the file *.gguf or give --to gguf (a name without .gguf "
+                                          "is a GPTQ checkpoint folder, for int formats)", json);
+  }
   opt.mse_clip = args->flag("mse");
   opt.quantize_embeddings = args->flag("quantize-embeddings");
   opt.keep_encoded = out_path.has_value();
@@ -123,6 +133,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   const int64_t eval_ctx = args->get_int("eval-ctx", 256, err);
   const long long threads = args->get_int("threads", 0, err);
   if (!err.empty()) return usage_error(cmd, err, json);
+  if (eval_ctx < 4) return usage_error(cmd, "--eval-ctx must be at least 4, got " + std::to_string(eval_ctx), json);
   if (!apply_threads(threads, err)) return usage_error(cmd, err, json);
   // --backend vulkan: GPTQ's inverse factor and sweep (gpu/ops/gptq_factor_op.h, gptq_op.h), AWQ's α grid (gpu/ops/awq_op.h) and clip
   // search (gpu/ops/awq_clip_op.h) and the
@@ -138,7 +149,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   std::vector<std::string> device_warnings;
   EvalDevice device;
   if (backend->vulkan) {
-    device.open(*backend, device_warnings);
+    if (const std::string bad = device.open(*backend, device_warnings); !bad.empty()) return usage_error(cmd, bad, json);
     opt.rtn_backend = device.rtn();
     opt.awq.backend = device.awq_grid();
     opt.awq.clip_backend = device.awq_clip();
@@ -175,6 +186,12 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   // The tokenizer is needed only to read text (calibration, evaluation).
   auto model = open_model(args->positional()[0], calib_path.has_value() || args->get("eval").has_value());
   if (!model) return fail(model.error(), json);
+  Expected<std::vector<int32_t>> ids = std::vector<int32_t>{};  // --eval's text, read before the quantization
+  if (eval) {
+    ids = tokenize_file(*model->tokenizer, *args->get("eval"));
+    if (!ids) return fail(ids.error(), json);
+    if (auto v = one_window_of_text(ids->size(), eval_ctx, *args->get("eval")); !v) return fail(v.error(), json);
+  }
   const auto t_load = std::chrono::steady_clock::now();
   // A dry run of a streamed method probes block 0 alone; cbq and onebit hold the whole model.
   auto weights = load_model(*model->checkpoint, model->config, nullptr, !(streaming || (dry_run && block_method)));
@@ -250,12 +267,10 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   auto r = quantize_model(*weights, opt, calib, &qprog, &interrupt_token());
   if (!r) {
     term.finish();
-    return fail(r.error(), json);
+    return fail(with_resume_note(r.error(), resume_dir.string()), json);
   }
   std::optional<PplResult> ppl;
   if (eval) {
-    auto ids = tokenize_file(*model->tokenizer, *args->get("eval"));
-    if (!ids) return fail(ids.error(), json);
     PplOptions po;
     po.ctx = eval_ctx;
     Progress eprog = progress.sub(q_end, out_path ? 0.8 : 1.0);

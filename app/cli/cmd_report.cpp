@@ -23,6 +23,7 @@ int run_report(const std::vector<std::string>& argv) {
   const bool json = args && args->flag("json");
   if (!args) return usage_error("report", err, json);
   if (args->positional().size() != 1) return usage_error("report", "expects one PROJECT.lowbit", json);
+  if (auto clash = args->output_clash({"pdf"}, {}); !clash.empty()) return usage_error("report", clash, json);
   const auto pdf = args->get("pdf");
   if (!pdf) return usage_error("report", "--pdf OUT.pdf is required", json);
   auto project = read_project(args->positional()[0]);

@@ -36,6 +36,11 @@ std::optional<std::vector<Format>> parse_format_list(const std::string& list, st
 
 // Reports an error (stderr, and stdout JSON in json mode) and returns its exit code.
 int fail(const Error& error, bool json);
+// An error naming `path` when its `tokens` do not fill one evaluation window of `ctx` (checked before
+// any work, as the evaluation itself would find it only after it).
+Expected<void> one_window_of_text(size_t tokens, int64_t ctx, const std::string& path);
+// `error` with a note when an interrupted run left its finished blocks in `resume_dir`: how to go on.
+Error with_resume_note(Error error, const std::string& resume_dir);
 int usage_error(const std::string& command, const std::string& message, bool json);
 void print_json(const nlohmann::json& j);
 

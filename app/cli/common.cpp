@@ -42,6 +42,21 @@ int fail(const Error& error, bool json) {
   return code;
 }
 
+Expected<void> one_window_of_text(size_t tokens, int64_t ctx, const std::string& path) {
+  if (ctx > 0 && tokens < static_cast<size_t>(ctx))
+    return make_error(ErrorCode::InvalidArgument, path + ": the text has " + std::to_string(tokens) + " tokens, fewer than one window of " +
+                                                      std::to_string(ctx));
+  return {};
+}
+
+Error with_resume_note(Error error, const std::string& resume_dir) {
+  std::error_code ec;
+  if (!resume_dir.empty() && std::filesystem::is_directory(resume_dir, ec))
+    error.message += " (the finished blocks are kept in " + resume_dir +
+                     ": the same command with --resume continues from them; delete it to start afresh)";
+  return error;
+}
+
 int usage_error(const std::string& command, const std::string& message, bool json) {
   std::fprintf(stderr, "lowbit %s: %s (see lowbit --help)\n", command.c_str(), message.c_str());
   if (json) print_json({{"ok", false}, {"error", message}, {"error_kind", "usage"}});

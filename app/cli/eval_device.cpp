@@ -8,6 +8,7 @@ std::optional<BackendChoice> parse_backend(const Args& args, std::string& error)
   BackendChoice c;
   const std::string backend = args.get("backend").value_or("cpu");
   const long long index = args.get_int("device", -1, error);
+  if (error.empty() && args.get("device") && index < 0) error = "--device must be 0, 1, ... (lowbit info --devices lists them)";
   const long long max_mb = args.get_int("max-device-mb", 0, error);
   if (!error.empty()) return std::nullopt;
   if (backend != "cpu" && backend != "vulkan") error = "--backend must be cpu or vulkan";
@@ -20,8 +21,13 @@ std::optional<BackendChoice> parse_backend(const Args& args, std::string& error)
   return c;
 }
 
-void EvalDevice::open(const BackendChoice& choice, std::vector<std::string>& warnings) {
-  if (choice.vulkan) open(choice.device, choice.max_bytes, warnings);
+std::string EvalDevice::open(const BackendChoice& choice, std::vector<std::string>& warnings) {
+  if (!choice.vulkan) return {};
+  std::vector<std::string> w;
+  open(choice.device, choice.max_bytes, w);
+  if (!invalid_choice().empty()) return "--device " + std::to_string(choice.device) + ": " + invalid_choice();
+  warnings.insert(warnings.end(), w.begin(), w.end());
+  return {};
 }
 
 BlockHooks walk_on(const EvalDevice& device, BlockHooks hooks, std::string& note, std::string& used) {

@@ -27,8 +27,10 @@ std::optional<BackendChoice> parse_backend(const Args& args, std::string& error)
 class EvalDevice : public BackendDevice {
  public:
   using BackendDevice::open;
-  // Opens the chosen device when the choice is Vulkan; nothing otherwise.
-  void open(const BackendChoice& choice, std::vector<std::string>& warnings);
+  // Opens the chosen device when the choice is Vulkan; nothing otherwise. A device that cannot be
+  // opened is a warning (the job runs on the CPU), but a device index named with --device that no
+  // device has is the user's error: returned as a message, nothing opened.
+  std::string open(const BackendChoice& choice, std::vector<std::string>& warnings);
 };
 
 // `hooks` with the calibration walk on `device` (the CPU's when it is not open); `note` receives why

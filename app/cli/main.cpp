@@ -1,9 +1,11 @@
 // `lowbit`, the command-line twin of Lowbit Studio. Dispatches the command word; SIGINT cancels the
 // running job cleanly through the shared cancel token (exit 130, no partial output).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/cli/commands.h"
@@ -78,6 +80,26 @@ MODEL is a Hugging Face checkpoint folder, a .safetensors file or a .gguf file.
 Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.
 )";
 
+// The usage text's entries for `command` (its lines and their indented continuations) with the
+// general lines after them: what `lowbit COMMAND --help` prints.
+std::string command_usage(const std::string& command) {
+  std::string out = "usage:\n", line, tail;
+  bool in_entry = false, listed = false;
+  for (size_t at = 0; at < std::strlen(kUsageText);) {
+    size_t end = std::string_view(kUsageText).find('\n', at);
+    if (end == std::string_view::npos) end = std::strlen(kUsageText);
+    line.assign(kUsageText + at, end - at);
+    at = end + 1;
+    const bool entry = line.size() > 2 && line[0] == ' ' && line[1] == ' ' && line[2] != ' ';
+    if (entry) in_entry = line.compare(2, command.size() + 1, command + " ") == 0;
+    else if (line.empty() || line[0] != ' ') in_entry = false;
+    const bool general = line.find("FMT: ") != std::string::npos || line.rfind("MODEL is", 0) == 0 || line.rfind("Exit codes", 0) == 0;
+    if (general) tail += line.substr(line.find_first_not_of(' ')) + "\n";
+    else if (in_entry) out += line + "\n", listed = true;
+  }
+  return listed ? out + "\n" + tail : std::string();
+}
+
 }  // namespace
 }  // namespace lowbit::cli
 
@@ -91,6 +113,13 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
+  if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
+    const std::string usage = command_usage(command);
+    if (!usage.empty()) {
+      std::fputs(usage.c_str(), stdout);
+      return kOk;
+    }
+  }
   if (command == "info") return run_info(args);
   if (command == "tokenize") return run_tokenize(args);
   if (command == "ppl") return run_ppl(args);

@@ -351,6 +351,9 @@ Expected<ReportSummary> write_report_pdf(const Project& project, const fs::path&
                                          Progress* progress, const CancelToken* cancel) {
   Progress none;
   Progress& prog = progress ? *progress : none;
+  std::error_code dir_ec;
+  if (out.empty() || !out.has_filename() || fs::is_directory(out, dir_ec))
+    return make_error(ErrorCode::InvalidArgument, "'" + out.string() + "': the report needs a file name to write (OUT.pdf)");
   ReportSummary summary;
   summary.path = out;
   auto cancelled = [cancel] { return cancel && cancel->cancelled(); };
@@ -430,8 +433,9 @@ Expected<ReportSummary> write_report_pdf(const Project& project, const fs::path&
   std::error_code ec;
   fs::rename(temp, out, ec);
   if (ec) {
+    const std::string why = ec.message();
     fs::remove(temp, ec);
-    return make_error(ErrorCode::Io, out.string() + ": cannot rename into place: " + ec.message());
+    return make_error(ErrorCode::Io, out.string() + ": cannot rename into place: " + why);
   }
   prog.report(1, "done");
   return summary;

@@ -57,7 +57,8 @@ Expected<PplResult> evaluate_perplexity(ForwardBackend& model, std::span<const i
     return make_error(ErrorCode::InvalidArgument, "--ctx " + std::to_string(ctx) + " exceeds the model's " +
                                                       std::to_string(c.max_positions) + " positions");
   if (reference && reference->config().vocab != c.vocab)
-    return make_error(ErrorCode::InvalidArgument, "KLD: the reference model's vocabulary differs");
+    return make_error(ErrorCode::InvalidArgument, "KLD: the reference model's vocabulary has " + std::to_string(reference->config().vocab) +
+                                                      " tokens, the model's " + std::to_string(c.vocab));
   int64_t windows = static_cast<int64_t>(tokens.size()) / ctx;
   if (opt.max_windows > 0) windows = std::min(windows, opt.max_windows);
   if (windows == 0)
@@ -125,6 +126,10 @@ Expected<PplResult> evaluate_perplexity(ForwardBackend& model, std::span<const i
         }
       }));
     }
+    if (!std::isfinite(nll))  // a NaN or infinite logit: no perplexity to give
+      return make_error(ErrorCode::Format, "the log-likelihood of windows " + std::to_string(w0 + 1) + "–" + std::to_string(w0 + nb) +
+                                               " is not finite: the model's logits hold NaN or infinite values (a weight, norm or "
+                                               "activation out of fp32's range)");
     if (progress) {
       const double done = static_cast<double>(w0 + nb) / static_cast<double>(windows);
       progress->report(done, "window " + std::to_string(w0 + nb) + "/" + std::to_string(windows) +

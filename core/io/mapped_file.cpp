@@ -49,6 +49,8 @@ void drop_mapped_pages(const uint8_t* p, uint64_t n) {
 }
 
 Expected<std::string> read_text_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return make_error(ErrorCode::Io, path.string() + ": is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorCode::Io, path.string() + ": cannot open: " + std::strerror(errno));
   std::ostringstream ss;
@@ -75,8 +77,9 @@ Expected<void> write_text_file_atomic(const std::filesystem::path& path, const s
   std::error_code ec;
   std::filesystem::rename(temp, path, ec);
   if (ec) {
+    const std::string why = ec.message();
     std::filesystem::remove(temp, ec);
-    return make_error(ErrorCode::Io, path.string() + ": cannot rename into place: " + ec.message());
+    return make_error(ErrorCode::Io, path.string() + ": cannot rename into place: " + why);
   }
   return {};
 }

@@ -1,5 +1,7 @@
 #include "core/model/config.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 namespace lowbit {
@@ -202,10 +204,16 @@ const char* arch_name(Arch a) { return kArchNames[static_cast<int>(a)]; }
 
 Expected<void> ModelConfig::validate() const {
   auto bad = [&](const std::string& what) { return make_error(ErrorCode::Format, std::string("model config: ") + what); };
-  if (hidden <= 0 || n_layers <= 0 || n_heads <= 0 || vocab <= 0 || ffn <= 0) return bad("hidden, layers, heads, vocab and ffn sizes must be positive");
+  for (const auto& [name, v] : {std::pair<const char*, int64_t>{"hidden size", hidden}, {"layer count", n_layers},
+                                 {"attention head count", n_heads}, {"vocabulary size", vocab}, {"feed-forward size", ffn}})
+    if (v <= 0) return bad(std::string(name) + " must be positive, not " + std::to_string(v));
   if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0) return bad("num_key_value_heads must divide num_attention_heads");
   if (head_dim <= 0 || head_dim % 2 != 0) return bad("head_dim must be positive and even");
   if (partial_rotary <= 0 || partial_rotary > 1) return bad("partial rotary factor must be in (0, 1]");
+  if (!(norm_eps > 0) || !std::isfinite(norm_eps)) return bad("the norm epsilon must be a positive number, not " + std::to_string(norm_eps));
+  if (!learned_positions && (!(rope_theta > 0) || !std::isfinite(rope_theta)))
+    return bad("rope_theta must be a positive number, not " + std::to_string(rope_theta));
+  if (sliding_window < 0) return bad("the sliding window must not be negative");
   if (hidden > (1 << 20) || n_layers > 4096 || vocab > (1 << 24) || ffn > (1 << 22) || n_heads > 4096)
     return bad("dimensions are implausibly large");
   return {};

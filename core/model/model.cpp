@@ -1,13 +1,46 @@
 #include "core/model/model.h"
 
+#include <cctype>
+#include <optional>
+#include <string>
+
 #include "core/io/mapped_file.h"
 
 namespace lowbit {
+
+namespace {
+
+// The block index in a decoder block tensor's name ("model.layers.N.…", "h.N.…", "blk.N.…"), if any.
+std::optional<int64_t> block_index(const std::string& name) {
+  for (const char* stem : {"layers.", "h.", "blk."}) {
+    const std::string st(stem);
+    for (size_t at = name.find(st); at != std::string::npos; at = name.find(st, at + 1)) {
+      if (at > 0 && name[at - 1] != '.') continue;
+      size_t i = at + st.size(), end = i;
+      while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end]))) ++end;
+      if (end > i && end < name.size() && name[end] == '.' && end - i < 10) return std::stoll(name.substr(i, end - i));
+    }
+  }
+  return std::nullopt;
+}
+
+// A checkpoint with tensors of blocks beyond its config's layer count would be evaluated without
+// them: its config and its weights disagree.
+Expected<void> check_block_count(const Checkpoint& ck, const ModelConfig& c) {
+  for (const TensorInfo& t : ck.tensors())
+    if (auto b = block_index(t.name); b && *b >= c.n_layers)
+      return make_error(ErrorCode::Format, ck.path().string() + ": tensor " + t.name + " belongs to block " + std::to_string(*b) +
+                                               ", but the model's config has " + std::to_string(c.n_layers) + " layers");
+  return {};
+}
+
+}  // namespace
 
 Expected<Model> open_model(const std::filesystem::path& path, bool with_tokenizer) {
   Model m;
   LB_TRY_ASSIGN(m.checkpoint, Checkpoint::open(path));
   LB_TRY_ASSIGN(m.config, read_model_config(*m.checkpoint));
+  LB_TRY_VOID(check_block_count(*m.checkpoint, m.config));
   if (!with_tokenizer) return m;
   if (m.checkpoint->gguf()) {
     LB_TRY_ASSIGN(auto tok, Tokenizer::from_gguf(*m.checkpoint->gguf()));

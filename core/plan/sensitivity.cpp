@@ -68,13 +68,27 @@ std::string calib_hash(const std::vector<int32_t>& windows, int64_t ctx, const s
   return h.hex_digest().substr(0, 16);
 }
 
-nlohmann::json read_cache(const std::filesystem::path& p) {
+// The cache at `p`: empty where there is none yet (or an empty file); an error for a folder or a file
+// that is not a sensitivity cache (a JSON object of [kld, dnll] pairs), which is never overwritten.
+Expected<nlohmann::json> read_cache(const std::filesystem::path& p) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(p, ec);
+  if (!std::filesystem::exists(status)) return nlohmann::json::object();
+  if (std::filesystem::is_directory(status))
+    return make_error(ErrorCode::InvalidArgument, p.string() + ": is a folder; the sensitivity cache is a file (--cache FILE)");
   std::ifstream in(p, std::ios::binary);
-  if (!in) return nlohmann::json::object();
+  if (!in) return make_error(ErrorCode::Io, p.string() + ": cannot read the sensitivity cache");
   std::stringstream ss;
   ss << in.rdbuf();
+  if (ss.str().empty()) return nlohmann::json::object();
   auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  return j.is_object() ? j : nlohmann::json::object();
+  bool ok = j.is_object();
+  if (ok)
+    for (const auto& [key, v] : j.items()) ok = ok && v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number();
+  if (!ok)
+    return make_error(ErrorCode::InvalidArgument, p.string() + ": is not a sensitivity cache (a JSON object of [kld, dnll] pairs); "
+                                                               "left as it is: remove it or name another --cache");
+  return j;
 }
 
 Expected<void> write_cache(const std::filesystem::path& p, const nlohmann::json& j) {
@@ -85,10 +99,18 @@ Expected<void> write_cache(const std::filesystem::path& p, const nlohmann::json&
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     out << j.dump();
-    if (!out) return make_error(ErrorCode::Io, temp.string() + ": cannot write the sensitivity cache");
+    if (!out) {
+      out.close();
+      std::filesystem::remove(temp, ec);
+      return make_error(ErrorCode::Io, temp.string() + ": cannot write the sensitivity cache");
+    }
   }
   std::filesystem::rename(temp, p, ec);
-  if (ec) return make_error(ErrorCode::Io, p.string() + ": cannot rename the sensitivity cache into place");
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(temp, ec);
+    return make_error(ErrorCode::Io, p.string() + ": cannot write the sensitivity cache there (" + why + ")");
+  }
   return {};
 }
 
@@ -226,7 +248,10 @@ Expected<SensitivityTable> measure_sensitivity(ModelWeights& m, const std::vecto
     if (!m.names.lm_head.empty()) targets.push_back({m.names.lm_head, L, {}});
   }
 
-  nlohmann::json cache = o.cache.empty() ? nlohmann::json::object() : read_cache(o.cache);
+  nlohmann::json cache = nlohmann::json::object();
+  if (!o.cache.empty()) {
+    LB_TRY_ASSIGN(cache, read_cache(o.cache));
+  }
   // Progress counts work, not measurements: a tensor of block b reruns blocks b … L−1 and the head,
   // so the first blocks' candidates cost the most (weights in parameters a token passes through).
   double block_params = 0;

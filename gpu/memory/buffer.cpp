@@ -111,7 +111,7 @@ Expected<Buffer> Buffer::create(Device& device, uint64_t bytes, MemoryUse use) {
     return make_error(ErrorCode::OutOfMemory,
                       "out of device memory on " + device.info().name + ": needed " + describe_bytes(req.size) +
                           " more with " + describe_bytes(device.device_bytes_in_use_) + " in use, limit " +
-                          describe_bytes(device.max_device_bytes_) + " (DeviceOptions::max_device_bytes)");
+                          describe_bytes(device.max_device_bytes_) + " (--max-device-mb)");
 
   VkMemoryAllocateInfo alloc{};
   alloc.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
