@@ -171,7 +171,8 @@ Expected<Header> build_header(const std::filesystem::path& path, const GgufMetad
     }
     if (static_cast<uint64_t>(t.shape.back()) % traits(t.dtype).block_size != 0)
       return make_error(ErrorCode::InvalidArgument, path.string() + ": tensor " + t.name + ": rows of " + std::to_string(t.shape.back()) +
-                                                        " are not whole " + dtype_name(t.dtype) + " blocks");
+                                                        " values are not whole " + dtype_name(t.dtype) + " blocks of " +
+                                                        std::to_string(traits(t.dtype).block_size) + " (give it another type)");
     h.str(t.name);
     h.put<uint32_t>(static_cast<uint32_t>(t.shape.size()));
     for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) h.put<uint64_t>(static_cast<uint64_t>(*it));
