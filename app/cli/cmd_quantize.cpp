@@ -87,6 +87,17 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (to != "gguf" && to != "gptq" && to != "onebit") return usage_error(cmd, "--to must be gguf, gptq or onebit", json);
   if ((to == "onebit") != onebit) return usage_error(cmd, "--method onebit writes (only) a onebit checkpoint folder (--to onebit)", json);
   if (out_path && out_path->empty()) return usage_error(cmd, "--out needs a path", json);
+  if (out_path) {  // what is at --out, checked before the work rather than by the writer after it
+    std::error_code ec;
+    const std::filesystem::path out(*out_path);
+    const auto parent = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+    if (to == "gguf" && std::filesystem::is_directory(out, ec))
+      return usage_error(cmd, *out_path + ": is a folder; a GGUF export is a file", json);
+    if (to != "gguf" && std::filesystem::exists(out, ec) && !std::filesystem::is_directory(out, ec))
+      return usage_error(cmd, *out_path + ": is a file; a " + to + " checkpoint is a folder", json);
+    if (!std::filesystem::is_directory(parent, ec))
+      return usage_error(cmd, *out_path + ": the folder " + parent.string() + " does not exist", json);
+  }
   if (out_path && to == "gptq" && !args->get("to")) {  // a name without .gguf: a GPTQ checkpoint folder, which holds int formats only
     bool ggml = !layout && opt.format.kind == Format::Kind::Ggml;
     if (layout)
@@ -175,6 +186,21 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (args->flag("resume") && !out_path) return usage_error(cmd, "--resume needs --out PATH (the run's results are kept in PATH.resume)", json);
   if (!layout)
     if (auto v = opt.validate(); !v) return fail(v.error(), json);
+  // Options this method does not read: said in a warning rather than ignored without a word.
+  std::vector<std::string> unused;
+  auto not_read = [&](std::initializer_list<QuantMethod> by, std::initializer_list<const char*> options, bool flags) {
+    if (std::find(by.begin(), by.end(), opt.method) == by.end()) return;
+    for (const char* o : options)
+      if (flags ? args->flag(o) : args->get(o).has_value()) unused.push_back(std::string("--") + o);
+  };
+  not_read({QuantMethod::Rtn}, {"calib", "samples", "ctx", "seed", "calib-backend"}, false);
+  not_read({QuantMethod::Rtn, QuantMethod::Awq, QuantMethod::OneBit}, {"damp", "factor-backend"}, false);
+  not_read({QuantMethod::Rtn, QuantMethod::Awq, QuantMethod::OneBit}, {"act-order", "static-groups"}, true);
+  not_read({QuantMethod::Rtn, QuantMethod::Gptq, QuantMethod::OneBit}, {"awq-grid"}, false);
+  not_read({QuantMethod::Rtn, QuantMethod::Gptq, QuantMethod::OneBit}, {"no-clip"}, true);
+  std::string unused_note;
+  for (const std::string& o : unused) unused_note += (unused_note.empty() ? "" : ", ") + o;
+  if (!unused_note.empty()) unused_note = std::string("--method ") + quant_method_name(opt.method) + " does not use " + unused_note;
   const auto calib_path = args->get("calib");
   if (opt.method != QuantMethod::Rtn && !calib_path && !(onebit && opt.onebit.iterations == 0))
     return usage_error(cmd, std::string("--method ") + quant_method_name(opt.method) + " needs --calib FILE", json);
@@ -338,6 +364,7 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
     std::filesystem::remove_all(resume_dir, ec);  // the file is written: nothing left to resume
   }
   for (const auto& w : device_warnings) r->warnings.push_back(w);
+  if (!unused_note.empty()) r->warnings.push_back(unused_note);
   if (r->cpu_fallback_layers > 0)
     r->warnings.push_back(opt.method == QuantMethod::Rtn
                               ? std::to_string(r->cpu_fallback_layers) + " layers ran RTN on the CPU (the device handles the int family "

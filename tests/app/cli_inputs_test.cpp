@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.h"
@@ -108,6 +109,18 @@ TEST(CliInputs, OptionValuesThatAreMissingOrOutOfRangeAreUsageErrors) {
   r = run_lowbit({"quantize", "m", "--method", "rtn", "--format", "q4_k", "--out", "model-q4k"});  // no .gguf: a GPTQ folder
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--to gguf"), std::string::npos) << r.err;
+  // What is at --out, before any work: a folder for a file, a file for a folder, a missing folder.
+  const auto dir = fresh_temp_dir("out_target");
+  write_file(dir / "file", "x");
+  for (const auto& [out, to, phrase] : {std::tuple<fs::path, std::string, std::string>{dir, "gguf", "is a folder"},
+                                        {dir / "file", "gptq", "is a file"},
+                                        {dir / "missing" / "m.gguf", "gguf", "does not exist"}}) {
+    r = run_lowbit({"quantize", "m", "--method", "rtn", "--format", "int4g128a", "--out", out.string(), "--to", to});
+    EXPECT_EQ(r.exit_code, 2) << out;
+    EXPECT_NE(r.err.find(out.string() + ": "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(phrase), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(slurp(dir / "file"), "x");
 }
 
 TEST(CliInputs, EveryCommandPrintsItsUsageWithHelp) {
@@ -120,6 +133,16 @@ TEST(CliInputs, EveryCommandPrintsItsUsageWithHelp) {
     }
   }
   EXPECT_EQ(run_lowbit({"ppl", "--help"}).out.find("  plan "), std::string::npos);  // its own entries only
+}
+
+TEST(CliInputs, OptionsTheMethodDoesNotUseAreNamed) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  const auto dir = fresh_temp_dir("unused_options");
+  const auto r = run_lowbit({"quantize", (shared_dir() / kModel).string(), "--method", "rtn", "--format", "q8_0", "--calib",
+                             short_text(dir).string(), "--damp", "0.1", "--act-order", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(j["warnings"].dump().find("--method rtn does not use --calib, --damp, --act-order"), std::string::npos) << j["warnings"];
 }
 
 TEST(CliInputs, AFolderGivenAsTextIsNamed) {
