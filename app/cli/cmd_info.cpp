@@ -85,6 +85,13 @@ int run_info(const std::vector<std::string>& argv) {
                         {"tensor_count", ck.tensors().size()},
                         {"dtypes", dtype_params},
                         {"tokenizer", ck.gguf() ? "gguf" : ck.tokenizer_json().empty() ? "none" : ck.tokenizer_json().string()}};
+  // Whether the tokenizer loads (ppl, quantize with calibration and the studio need it).
+  {
+    Expected<std::unique_ptr<Tokenizer>> tok = make_error(ErrorCode::Format, "no tokenizer.json beside the weights");
+    if (ck.gguf()) tok = Tokenizer::from_gguf(*ck.gguf());
+    else if (!ck.tokenizer_json().empty()) tok = Tokenizer::from_json_file(ck.tokenizer_json());
+    out["tokenizer_status"] = tok ? "loads, " + std::to_string((*tok)->vocab_size()) + " tokens" : "does not load: " + tok.error().message;
+  }
   if (args->flag("tensors") || json) {
     nlohmann::json ts = nlohmann::json::array();
     for (const auto& t : ck.tensors()) ts.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"bytes", t.nbytes}});
@@ -106,7 +113,7 @@ int run_info(const std::vector<std::string>& argv) {
   std::printf("  size on disk   %.2f MB\n", static_cast<double>(ck.file_bytes()) / 1e6);
   std::printf("  tensors        %zu:", ck.tensors().size());
   for (const auto& [k, v] : dtype_params) std::printf(" %s %.3f M", k.c_str(), static_cast<double>(v) / 1e6);
-  std::printf("\n  tokenizer      %s\n", out["tokenizer"].get<std::string>().c_str());
+  std::printf("\n  tokenizer      %s (%s)\n", out["tokenizer"].get<std::string>().c_str(), out["tokenizer_status"].get<std::string>().c_str());
   if (args->flag("tensors"))
     for (const auto& t : ck.tensors())
       std::printf("  %-48s %-6s %s\n", t.name.c_str(), dtype_name(t.dtype), t.shape_string().c_str());

@@ -182,6 +182,21 @@ TEST(CliInputs, AConfigThatDisagreesWithItsTensorsOrHoldsABadEpsilonIsRefused) {
   }
 }
 
+TEST(CliInputs, InfoSaysWhetherTheTokenizerLoads) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  auto r = run_lowbit({"info", (shared_dir() / kModel).string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["tokenizer_status"], "loads, 4096 tokens");
+  const auto broken = model_copy("broken_tokenizer", [](nlohmann::json&) {}, "tokenizer.json");
+  fs::permissions(broken / "tokenizer.json", fs::perms::owner_write, fs::perm_options::add);
+  write_file(broken / "tokenizer.json", "{\"model\": ");
+  r = run_lowbit({"info", broken.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string status = nlohmann::json::parse(r.out)["tokenizer_status"];
+  EXPECT_EQ(status.rfind("does not load: ", 0), 0u) << status;
+  EXPECT_NE(status.find("tokenizer.json"), std::string::npos) << status;
+}
+
 TEST(CliInputs, APerplexityThatIsNotFiniteIsAnError) {
   LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
   // The final norm's first weight made NaN in a copy of the shard that holds it.
