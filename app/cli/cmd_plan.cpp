@@ -149,6 +149,15 @@ int run_plan(const std::vector<std::string>& argv) {
     if (!e) return fail(e.error(), json);
     return print_estimate("plan", {{"sensitivity", kind}, {"formats", po.formats.size()}}, *e, "", "", json);
   }
+  // What needs no measurement first: the budget against the sizes, the evaluation text.
+  if (auto v = check_plan_feasible(*model, *weights, so.kind, po); !v) return fail(v.error(), json);
+  std::optional<std::vector<int32_t>> text_ids;
+  if (auto text_path = args->get("text")) {
+    auto ids = tokenize_file(*model->tokenizer, *text_path);
+    if (!ids) return fail(ids.error(), json);
+    if (auto v = one_window_of_text(ids->size(), co.ctx, *text_path); !v) return fail(v.error(), json);
+    text_ids = std::move(*ids);
+  }
   so.formats = po.formats;
   so.embeddings = po.embeddings;
   so.model_id = std::filesystem::weakly_canonical(args->positional()[0]).string();
@@ -166,14 +175,11 @@ int run_plan(const std::vector<std::string>& argv) {
   }
   double predicted = plan->predicted_ppl(sens->nll_ref);
   std::optional<double> baseline;
-  if (auto text_path = args->get("text")) {
-    auto ids = tokenize_file(*model->tokenizer, *text_path);
-    if (!ids) return fail(ids.error(), json);
-    if (auto v = one_window_of_text(ids->size(), co.ctx, *text_path); !v) return fail(v.error(), json);
+  if (text_ids) {
     PplOptions pp;
     pp.ctx = co.ctx;
     Progress eprog = progress.sub(0.85, 1.0);
-    auto base = evaluate_perplexity(*weights, *ids, pp, &eprog, &interrupt_token());
+    auto base = evaluate_perplexity(*weights, *text_ids, pp, &eprog, &interrupt_token());
     if (!base) {
       term.finish();
       return fail(base.error(), json);

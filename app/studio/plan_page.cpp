@@ -68,6 +68,8 @@ PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const Can
   if (cancel && cancel->cancelled()) return failed({ErrorCode::Cancelled, "cancelled"});
   auto windows = calibration_windows(*model.tokenizer, path_str(in.calib_path), in.calib);
   if (!windows) return failed(windows.error());
+  // An impossible budget fails before the sensitivity pass, not after it.
+  if (auto v = check_plan_feasible(model, weights, SensitivityKind::Kld, in.plan); !v) return failed(v.error());
 
   SensitivityOptions so;
   so.formats = in.plan.formats;

@@ -151,8 +151,9 @@ Expected<PlanResult> plan_layout(const Model& source, const ModelWeights& m, con
   res.parameters = params;
   res.budget_bytes = o.budget_bytes ? *o.budget_bytes : static_cast<uint64_t>(std::floor(*o.budget_bpw * static_cast<double>(params) / 8.0));
   if (res.budget_bytes <= fixed)
-    return make_error(ErrorCode::InvalidArgument, "the budget of " + std::to_string(res.budget_bytes) + " bytes does not even hold the header and norms (" +
-                                                      std::to_string(fixed) + " bytes)");
+    return make_error(ErrorCode::InvalidArgument, "the budget of " + std::to_string(res.budget_bytes) + " bytes does not even hold what is not planned (" +
+                                                      std::to_string(fixed) + " bytes: header and norms" +
+                                                      (o.embeddings && sens.kind == SensitivityKind::Kld ? "" : ", embeddings and head as stored") + ")");
 
   // Knapsack items: tensors, or blocks of tensors.
   struct Group {
@@ -227,6 +228,23 @@ Expected<PlanResult> plan_layout(const Model& source, const ModelWeights& m, con
                            " bytes over the budget (alignment padding the estimate did not see)");
   res.bits_per_weight = 8.0 * static_cast<double>(res.file_bytes) / static_cast<double>(params);
   return res;
+}
+
+Expected<void> check_plan_feasible(const Model& source, const ModelWeights& m, SensitivityKind kind, const PlanOptions& o) {
+  SensitivityTable zero;
+  zero.kind = kind;
+  auto add = [&](const std::string& name, int64_t cols) {
+    for (const Format& f : o.formats)
+      if (f.fits(cols)) zero.values[name][f.name()] = Sensitivity{};
+  };
+  for (const LinearRef& r : block_linears(m))
+    if (const auto shape = quantizable_shape(m, r.tensor)) add(r.tensor, shape->second);
+  if (o.embeddings && kind == SensitivityKind::Kld) {
+    add(m.names.tok_embd, m.tok_embd.cols());
+    if (!m.names.lm_head.empty()) add(m.names.lm_head, m.lm_head.cols());
+  }
+  LB_TRY_VOID(plan_layout(source, m, zero, o));
+  return {};
 }
 
 }  // namespace lowbit

@@ -59,6 +59,11 @@ struct PlanResult {
 Expected<PlanResult> plan_layout(const Model& source, const ModelWeights& weights, const SensitivityTable& sensitivity,
                                  const PlanOptions& options);
 
+// Whether the budget and the menu of `options` allow a layout at all, from the sizes alone (every
+// sensitivity of `kind` taken as zero): checked before the sensitivities are measured, so that an
+// impossible budget or a menu that fits no format to a tensor fails at once, not after the pass.
+Expected<void> check_plan_feasible(const Model& source, const ModelWeights& weights, SensitivityKind kind, const PlanOptions& options);
+
 // The knapsack alone (exposed for tests): items × choices of (bytes, cost); returns the chosen index
 // per item with Σ bytes ≤ budget, or an error when even the smallest choices exceed it.
 struct KnapsackChoice {

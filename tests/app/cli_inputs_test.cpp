@@ -82,7 +82,7 @@ TEST(CliInputs, AFileThatIsNotASensitivityCacheIsLeftAlone) {
   write_file(dir / "notes.txt", "my notes");
   fs::create_directories(dir / "folder");
   for (const fs::path& cache : {dir / "notes.txt", dir / "folder"}) {
-    auto r = run_lowbit({"plan", (shared_dir() / kModel).string(), "--budget-bpw", "5", "--formats", "q8_0", "--calib", text.string(),
+    auto r = run_lowbit({"plan", (shared_dir() / kModel).string(), "--budget-bpw", "12", "--formats", "q8_0", "--calib", text.string(),
                          "--samples", "2", "--ctx", "16", "--out", (dir / "p.json").string(), "--cache", cache.string()});
     EXPECT_NE(r.exit_code, 0) << cache;
     EXPECT_NE(r.err.find(cache.string()), std::string::npos) << r.err;
@@ -121,6 +121,20 @@ TEST(CliInputs, OptionValuesThatAreMissingOrOutOfRangeAreUsageErrors) {
     EXPECT_NE(r.err.find(phrase), std::string::npos) << r.err;
   }
   EXPECT_EQ(slurp(dir / "file"), "x");
+}
+
+TEST(CliInputs, AnImpossibleBudgetFailsBeforeTheSensitivityPass) {
+  LOWBIT_REQUIRE_SHARED("models/kjv-llama-8m");
+  const auto dir = fresh_temp_dir("impossible_budget");
+  const auto text = short_text(dir);
+  for (const char* kind : {"kld", "hessian"}) {
+    const auto r = run_lowbit({"plan", (shared_dir() / kModel).string(), "--budget-size", "100000", "--formats", "q4_k,q8_0", "--calib",
+                               text.string(), "--samples", "2", "--ctx", "16", "--sensitivity", kind, "--out", (dir / "p.json").string(),
+                               "--cache", (dir / "cache.json").string()});
+    EXPECT_EQ(r.exit_code, 2) << kind << ": " << r.err;
+    EXPECT_NE(r.err.find("does not even hold what is not planned"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "cache.json")) << kind << ": the sensitivities were measured first";
+  }
 }
 
 TEST(CliInputs, EveryCommandPrintsItsUsageWithHelp) {
