@@ -95,6 +95,9 @@ int run_ppl(const std::vector<std::string>& argv) {
   auto ids = tokenize_text(*model->tokenizer, *text, add_bos, *text_path);
   if (!ids) return fail(ids.error(), json);
   if (auto v = one_window_of_text(ids->size(), opt.ctx, *text_path); !v) return fail(v.error(), json);
+  if (!model->config.learned_positions && model->config.max_positions > 0 && opt.ctx > model->config.max_positions)
+    warnings.push_back("--ctx " + std::to_string(opt.ctx) + " is beyond the " + std::to_string(model->config.max_positions) +
+                       " positions the model was trained on (max_position_embeddings): its perplexity there is not its quality");
 
   // Streaming (one decoder block in memory at a time, StreamedCpuForward): --stream, or on its own
   // when the model's fp32 weights would take more than 60 % of this machine's memory.
