@@ -2,7 +2,12 @@
 // The PDF report of a project (app/report/report_pdf.h). It draws its charts with the studio's Qt
 // widgets, so it exists in builds with the GUI (LOWBIT_GUI=ON); without a display it renders
 // offscreen.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <string>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -32,6 +37,10 @@ int run_report(const std::vector<std::string>& argv) {
   // The chart widgets need a QApplication; with no display it runs on the offscreen platform.
   if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") && !std::getenv("QT_QPA_PLATFORM"))
     setenv("QT_QPA_PLATFORM", "offscreen", 1);
+  if (!std::getenv("XDG_RUNTIME_DIR")) {  // Qt would make the same private folder, with a warning on stderr
+    const std::string runtime = "/tmp/runtime-" + std::to_string(::getuid());
+    if (::mkdir(runtime.c_str(), 0700) == 0 || errno == EEXIST) setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);
+  }
   int qargc = 1;
   char name[] = "lowbit";
   char* qargv[] = {name, nullptr};
