@@ -85,6 +85,11 @@ int run_info(const std::vector<std::string>& argv) {
                         {"tensor_count", ck.tensors().size()},
                         {"dtypes", dtype_params},
                         {"tokenizer", ck.gguf() ? "gguf" : ck.tokenizer_json().empty() ? "none" : ck.tokenizer_json().string()}};
+  // A quantized checkpoint (GPTQ, onebit): its layers are listed dequantized, so say what they are.
+  int64_t decoded = 0;
+  for (const auto& t : ck.tensors()) decoded += t.decode ? 1 : 0;
+  if (ck.config().is_object() && ck.config().contains("quantization_config"))
+    out["quantization"] = {{"config", ck.config()["quantization_config"]}, {"layers_decoded_on_read", decoded}};
   // Whether the tokenizer loads (ppl, quantize with calibration and the studio need it).
   {
     Expected<std::unique_ptr<Tokenizer>> tok = make_error(ErrorCode::Format, "no tokenizer.json beside the weights");
@@ -113,6 +118,13 @@ int run_info(const std::vector<std::string>& argv) {
   std::printf("  size on disk   %.2f MB\n", static_cast<double>(ck.file_bytes()) / 1e6);
   std::printf("  tensors        %zu:", ck.tensors().size());
   for (const auto& [k, v] : dtype_params) std::printf(" %s %.3f M", k.c_str(), static_cast<double>(v) / 1e6);
+  if (out.contains("quantization")) {
+    const auto& q = out["quantization"]["config"];
+    std::printf("\n  quantization   %s", q.value("quant_method", std::string("?")).c_str());
+    if (q.contains("bits")) std::printf(", %s bits", q["bits"].dump().c_str());
+    if (q.contains("group_size")) std::printf(", group %s", q["group_size"].dump().c_str());
+    std::printf("; %lld layers stored quantized (listed above as the weights they decode to)", static_cast<long long>(decoded));
+  }
   std::printf("\n  tokenizer      %s (%s)\n", out["tokenizer"].get<std::string>().c_str(), out["tokenizer_status"].get<std::string>().c_str());
   if (args->flag("tensors"))
     for (const auto& t : ck.tensors())
