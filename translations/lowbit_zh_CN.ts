@@ -519,6 +519,10 @@
             <numerusform>已在 %2 上比较 %n 个布局，用时 %1 秒。</numerusform>
         </translation>
     </message>
+    <message>
+        <source>A comparison is already running.</source>
+        <translation>已有一个比较正在运行。</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::ComparisonChart</name>
@@ -797,6 +801,10 @@
         <source>The Vulkan backend was unavailable: quantized on the CPU.</source>
         <translation>Vulkan 后端不可用：已在 CPU 上量化。</translation>
     </message>
+    <message>
+        <source>Wrote %1 (from %2, the model open before).</source>
+        <translation>已写入 %1（来自 %2，即之前打开的模型）。</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::HeatmapPlot</name>
@@ -995,6 +1003,10 @@ cell of rows %1–%2, columns %3–%4: max %5</source>
     <message>
         <source>about %1 h %2 min left</source>
         <translation>大约还剩 %1 小时 %2 分</translation>
+    </message>
+    <message>
+        <source>waiting for the running job to end</source>
+        <translation>等待正在运行的任务结束</translation>
     </message>
 </context>
 <context>
@@ -1321,6 +1333,10 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source>The analysis of the project could not be opened: %1</source>
         <translation>无法打开项目的分析：%1</translation>
+    </message>
+    <message>
+        <source>The project names no model.</source>
+        <translation>该项目未指定模型。</translation>
     </message>
 </context>
 <context>

@@ -209,6 +209,8 @@ void ComparePage::changeEvent(QEvent* event) {
 }
 
 void ComparePage::set_model(std::shared_ptr<const OpenedModel> model) {
+  if (busy()) jobs_->cancel(job_id_);  // the comparison of the model before: its rows would not be this one's
+  ++generation_;
   model_ = std::move(model);
   layouts_.clear();
   candidates_->clear();
@@ -221,7 +223,7 @@ void ComparePage::set_model(std::shared_ptr<const OpenedModel> model) {
     if (model_->config && model_->config->max_positions > 0)
       ctx_->setValue(static_cast<int>(std::min<int64_t>(256, model_->config->max_positions)));
   }
-  run_button_->setEnabled(model_ != nullptr);
+  run_button_->setEnabled(model_ != nullptr && !busy());
 }
 
 bool ComparePage::add_plan() {
@@ -281,7 +283,10 @@ void ComparePage::set_evaluation(const QString& text_file, int ctx, int max_wind
 }
 
 bool ComparePage::start_compare() {
-  if (busy()) return false;
+  if (busy()) {
+    fail(tr("A comparison is already running."));
+    return false;
+  }
   last_error_.clear();
   if (!model_) {
     fail(tr("Open a model first."));
@@ -322,19 +327,20 @@ bool ComparePage::start_compare() {
     fail(qstr(v.error().message));
     return false;
   }
-  running_model_ = model_->path;
+  running_generation_ = generation_;
   status_->setText(tr("Comparing %n layout(s)…", nullptr, candidate_count()));
   run_button_->setEnabled(false);
   watcher_.setFuture(jobs_->run<CompareJobResult>(
       tr("Compare %1").arg(model_->name),
       [in](Progress& p, const CancelToken& c) { return run_compare_job(in, p, c); }));
+  job_id_ = jobs_->jobs().back().id;
   return true;
 }
 
 void ComparePage::on_finished() {
   const CompareJobResult r = watcher_.future().resultCount() > 0 ? watcher_.result() : CompareJobResult{};
   run_button_->setEnabled(model_ != nullptr);
-  if (!model_ || running_model_ != model_->path) {
+  if (!model_ || running_generation_ != generation_) {  // a model opened (or reopened) since it started
     emit compare_finished(false);
     return;
   }

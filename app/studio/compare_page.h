@@ -116,8 +116,9 @@ class ComparePage : public QWidget {
   QLabel* status_ = nullptr;
   QTableWidget* table_ = nullptr;
   ComparisonChart* chart_ = nullptr;
+  int job_id_ = 0;
+  int generation_ = 0, running_generation_ = -1;  // set_model() calls: a result of an earlier model is dropped
   QFutureWatcher<CompareJobResult> watcher_;
-  QString running_model_;
   std::vector<CompareRow> rows_;
   QString last_error_;
 };

@@ -319,6 +319,7 @@ bool ExportPage::start_estimate() {
   auto in = job_input();
   if (!in) return false;
   last_estimate_.reset();
+  estimating_model_ = in->model_path;
   status_->setText(tr("Estimating the export to %1…").arg(QDir::toNativeSeparators(in->out_path)));
   set_idle(false);
   estimate_watcher_.setFuture(jobs_->run<ExportEstimateResult>(
@@ -332,6 +333,11 @@ void ExportPage::on_estimated() {
   set_idle(true);
   if (r.cancelled || !r.error.isEmpty()) {
     fail(r.cancelled ? tr("Estimate cancelled.") : tr("Estimate failed: %1").arg(r.error));
+    emit estimate_finished(false);
+    return;
+  }
+  if (!model_ || model_->path != estimating_model_) {  // the model changed while it ran: not this one's estimate
+    status_->clear();
     emit estimate_finished(false);
     return;
   }
@@ -360,6 +366,12 @@ void ExportPage::on_finished() {
                                "again continues from them.")
                                 .arg(r.error, QDir::toNativeSeparators(r.kept)));
     emit export_finished(false);
+    return;
+  }
+  if (!model_ || model_->path != running_.model_path) {  // the model changed while it ran: the file is written, not this model's
+    status_->setText(tr("Wrote %1 (from %2, the model open before).")
+                         .arg(QDir::toNativeSeparators(r.path), QDir::toNativeSeparators(running_.model_path)));
+    emit export_finished(true);
     return;
   }
   last_export_ = r;

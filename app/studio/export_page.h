@@ -132,6 +132,7 @@ class ExportPage : public QWidget {
   QFutureWatcher<ExportJobResult> watcher_;
   QFutureWatcher<ExportEstimateResult> estimate_watcher_;
   ExportJobInput running_;
+  QString estimating_model_;  // the model of the estimate that runs
   std::optional<ExportJobResult> last_export_;
   std::optional<JobEstimate> last_estimate_;
   QString last_error_;

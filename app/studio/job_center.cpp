@@ -23,6 +23,7 @@ int JobCenter::add_job(const QString& title, std::shared_ptr<CancelToken> cancel
   Job job;
   job.id = next_id_++;
   job.title = title;
+  if (running_count() > 0) job.stage = tr("waiting for the running job to end");
   job.cancel = std::move(cancel);
   job.clock.start();
   const int id = job.id;
@@ -49,10 +50,10 @@ int JobCenter::add_job(const QString& title, std::shared_ptr<CancelToken> cancel
   return id;
 }
 
-void JobCenter::finish_job(int id, const QString& error, bool cancelled, const QStringList& warnings) {
+void JobCenter::finish_job(int id, const QString& error, std::optional<bool> cancelled, const QStringList& warnings) {
   Job* j = find(id);
   if (!j) return;
-  const bool was_cancelled = cancelled || (j->cancel && j->cancel->cancelled());
+  const bool was_cancelled = cancelled ? *cancelled : j->cancel && j->cancel->cancelled();
   j->state = !error.isEmpty() && !was_cancelled ? State::Failed : was_cancelled ? State::Cancelled : State::Done;
   j->message = error;
   j->seconds = static_cast<double>(j->clock.elapsed()) / 1000.0;

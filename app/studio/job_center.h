@@ -20,8 +20,10 @@
 #include <QtConcurrent>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "app/studio/job_support.h"
 #include "app/studio/studio_settings.h"
 #include "core/jobs/progress.h"
 
@@ -59,24 +61,35 @@ class JobCenter : public QObject {
   // Cancels every running job and waits for it.
   ~JobCenter() override;
 
-  // Runs fn(progress, cancel) on the global pool; returns its future (one result).
+  // Runs fn(progress, cancel) on the heavy jobs' pool (job_support.h: one job at a time, the others
+  // waiting); returns its future, which always holds one result: an exception out of fn is a failed
+  // result naming it, and a job cancelled while it waited returns at once, cancelled.
   template <class R>
   QFuture<R> run(const QString& title, std::function<R(Progress&, const CancelToken&)> fn) {
     auto cancel = std::make_shared<CancelToken>();
-    QFuture<R> future = QtConcurrent::run([fn = std::move(fn), cancel](QPromise<R>& promise) {
+    QFuture<R> future = QtConcurrent::run(heavy_job_pool(), [fn = std::move(fn), cancel](QPromise<R>& promise) {
       use_studio_threads();  // the Settings' thread count (OpenMP keeps one per thread)
       promise.setProgressRange(0, kSteps);
       Progress progress([&promise](const ProgressUpdate& u) {
         promise.setProgressValueAndText(static_cast<int>(u.fraction * kSteps + 0.5), QString::fromStdString(u.stage));
       });
-      promise.addResult(fn(progress, *cancel));
+      if constexpr (requires(R r) { r.error = QString(); r.cancelled = true; }) {
+        if (cancel->cancelled()) {
+          R r{};
+          promise.addResult(job_failed(r, Error{ErrorCode::Cancelled, "cancelled"}));
+          return;
+        }
+        promise.addResult(run_guarded<R>([&] { return fn(progress, *cancel); }));
+      } else {
+        promise.addResult(fn(progress, *cancel));
+      }
     });
     const int id = add_job(title, cancel, QFuture<void>(future));
     auto* watcher = new QFutureWatcher<R>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, id] {
       const QFuture<R> f = watcher->future();
       QString error;
-      bool cancelled = false;
+      std::optional<bool> cancelled;  // what the result says, where it says it (a late Cancel does not undo a finished job)
       QStringList warnings;
       if (f.resultCount() > 0) {
         const R& r = f.result();
@@ -115,7 +128,8 @@ class JobCenter : public QObject {
 
  private:
   int add_job(const QString& title, std::shared_ptr<CancelToken> cancel, QFuture<void> future);
-  void finish_job(int id, const QString& error, bool cancelled, const QStringList& warnings);
+  // `cancelled`: the result's word; without one, whether the job's token was set.
+  void finish_job(int id, const QString& error, std::optional<bool> cancelled, const QStringList& warnings);
   Job* find(int id);
 
   std::vector<Job> jobs_;

@@ -29,4 +29,14 @@ Expected<LoadedModel> open_and_load(const QString& path, Progress& progress) {
   return LoadedModel{std::move(model), std::move(weights)};
 }
 
+QThreadPool* heavy_job_pool() {
+  static QThreadPool* pool = [] {
+    auto* p = new QThreadPool();  // lives as long as the process: jobs may still end while statics are destroyed
+    p->setMaxThreadCount(1);
+    p->setExpiryTimeout(-1);
+    return p;
+  }();
+  return pool;
+}
+
 }  // namespace lowbit

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <QString>
+#include <QThreadPool>
 #include <QStringList>
+#include <exception>
+#include <new>
 #include <string>
 
 #include "core/jobs/progress.h"
@@ -34,6 +37,30 @@ R job_failed(R& r, const Error& e) {
   r.error = qstr(e.message);
   return r;
 }
+
+// Runs `fn` and returns its result; an exception out of it (out of memory, an internal error) becomes
+// a failed result naming it rather than a future without a result, which would read as "done" and
+// throw again when waited for.
+template <class R, class F>
+R run_guarded(F&& fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    R r{};
+    return job_failed(r, Error{ErrorCode::OutOfMemory, "out of memory: the job needed more memory than this machine has free"});
+  } catch (const std::exception& e) {
+    R r{};
+    return job_failed(r, Error{ErrorCode::Format, std::string("internal error: ") + e.what()});
+  } catch (...) {
+    R r{};
+    return job_failed(r, Error{ErrorCode::Format, "internal error: an unknown exception"});
+  }
+}
+
+// The pool the heavy jobs (plan, compare, export, analyze) run on: one at a time, so that two jobs on
+// a large model do not hold two fp32 copies of it, and the global pool stays free for model opening
+// and the histograms. A job started while another runs waits for it.
+QThreadPool* heavy_job_pool();
 
 struct LoadedModel {
   Model model;

@@ -307,6 +307,7 @@ void MainWindow::close_model() {
   export_page_->set_model(nullptr);
   exports_.clear();
   notes_.clear();
+  jobs_->clear_issues();
   project_path_.clear();
   set_model_pages_enabled(false);
   close_action_->setEnabled(false);
@@ -366,6 +367,7 @@ void MainWindow::on_opened(std::shared_ptr<const OpenedModel> model) {
   export_page_->set_model(model_);
   exports_.clear();
   notes_.clear();
+  jobs_->clear_issues();  // the issues of the jobs on the model before (a project's own come back as notes)
   recent_->add(model_->path);
   set_model_pages_enabled(true);
   close_action_->setEnabled(true);
@@ -375,6 +377,10 @@ void MainWindow::on_opened(std::shared_ptr<const OpenedModel> model) {
                                  : tr("Opened %1 in %2 s").arg(model_->name, QLocale().toString(s, 'f', 1)),
                            8000);
   show_page(ModelPageIndex);
+  // The pending project is restored only onto its own model (not onto one dropped while it opened).
+  if (pending_project_ && QFileInfo(QFile::decodeName(pending_project_->model.c_str())).canonicalFilePath() !=
+                              QFileInfo(model_->path).canonicalFilePath())
+    pending_project_.reset();
   if (pending_project_) restore_project();
   else project_path_.clear();
   update_title();
@@ -474,9 +480,11 @@ Project MainWindow::project() const {
   p.calibration.seed = static_cast<uint64_t>(plan_page_->calibration_seed());
   p.analysis_dir = path_str(analyze_page_->views_dir());
   p.plan = plan_page_->plan_settings();
-  if (auto plan = plan_page_->current_layout()) p.layouts.push_back({"plan", std::move(*plan)});
+  // The Plan page's plan, or the "plan" layout a reopened project brought to Compare until there is one.
+  const auto plan = plan_page_->current_layout();
+  if (plan) p.layouts.push_back({"plan", *plan});
   for (const CompareCandidate& c : compare_page_->candidates())
-    if (c.name != "plan") p.layouts.push_back({c.name, c.layout});
+    if (c.name != "plan" || !plan) p.layouts.push_back({c.name, c.layout});
   if (!compare_page_->rows().empty()) {
     ProjectComparison cmp;
     cmp.text = path_str(compare_page_->evaluation_text());
@@ -510,8 +518,12 @@ bool MainWindow::open_project(const QString& path) {
     show_error(tr("Cannot open project"), tr("Could not open “%1”.").arg(file_label(path)), QString::fromStdString(p.error().message));
     return false;
   }
+  if (p->model.empty()) {
+    show_error(tr("Cannot open project"), tr("Could not open “%1”.").arg(file_label(path)), tr("The project names no model."));
+    return false;
+  }
   pending_project_ = std::move(*p);
-  project_path_ = path;
+  pending_project_path_ = path;  // the project's path only once its model has opened: a failed open keeps the one before
   open_path(QFile::decodeName(pending_project_->model.c_str()));
   return true;
 }
@@ -519,6 +531,7 @@ bool MainWindow::open_project(const QString& path) {
 void MainWindow::restore_project() {
   Project p = std::move(*pending_project_);
   pending_project_.reset();
+  project_path_ = pending_project_path_;
   if (!p.calibration_file.empty())
     plan_page_->set_calibration(QFile::decodeName(p.calibration_file.c_str()), static_cast<int>(p.calibration.samples),
                                 static_cast<int>(p.calibration.ctx), static_cast<int>(p.calibration.seed));

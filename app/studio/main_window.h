@@ -145,6 +145,7 @@ class MainWindow : public QMainWindow {
   JobCenter* jobs_ = nullptr;
   QString project_path_;
   std::optional<Project> pending_project_;  // restored once its model has opened
+  QString pending_project_path_;            // its file: the project's path once it is restored
   std::vector<ProjectExport> exports_;
   std::vector<std::string> notes_;
   QProgressBar* busy_bar_ = nullptr;

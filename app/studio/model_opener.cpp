@@ -67,7 +67,17 @@ void ModelOpener::open(const QString& path) {
 }
 
 void ModelOpener::start(const QString& path) {
-  watcher_.setFuture(QtConcurrent::run(open_model_summary, path));
+  watcher_.setFuture(QtConcurrent::run([path] {
+    try {  // an exception (out of memory on a huge checkpoint) is a failed open, not an abort in finish()
+      return open_model_summary(path);
+    } catch (const std::exception& e) {
+      OpenResult r;
+      r.path = path;
+      r.error = QString::fromStdString(std::string(dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : "internal error") +
+                                       ": " + e.what());
+      return r;
+    }
+  }));
 }
 
 void ModelOpener::finish() {

@@ -368,7 +368,12 @@ void ModelPage::start_histogram(const TensorInfo& tensor) {
     HistogramResult r;
     r.generation = generation;
     r.tensor = QString::fromStdString(tensor.name);
-    auto h = tensor_histogram(tensor, kHistogramBins, kHistogramMaxElements, cancel.get());
+    Expected<HistogramData> h = make_error(ErrorCode::Format, "");
+    try {
+      h = tensor_histogram(tensor, kHistogramBins, kHistogramMaxElements, cancel.get());
+    } catch (const std::exception& e) {  // a result, not an exception out of the job (it would abort in the slot)
+      h = make_error(ErrorCode::Format, std::string("cannot read the tensor: ") + e.what());
+    }
     if (h) {
       r.histogram = std::move(h).value();
     } else {

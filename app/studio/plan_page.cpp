@@ -404,9 +404,9 @@ bool PlanPage::start_plan() {
       if (u.eta_s >= 0) text += QCoreApplication::translate("lowbit::PlanPage", " — about %1 s left").arg(std::ceil(u.eta_s));
       promise.setProgressValueAndText(static_cast<int>(std::lround(u.fraction * kProgressSteps)), text);
     });
-    promise.addResult(run_plan_job(in, &progress, cancel.get()));
+    promise.addResult(run_guarded<PlanJobResult>([&] { return run_plan_job(in, &progress, cancel.get()); }));
   };
-  watcher_.setFuture(QtConcurrent::run(std::move(job)));
+  watcher_.setFuture(QtConcurrent::run(heavy_job_pool(), std::move(job)));
   update_controls();
   return true;
 }
@@ -443,6 +443,7 @@ void PlanPage::on_finished() {
     return;
   }
   result_ = r;
+  shown_ = running_;  // the settings of the plan shown, which a later plan that fails or is cancelled leaves as they are
   has_plan_ = true;
   meter_->set_budget(r.plan.budget_bytes, r.plan.parameters, std::exp(r.sensitivity.nll_ref));
   layer_model_->set_plan(r.plan, r.sensitivity, r.formats);  // announces the totals: the meter follows
@@ -488,10 +489,10 @@ std::optional<Layout> PlanPage::current_layout() const {
                       {"dnll_sum", t.dnll},
                       {"edited_tensors", edited},
                       {"calibration",
-                       {{"file", running_.calib_path.toStdString()},
-                        {"samples", running_.calib.samples},
-                        {"ctx", running_.calib.ctx},
-                        {"seed", running_.calib.seed}}}};
+                       {{"file", shown_.calib_path.toStdString()},
+                        {"samples", shown_.calib.samples},
+                        {"ctx", shown_.calib.ctx},
+                        {"seed", shown_.calib.seed}}}};
   return layout;
 }
 

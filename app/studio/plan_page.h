@@ -153,7 +153,8 @@ class PlanPage : public QWidget {
 
   QFutureWatcher<PlanJobResult> watcher_;
   std::shared_ptr<CancelToken> cancel_;
-  PlanJobInput running_;        // the settings of the running (then the shown) plan
+  PlanJobInput running_;        // the settings of the running plan
+  PlanJobInput shown_;          // … and of the plan shown
   PlanJobResult result_;        // the shown plan
   bool has_plan_ = false;
   QString cache_file_;

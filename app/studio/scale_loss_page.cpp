@@ -141,7 +141,7 @@ void ScaleLossPage::show_scales() {
     g.x = g.y = land->values;
     const size_t n = land->values.size();
     g.z.resize(n * n);
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < n && i < land->loss.size(); ++i)  // a foreign views file may hold fewer rows
       for (size_t j = 0; j < n && j < land->loss[i].size(); ++j) g.z[j * n + i] = land->loss[i][j];
     g.x_label = tr("c (block %1)").arg(land->block_a).toStdString();
     g.y_label = tr("c (block %1)").arg(land->block_b).toStdString();

@@ -9,6 +9,8 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QThread>
 #include <QMimeData>
 #include <QProcess>
 #include <QSettings>
@@ -19,6 +21,8 @@
 #include <QTest>
 #include <QTimer>
 #include <QUrl>
+#include <atomic>
+#include <stdexcept>
 
 #include "app/studio/analyze_page.h"
 #include "app/studio/compare_page.h"
@@ -29,6 +33,7 @@
 #include "app/studio/main_window.h"
 #include "app/studio/plan_page.h"
 #include "core/io/checkpoint.h"
+#include "core/io/project_file.h"
 #include "widgets/views/budget_meter.h"
 #include "widgets/views/layer_precision_model.h"
 #include "tests/app/studio/studio_test_support.h"
@@ -198,6 +203,84 @@ class StudioFlowTest : public QObject {
     QCOMPARE(p.exports.size(), size_t(1));
     QCOMPARE(p.exports[0].bytes, exporter->last_export()->bytes);
     QCOMPARE(p.comparison->rows[0].ppl, compare->rows()[0].ppl);
+  }
+
+  void a_job_that_throws_fails_naming_it_and_jobs_run_one_at_a_time() {
+    struct Result {
+      QString error;
+      bool cancelled = false;
+      int order = 0;
+    };
+    JobCenter jobs;
+    std::atomic<int> running{0}, most{0}, next{0};
+    auto work = [&](lowbit::Progress&, const lowbit::CancelToken&) {
+      most = std::max(most.load(), ++running);
+      QThread::msleep(50);
+      Result r;
+      r.order = ++next;
+      --running;
+      return r;
+    };
+    QFuture<Result> a = jobs.run<Result>(QStringLiteral("a"), work), b = jobs.run<Result>(QStringLiteral("b"), work);
+    QCOMPARE(jobs.jobs().back().stage, QStringLiteral("waiting for the running job to end"));
+    QFuture<Result> thrown = jobs.run<Result>(QStringLiteral("throws"), [](lowbit::Progress&, const lowbit::CancelToken&) -> Result {
+      throw std::runtime_error("a broken invariant");
+    });
+    QFuture<Result> cancelled = jobs.run<Result>(QStringLiteral("cancelled while waiting"), work);
+    jobs.cancel(jobs.jobs().back().id);
+    QTRY_VERIFY_WITH_TIMEOUT(jobs.running_count() == 0, kWorkTimeoutMs);
+    QCOMPARE(most.load(), 1);  // never two at once
+    QCOMPARE(a.result().order, 1);
+    QCOMPARE(b.result().order, 2);
+    QCOMPARE(thrown.resultCount(), 1);
+    QCOMPARE(thrown.result().error, QStringLiteral("internal error: a broken invariant"));
+    QCOMPARE(jobs.jobs()[2].state, JobCenter::State::Failed);
+    QVERIFY(cancelled.result().cancelled);
+    QCOMPARE(next.load(), 2);  // the cancelled one never ran
+    QCOMPARE(jobs.jobs()[3].state, JobCenter::State::Cancelled);
+  }
+
+  void a_project_whose_model_fails_to_open_is_not_saved_over() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    MainWindow window;
+    QVERIFY(open_demo(window));
+    const QString saved = dir.filePath(QStringLiteral("demo.lowbit"));
+    QVERIFY(window.save_project(saved));
+    // A project whose model is gone: its open fails, and Save still means the project saved before.
+    const QString moved = dir.filePath(QStringLiteral("moved.lowbit"));
+    QFile f(saved);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QByteArray json = f.readAll();
+    f.close();
+    json.replace(QFile::encodeName(QDir(demo_model()).absolutePath()), QByteArrayLiteral("/nonexistent/model"));
+    QFile m(moved);
+    QVERIFY(m.open(QIODevice::WriteOnly));
+    m.write(json);
+    m.close();
+    QSignalSpy failed(&window, &MainWindow::open_failed);
+    QVERIFY(window.open_project(moved));
+    QVERIFY(failed.wait(kWorkTimeoutMs) || failed.count() == 1);
+    QCOMPARE(window.project_path(), saved);
+  }
+
+  void a_reopened_project_keeps_its_plan_when_saved_again() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    MainWindow window;
+    QVERIFY(open_demo(window));
+    QVERIFY2(plan(window.plan_page(), 5.0), qPrintable(window.plan_page()->last_error()));
+    const QString first = dir.filePath(QStringLiteral("first.lowbit")), second = dir.filePath(QStringLiteral("second.lowbit"));
+    QVERIFY(window.save_project(first));
+    QSignalSpy opened(&window, &MainWindow::model_opened);
+    QVERIFY(window.open_project(first));
+    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
+    QVERIFY(window.save_project(second));
+    auto reread = lowbit::read_project(QFile::encodeName(second).toStdString());
+    QVERIFY(reread.has_value());
+    int plans = 0;
+    for (const auto& l : reread->layouts) plans += l.name == "plan" ? 1 : 0;
+    QCOMPARE(plans, 1);
   }
 
   void the_event_loop_stays_responsive_while_a_job_runs() {
