@@ -110,6 +110,7 @@ Expected<void> Device::open(const DeviceOptions& options) {
   std::vector<const char*> extensions;
   if (physical_.info.cooperative_matrix) {
     want_coop.cooperativeMatrix = VK_TRUE;
+    want12.vulkanMemoryModel = VK_TRUE;  // the cooperative shaders' memory model (nv_cooperative_matrix_usable checks it)
     want12.pNext = &want_coop;
     extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
     features_.cooperative_matrix = true;

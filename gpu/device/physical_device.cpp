@@ -78,7 +78,9 @@ bool nv_cooperative_matrix_usable(VkInstance instance, const PhysicalDevice& d) 
   features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
   features.pNext = &v12;
   vkGetPhysicalDeviceFeatures2(d.handle, &features);
-  if (!coop.cooperativeMatrix || !v12.shaderFloat16) return false;
+  // The cooperative shaders use the Vulkan memory model (GL_KHR_memory_scope_semantics, for their
+  // subgroup-scoped barriers): the device must offer it, and the device is created with it on.
+  if (!coop.cooperativeMatrix || !v12.shaderFloat16 || !v12.vulkanMemoryModel) return false;
 
   VkPhysicalDeviceCooperativeMatrixPropertiesNV stages{};
   stages.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV;

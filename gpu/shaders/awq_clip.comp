@@ -38,15 +38,17 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #include "common/grid.glsl"
 #include "common/int_grid.glsl"
 
+// d, c and e carry values from one invocation of a workgroup to another (memoryBarrierBuffer, then
+// barrier): GLSL makes such writes visible only for coherent buffers.
 layout(std430, set = 0, binding = 0) readonly buffer WBuf { float w[]; };           // [rows, cols]
 layout(std430, set = 0, binding = 1) readonly buffer HBuf { float h[]; };           // [cols, cols]
 layout(std430, set = 0, binding = 2) readonly buffer RatioBuf { float ratios[]; };  // [steps + 1], ratios[0] = 1
-layout(std430, set = 0, binding = 3) buffer DBuf { float d[]; };                    // [batch, cols]
-layout(std430, set = 0, binding = 4) buffer CBuf { double c[]; };                   // [batch, cols]
+layout(std430, set = 0, binding = 3) coherent buffer DBuf { float d[]; };           // [batch, cols]
+layout(std430, set = 0, binding = 4) coherent buffer CBuf { double c[]; };          // [batch, cols]
 layout(std430, set = 0, binding = 5) writeonly buffer CodeBuf { uint codes[]; };    // [rows, cols]
 layout(std430, set = 0, binding = 6) writeonly buffer GridBuf { float grids[]; };   // [rows, groups] × (scale, zero)
 layout(std430, set = 0, binding = 7) writeonly buffer StatBuf { double stats[]; };  // [rows] × (before, after, Σ ratio)
-layout(std430, set = 0, binding = 8) buffer EBuf { double e[]; };                   // [batch, cols]
+layout(std430, set = 0, binding = 8) coherent buffer EBuf { double e[]; };          // [batch, cols]
 
 // Mirrored by AwqClipPush in gpu/ops/awq_clip_op.cpp.
 layout(push_constant) uniform Params {
