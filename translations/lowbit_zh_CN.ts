@@ -523,6 +523,18 @@
         <source>A comparison is already running.</source>
         <translation>已有一个比较正在运行。</translation>
     </message>
+    <message>
+        <source>Size against perplexity</source>
+        <translation>文件大小与困惑度</translation>
+    </message>
+    <message>
+        <source>Compare layouts to see their size against their perplexity</source>
+        <translation>比较布局后，可在此查看其文件大小与困惑度的关系</translation>
+    </message>
+    <message>
+        <source>No compared layout has a GGUF size to chart</source>
+        <translation>所比较的布局均没有可绘制的 GGUF 文件大小</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::ComparisonChart</name>
@@ -1024,10 +1036,6 @@ cell of rows %1–%2, columns %3–%4: max %5</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <source>Time left</source>
-        <translation>剩余时间</translation>
-    </message>
-    <message>
         <source>Clear finished</source>
         <translation>清除已结束的任务</translation>
     </message>
@@ -1036,8 +1044,12 @@ cell of rows %1–%2, columns %3–%4: max %5</source>
         <translation>取消</translation>
     </message>
     <message>
-        <source> s</source>
-        <translation> 秒</translation>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>took %1 s</source>
+        <translation>用时 %1 秒</translation>
     </message>
 </context>
 <context>

@@ -384,18 +384,7 @@ Expected<ReportSummary> write_report_pdf(const Project& project, const fs::path&
     if (project.comparison && !project.comparison->rows.empty()) {
       flow.html(summary_table(*project.comparison));
       ComparisonChart chart;
-      ComparisonData data;
-      data.title = "Size against perplexity";
-      for (const CompareRow& r : project.comparison->rows) {
-        LayoutPoint pt;
-        pt.name = r.name;
-        pt.bytes = r.file_bytes ? static_cast<double>(*r.file_bytes) : 0;
-        pt.perplexity = r.ppl;
-        pt.bits_per_weight = r.bits_whole_file ? r.bits_per_weight : 0;
-        pt.uniform = !Format::parse(r.name) ? false : true;
-        data.layouts.push_back(pt);
-      }
-      chart.set_comparison(std::move(data));
+      chart.set_comparison(comparison_data(project.comparison->rows, "Size against perplexity"));
       flow.chart(chart.plot(), 0.45);
     }
     if (cancelled()) {

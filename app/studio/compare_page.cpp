@@ -16,6 +16,7 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -27,6 +28,7 @@
 #include "core/calib/calibration.h"
 #include "core/io/mapped_file.h"
 #include "core/model/model.h"
+#include "widgets/plots/comparison_chart.h"
 
 namespace lowbit {
 
@@ -174,11 +176,20 @@ void ComparePage::build_ui() {
   table_->setSortingEnabled(true);
   table_->horizontalHeader()->setSectionResizeMode(kName, QHeaderView::Stretch);
 
+  chart_ = new ComparisonChart(this);  // size against perplexity, beside the table
+  chart_->setObjectName(QStringLiteral("compareChart"));
+  chart_->setMinimumWidth(320);
+  auto* results = new QSplitter(Qt::Horizontal, this);
+  results->addWidget(table_);
+  results->addWidget(chart_);
+  results->setStretchFactor(0, 3);
+  results->setStretchFactor(1, 2);
+
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(24, 18, 24, 18);
   layout->addLayout(top);
   layout->addLayout(run_row);
-  layout->addWidget(table_, 1);
+  layout->addWidget(results, 1);
   retranslate();
 }
 
@@ -376,7 +387,14 @@ void ComparePage::show_rows() {
     const CompareRow& r = rows_[static_cast<size_t>(i)];
     table_->setItem(i, kName, new QTableWidgetItem(qstr(r.name)));
     table_->setItem(i, kMethod, new QTableWidgetItem(QString::fromLatin1(quant_method_name(r.method))));
-    table_->setItem(i, kBytes, r.file_bytes ? number(static_cast<double>(*r.file_bytes)) : new QTableWidgetItem(tr("—")));
+    if (r.file_bytes) {  // a whole number (a double would show as 3.62822e+06), sorted as one
+      auto* bytes = new QTableWidgetItem;
+      bytes->setData(Qt::DisplayRole, static_cast<qulonglong>(*r.file_bytes));
+      bytes->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      table_->setItem(i, kBytes, bytes);
+    } else {
+      table_->setItem(i, kBytes, new QTableWidgetItem(tr("—")));
+    }
     table_->setItem(i, kBpw, number(std::round(r.bits_per_weight * 1000) / 1000));
     table_->setItem(i, kPpl, number(std::round(r.ppl * 10000) / 10000));
     table_->setItem(i, kPredicted, r.predicted_ppl ? number(std::round(*r.predicted_ppl * 10000) / 10000) : new QTableWidgetItem);
@@ -387,6 +405,10 @@ void ComparePage::show_rows() {
   }
   table_->setSortingEnabled(true);
   table_->resizeColumnsToContents();
+  chart_->set_comparison(comparison_data(rows_, tr("Size against perplexity").toStdString()));
+  if (chart_->uniform_count() + chart_->plan_count() == 0)
+    chart_->show_placeholder(rows_.empty() ? tr("Compare layouts to see their size against their perplexity")
+                                           : tr("No compared layout has a GGUF size to chart"));
 }
 
 void ComparePage::fail(const QString& message) {

@@ -58,7 +58,7 @@ JobsPanel::JobsPanel(JobCenter* center, QWidget* parent) : QWidget(parent), cent
 }
 
 void JobsPanel::retranslate() {
-  tree_->setHeaderLabels({tr("Job"), tr("Progress"), tr("Stage"), tr("Time left"), QString()});
+  tree_->setHeaderLabels({tr("Job"), tr("Progress"), tr("Stage"), tr("Time"), QString()});
   clear_->setText(tr("Clear finished"));
   rebuild();  // the Cancel buttons, states and times
 }
@@ -111,7 +111,7 @@ void JobsPanel::refresh(int id) {
     item->setText(kStage, running ? j->stage : j->state == JobCenter::State::Failed ? j->message : JobCenter::state_name(j->state));
     item->setToolTip(kStage, item->text(kStage));
     item->setText(kEta, running ? JobCenter::eta_text(j->eta_s())
-                                : QLocale().toString(j->seconds, 'f', 1) + tr(" s"));
+                                : tr("took %1 s").arg(QLocale().toString(j->seconds, 'f', 1)));
     if (auto* cancel = qobject_cast<QPushButton*>(tree_->itemWidget(item, kCancel))) {
       cancel->setEnabled(running && !(j->cancel && j->cancel->cancelled()));
       if (!running) tree_->removeItemWidget(item, kCancel);

@@ -5,6 +5,7 @@
 #include <QTextStream>
 
 #include "app/studio/analyze_page.h"
+#include "app/studio/compare_page.h"
 #include "app/studio/hessian_page.h"
 #include "app/studio/main_window.h"
 #include "app/studio/model_page.h"
@@ -77,6 +78,20 @@ void StudioTour::visit(int page) {
     }
     return;
   }
+  if (page == MainWindow::ComparePageIndex) {
+    // The plan against three uniform formats on a few short windows: the table and the chart filled.
+    ComparePage* cp = window_->compare_page();
+    cp->add_plan();
+    cp->set_uniform_formats({QStringLiteral("q4_k"), QStringLiteral("q6_k"), QStringLiteral("q8_0")});
+    cp->set_evaluation(cp->evaluation_text(), 64, 4);
+    window_->show_page(page);
+    connect(cp, &ComparePage::compare_finished, this, [this, page] { on_page_ready(page); }, Qt::SingleShotConnection);
+    if (!cp->start_compare()) {
+      disconnect(cp, &ComparePage::compare_finished, this, nullptr);
+      on_page_ready(page);
+    }
+    return;
+  }
   if (page == MainWindow::HessianPageIndex && window_->model() && window_->model()->config) {
     // The last block's FFN input: block 0 has no earlier blocks, so its levels would all look alike.
     window_->hessian_page()->select_layer(window_->model()->config->n_layers - 1, LinearInput::kDown);
@@ -86,8 +101,8 @@ void StudioTour::visit(int page) {
 }
 
 void StudioTour::on_page_ready(int page) {
-  // Deferred by one turn of the event loop so that queued plot replots and layouts land first.
-  QTimer::singleShot(0, this, [this, page] {
+  // Deferred so that the plots' batched replots (a timer, then a queued replot) and layouts land first.
+  QTimer::singleShot(150, this, [this, page] {
     if (finished_) return;
     const QString file = QDir(out_dir_).filePath(QStringLiteral("%1-%2.png").arg(page + 1, 2, 10, QLatin1Char('0'))
                                                      .arg(MainWindow::page_key(page)));

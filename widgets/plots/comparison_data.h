@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/eval/compare.h"
+
 namespace lowbit {
 
 struct LayoutPoint {
@@ -22,5 +24,10 @@ struct ComparisonData {
   double baseline_perplexity = 0;  // the unquantized model's; 0: no reference line
   std::string title;
 };
+
+// The chart's points of a comparison's rows (the Compare page's and the report's): a row named after
+// a format is a uniform layout, any other a plan; the size is the GGUF export's (rows without one are
+// left out by the chart), bits per weight shown only where they cover the whole file.
+ComparisonData comparison_data(const std::vector<CompareRow>& rows, const std::string& title);
 
 }  // namespace lowbit

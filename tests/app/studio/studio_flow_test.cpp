@@ -34,6 +34,7 @@
 #include "app/studio/plan_page.h"
 #include "core/io/checkpoint.h"
 #include "core/io/project_file.h"
+#include "widgets/plots/comparison_chart.h"
 #include "widgets/views/budget_meter.h"
 #include "widgets/views/layer_precision_model.h"
 #include "tests/app/studio/studio_test_support.h"
@@ -145,8 +146,12 @@ class StudioFlowTest : public QObject {
       QVERIFY(r.file_bytes.has_value());
       QVERIFY(r.kld.has_value());
     }
-    // The plan is smaller than uniform q8_0.
+    // The plan is smaller than uniform q8_0; the chart shows both: one plan, one uniform format.
     QVERIFY(*compare->rows()[0].file_bytes < *compare->rows()[1].file_bytes);
+    QVERIFY(compare->chart() != nullptr);
+    QCOMPARE(compare->chart()->plan_count(), 1);
+    QCOMPARE(compare->chart()->uniform_count(), 1);
+    QVERIFY(!compare->chart()->placeholder_visible());
     const JobCenter* jobs = window.jobs();
     QVERIFY(!jobs->jobs().empty());
     QCOMPARE(jobs->jobs().back().state, JobCenter::State::Done);
