@@ -817,6 +817,18 @@
         <source>Wrote %1 (from %2, the model open before).</source>
         <translation>已写入 %1（来自 %2，即之前打开的模型）。</translation>
     </message>
+    <message>
+        <source>Choose a layout file.</source>
+        <translation>请选择一个布局文件。</translation>
+    </message>
+    <message>
+        <source>Exporting to %1, calibrated on %2…</source>
+        <translation>正在导出到 %1，校准文本为 %2…</translation>
+    </message>
+    <message>
+        <source>no text (none found)</source>
+        <translation>无文本（未找到）</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::HeatmapPlot</name>

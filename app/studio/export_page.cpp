@@ -273,6 +273,10 @@ std::optional<ExportJobInput> ExportPage::job_input() {
     in.layout_name = tr("current plan");
   } else {
     const QString file = QDir::fromNativeSeparators(layout_file_->text().trimmed());
+    if (file.isEmpty()) {
+      fail(tr("Choose a layout file."));
+      return std::nullopt;
+    }
     auto l = read_layout(path_str(file));
     if (!l) {
       fail(qstr(l.error().message));
@@ -306,7 +310,12 @@ bool ExportPage::start_export() {
   auto in = job_input();
   if (!in) return false;
   running_ = *in;
-  status_->setText(tr("Exporting to %1…").arg(QDir::toNativeSeparators(in->out_path)));
+  if (in->layout.method == QuantMethod::Rtn)
+    status_->setText(tr("Exporting to %1…").arg(QDir::toNativeSeparators(in->out_path)));
+  else  // the calibration text is the layout's, else one found beside the model (or the demo's): say which
+    status_->setText(tr("Exporting to %1, calibrated on %2…")
+                         .arg(QDir::toNativeSeparators(in->out_path),
+                              in->calib_path.isEmpty() ? tr("no text (none found)") : QDir::toNativeSeparators(in->calib_path)));
   set_idle(false);
   watcher_.setFuture(jobs_->run<ExportJobResult>(
       tr("Export %1").arg(QFileInfo(in->out_path).fileName()),
