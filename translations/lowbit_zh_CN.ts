@@ -1665,10 +1665,6 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <translation>正在测量敏感度…</translation>
     </message>
     <message>
-        <source> — about %1 s left</source>
-        <translation> — 大约还剩 %1 秒</translation>
-    </message>
-    <message>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
@@ -1733,6 +1729,10 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
     <message>
         <source>Measured on the GPU (Vulkan).</source>
         <translation>已在 GPU（Vulkan）上测量。</translation>
+    </message>
+    <message>
+        <source>Plan %1</source>
+        <translation>规划 %1</translation>
     </message>
 </context>
 <context>

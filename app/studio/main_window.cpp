@@ -65,7 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     scale_loss_page_->set_views(views);
     outlier_page_->set_views(views);
   });
-  plan_page_ = new PlanPage(this);
+  plan_page_ = new PlanPage(jobs_, this);
   compare_page_ = new ComparePage(jobs_, this);
   export_page_ = new ExportPage(jobs_, this);
   auto plan_source = [this] { return plan_page_->current_layout(); };

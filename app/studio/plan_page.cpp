@@ -30,6 +30,7 @@
 #include <cmath>
 
 #include "app/backend/backend_device.h"
+#include "app/studio/job_center.h"
 #include "app/studio/job_support.h"
 #include "app/studio/studio_paths.h"
 #include "app/studio/studio_settings.h"
@@ -102,7 +103,7 @@ PlanJobResult run_plan_job(const PlanJobInput& in, Progress* progress, const Can
   return r;
 }
 
-PlanPage::PlanPage(QWidget* parent) : QWidget(parent) {
+PlanPage::PlanPage(JobCenter* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
   const QString cache_dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
   if (!cache_dir.isEmpty()) cache_file_ = QDir(cache_dir).filePath(QStringLiteral("sensitivity-cache.json"));
   build_ui();
@@ -114,7 +115,7 @@ PlanPage::PlanPage(QWidget* parent) : QWidget(parent) {
 }
 
 PlanPage::~PlanPage() {
-  if (cancel_) cancel_->cancel();
+  if (busy()) jobs_->cancel(job_id_);
   watcher_.waitForFinished();
 }
 
@@ -294,7 +295,7 @@ void PlanPage::on_budget_kind_changed() {
 }
 
 void PlanPage::set_model(std::shared_ptr<const OpenedModel> model) {
-  if (cancel_) cancel_->cancel();  // its answer is for another model; on_finished drops it
+  if (busy()) jobs_->cancel(job_id_);  // its answer is for another model; on_finished drops it
   model_ = std::move(model);
   has_plan_ = false;
   result_ = {};
@@ -393,27 +394,21 @@ bool PlanPage::start_plan() {
   }
 
   running_ = in;
-  cancel_ = std::make_shared<CancelToken>();
+  cancelling_ = false;
   progress_->setValue(0);
   status_->setText(tr("Measuring sensitivities…"));
-  auto job = [in, cancel = cancel_](QPromise<PlanJobResult>& promise) {
-    use_studio_threads();
-    promise.setProgressRange(0, kProgressSteps);
-    Progress progress([&promise](const ProgressUpdate& u) {
-      QString text = qstr(u.stage);
-      if (u.eta_s >= 0) text += QCoreApplication::translate("lowbit::PlanPage", " — about %1 s left").arg(std::ceil(u.eta_s));
-      promise.setProgressValueAndText(static_cast<int>(std::lround(u.fraction * kProgressSteps)), text);
-    });
-    promise.addResult(run_guarded<PlanJobResult>([&] { return run_plan_job(in, &progress, cancel.get()); }));
-  };
-  watcher_.setFuture(QtConcurrent::run(heavy_job_pool(), std::move(job)));
+  watcher_.setFuture(jobs_->run<PlanJobResult>(tr("Plan %1").arg(model_->name), [in](Progress& progress, const CancelToken& cancel) {
+    return run_plan_job(in, &progress, &cancel);
+  }));
+  job_id_ = jobs_->jobs().back().id;
   update_controls();
   return true;
 }
 
 void PlanPage::cancel_plan() {
-  if (!busy() || !cancel_) return;
-  cancel_->cancel();
+  if (!busy()) return;
+  jobs_->cancel(job_id_);
+  cancelling_ = true;
   status_->setText(tr("Cancelling…"));
   cancel_button_->setEnabled(false);
 }
@@ -421,7 +416,7 @@ void PlanPage::cancel_plan() {
 void PlanPage::on_finished() {
   const PlanJobResult r = watcher_.future().resultCount() > 0 ? watcher_.result() : PlanJobResult{};
   const bool stale = !model_ || running_.model_path != model_->path;
-  cancel_.reset();
+  cancelling_ = false;
   update_controls();
   if (stale) {
     status_->clear();
@@ -553,7 +548,7 @@ void PlanPage::choose_save_path() {
 void PlanPage::update_controls() {
   const bool running = busy();
   plan_button_->setEnabled(model_ && !running);
-  cancel_button_->setEnabled(running && cancel_ && !cancel_->cancelled());
+  cancel_button_->setEnabled(running && !cancelling_);
   save_button_->setEnabled(has_plan_ && !running);
   progress_->setVisible(running || progress_->value() > 0);
   table_->setEnabled(!running);

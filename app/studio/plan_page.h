@@ -34,6 +34,8 @@ class QTableView;
 
 namespace lowbit {
 
+class JobCenter;
+
 class BudgetMeter;
 class LayerPrecisionModel;
 
@@ -66,7 +68,8 @@ class PlanPage : public QWidget {
   Q_OBJECT
 
  public:
-  explicit PlanPage(QWidget* parent = nullptr);
+  // Plans run as `jobs`' jobs (the Jobs dock lists them, the issues panel gets their warnings).
+  explicit PlanPage(JobCenter* jobs, QWidget* parent = nullptr);
   ~PlanPage() override;
 
   void set_model(std::shared_ptr<const OpenedModel> model);
@@ -152,7 +155,9 @@ class PlanPage : public QWidget {
   LayerPrecisionModel* layer_model_ = nullptr;
 
   QFutureWatcher<PlanJobResult> watcher_;
-  std::shared_ptr<CancelToken> cancel_;
+  JobCenter* jobs_ = nullptr;
+  int job_id_ = 0;          // the running plan's row in the JobCenter
+  bool cancelling_ = false;
   PlanJobInput running_;        // the settings of the running plan
   PlanJobInput shown_;          // … and of the plan shown
   PlanJobResult result_;        // the shown plan
