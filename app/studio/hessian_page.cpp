@@ -43,7 +43,7 @@ HessianPage::HessianPage(QWidget* parent) : QWidget(parent) {
   controls->addWidget(spectrum_kind_);
   controls->addStretch(1);
   connect(layer_, &QComboBox::currentIndexChanged, this, [this] { show_layer(); });
-  connect(spectrum_kind_, &QComboBox::currentIndexChanged, this, [this] { show_layer(); });
+  connect(spectrum_kind_, &QComboBox::currentIndexChanged, this, [this] { show_spectra(); });  // the heatmaps stay
 
   heatmap_row_ = new QWidget(this);
   auto* row = new QGridLayout(heatmap_row_);
@@ -147,8 +147,6 @@ void HessianPage::show_layer() {
   }
   last_error_.clear();
   const auto [block, input] = layers_[static_cast<size_t>(index)];
-  const bool eigen = spectrum_kind_->currentIndex() == 0;
-  std::vector<SeriesData> spectra;
   QList<ColourMapPlot*> shared;
   for (size_t l = 0; l < levels_.size(); ++l) {
     const std::string& level = levels_[l];
@@ -169,8 +167,6 @@ void HessianPage::show_layer() {
     heatmaps_[l]->set_value_label(QStringLiteral("|H|"));
     heatmaps_[l]->set_matrix(std::move(m));
     shared << heatmaps_[l];
-    auto values = eigen ? views_->hessian_eigenvalues(block, input, level) : views_->hessian_diag(block, input, level);
-    if (values) spectra.push_back(sorted_spectrum(title.toStdString(), to_double(*values)));
     if (c) {
       const int row = table_->rowCount();
       table_->insertRow(row);
@@ -180,6 +176,19 @@ void HessianPage::show_layer() {
     }
   }
   if (shared.size() > 1) ColourMapPlot::share_colour_range(shared);
+  show_spectra();
+}
+
+void HessianPage::show_spectra() {
+  const int index = layer_->currentIndex();
+  if (!views_ || index < 0 || index >= layer_count()) return;
+  const auto [block, input] = layers_[static_cast<size_t>(index)];
+  const bool eigen = spectrum_kind_->currentIndex() == 0;
+  std::vector<SeriesData> spectra;
+  for (const std::string& level : levels_) {
+    auto values = eigen ? views_->hessian_eigenvalues(block, input, level) : views_->hessian_diag(block, input, level);
+    if (values) spectra.push_back(sorted_spectrum(level_title(level).toStdString(), to_double(*values)));
+  }
   spectrum_->set_axis_labels(tr("rank"), eigen ? tr("eigenvalue") : tr("diagonal entry"));
   spectrum_->set_spectra(std::move(spectra));
 }

@@ -48,6 +48,8 @@ class HessianPage : public QWidget {
  private:
   void retranslate();
   void show_layer();
+  void show_spectra();  // the spectrum plot alone (the eigenvalue/diagonal toggle)
+
   QString level_title(const std::string& level) const;
 
   std::shared_ptr<const ViewsFile> views_;
