@@ -70,12 +70,7 @@ void StudioTour::visit(int page) {
     // A quick plan (few, short windows) so that the shot shows a filled table and meter.
     PlanPage* pp = window_->plan_page();
     pp->set_calibration(pp->calibration_file(), 4, 64);
-    window_->show_page(page);
-    connect(pp, &PlanPage::plan_finished, this, [this, page] { on_page_ready(page); }, Qt::SingleShotConnection);
-    if (!pp->start_plan()) {
-      disconnect(pp, &PlanPage::plan_finished, this, nullptr);
-      on_page_ready(page);
-    }
+    shoot_after(page, pp, &PlanPage::plan_finished, [pp] { return pp->start_plan(); });
     return;
   }
   if (page == MainWindow::ComparePageIndex) {
@@ -84,12 +79,7 @@ void StudioTour::visit(int page) {
     cp->add_plan();
     cp->set_uniform_formats({QStringLiteral("q4_k"), QStringLiteral("q6_k"), QStringLiteral("q8_0")});
     cp->set_evaluation(cp->evaluation_text(), 64, 4);
-    window_->show_page(page);
-    connect(cp, &ComparePage::compare_finished, this, [this, page] { on_page_ready(page); }, Qt::SingleShotConnection);
-    if (!cp->start_compare()) {
-      disconnect(cp, &ComparePage::compare_finished, this, nullptr);
-      on_page_ready(page);
-    }
+    shoot_after(page, cp, &ComparePage::compare_finished, [cp] { return cp->start_compare(); });
     return;
   }
   if (page == MainWindow::HessianPageIndex && window_->model() && window_->model()->config) {
@@ -98,6 +88,16 @@ void StudioTour::visit(int page) {
   }
   window_->show_page(page);
   on_page_ready(page);
+}
+
+template <class Page>
+void StudioTour::shoot_after(int page, Page* sender, void (Page::*finished)(bool), const std::function<bool()>& start) {
+  window_->show_page(page);
+  connect(sender, finished, this, [this, page] { on_page_ready(page); }, Qt::SingleShotConnection);
+  if (!start()) {
+    disconnect(sender, finished, this, nullptr);
+    on_page_ready(page);
+  }
 }
 
 void StudioTour::on_page_ready(int page) {

@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
+#include <functional>
 
 namespace lowbit {
 
@@ -30,6 +31,10 @@ class StudioTour : public QObject {
  private:
   void visit(int page);
   void on_page_ready(int page);
+  // Shows `page`, starts its job and shoots it when `finished` comes (at once if the job did not start:
+  // the shot then shows why).
+  template <class Page>
+  void shoot_after(int page, Page* sender, void (Page::*finished)(bool), const std::function<bool()>& start);  // tour.cpp
   void fail(const QString& message);
   void done(int code);
 
