@@ -1362,6 +1362,20 @@ Set LOWBIT_DEMO_MODEL to a checkpoint folder or file to use another one.</source
         <source>The project names no model.</source>
         <translation>该项目未指定模型。</translation>
     </message>
+    <message>
+        <source>Quit Lowbit Studio</source>
+        <translation>退出 Lowbit Studio</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) still running: quitting cancels them and their work is lost (an export keeps its finished blocks for the next export of the same layout).</source>
+        <translation>
+            <numerusform>仍有 %n 个任务在运行：退出会取消它们，其工作将丢失（导出会保留已完成的块，供同一布局的下一次导出继续使用）。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
 </context>
 <context>
     <name>lowbit::ModelOpener</name>

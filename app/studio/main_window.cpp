@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -14,9 +15,11 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTimer>
 
 #include "app/studio/analyze_page.h"
 #include "app/studio/compare_page.h"
@@ -404,6 +407,30 @@ void MainWindow::show_error(const QString& title, const QString& text, const QSt
   error_box_->setInformativeText(details);
   error_box_->setAttribute(Qt::WA_DeleteOnClose);
   error_box_->open();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  const int running = jobs_->running_count();
+  if (running == 0 || quit_confirmed_) {
+    jobs_->cancel_all();
+    event->accept();
+    return;
+  }
+  event->ignore();
+  if (quit_box_) return;  // already asking
+  quit_box_ = new QMessageBox(QMessageBox::Question, tr("Quit Lowbit Studio"),
+                              tr("%n job(s) still running: quitting cancels them and their work is lost (an export keeps its "
+                                 "finished blocks for the next export of the same layout).",
+                                 nullptr, running),
+                              QMessageBox::NoButton, this);
+  QPushButton* quit = quit_box_->addButton(tr("Quit"), QMessageBox::DestructiveRole);
+  quit_box_->addButton(QMessageBox::Cancel);
+  quit_box_->setAttribute(Qt::WA_DeleteOnClose);
+  connect(quit, &QPushButton::clicked, this, [this] {
+    quit_confirmed_ = true;
+    QTimer::singleShot(0, this, &QWidget::close);
+  });
+  quit_box_->open();
 }
 
 void MainWindow::set_busy(bool busy) {

@@ -108,6 +108,9 @@ class MainWindow : public QMainWindow {
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
   void changeEvent(QEvent* event) override;
+  // With jobs running, closing asks first (their work would be lost); the question does not block
+  // the event loop: Quit there closes again, with the jobs cancelled.
+  void closeEvent(QCloseEvent* event) override;
 
  private:
   void build_menus();
@@ -168,6 +171,8 @@ class MainWindow : public QMainWindow {
   QAction* close_action_ = nullptr;
   QAction* save_project_action_ = nullptr;
   QPointer<QMessageBox> error_box_;
+  QPointer<QMessageBox> quit_box_;  // "jobs are running: quit anyway?"
+  bool quit_confirmed_ = false;
   QString last_error_;
   bool busy_shown_ = false;
 };

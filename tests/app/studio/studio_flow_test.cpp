@@ -6,11 +6,12 @@
 // project saved and reopened. Also: the event loop stays responsive while a job runs (the longest gap
 // between 10 ms timer ticks stays under 100 ms), and Cancel stops an export within a second,
 // leaving no file behind.
+#include <QAbstractButton>
 #include <QDir>
 #include <QDropEvent>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QThread>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QProcess>
 #include <QSettings>
@@ -19,6 +20,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QTimer>
 #include <QUrl>
 #include <atomic>
@@ -61,6 +63,24 @@ void drop_on(QWidget& target, const QString& path) {
   QCoreApplication::sendEvent(&target, &enter);
   QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
   QCoreApplication::sendEvent(&target, &drop);
+}
+
+// Starts a GPTQ export of the demo on many calibration windows into `out` (its layout written to
+// `dir`): long enough to cancel, or to quit, in the middle.
+bool start_long_export(MainWindow& window, const QString& dir, const QString& out) {
+  lowbit::Layout layout;
+  auto ck = lowbit::Checkpoint::open(QFile::encodeName(demo_model()).toStdString());
+  if (!ck) return false;
+  layout.method = lowbit::QuantMethod::Gptq;
+  for (const auto& t : (*ck)->tensors())
+    if (t.shape.size() == 2 && t.name.find("layers.") != std::string::npos) layout.tensors[t.name] = *lowbit::Format::parse("q4_k");
+  layout.predicted = {{"calibration", {{"samples", 256}, {"ctx", 128}}}};
+  const QString layout_path = QDir(dir).filePath(QStringLiteral("gptq.layout.json"));
+  if (!lowbit::write_layout(layout, QFile::encodeName(layout_path).toStdString())) return false;
+  ExportPage* exporter = window.export_page();
+  if (!exporter->set_layout_file(layout_path)) return false;
+  exporter->set_target(lowbit::ExportTarget::Gguf, out);
+  return exporter->start_export();
 }
 
 bool plan(PlanPage* page, double bpw) {
@@ -323,27 +343,11 @@ class StudioFlowTest : public QObject {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     MainWindow window;
-    QSignalSpy opened(&window, &MainWindow::model_opened);
-    window.open_path(demo_model());
-    QVERIFY(opened.wait(kWorkTimeoutMs) || opened.count() == 1);
-    // A GPTQ layout on many calibration windows: long enough to cancel in the middle.
-    lowbit::Layout layout;
-    {
-      auto ck = lowbit::Checkpoint::open(QFile::encodeName(demo_model()).toStdString());
-      QVERIFY(ck.has_value());
-      layout.method = lowbit::QuantMethod::Gptq;
-      for (const auto& t : (*ck)->tensors())
-        if (t.shape.size() == 2 && t.name.find("layers.") != std::string::npos) layout.tensors[t.name] = *lowbit::Format::parse("q4_k");
-      layout.predicted = {{"calibration", {{"samples", 256}, {"ctx", 128}}}};
-    }
-    const QString layout_path = dir.filePath(QStringLiteral("gptq.layout.json"));
-    QVERIFY(lowbit::write_layout(layout, QFile::encodeName(layout_path).toStdString()).has_value());
-    ExportPage* exporter = window.export_page();
-    QVERIFY(exporter->set_layout_file(layout_path));
+    QVERIFY(open_demo(window));
     const QString out = dir.filePath(QStringLiteral("cancelled.gguf"));
-    exporter->set_target(lowbit::ExportTarget::Gguf, out);
+    ExportPage* exporter = window.export_page();
     QSignalSpy finished(exporter, &ExportPage::export_finished);
-    QVERIFY2(exporter->start_export(), qPrintable(exporter->last_error()));
+    QVERIFY(start_long_export(window, dir.path(), out));
     JobCenter* jobs = window.jobs();
     const int id = jobs->jobs().back().id;
     // Cancel once the job is under way (past opening the model).
@@ -360,6 +364,27 @@ class StudioFlowTest : public QObject {
     QVERIFY(!QFileInfo::exists(out));
     QVERIFY2(!QFileInfo::exists(out + QStringLiteral(".resume")), "a cancelled export keeps no resume folder");
     QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot).size(), qsizetype(1));  // only the layout
+  }
+
+  void quitting_with_a_job_running_asks_first() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    MainWindow window;
+    window.show();
+    QVERIFY(open_demo(window));
+    QVERIFY(start_long_export(window, dir.path(), dir.filePath(QStringLiteral("quit.gguf"))));
+    QVERIFY(!window.close());  // a question instead, which does not block the event loop
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((box = window.findChild<QMessageBox*>()) != nullptr && box->isVisible(), 5000);
+    QVERIFY(window.isVisible());
+    QAbstractButton* quit = nullptr;
+    for (QAbstractButton* b : box->buttons())
+      if (box->buttonRole(b) == QMessageBox::DestructiveRole) quit = b;
+    QVERIFY(quit != nullptr);
+    quit->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isVisible(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs()->running_count() == 0, kWorkTimeoutMs);
+    QCOMPARE(window.jobs()->jobs().back().state, JobCenter::State::Cancelled);
   }
 };
 
