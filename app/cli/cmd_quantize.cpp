@@ -89,7 +89,8 @@ int quantize_or_export(const std::vector<std::string>& argv, const std::string& 
   if (out_path && out_path->empty()) return usage_error(cmd, "--out needs a path", json);
   if (out_path) {  // what is at --out, checked before the work rather than by the writer after it
     std::error_code ec;
-    const std::filesystem::path out(*out_path);
+    std::filesystem::path out = std::filesystem::path(*out_path).lexically_normal();
+    if (!out.has_filename()) out = out.parent_path();  // "dir/" names the folder dir
     const auto parent = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
     if (to == "gguf" && std::filesystem::is_directory(out, ec))
       return usage_error(cmd, *out_path + ": is a folder; a GGUF export is a file", json);

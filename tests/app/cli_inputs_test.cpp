@@ -121,6 +121,10 @@ TEST(CliInputs, OptionValuesThatAreMissingOrOutOfRangeAreUsageErrors) {
     EXPECT_NE(r.err.find(phrase), std::string::npos) << r.err;
   }
   EXPECT_EQ(slurp(dir / "file"), "x");
+  // A checkpoint folder named with a trailing separator is a folder to make, not a missing parent.
+  r = run_lowbit({"quantize", "/nonexistent/m", "--method", "rtn", "--format", "int4g128a", "--out", (dir / "new").string() + "/",
+                  "--to", "gptq"});
+  EXPECT_EQ(r.err.find("does not exist"), std::string::npos) << r.err;
 }
 
 TEST(CliInputs, AnImpossibleBudgetFailsBeforeTheSensitivityPass) {
